@@ -1,0 +1,17 @@
+// Prints "N passed, N failed" from vitest's JSON report; exits non-zero when a test failed or none ran.
+import { readFileSync } from "node:fs";
+
+const path = process.argv[2] ?? ".test-tmp/vitest-report.json";
+let report;
+try {
+  report = JSON.parse(readFileSync(path, "utf8"));
+} catch (error) {
+  console.log("0 passed, 1 failed");
+  console.error(`test-summary: cannot read ${path}: ${error.message}`);
+  process.exit(1);
+}
+const passed = report.numPassedTests ?? 0;
+const failed = (report.numFailedTests ?? 0) + (report.numFailedTestSuites ?? 0);
+const skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
+console.log(`${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ""));
+process.exit(failed > 0 || passed === 0 ? 1 : 0);

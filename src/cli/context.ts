@@ -1,0 +1,22 @@
+// What every command handler receives: global options, a logger, and the output streams.
+
+import type { Logger } from "../util/log.js";
+
+export interface GlobalOptions {
+  verbose: boolean;
+  quiet: boolean;
+  /** --store DIR (else PYSTORE_STORE, else the XDG default; resolved by the store module). */
+  store?: string;
+}
+
+export interface CommandContext {
+  global: GlobalOptions;
+  log: Logger;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  /** Data output (stdout). Handlers write results here and nothing else. */
+  out(text: string): void;
+}
+
+/** A command handler: returns the exit code (0 unless a check said "no"); throws PystoreError on failure. */
+export type Handler<O> = (args: string[], options: O, ctx: CommandContext) => Promise<number | void>;

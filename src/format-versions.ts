@@ -1,0 +1,11 @@
+// Every on-disk format version, in one place. Each is specified in store-format/.
+// Bump a version only together with its spec's "Changes" section.
+
+/** Store layout and SQLite schema (store-format/store-layout.md, store-format/sqlite-schema.md). */
+export const STORE_FORMAT_VERSION = 1;
+/** Bundle manifest `pystore-bundle.json` (store-format/bundle-manifest.md). */
+export const BUNDLE_MANIFEST_VERSION = 1;
+/** Closure archive written by `store export` (store-format/closure-archive.md). */
+export const CLOSURE_ARCHIVE_VERSION = 1;
+/** `[tool.pystore]` keys pystore writes into pylock.toml (store-format/pylock-tool-pystore.md). */
+export const PYLOCK_TOOL_VERSION = 1;

@@ -1,0 +1,148 @@
+// The one write protocol for everything pystore puts on disk:
+// temp file (same directory, exclusive) → hash while writing → verify → fsync → rename → fsync the directory.
+// A reader never sees a half-written file; a crash leaves at most a `.tmp-*` file that cleanup removes.
+
+import { createHash, randomBytes } from "node:crypto";
+import { constants, createWriteStream } from "node:fs";
+import { link, mkdir, open, rename, rm, stat } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { pipeline } from "node:stream/promises";
+import { Transform, type Readable } from "node:stream";
+import { PystoreError } from "../errors.js";
+
+export const TEMP_PREFIX = ".tmp-";
+
+export interface Expected {
+  /** Lower-case hex sha256 the bytes must have. */
+  sha256?: string;
+  size?: number;
+  /** Used in error messages: what these bytes are (a filename, a URL already redacted). */
+  label?: string;
+}
+
+export interface Written {
+  path: string;
+  sha256: string;
+  size: number;
+  /** False when `noOverwrite` found the destination already present (and verified). */
+  created: boolean;
+}
+
+export interface WriteOptions {
+  expected?: Expected;
+  /** Keep an existing destination instead of replacing it (content-addressed files). */
+  noOverwrite?: boolean;
+  mode?: number;
+  /** Directory for the temp file (must be on the destination's filesystem). Default: the destination's. */
+  tempDir?: string;
+}
+
+export function tempPathFor(destination: string, tempDir?: string): string {
+  return join(tempDir ?? dirname(destination), `${TEMP_PREFIX}${basename(destination)}.${process.pid}.${randomBytes(6).toString("hex")}`);
+}
+
+async function fsyncPath(path: string, flags: number): Promise<void> {
+  const handle = await open(path, flags);
+  try {
+    await handle.sync();
+  } catch (error) {
+    // Some filesystems refuse fsync on directories (EINVAL/EISDIR); the rename itself is still atomic.
+    if (flags !== constants.O_RDONLY) throw error;
+  } finally {
+    await handle.close();
+  }
+}
+
+export async function fsyncDirectory(dir: string): Promise<void> {
+  try {
+    await fsyncPath(dir, constants.O_RDONLY);
+  } catch {
+    /* see fsyncPath */
+  }
+}
+
+function verify(sha256: string, size: number, expected: Expected | undefined): void {
+  if (!expected) return;
+  const label = expected.label ?? "file";
+  if (expected.size !== undefined && expected.size !== size) {
+    throw new PystoreError("SIZE_MISMATCH", `${label}: expected ${expected.size} bytes, got ${size}`, {
+      details: { expected: expected.size, found: size },
+    });
+  }
+  if (expected.sha256 !== undefined && expected.sha256.toLowerCase() !== sha256) {
+    throw new PystoreError("HASH_MISMATCH", `${label}: sha256 mismatch: expected ${expected.sha256.toLowerCase()}, got ${sha256}`, {
+      hint: "the bytes differ from what the lock or index promised; nothing was stored",
+      details: { expected: expected.sha256, found: sha256 },
+    });
+  }
+}
+
+/** Stream `source` into `destination` atomically, verifying hash and size before it becomes visible. */
+export async function writeStreamAtomic(source: Readable | AsyncIterable<Uint8Array>, destination: string, options: WriteOptions = {}): Promise<Written> {
+  await mkdir(options.tempDir ?? dirname(destination), { recursive: true });
+  await mkdir(dirname(destination), { recursive: true });
+  const temp = tempPathFor(destination, options.tempDir);
+  const hash = createHash("sha256");
+  let size = 0;
+  const meter = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      hash.update(chunk);
+      size += chunk.length;
+      done(null, chunk);
+    },
+  });
+  try {
+    const out = createWriteStream(temp, { flags: "wx", mode: options.mode ?? 0o644 });
+    await pipeline(source as Readable, meter, out);
+    const sha256 = hash.digest("hex");
+    verify(sha256, size, options.expected);
+    await fsyncPath(temp, constants.O_RDWR);
+    const created = await commit(temp, destination, options.noOverwrite === true);
+    await fsyncDirectory(dirname(destination));
+    return { path: destination, sha256, size, created };
+  } finally {
+    await rm(temp, { force: true });
+  }
+}
+
+/** Write a buffer atomically (same protocol as streams). */
+export async function writeFileAtomic(destination: string, data: Uint8Array | string, options: WriteOptions = {}): Promise<Written> {
+  const bytes = typeof data === "string" ? Buffer.from(data) : data;
+  async function* once() {
+    yield bytes;
+  }
+  return writeStreamAtomic(once(), destination, options);
+}
+
+/**
+ * Move the verified temp file into place. With noOverwrite, an existing destination wins: for
+ * content-addressed files it holds the same bytes (concurrent writers are normal), so EEXIST is success.
+ */
+async function commit(temp: string, destination: string, noOverwrite: boolean): Promise<boolean> {
+  if (!noOverwrite) {
+    await rename(temp, destination);
+    return true;
+  }
+  try {
+    // link() fails with EEXIST instead of replacing: a no-overwrite rename on every POSIX filesystem.
+    await link(temp, destination);
+    return true;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EEXIST") {
+      await stat(destination);
+      return false;
+    }
+    if (code === "EPERM" || code === "ENOTSUP" || code === "EXDEV") {
+      // Filesystems without hard links: fall back to rename after checking for a winner.
+      try {
+        await stat(destination);
+        return false;
+      } catch {
+        await rename(temp, destination);
+        return true;
+      }
+    }
+    throw error;
+  }
+}

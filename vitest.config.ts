@@ -1,0 +1,14 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    // Integration tests start real servers and Python processes; two cores go further with forks.
+    pool: "forks",
+    maxWorkers: 2,
+    // The JSON report feeds .ci/run's plain "N passed, N failed" line.
+    reporters: ["default", ["json", { outputFile: ".test-tmp/vitest-report.json" }]],
+  },
+});
