@@ -1,0 +1,26 @@
+// `pystore tags`: a target's id, PEP 508 marker environment and compatible tags (best first).
+
+import type { Handler } from "../cli/context.js";
+import { loadTarget } from "../platform/target-loader.js";
+
+interface TagsOptions {
+  platform: string;
+  python?: string;
+  json: boolean;
+}
+
+const handler: Handler<TagsOptions> = async (_args, options, ctx) => {
+  const target = await loadTarget(options.platform ?? "host", options.python, { cwd: ctx.cwd, env: ctx.env });
+  const markers = Object.fromEntries(Object.entries(target.markers).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  if (options.json) {
+    ctx.out(JSON.stringify({ target: target.id, python: target.python, markers, tags: target.tags }, null, 2));
+    return 0;
+  }
+  const lines = [`target: ${target.id}`, `python: ${target.python}`, "markers:"];
+  for (const [key, value] of Object.entries(markers)) lines.push(`  ${key}: ${JSON.stringify(value)}`);
+  lines.push(`tags (${target.tags.length}, best first):`, ...target.tags);
+  ctx.out(lines.join("\n"));
+  return 0;
+};
+
+export default handler;

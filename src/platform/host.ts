@@ -1,0 +1,150 @@
+// Host detection: the only place pystore asks the running machine what it is, by running python3 once.
+
+import { execFile } from "node:child_process";
+import { PystoreError } from "../errors.js";
+import type { MarkerEnvironment } from "../standards/pep508.js";
+import type { PlatformSpec, PythonVersion } from "../standards/tags.js";
+
+export interface HostInfo {
+  /** The interpreter that was asked (PYSTORE_PYTHON, else python3). */
+  python: string;
+  version: PythonVersion;
+  /** e.g. "3.11.7" */
+  fullVersion: string;
+  implementation: string;
+  spec: PlatformSpec;
+  /** The marker environment exactly as the host interpreter reports it. */
+  markers: MarkerEnvironment;
+}
+
+// Everything comes from the interpreter itself (as pip would see it), so a 32-bit Python on a 64-bit
+// kernel or a musl Python in a glibc container is described correctly.
+const PROBE = String.raw`
+import glob, json, os, platform, re, subprocess, sys, sysconfig
+def fmt(info):
+    v = "%d.%d.%d" % (info.major, info.minor, info.micro)
+    if info.releaselevel != "final":
+        v += info.releaselevel[0] + str(info.serial)
+    return v
+markers = {
+    "implementation_name": sys.implementation.name,
+    "implementation_version": fmt(sys.implementation.version),
+    "os_name": os.name,
+    "platform_machine": platform.machine(),
+    "platform_python_implementation": platform.python_implementation(),
+    "platform_release": platform.release(),
+    "platform_system": platform.system(),
+    "platform_version": platform.version(),
+    "python_full_version": platform.python_version(),
+    "python_version": ".".join(platform.python_version_tuple()[:2]),
+    "sys_platform": sys.platform,
+}
+glibc = None
+try:
+    glibc = os.confstr("CS_GNU_LIBC_VERSION")
+except (AttributeError, OSError, ValueError):
+    pass
+musl = None
+if not glibc and sys.platform.startswith("linux"):
+    for loader in sorted(glob.glob("/lib/ld-musl-*.so.1")):
+        try:
+            out = subprocess.run([loader], capture_output=True, text=True).stderr
+        except OSError:
+            continue
+        m = re.search(r"Version (\d+)\.(\d+)", out)
+        if m:
+            musl = [int(m.group(1)), int(m.group(2))]
+            break
+print(json.dumps({
+    "markers": markers,
+    "version": list(sys.version_info[:2]),
+    "platform": sysconfig.get_platform(),
+    "is64": sys.maxsize > 2**32,
+    "glibc": glibc,
+    "musl": musl,
+    "mac": platform.mac_ver()[0],
+}))
+`;
+
+interface ProbeResult {
+  markers: MarkerEnvironment;
+  version: [number, number];
+  platform: string;
+  is64: boolean;
+  glibc: string | null;
+  musl: [number, number] | null;
+  mac: string;
+}
+
+const cache = new Map<string, Promise<HostInfo>>();
+
+/** Detect the host once per process (per interpreter). */
+export function detectHost(opts: { env?: NodeJS.ProcessEnv } = {}): Promise<HostInfo> {
+  const python = (opts.env ?? process.env).PYSTORE_PYTHON || "python3";
+  let pending = cache.get(python);
+  if (!pending) {
+    pending = probe(python);
+    cache.set(python, pending);
+    // A failed probe is not cached: the user may fix PATH and retry within a long-lived process.
+    pending.catch(() => cache.delete(python));
+  }
+  return pending;
+}
+
+function probe(python: string): Promise<HostInfo> {
+  return new Promise((resolve, reject) => {
+    execFile(python, ["-c", PROBE], { encoding: "utf8", timeout: 60_000, maxBuffer: 1 << 20 }, (error, stdout, stderr) => {
+      if (error) {
+        reject(
+          new PystoreError("INVALID_TARGET", `Could not detect the host platform by running \`${python}\`: ${String(stderr || error.message).trim()}`, {
+            hint: "install python3 (or set PYSTORE_PYTHON), or name a target with --platform and --python",
+            cause: error,
+          }),
+        );
+        return;
+      }
+      try {
+        resolve(interpret(python, JSON.parse(stdout) as ProbeResult));
+      } catch (e) {
+        reject(e);
+      }
+    });
+  });
+}
+
+/** Turn the interpreter's answers into a platform spec (exported for tests of each OS's rules). */
+export function interpret(python: string, r: ProbeResult): HostInfo {
+  const unsupported = (what: string) =>
+    new PystoreError("INVALID_TARGET", `The host is not a supported target: ${what}`, {
+      hint: "name a target with --platform (e.g. manylinux_x86_64) and --python",
+    });
+  if (r.markers.implementation_name !== "cpython") throw unsupported(`\`${python}\` is ${r.markers.implementation_name}, pystore targets CPython`);
+  const plat = r.platform.replace(/[-.]/g, "_");
+  let spec: PlatformSpec;
+  if (plat.startsWith("linux_")) {
+    let arch = plat.slice("linux_".length);
+    // packaging's rule: a 32-bit interpreter on a 64-bit kernel gets the 32-bit platform tags.
+    if (!r.is64 && arch === "x86_64") arch = "i686";
+    if (!r.is64 && arch === "aarch64") arch = "armv7l";
+    const glibc = r.glibc ? /^glibc (\d+)\.(\d+)/.exec(r.glibc) : null;
+    if (glibc) spec = { os: "linux", arch, libc: { kind: "glibc", major: Number(glibc[1]), minor: Number(glibc[2]) } };
+    else if (r.musl) spec = { os: "linux", arch, libc: { kind: "musl", major: r.musl[0], minor: r.musl[1] } };
+    else spec = { os: "linux", arch };
+  } else if (plat.startsWith("macosx_")) {
+    const parts = r.mac.split(".").map(Number);
+    const arch = r.markers.platform_machine === "arm64" ? "arm64" : r.is64 ? "x86_64" : "i386";
+    spec = { os: "macos", arch, version: [parts[0] || 10, parts[1] || 0] };
+  } else if (plat === "win_amd64" || plat === "win32" || plat === "win_arm64") {
+    spec = { os: "windows", platform: plat };
+  } else {
+    throw unsupported(`unknown platform \`${r.platform}\``);
+  }
+  return {
+    python,
+    version: r.version,
+    fullVersion: r.markers.python_full_version,
+    implementation: "cp",
+    spec,
+    markers: r.markers,
+  };
+}

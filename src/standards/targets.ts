@@ -1,0 +1,244 @@
+// Targets: named platforms (manylinux_x86_64, macosx_11_0_arm64, win_amd64 …) × CPython versions →
+// tag list (tags.ts) + PEP 508 marker environment; and pex-style complete platforms (JSON) → Target.
+
+import { PystoreError } from "../errors.js";
+import type { MarkerEnvironment } from "./pep508.js";
+import { cpythonTargetTags, type PlatformSpec, type PythonVersion } from "./tags.js";
+
+export { bestWheel, rankWheel } from "./tags.js";
+
+export interface Target {
+  /** e.g. "manylinux_2_28_x86_64-cp311": stable and filename-safe. */
+  id: string;
+  /** Canonical platform name, e.g. "manylinux_2_28_x86_64", "macosx_11_0_arm64", "win_amd64". */
+  platform: string;
+  /** "3.11" */
+  python: string;
+  /** "cp" */
+  implementation: string;
+  /** Best first, exactly as pypa/packaging's sys_tags() on that target. */
+  tags: string[];
+  /**
+   * For named targets platform_release and platform_version are "" (unknowable without the machine),
+   * and python_full_version is "X.Y.0" unless the Python was given as X.Y.Z.
+   */
+  markers: MarkerEnvironment;
+}
+
+/** The oldest and newest CPython minor versions pystore targets (3.x). */
+export const SUPPORTED_PYTHON = { min: 8, max: 14 } as const;
+export const DEFAULT_GLIBC = { major: 2, minor: 28 } as const;
+export const DEFAULT_MUSL = { major: 1, minor: 2 } as const;
+export const DEFAULT_MACOS: Record<string, [number, number]> = { arm64: [11, 0], x86_64: [10, 12] };
+
+const LINUX_ARCHES = new Set(["x86_64", "i686", "aarch64", "armv7l", "ppc64", "ppc64le", "s390x", "riscv64"]);
+const MAC_ARCHES = new Set(["x86_64", "arm64"]);
+const LEGACY_GLIBC: Record<string, number> = { manylinux2014: 17, manylinux2010: 12, manylinux1: 5 };
+const WINDOWS_MACHINE: Record<string, string> = { win_amd64: "AMD64", win32: "x86", win_arm64: "ARM64" };
+
+const NAMED_EXAMPLES =
+  "manylinux_x86_64, manylinux_2_17_x86_64, manylinux2014_aarch64, musllinux_x86_64, musllinux_1_1_aarch64, " +
+  "macosx_arm64, macosx_10_12_x86_64, win_amd64, win32, win_arm64, linux_x86_64";
+
+function targetError(message: string, hint?: string): PystoreError {
+  return new PystoreError("INVALID_TARGET", message, { hint });
+}
+
+function linuxArch(platform: string, arch: string): string {
+  if (!LINUX_ARCHES.has(arch)) {
+    throw targetError(`Unknown platform \`${platform}\`: unsupported Linux architecture \`${arch}\``, `supported: ${[...LINUX_ARCHES].join(", ")}`);
+  }
+  return arch;
+}
+
+/** Parse a platform name into what tag generation needs; throws INVALID_TARGET. */
+export function parsePlatformName(platform: string): PlatformSpec {
+  const name = platform.trim().toLowerCase().replace(/[-.]/g, "_");
+  let m: RegExpExecArray | null;
+  if (name in WINDOWS_MACHINE) return { os: "windows", platform: name as "win_amd64" | "win32" | "win_arm64" };
+  if ((m = /^manylinux_(\d+)_(\d+)_(.+)$/.exec(name))) {
+    const arch = linuxArch(platform, m[3]!);
+    const glibc = { major: Number(m[1]), minor: Number(m[2]) };
+    const floor = arch === "x86_64" || arch === "i686" ? 5 : 17;
+    if (glibc.major !== 2 || glibc.minor < floor || glibc.minor > 99) {
+      throw targetError(`Unknown platform \`${platform}\`: glibc ${glibc.major}.${glibc.minor} is outside manylinux's range for ${arch} (2.${floor} and up)`);
+    }
+    return { os: "linux", arch, libc: { kind: "glibc", ...glibc } };
+  }
+  if ((m = /^(manylinux2014|manylinux2010|manylinux1)_(.+)$/.exec(name))) {
+    const arch = linuxArch(platform, m[2]!);
+    const minor = LEGACY_GLIBC[m[1]!]!;
+    if (minor < 17 && arch !== "x86_64" && arch !== "i686") {
+      throw targetError(`Unknown platform \`${platform}\`: ${m[1]} was only defined for x86_64 and i686`);
+    }
+    return { os: "linux", arch, libc: { kind: "glibc", major: 2, minor } };
+  }
+  if ((m = /^manylinux_(.+)$/.exec(name))) {
+    return { os: "linux", arch: linuxArch(platform, m[1]!), libc: { kind: "glibc", ...DEFAULT_GLIBC } };
+  }
+  if ((m = /^musllinux_(\d+)_(\d+)_(.+)$/.exec(name))) {
+    const arch = linuxArch(platform, m[3]!);
+    const musl = { major: Number(m[1]), minor: Number(m[2]) };
+    if (musl.major !== 1 || musl.minor > 99) throw targetError(`Unknown platform \`${platform}\`: musl ${musl.major}.${musl.minor} is not a musl 1.x version`);
+    return { os: "linux", arch, libc: { kind: "musl", ...musl } };
+  }
+  if ((m = /^musllinux_(.+)$/.exec(name))) {
+    return { os: "linux", arch: linuxArch(platform, m[1]!), libc: { kind: "musl", ...DEFAULT_MUSL } };
+  }
+  if ((m = /^linux_(.+)$/.exec(name))) return { os: "linux", arch: linuxArch(platform, m[1]!) };
+  if ((m = /^macosx_(?:(\d+)_(\d+)_)?(.+)$/.exec(name))) {
+    const arch = m[3]!;
+    if (!MAC_ARCHES.has(arch)) throw targetError(`Unknown platform \`${platform}\`: unsupported macOS architecture \`${arch}\``, "supported: arm64, x86_64");
+    const version: [number, number] = m[1] === undefined ? DEFAULT_MACOS[arch]! : [Number(m[1]), Number(m[2])];
+    if (version[0] < 10 || version[0] > 99 || (version[0] === 10 && version[1] > 16)) {
+      throw targetError(`Unknown platform \`${platform}\`: macOS ${version[0]}.${version[1]} is not a macOS version`);
+    }
+    if (arch === "arm64" && version[0] < 11) throw targetError(`Unknown platform \`${platform}\`: arm64 Macs start at macOS 11.0`);
+    return { os: "macos", arch, version };
+  }
+  throw targetError(`Unknown platform \`${platform}\``, `named platforms: ${NAMED_EXAMPLES}; or "host", or a complete-platform JSON file`);
+}
+
+/** The canonical name of a platform spec (what `Target.platform` holds). */
+export function platformName(spec: PlatformSpec): string {
+  switch (spec.os) {
+    case "windows":
+      return spec.platform;
+    case "macos":
+      return `macosx_${spec.version[0]}_${spec.version[1]}_${spec.arch}`;
+    case "linux":
+      if (!spec.libc) return `linux_${spec.arch}`;
+      return spec.libc.kind === "glibc"
+        ? `manylinux_${spec.libc.major}_${spec.libc.minor}_${spec.arch}`
+        : `musllinux_${spec.libc.major}_${spec.libc.minor}_${spec.arch}`;
+  }
+}
+
+/** Parse "3.11" or "3.11.4"; throws INVALID_TARGET outside 3.8–3.14. */
+export function parsePythonVersion(text: string): { version: PythonVersion; full?: string } {
+  const m = /^(\d+)\.(\d+)(?:\.(\d+))?$/.exec(text.trim());
+  const hint = `give a CPython version from 3.${SUPPORTED_PYTHON.min} to 3.${SUPPORTED_PYTHON.max}, e.g. --python 3.11`;
+  if (!m) throw targetError(`Invalid Python version \`${text}\`: expected MAJOR.MINOR, e.g. 3.11`, hint);
+  const major = Number(m[1]);
+  const minor = Number(m[2]);
+  if (major !== 3 || minor < SUPPORTED_PYTHON.min || minor > SUPPORTED_PYTHON.max) {
+    throw targetError(`Unsupported Python version \`${text}\``, hint);
+  }
+  return m[3] === undefined ? { version: [major, minor] } : { version: [major, minor], full: `${major}.${minor}.${Number(m[3])}` };
+}
+
+/** The marker environment a CPython on this platform reports (what the machine alone knows is ""). */
+export function markersFor(spec: PlatformSpec, python: PythonVersion, fullVersion?: string): MarkerEnvironment {
+  const full = fullVersion ?? `${python[0]}.${python[1]}.0`;
+  const os =
+    spec.os === "linux"
+      ? { os_name: "posix", sys_platform: "linux", platform_system: "Linux", platform_machine: spec.arch }
+      : spec.os === "macos"
+        ? { os_name: "posix", sys_platform: "darwin", platform_system: "Darwin", platform_machine: spec.arch }
+        : { os_name: "nt", sys_platform: "win32", platform_system: "Windows", platform_machine: WINDOWS_MACHINE[spec.platform]! };
+  return {
+    implementation_name: "cpython",
+    implementation_version: full,
+    os_name: os.os_name,
+    platform_machine: os.platform_machine,
+    platform_python_implementation: "CPython",
+    platform_release: "",
+    platform_system: os.platform_system,
+    platform_version: "",
+    python_full_version: full,
+    python_version: `${python[0]}.${python[1]}`,
+    sys_platform: os.sys_platform,
+  };
+}
+
+/** A CPython target on a platform spec; `markers` overrides what the host actually reported. */
+export function buildTarget(spec: PlatformSpec, python: PythonVersion, opts: { fullVersion?: string; markers?: Partial<MarkerEnvironment> } = {}): Target {
+  const platform = platformName(spec);
+  const implementation = "cp";
+  const markers = { ...markersFor(spec, python, opts.fullVersion), ...(opts.markers ?? {}) } as MarkerEnvironment;
+  return {
+    id: `${platform}-${implementation}${python[0]}${python[1]}`,
+    platform,
+    python: `${python[0]}.${python[1]}`,
+    implementation,
+    tags: cpythonTargetTags(python, spec),
+    markers: sortKeys(markers),
+  };
+}
+
+/** A named platform × a Python version ("3.11"); throws INVALID_TARGET naming the bad input. */
+export function resolveTarget(platform: string, python: string): Target {
+  const spec = parsePlatformName(platform);
+  const parsed = parsePythonVersion(python);
+  return buildTarget(spec, parsed.version, { fullVersion: parsed.full });
+}
+
+const MARKER_KEYS = [
+  "implementation_name",
+  "implementation_version",
+  "os_name",
+  "platform_machine",
+  "platform_python_implementation",
+  "platform_release",
+  "platform_system",
+  "platform_version",
+  "python_full_version",
+  "python_version",
+  "sys_platform",
+] as const;
+// Keys a complete platform must carry: without them markers cannot be evaluated faithfully.
+const REQUIRED_MARKER_KEYS = ["implementation_name", "os_name", "platform_machine", "platform_python_implementation", "platform_system", "python_version", "sys_platform"];
+const IMPLEMENTATION_ABBREVIATIONS: Record<string, string> = { cpython: "cp", pypy: "pp", ironpython: "ip", jython: "jy" };
+
+function sortKeys<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) as T;
+}
+
+/**
+ * A pex-style complete platform: `{"marker_environment": {...}, "compatible_tags": [...]}`. Tags are
+ * taken verbatim, in order. Throws INVALID_PLATFORM_FILE naming `label` and the bad field.
+ */
+export function targetFromCompletePlatform(json: unknown, label: string): Target {
+  const fail = (what: string) =>
+    new PystoreError("INVALID_PLATFORM_FILE", `Invalid complete platform \`${label}\`: ${what}`, {
+      hint: 'expected {"marker_environment": {"python_version": "3.11", ...}, "compatible_tags": ["cp311-cp311-manylinux_2_17_x86_64", ...]}',
+    });
+  if (typeof json !== "object" || json === null || Array.isArray(json)) throw fail("the top level is not a JSON object");
+  const root = json as Record<string, unknown>;
+  const env = root.marker_environment;
+  if (typeof env !== "object" || env === null || Array.isArray(env)) throw fail("`marker_environment` is missing or not an object");
+  const envRecord = env as Record<string, unknown>;
+  for (const [key, value] of Object.entries(envRecord)) {
+    if (typeof value !== "string") throw fail(`\`marker_environment.${key}\` is not a string`);
+  }
+  for (const key of REQUIRED_MARKER_KEYS) {
+    if (envRecord[key] === undefined) throw fail(`\`marker_environment.${key}\` is missing`);
+  }
+  const pythonVersion = envRecord.python_version as string;
+  const pm = /^(\d+)\.(\d+)$/.exec(pythonVersion);
+  if (!pm) throw fail(`\`marker_environment.python_version\` is \`${pythonVersion}\`, expected MAJOR.MINOR`);
+  const tags = root.compatible_tags;
+  if (!Array.isArray(tags) || tags.length === 0) throw fail("`compatible_tags` is missing or empty");
+  tags.forEach((tag, i) => {
+    if (typeof tag !== "string" || !/^[A-Za-z0-9_.]+-[A-Za-z0-9_.]+-[A-Za-z0-9_.]+$/.test(tag)) {
+      throw fail(`\`compatible_tags[${i}]\` is ${JSON.stringify(tag)}, not an interpreter-abi-platform tag`);
+    }
+  });
+  const full = (envRecord.python_full_version as string | undefined) ?? `${pythonVersion}.0`;
+  const markers: Record<string, string> = {};
+  for (const key of MARKER_KEYS) {
+    const value = envRecord[key] as string | undefined;
+    markers[key] = value ?? (key === "python_full_version" ? full : key === "implementation_version" ? full : "");
+  }
+  const implName = markers.implementation_name!;
+  const implementation = IMPLEMENTATION_ABBREVIATIONS[implName] ?? implName;
+  const platform = (tags[0] as string).split("-")[2]!;
+  return {
+    id: `${platform}-${implementation}${pm[1]}${pm[2]}`.replace(/[^A-Za-z0-9_.-]/g, "_"),
+    platform,
+    python: pythonVersion,
+    implementation,
+    tags: [...(tags as string[])],
+    markers: sortKeys(markers) as unknown as MarkerEnvironment,
+  };
+}
