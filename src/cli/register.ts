@@ -4,9 +4,17 @@
 import type { Command } from "commander";
 import type { HandlerLoader } from "./main.js";
 import { registerTargetCommands } from "./commands-targets.js";
+import { registerIndexCommands } from "./commands-index.js";
+import { registerBundleCommands } from "./commands-bundle.js";
+import { registerStoreCommands } from "./commands-store.js";
+import { registerLockCommands } from "./commands-lock.js";
 
 export type ActionFactory = (load: HandlerLoader) => (...args: unknown[]) => Promise<void>;
 
 export function registerCommands(program: Command, action: ActionFactory): void {
   registerTargetCommands(program, action);
+  registerIndexCommands(program, action);
+  registerBundleCommands(program, action);
+  registerStoreCommands(program, action);
+  registerLockCommands(program, action);
 }

@@ -1,0 +1,79 @@
+// Benchmark entry point: pystore vs pip, side by side, on this machine; prints the table and writes
+// bench/results/latest.json. Measures only; it asserts nothing about timings.
+
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, expect, it } from "vitest";
+import { startIndexServer, type IndexServer } from "../fixtures/index-server.js";
+import type { Row } from "./compare.js";
+import { startPypiHeaderProxy, type HeaderProxy } from "./pypi-headers.js";
+import { buildGraphWheels, generateGraph } from "./graph.js";
+import { formatMarkdown, formatTable, machineInfo, writeResults } from "./report.js";
+import { installWorkload, lockWorkload } from "./workloads-index.js";
+import { realWheelsWorkload, startupWorkload } from "./workloads-local.js";
+
+const runs = Math.min(50, Math.max(1, Number.parseInt(process.env.BENCH_RUNS ?? "5", 10) || 5));
+/** BENCH_ONLY=1,4 runs a subset of the workloads. */
+const only = new Set((process.env.BENCH_ONLY ?? "1,2,3,4").split(",").map((s) => s.trim()));
+
+let work: string | undefined;
+let server: IndexServer | undefined;
+let proxy: HeaderProxy | undefined;
+/** BENCH_PYPI_HEADERS=0 serves the fixture as is (ETags, but no Cache-Control). */
+const pypiHeaders = process.env.BENCH_PYPI_HEADERS !== "0";
+
+afterAll(async () => {
+  await proxy?.close();
+  await server?.close();
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+it("benchmarks pystore against pip", async () => {
+  work = await mkdtemp(join(tmpdir(), "pystore-bench-"));
+  const started = new Date();
+  const machineBefore = machineInfo();
+  const graph = generateGraph();
+  const wheels = await buildGraphWheels(graph, work);
+  server = await startIndexServer({ wheels });
+  if (pypiHeaders) proxy = await startPypiHeaderProxy(server.origin);
+  const indexUrl = proxy?.url ?? server.url;
+  const log = (text: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${text}\n`);
+  log(`${wheels.length} wheels for ${graph.projects} projects on ${indexUrl}${proxy ? " (PyPI cache headers)" : ""}; ${runs} runs per measurement`);
+
+  const rows: Row[] = [];
+  const ctx = { runs, work, server, indexUrl, wheels, roots: graph.roots, specs: graph.specs };
+  if (only.has("1") || only.has("2")) {
+    log("workload 1: resolve + lock");
+    const lock = await lockWorkload(ctx);
+    if (only.has("1")) rows.push(...lock.rows);
+    if (only.has("2")) {
+      log("workload 2: download + install");
+      rows.push(...(await installWorkload(ctx, lock)));
+    }
+  }
+  if (only.has("3")) {
+    log("workload 3: real wheels");
+    rows.push(...(await realWheelsWorkload(runs, work)));
+  }
+  if (only.has("4")) {
+    log("workload 4: CLI start-up");
+    rows.push(...(await startupWorkload(runs, work)));
+  }
+
+  const table = formatTable(rows);
+  const path = await writeResults({
+    schema: "pystore-bench/1",
+    startedAt: started.toISOString(),
+    finishedAt: new Date().toISOString(),
+    runsPerMeasurement: runs,
+    machine: { ...machineBefore, loadAverageAfter: machineInfo().loadAverage },
+    index: { projects: graph.projects, wheels: wheels.length, rootRequirements: graph.roots, cacheHeaders: pypiHeaders ? "pypi (pages max-age=600, files immutable)" : "none (ETag only)" },
+    rows,
+    markdown: formatMarkdown(rows),
+  });
+  console.log(`\npystore vs pip — median of ${runs} runs (start-up: ${runs * 2}), wall clock per command\n\n${table}\n\nwritten: ${path}\n`);
+  // Not a timing assertion: the bench must have measured something for every row it reports.
+  expect(rows.length).toBeGreaterThan(0);
+  expect(rows.every((r) => r.pip.summary !== undefined || r.pip.error !== undefined)).toBe(true);
+});

@@ -1,0 +1,251 @@
+// Bundle orchestration: lock + target + store → a staged tree (site-packages, app code, launchers,
+// manifest, units) next to OUT → published atomically as a directory, a tar.gz or a .pyz.
+
+import { createHash, randomBytes } from "node:crypto";
+import { mkdir, readdir, rename, rm, stat, writeFile, chmod } from "node:fs/promises";
+import { basename, dirname, join, resolve } from "node:path";
+import { PystoreError } from "../errors.js";
+import { BUNDLE_MANIFEST_VERSION } from "../format-versions.js";
+import type { IndexClient } from "../index-client/client.js";
+import { selectForTarget, type SelectedPackage } from "../lock/select.js";
+import { canonicalizeName } from "../standards/normalize.js";
+import type { Pylock } from "../standards/pylock.js";
+import type { ProjectFile } from "../standards/simple-api.js";
+import type { Target } from "../standards/targets.js";
+import type { Store, StoreEntry } from "../store/store.js";
+import { TEMP_PREFIX } from "../util/atomic-write.js";
+import type { Logger } from "../util/log.js";
+import { redactUrl } from "../util/redact.js";
+import { VERSION } from "../version.js";
+import { copyAppCode, copyInto, readProject, type ProjectInfo } from "./app-code.js";
+import { BUNDLE_SCHEME, checkWheelArchive, installWheel, type InstalledWheel } from "./install-wheel.js";
+import { bootScript, cmdLauncher, implementationName, launchConfig, pyzMain, shLauncher } from "./launcher.js";
+import { MANIFEST_FILE, bundleHash, formatManifest, hashFile, stableJson, walkTree, type BundleManifest } from "./manifest.js";
+import { collectExecutables } from "./scripts.js";
+import { serviceUnit, checkUnitOptions } from "./systemd.js";
+import { writePyz } from "./write-pyz.js";
+import { writeTarGz } from "./write-tar.js";
+
+export type BundleFormat = "dir" | "tar.gz" | "pyz";
+
+export interface BundleRequest {
+  lock: Pylock;
+  /** The lock file's bytes (hashed into the manifest). */
+  lockText: string;
+  /** Directory of the lock file: `path` wheels are relative to it. */
+  lockDir: string;
+  target: Target;
+  /** The project whose code and scripts go in; undefined bundles dependencies only. */
+  projectDir?: string;
+  out: string;
+  format: BundleFormat;
+  systemd?: { prefix?: string; user?: string };
+  depScripts?: boolean;
+  offline?: boolean;
+  extras?: string[];
+  groups?: string[];
+  /** Timestamp written into tar.gz / .pyz entries (seconds since the epoch). */
+  mtime: number;
+  store: Store;
+  /** Opens an index client the first time a wheel must be fetched. */
+  client?: () => Promise<IndexClient>;
+  log: Logger;
+}
+
+export interface BundleResult {
+  out: string;
+  format: BundleFormat;
+  name: string;
+  bundleHash: string;
+  packages: { name: string; version: string; wheel: string }[];
+  executables: string[];
+  files: number;
+}
+
+function byName<T extends { name: string }>(a: T, b: T): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
+/** Every selected wheel as a store entry: stored, imported from a lock-relative path, or fetched. */
+async function gatherWheels(req: BundleRequest, selected: SelectedPackage[]): Promise<Map<string, StoreEntry>> {
+  const found = new Map<string, StoreEntry>();
+  const missing: SelectedPackage[] = [];
+  for (const pkg of selected) {
+    const entry = req.store.get(pkg.sha256);
+    if (entry) found.set(pkg.sha256, entry);
+    else missing.push(pkg);
+  }
+  if (missing.length === 0) return found;
+  const local = missing.filter((p) => p.wheel.path !== undefined);
+  for (const pkg of local) {
+    req.log.info(`importing ${pkg.wheel.name} from ${pkg.wheel.path}`);
+    const source = resolve(req.lockDir, pkg.wheel.path!);
+    // A hostile archive is refused with the installer's typed errors before it can enter the store.
+    await checkWheelArchive(source);
+    found.set(pkg.sha256, await req.store.addWheelFile(source, { filename: pkg.wheel.name, expectedSha256: pkg.sha256 }));
+  }
+  const remote = missing.filter((p) => p.wheel.path === undefined);
+  if (remote.length === 0) return found;
+  if (req.offline || !req.client) {
+    throw new PystoreError("OFFLINE_MISSING", `--offline: ${remote.length} wheel(s) needed for ${req.target.id} are not in the store: ${remote.map((p) => p.wheel.name).join(", ")}`, {
+      hint: "run `pystore fetch` (or this command without --offline) where the index is reachable, or import the store with `pystore store import`",
+      details: { missing: remote.map((p) => ({ name: p.name, wheel: p.wheel.name, sha256: p.sha256 })) },
+    });
+  }
+  const client = await req.client();
+  const indexes = new Map(req.lock.packages.map((p) => [canonicalizeName(p.name), p.index]));
+  for (const pkg of remote) {
+    if (!pkg.wheel.url) throw new PystoreError("INVALID_LOCK", `${pkg.name}: wheel ${pkg.wheel.name} has neither url nor path in the lock`);
+    const file: ProjectFile = { filename: pkg.wheel.name, url: pkg.wheel.url, hashes: pkg.wheel.hashes, index: indexes.get(canonicalizeName(pkg.name)) ?? "" };
+    if (pkg.wheel.size !== undefined) file.size = pkg.wheel.size;
+    req.log.info(`fetching ${pkg.wheel.name} from ${redactUrl(pkg.wheel.url)}`);
+    found.set(pkg.sha256, await req.store.fetchWheel(file, client, { expected: { sha256: pkg.sha256, ...(pkg.wheel.size === undefined ? {} : { size: pkg.wheel.size }) } }));
+  }
+  return found;
+}
+
+async function writeGenerated(root: string, path: string, text: string, mode = 0o644): Promise<void> {
+  const full = join(root, path);
+  await mkdir(dirname(full), { recursive: true });
+  await writeFile(full, text, { flag: "wx", mode });
+  await chmod(full, mode);
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Put a finished staging directory at OUT; an older bundle there is replaced, anything else refused. */
+async function publishDir(staging: string, out: string): Promise<void> {
+  if (!(await exists(out))) {
+    await rename(staging, out);
+    return;
+  }
+  const isBundle = await exists(join(out, MANIFEST_FILE));
+  const isEmptyDir = (await stat(out)).isDirectory() && (await readdir(out)).length === 0;
+  if (!isBundle && !isEmptyDir) {
+    throw new PystoreError("BUNDLE_FAILED", `${out} exists and is not a pystore bundle; refusing to replace it`, { hint: "choose another -o or remove it first" });
+  }
+  const old = `${dirname(out)}/${TEMP_PREFIX}old-${basename(out)}.${process.pid}.${randomBytes(4).toString("hex")}`;
+  await rename(out, old);
+  try {
+    await rename(staging, out);
+  } catch (error) {
+    await rename(old, out);
+    throw error;
+  }
+  await rm(old, { recursive: true, force: true });
+}
+
+export async function buildBundle(req: BundleRequest): Promise<BundleResult> {
+  const out = resolve(req.out);
+  const selected = selectForTarget(req.lock, req.target, { extras: req.extras, groups: req.groups });
+  const project: ProjectInfo | undefined = req.projectDir ? await readProject(req.projectDir) : undefined;
+  const name = project?.name ?? "bundle";
+  if (req.systemd) {
+    if (req.format === "pyz") throw new PystoreError("USAGE", "--systemd needs a dir or tar.gz bundle (a .pyz has no bin/ launchers)");
+    checkUnitOptions({ prefix: req.systemd.prefix ?? `/opt/${canonicalizeName(name)}`, user: req.systemd.user });
+  }
+  const wheels = await gatherWheels(req, selected);
+
+  await mkdir(dirname(out), { recursive: true });
+  const staging = `${dirname(out)}/${TEMP_PREFIX}${basename(out)}.${process.pid}.${randomBytes(6).toString("hex")}`;
+  await mkdir(staging);
+  try {
+    const claimed = new Map<string, string>();
+    const installed: InstalledWheel[] = [];
+    for (const pkg of selected) {
+      const entry = wheels.get(pkg.sha256)!;
+      // The store never changes a wheel after adding it, but disks do: install only the bytes the lock names.
+      const actual = await hashFile(entry.path);
+      if (actual !== pkg.sha256) {
+        throw new PystoreError("STORE_CORRUPTED", `${entry.path}: sha256 is ${actual}, but the store and the lock say ${pkg.sha256}`, { hint: "run `pystore store verify --repair`" });
+      }
+      req.log.debug(`installing ${entry.filename}`);
+      installed.push(await installWheel(entry.path, staging, { scheme: BUNDLE_SCHEME, claimed }));
+    }
+    await mkdir(join(staging, BUNDLE_SCHEME.purelib), { recursive: true });
+    const paths = project ? await copyAppCode(project, staging, [out, staging]) : [];
+    const executables = collectExecutables(project, installed, { depScripts: req.depScripts === true, log: req.log });
+    for (const exe of executables) {
+      if (exe.kind !== "script") continue;
+      if (!(await stat(exe.source).then((s) => s.isFile(), () => false))) {
+        throw new PystoreError("INVALID_PYPROJECT", `${exe.origin}: script file for ${JSON.stringify(exe.name)} does not exist: ${exe.source}`);
+      }
+      await copyInto(staging, { path: exe.path, source: exe.source });
+    }
+
+    const nativeCode = installed.some((w) => w.hasNativeCode);
+    const base = {
+      name,
+      target: req.target.id,
+      python: req.target.python,
+      implementation: implementationName(req.target.implementation),
+      sysPlatform: req.target.markers.sys_platform,
+      ...(nativeCode ? { machine: req.target.markers.platform_machine } : {}),
+      paths,
+      sitePackages: BUNDLE_SCHEME.purelib,
+    };
+    const windows = req.target.markers.sys_platform === "win32";
+    if (req.format === "pyz") {
+      const siteFiles = (await walkTree(join(staging, BUNDLE_SCHEME.purelib))).map(({ path, sha256, mode }) => ({ path, sha256, mode }));
+      const config = { ...launchConfig(base, executables), bundleHash: createHash("sha256").update(stableJson(siteFiles)).digest("hex"), extract: nativeCode };
+      await writeGenerated(staging, ".pystore/launch.json", stableJson(config));
+      await writeGenerated(staging, "__main__.py", pyzMain());
+    } else {
+      await writeGenerated(staging, ".pystore/launch.json", stableJson(launchConfig(base, executables)));
+      await writeGenerated(staging, ".pystore/boot.py", bootScript());
+      for (const exe of executables) {
+        if (windows) await writeGenerated(staging, `bin/${exe.name}.cmd`, cmdLauncher(exe.name, base), 0o644);
+        else await writeGenerated(staging, `bin/${exe.name}`, shLauncher(exe.name, base), 0o755);
+      }
+      if (req.systemd) {
+        const prefix = req.systemd.prefix ?? `/opt/${canonicalizeName(name)}`;
+        for (const exe of executables) {
+          await writeGenerated(staging, `systemd/${exe.name}.service`, serviceUnit(name, exe.name, { prefix, user: req.systemd.user }));
+        }
+      }
+    }
+
+    const files = await walkTree(staging);
+    const manifest: BundleManifest = {
+      formatVersion: BUNDLE_MANIFEST_VERSION,
+      createdBy: `pystore ${VERSION}`,
+      name,
+      target: { id: req.target.id, platform: req.target.platform, python: req.target.python, implementation: req.target.implementation },
+      lock: { sha256: createHash("sha256").update(req.lockText).digest("hex") },
+      packages: selected.map((p) => ({ name: canonicalizeName(p.name), version: p.version, wheel: p.wheel.name, sha256: p.sha256 })).sort(byName),
+      executables: executables.map((e) => ({ name: e.name, kind: e.kind, target: e.kind === "entry" ? `${e.module}${e.attr ? `:${e.attr}` : ""}` : e.path, origin: e.origin })),
+      paths,
+      sitePackages: BUNDLE_SCHEME.purelib,
+      nativeCode,
+      files: files.map(({ path, sha256, size, mode }) => ({ path, sha256, size, mode })),
+    };
+    const manifestText = formatManifest(manifest);
+    const hash = bundleHash(manifestText);
+    const manifestFile = { path: MANIFEST_FILE, data: Buffer.from(manifestText) };
+    if (req.format === "dir") {
+      await writeGenerated(staging, MANIFEST_FILE, manifestText);
+      await publishDir(staging, out);
+    } else if (req.format === "tar.gz") {
+      await writeTarGz(staging, manifest.files, [manifestFile], { prefix: canonicalizeName(name), mtime: req.mtime, destination: out });
+    } else {
+      await writePyz(staging, manifest.files, [manifestFile], { destination: out, mtime: req.mtime, shebang: `#!/usr/bin/env python${req.target.python}` });
+    }
+    req.store.addRoot("bundle", out, [...new Set(selected.map((p) => p.sha256))].sort());
+    return {
+      out,
+      format: req.format,
+      name,
+      bundleHash: hash,
+      packages: manifest.packages.map(({ name: n, version, wheel }) => ({ name: n, version, wheel })),
+      executables: executables.map((e) => e.name),
+      files: files.length + 1,
+    };
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+}

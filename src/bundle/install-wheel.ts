@@ -1,0 +1,314 @@
+// The wheel installer: unpacks one wheel into a bundle tree per the binary distribution format
+// (PEP 427 and packaging.python.org/specifications/binary-distribution-format/), checking safety and RECORD first.
+
+import { createHash } from "node:crypto";
+import { mkdir, open } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import type { Readable } from "node:stream";
+import yauzl from "yauzl";
+import { PystoreError } from "../errors.js";
+import { formatRecord, parseRecord, type RecordRow } from "../standards/record.js";
+import { DEFAULT_LIMITS, checkArchiveEntries, checkRelativePath, isDirectoryEntry, isExecutableEntry, type ArchiveEntryInfo, type SafetyLimits } from "./safety.js";
+import { parseEntryPoints, type EntryPoint } from "./entry-points.js";
+
+/** Where each install scheme lands, as paths relative to the destination root. */
+export interface InstallScheme {
+  purelib: string;
+  platlib: string;
+  scripts: string;
+  data: string;
+  headers: string;
+}
+
+/** A bundle has one site-packages for pure and platform code; scripts/data/headers sit beside it. */
+export const BUNDLE_SCHEME: InstallScheme = {
+  purelib: "site-packages",
+  platlib: "site-packages",
+  scripts: "scripts",
+  data: "data",
+  headers: "include",
+};
+
+export interface InstallOptions {
+  scheme?: InstallScheme;
+  limits?: SafetyLimits;
+  /** Files already installed by earlier wheels (root-relative path → wheel filename), to refuse overlaps. */
+  claimed?: Map<string, string>;
+  /** The interpreter written into `#!python` script shebangs. */
+  scriptInterpreter?: string;
+}
+
+export interface InstalledWheel {
+  filename: string;
+  name: string;
+  version: string;
+  /** Root-relative path of the installed .dist-info directory. */
+  distInfo: string;
+  /** Root-relative paths of every file written, sorted. */
+  files: string[];
+  entryPoints: EntryPoint[];
+  /** True when the wheel ships compiled code (which cannot be imported from inside a zip). */
+  hasNativeCode: boolean;
+}
+
+const INSTALLER = "pystore\n";
+const ACCEPTED_HASHES = new Set(["sha256", "sha384", "sha512", "sha3_256", "sha3_384", "sha3_512", "blake2b", "blake2s"]);
+const NODE_HASH: Record<string, string> = { sha3_256: "sha3-256", sha3_384: "sha3-384", sha3_512: "sha3-512", blake2b: "blake2b512", blake2s: "blake2s256" };
+const NATIVE = /\.(so|pyd|dylib|dll)$|\.so\.\d/;
+
+interface ZipItem {
+  info: ArchiveEntryInfo;
+  path: string;
+  entry: yauzl.Entry;
+}
+
+function mismatch(archive: string, file: string, why: string): PystoreError {
+  return new PystoreError("RECORD_MISMATCH", `${archive}: ${file}: ${why}`, {
+    hint: "the wheel's contents do not match its RECORD; it was altered or built wrongly, so nothing was installed",
+    details: { archive, file, reason: why },
+  });
+}
+
+function decodeName(archive: string, raw: Buffer): string {
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(raw);
+  } catch {
+    throw new PystoreError("UNSAFE_WHEEL", `${archive}: refusing archive entry ${JSON.stringify(raw.toString("latin1"))}: name is not valid UTF-8`);
+  }
+}
+
+async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+function digest(algorithm: string, data: Buffer): string {
+  return createHash(NODE_HASH[algorithm] ?? algorithm).update(data).digest("base64url");
+}
+
+/** The key/value lines of WHEEL. */
+function parseWheelFile(text: string): Map<string, string> {
+  const fields = new Map<string, string>();
+  for (const line of text.split(/\r?\n/)) {
+    const colon = line.indexOf(":");
+    if (colon > 0) fields.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
+  }
+  return fields;
+}
+
+function findDistInfo(archive: string, paths: string[]): string {
+  const candidates = new Set<string>();
+  for (const path of paths) {
+    const [top, second] = path.split("/");
+    if (top.endsWith(".dist-info") && second === "WHEEL" && path.split("/").length === 2) candidates.add(top);
+  }
+  if (candidates.size !== 1) {
+    throw new PystoreError("UNSAFE_WHEEL", `${archive}: expected exactly one top-level .dist-info directory with a WHEEL file, found ${candidates.size}`, {
+      hint: "this is not a valid wheel",
+    });
+  }
+  return [...candidates][0];
+}
+
+/** Map a path inside the wheel to its root-relative install path, following the `.data/` scheme directories. */
+function installPath(archive: string, path: string, dataDir: string, rootScheme: string, scheme: InstallScheme): { target: string; key: string } {
+  if (path.startsWith(dataDir + "/")) {
+    const rest = path.slice(dataDir.length + 1);
+    const slash = rest.indexOf("/");
+    const key = slash < 0 ? rest : rest.slice(0, slash);
+    if (!Object.hasOwn(scheme, key) || slash < 0) {
+      throw new PystoreError("UNSAFE_WHEEL", `${archive}: refusing archive entry ${JSON.stringify(path)}: unknown install scheme ${JSON.stringify(key)} in ${dataDir}/`, {
+        hint: "known schemes are purelib, platlib, scripts, data and headers",
+      });
+    }
+    const inner = rest.slice(slash + 1);
+    const base = scheme[key as keyof InstallScheme];
+    const target = key === "headers" ? join(base, dataDir.replace(/-[^-]*\.data$/, ""), inner) : join(base, inner);
+    return { target: checkRelativePath(archive, target), key };
+  }
+  return { target: checkRelativePath(archive, join(rootScheme, path)), key: "root" };
+}
+
+function relativeToRoot(from: string, to: string): string {
+  const fromParts = from.split("/");
+  const toParts = to.split("/");
+  let common = 0;
+  while (common < fromParts.length && common < toParts.length && fromParts[common] === toParts[common]) common++;
+  return [...fromParts.slice(common).map(() => ".."), ...toParts.slice(common)].join("/");
+}
+
+async function writeNew(path: string, data: Buffer, mode: number): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  // The staging tree is private and becomes visible by one rename of its root, so per-file temp+rename
+  // would only cost time; "wx" still refuses to follow or replace anything already there.
+  const handle = await open(path, "wx", mode);
+  try {
+    await handle.writeFile(data);
+    await handle.chmod(mode);
+  } finally {
+    await handle.close();
+  }
+}
+
+async function openZip(wheelPath: string, archive: string): Promise<yauzl.ZipFile> {
+  try {
+    // decodeStrings: false, so hostile names reach our own checks (and typed errors) instead of yauzl's.
+    return await yauzl.openPromise(wheelPath, { lazyEntries: true, decodeStrings: false, autoClose: false, validateEntrySizes: true });
+  } catch (cause) {
+    throw new PystoreError("UNSAFE_WHEEL", `${archive}: not a readable zip archive: ${(cause as Error).message}`, { cause });
+  }
+}
+
+/** Read the central directory and run every safety check; directories are dropped. */
+async function readEntries(zip: yauzl.ZipFile, archive: string, limits: SafetyLimits): Promise<{ files: string[]; byPath: Map<string, ZipItem> }> {
+  const items: ZipItem[] = [];
+  try {
+    for await (const entry of zip.eachEntry()) {
+      const info: ArchiveEntryInfo = {
+        name: decodeName(archive, entry.fileNameRaw),
+        compressedSize: entry.compressedSize,
+        uncompressedSize: entry.uncompressedSize,
+        externalAttributes: entry.externalFileAttributes,
+        versionMadeBy: entry.versionMadeBy,
+      };
+      if (entry.isEncrypted()) throw new PystoreError("UNSAFE_WHEEL", `${archive}: entry ${JSON.stringify(info.name)} is encrypted`);
+      items.push({ info, path: "", entry });
+    }
+  } catch (cause) {
+    if (cause instanceof PystoreError) throw cause;
+    throw new PystoreError("UNSAFE_WHEEL", `${archive}: corrupt zip archive: ${(cause as Error).message}`, { cause });
+  }
+  const files = checkArchiveEntries(archive, items.map((i) => i.info), limits);
+  const fileItems = items.filter((item) => !isDirectoryEntry(item.info));
+  fileItems.forEach((item, i) => (item.path = files[i]));
+  return { files, byPath: new Map(fileItems.map((item) => [item.path, item])) };
+}
+
+/** Run the archive safety checks on a wheel without extracting anything (before it enters the store). */
+export async function checkWheelArchive(wheelPath: string, limits: SafetyLimits = DEFAULT_LIMITS): Promise<void> {
+  const archive = basename(wheelPath);
+  const zip = await openZip(wheelPath, archive);
+  try {
+    await readEntries(zip, archive, limits);
+  } finally {
+    zip.close();
+  }
+}
+
+/**
+ * Install `wheelPath` under `root`. Everything is checked (entry names, symlinks, duplicates, sizes,
+ * RECORD completeness) before the first file is written, and each file's hash is compared with RECORD
+ * before it is written; a failure leaves partial files, which is why callers install into a staging tree.
+ */
+export async function installWheel(wheelPath: string, root: string, options: InstallOptions = {}): Promise<InstalledWheel> {
+  const scheme = options.scheme ?? BUNDLE_SCHEME;
+  const archive = basename(wheelPath);
+  const zip = await openZip(wheelPath, archive);
+  try {
+    const { files, byPath } = await readEntries(zip, archive, options.limits ?? DEFAULT_LIMITS);
+
+    const distInfo = findDistInfo(archive, files);
+    const dataDir = distInfo.replace(/\.dist-info$/, ".data");
+    const read = async (item: ZipItem) => readAll(await zip.openReadStreamPromise(item.entry));
+
+    const wheelFields = parseWheelFile((await read(byPath.get(`${distInfo}/WHEEL`)!)).toString("utf8"));
+    const wheelVersion = wheelFields.get("wheel-version") ?? "";
+    if (!/^1(\.\d+)*$/.test(wheelVersion)) {
+      throw new PystoreError("UNSAFE_WHEEL", `${archive}: unsupported Wheel-Version ${JSON.stringify(wheelVersion)} (pystore installs 1.x)`);
+    }
+    const rootScheme = wheelFields.get("root-is-purelib")?.toLowerCase() === "true" ? scheme.purelib : scheme.platlib;
+
+    const recordPath = `${distInfo}/RECORD`;
+    const recordItem = byPath.get(recordPath);
+    if (!recordItem) throw mismatch(archive, recordPath, "the wheel has no RECORD file");
+    const rows = parseRecord((await read(recordItem)).toString("utf8"), `${archive}:${recordPath}`);
+    const recorded = new Map<string, RecordRow>();
+    for (const row of rows) {
+      const key = row.path.replace(/^\.\//, "");
+      if (recorded.has(key)) throw mismatch(archive, row.path, "listed twice in RECORD");
+      recorded.set(key, row);
+    }
+    const unsigned = new Set([recordPath, `${distInfo}/RECORD.jws`, `${distInfo}/RECORD.p7s`]);
+    for (const path of files) {
+      if (unsigned.has(path)) continue;
+      const row = recorded.get(path);
+      if (!row) throw mismatch(archive, path, "present in the wheel but not listed in RECORD");
+      if (!row.hash) throw mismatch(archive, path, "listed in RECORD without a hash");
+      if (!ACCEPTED_HASHES.has(row.hash.algorithm)) throw mismatch(archive, path, `RECORD uses the weak or unknown hash ${JSON.stringify(row.hash.algorithm)}`);
+    }
+    for (const path of recorded.keys()) {
+      if (!byPath.has(path)) throw mismatch(archive, path, "listed in RECORD but missing from the wheel");
+    }
+
+    const plan = files.map((path) => ({ path, ...installPath(archive, path, dataDir, rootScheme, scheme) }));
+    for (const { path, target } of plan) {
+      const owner = options.claimed?.get(target);
+      if (owner !== undefined) {
+        throw new PystoreError("BUNDLE_FAILED", `${archive}: ${path} would overwrite ${target}, already installed by ${owner}`, {
+          hint: "two wheels in the lock ship the same file; the lock is inconsistent",
+        });
+      }
+    }
+
+    const written: RecordRow[] = [];
+    const sitePackages = scheme.purelib;
+    const installedDistInfo = join(rootScheme, distInfo);
+    for (const { path, target, key } of plan) {
+      if (path === recordPath || path === `${distInfo}/INSTALLER`) continue;
+      const item = byPath.get(path)!;
+      let data = await read(item);
+      if (!unsigned.has(path)) {
+        const expected = recorded.get(path)!;
+        if (digest(expected.hash!.algorithm, data) !== expected.hash!.digest) throw mismatch(archive, path, `${expected.hash!.algorithm} does not match RECORD`);
+        if (expected.size !== undefined && expected.size !== data.length) throw mismatch(archive, path, `size ${data.length} does not match RECORD's ${expected.size}`);
+      }
+      let mode = isExecutableEntry(item.info) ? 0o755 : 0o644;
+      if (key === "scripts") {
+        mode = 0o755;
+        // The spec's "#!python" placeholder must point at an interpreter; the bundle's is chosen at run time.
+        const rewritten = rewriteShebang(data, options.scriptInterpreter ?? "/usr/bin/env python3");
+        if (rewritten) data = rewritten;
+      }
+      await writeNew(join(root, target), data, mode);
+      options.claimed?.set(target, archive);
+      written.push({ path: relativeToRoot(sitePackages, target), hash: { algorithm: "sha256", digest: digest("sha256", data) }, size: data.length });
+    }
+    const installerData = Buffer.from(INSTALLER);
+    await writeNew(join(root, installedDistInfo, "INSTALLER"), installerData, 0o644);
+    written.push({ path: relativeToRoot(sitePackages, join(installedDistInfo, "INSTALLER")), hash: { algorithm: "sha256", digest: digest("sha256", installerData) }, size: installerData.length });
+    written.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    written.push({ path: relativeToRoot(sitePackages, join(installedDistInfo, "RECORD")) });
+    await writeNew(join(root, installedDistInfo, "RECORD"), Buffer.from(formatRecord(written)), 0o644);
+    for (const name of ["INSTALLER", "RECORD"]) options.claimed?.set(join(installedDistInfo, name), archive);
+
+    const entryPointsItem = byPath.get(`${distInfo}/entry_points.txt`);
+    const entryPoints = entryPointsItem ? parseEntryPoints((await read(entryPointsItem)).toString("utf8"), `${archive}:${distInfo}/entry_points.txt`) : [];
+    const [name, version] = distInfoNameVersion(distInfo);
+    const installedFiles = [...plan.filter((p) => p.path !== recordPath && p.path !== `${distInfo}/INSTALLER`).map((p) => p.target), join(installedDistInfo, "INSTALLER"), join(installedDistInfo, "RECORD")].sort();
+    return {
+      filename: archive,
+      name,
+      version,
+      distInfo: installedDistInfo,
+      files: installedFiles,
+      entryPoints,
+      hasNativeCode: files.some((f) => NATIVE.test(f)),
+    };
+  } finally {
+    zip.close();
+  }
+}
+
+function distInfoNameVersion(distInfo: string): [string, string] {
+  const stem = distInfo.replace(/\.dist-info$/, "");
+  const dash = stem.lastIndexOf("-");
+  return dash < 0 ? [stem, ""] : [stem.slice(0, dash), stem.slice(dash + 1)];
+}
+
+/** `#!python` / `#!pythonw` first lines become a real interpreter line; other scripts are left alone. */
+export function rewriteShebang(data: Buffer, interpreter: string): Buffer | undefined {
+  const match = /^#!pythonw?(\r?\n)/.exec(data.subarray(0, 16).toString("latin1"));
+  if (!match) return undefined;
+  return Buffer.concat([Buffer.from(`#!${interpreter}${match[1]}`), data.subarray(match[0].length)]);
+}

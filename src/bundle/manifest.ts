@@ -1,0 +1,142 @@
+// The bundle manifest OUT/pystore-bundle.json (store-format/bundle-manifest.md): what a bundle holds, and
+// `bundle verify`, which compares a bundle directory with it (changed, missing and extra files).
+
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { lstat, readFile, readdir } from "node:fs/promises";
+import { join } from "node:path";
+import { PystoreError } from "../errors.js";
+import { BUNDLE_MANIFEST_VERSION } from "../format-versions.js";
+
+export const MANIFEST_FILE = "pystore-bundle.json";
+
+export interface ManifestFile {
+  /** Bundle-relative, "/"-separated. */
+  path: string;
+  sha256: string;
+  size: number;
+  /** "0644" or "0755": bundles carry no other modes. */
+  mode: string;
+}
+
+export interface BundleManifest {
+  formatVersion: number;
+  createdBy: string;
+  name: string;
+  target: { id: string; platform: string; python: string; implementation: string };
+  lock: { sha256: string } | null;
+  packages: { name: string; version: string; wheel: string; sha256: string }[];
+  executables: { name: string; kind: "entry" | "script"; target: string; origin: string }[];
+  /** sys.path entries before the stdlib (app code and libs), then sitePackages after it. */
+  paths: string[];
+  sitePackages: string;
+  nativeCode: boolean;
+  files: ManifestFile[];
+}
+
+export interface VerifyReport {
+  changed: string[];
+  missing: string[];
+  extra: string[];
+}
+
+/** Byte-stable JSON: keys sorted at every level, two-space indent, final newline. */
+export function stableJson(value: unknown): string {
+  const sort = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(sort);
+    if (v && typeof v === "object") {
+      return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sort((v as Record<string, unknown>)[k])]));
+    }
+    return v;
+  };
+  return JSON.stringify(sort(value), null, 2) + "\n";
+}
+
+export function formatManifest(manifest: BundleManifest): string {
+  return stableJson({ ...manifest, files: [...manifest.files].sort((a, b) => compare(a.path, b.path)) });
+}
+
+/** The bundle's identity: sha256 of its manifest bytes (which hash every file). */
+export function bundleHash(manifestText: string): string {
+  return createHash("sha256").update(manifestText).digest("hex");
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export async function hashFile(path: string): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest("hex");
+}
+
+export interface TreeEntry extends ManifestFile {
+  /** Anything that is neither a regular file nor a directory (a symlink, a fifo). */
+  special?: boolean;
+}
+
+/**
+ * Every file under `root`, sorted by path, except the manifest itself and (when `ignorePycache`)
+ * bytecode caches, which Python may write next to sources when the bundle directory is writable.
+ */
+export async function walkTree(root: string, opts: { ignorePycache?: boolean } = {}): Promise<TreeEntry[]> {
+  const out: TreeEntry[] = [];
+  async function walk(dir: string, rel: string): Promise<void> {
+    for (const name of (await readdir(dir)).sort()) {
+      const path = rel === "" ? name : `${rel}/${name}`;
+      if (path === MANIFEST_FILE) continue;
+      if (opts.ignorePycache && name === "__pycache__") continue;
+      const full = join(dir, name);
+      const info = await lstat(full);
+      if (info.isDirectory()) await walk(full, path);
+      else if (info.isFile()) out.push({ path, sha256: await hashFile(full), size: info.size, mode: info.mode & 0o111 ? "0755" : "0644" });
+      else out.push({ path, sha256: "", size: 0, mode: "0000", special: true });
+    }
+  }
+  await walk(root, "");
+  return out.sort((a, b) => compare(a.path, b.path));
+}
+
+export async function readManifest(dir: string): Promise<{ manifest: BundleManifest; text: string }> {
+  const path = join(dir, MANIFEST_FILE);
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (cause) {
+    throw new PystoreError("FILE_NOT_FOUND", `${JSON.stringify(dir)} is not a pystore bundle: ${MANIFEST_FILE} is missing`, { cause });
+  }
+  let manifest: BundleManifest;
+  try {
+    manifest = JSON.parse(text) as BundleManifest;
+  } catch (cause) {
+    throw new PystoreError("BUNDLE_MODIFIED", `${path}: the manifest is not valid JSON`, { cause });
+  }
+  if (manifest.formatVersion !== BUNDLE_MANIFEST_VERSION) {
+    throw new PystoreError("STORE_FORMAT", `${path}: bundle manifest format version ${JSON.stringify(manifest.formatVersion)} is not supported (this pystore reads ${BUNDLE_MANIFEST_VERSION})`, {
+      hint: "verify it with the pystore version that built it",
+    });
+  }
+  if (!Array.isArray(manifest.files)) throw new PystoreError("BUNDLE_MODIFIED", `${path}: the manifest has no files list`);
+  return { manifest, text };
+}
+
+/** Compare a bundle directory with its manifest. */
+export async function verifyBundle(dir: string): Promise<VerifyReport> {
+  const { manifest } = await readManifest(dir);
+  const actual = new Map((await walkTree(dir, { ignorePycache: true })).map((e) => [e.path, e]));
+  const report: VerifyReport = { changed: [], missing: [], extra: [] };
+  for (const file of manifest.files) {
+    const found = actual.get(file.path);
+    if (!found) report.missing.push(file.path);
+    else if (found.special || found.sha256 !== file.sha256 || found.size !== file.size || found.mode !== file.mode) report.changed.push(file.path);
+    actual.delete(file.path);
+  }
+  report.extra = [...actual.keys()];
+  for (const list of Object.values(report)) list.sort(compare);
+  return report;
+}
+
+export function isClean(report: VerifyReport): boolean {
+  return report.changed.length + report.missing.length + report.extra.length === 0;
+}

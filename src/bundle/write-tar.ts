@@ -1,0 +1,124 @@
+// Deterministic tar.gz bundles: a small ustar writer (PAX records for long names), sorted entries, one
+// mtime, uid/gid 0, modes 0755/0644, and a gzip header with no timestamp and a fixed OS byte.
+
+import { createReadStream } from "node:fs";
+import { join } from "node:path";
+import { PassThrough, Readable, Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { constants as zlibConstants, createGzip } from "node:zlib";
+import { writeStreamAtomic, type Written } from "../util/atomic-write.js";
+import type { ManifestFile } from "./manifest.js";
+
+/** 1980-01-01T00:00:00Z: the earliest time a zip can store, used by both writers when SOURCE_DATE_EPOCH is unset. */
+export const DEFAULT_EPOCH = 315532800;
+
+/** SOURCE_DATE_EPOCH (reproducible-builds.org) when set and valid, else DEFAULT_EPOCH. */
+export function sourceDateEpoch(env: NodeJS.ProcessEnv): number {
+  const value = env.SOURCE_DATE_EPOCH;
+  if (value && /^\d+$/.test(value)) return Math.max(DEFAULT_EPOCH, Number(value));
+  return DEFAULT_EPOCH;
+}
+
+function octal(value: number, width: number): string {
+  return value.toString(8).padStart(width - 1, "0") + "\0";
+}
+
+function paxRecord(key: string, value: string): Buffer {
+  const body = ` ${key}=${value}\n`;
+  let length = Buffer.byteLength(body) + 1;
+  while (String(length).length + Buffer.byteLength(body) !== length) length = String(length).length + Buffer.byteLength(body);
+  return Buffer.from(`${length}${body}`);
+}
+
+function header(name: string, size: number, mode: number, type: "0" | "5" | "x", mtime: number): Buffer {
+  const block = Buffer.alloc(512);
+  block.write(name, 0, 100, "utf8");
+  block.write(octal(mode, 8), 100, "ascii");
+  block.write(octal(0, 8), 108, "ascii");
+  block.write(octal(0, 8), 116, "ascii");
+  block.write(octal(size, 12), 124, "ascii");
+  block.write(octal(mtime, 12), 136, "ascii");
+  block.write("        ", 148, "ascii");
+  block.write(type, 156, "ascii");
+  block.write("ustar\0", 257, "ascii");
+  block.write("00", 263, "ascii");
+  let sum = 0;
+  for (const byte of block) sum += byte;
+  block.write(octal(sum, 7) + " ", 148, "ascii");
+  return block;
+}
+
+function padding(size: number): Buffer {
+  return Buffer.alloc((512 - (size % 512)) % 512);
+}
+
+/** Header blocks for one entry: a PAX header first when the name does not fit ustar's 100 bytes. */
+function headers(name: string, size: number, mode: number, type: "0" | "5", mtime: number): Buffer[] {
+  if (Buffer.byteLength(name) <= 100) return [header(name, size, mode, type, mtime)];
+  const pax = paxRecord("path", name);
+  // The ustar name of a PAX-described entry is only a fallback for old readers; keep it deterministic.
+  const short = Buffer.from(name).subarray(0, 100).toString("utf8").replace(/\uFFFD$/, "");
+  return [header(`PaxHeader/${short}`.slice(0, 100), pax.length, 0o644, "x", mtime), pax, padding(pax.length), header(short, size, mode, type, mtime)];
+}
+
+/** The tar stream of `files` under `root`, every path prefixed by `prefix/`, directories synthesised. */
+export async function* tarEntries(root: string, files: ManifestFile[], prefix: string, mtime: number, extra: { path: string; data: Buffer }[] = []): AsyncGenerator<Buffer> {
+  const items = new Map<string, { type: "0" | "5"; mode: number; size: number; source?: string; data?: Buffer }>();
+  const addDirs = (path: string) => {
+    const parts = path.split("/");
+    for (let i = 1; i < parts.length; i++) items.set(parts.slice(0, i).join("/") + "/", { type: "5", mode: 0o755, size: 0 });
+  };
+  for (const file of files) {
+    const path = `${prefix}/${file.path}`;
+    addDirs(path);
+    items.set(path, { type: "0", mode: file.mode === "0755" ? 0o755 : 0o644, size: file.size, source: join(root, file.path) });
+  }
+  for (const file of extra) {
+    const path = `${prefix}/${file.path}`;
+    addDirs(path);
+    items.set(path, { type: "0", mode: 0o644, size: file.data.length, data: file.data });
+  }
+  const names = [...items.keys()].sort();
+  for (const name of names) {
+    const item = items.get(name)!;
+    yield* headers(name, item.size, item.mode, item.type, mtime);
+    if (item.type === "5") continue;
+    let written = 0;
+    if (item.data) {
+      written = item.data.length;
+      yield item.data;
+    } else {
+      for await (const chunk of createReadStream(item.source!)) {
+        written += (chunk as Buffer).length;
+        yield chunk as Buffer;
+      }
+    }
+    if (written !== item.size) throw new Error(`${item.source}: changed size while being archived`);
+    yield padding(item.size);
+  }
+  yield Buffer.alloc(1024);
+}
+
+/** gzip writes the compressing OS into byte 9; pin it so archives match across machines. */
+function fixGzipHeader(): Transform {
+  let seen = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      if (seen <= 9 && seen + chunk.length > 9) {
+        chunk = Buffer.from(chunk);
+        chunk[9 - seen] = 3;
+      }
+      seen += chunk.length;
+      done(null, chunk);
+    },
+  });
+}
+
+/** Write OUT.tar.gz atomically from a staged bundle tree. */
+export async function writeTarGz(root: string, files: ManifestFile[], extra: { path: string; data: Buffer }[], opts: { prefix: string; mtime: number; destination: string }): Promise<Written> {
+  // An error in any stage (a file vanishing mid-read) reaches the atomic writer through `out`, which then
+  // removes its temp file instead of publishing a truncated archive.
+  const out = new PassThrough();
+  pipeline(Readable.from(tarEntries(root, files, opts.prefix, opts.mtime, extra)), createGzip({ level: zlibConstants.Z_BEST_COMPRESSION }), fixGzipHeader(), out).catch((error) => out.destroy(error));
+  return writeStreamAtomic(out, opts.destination, { mode: 0o644 });
+}

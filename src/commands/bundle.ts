@@ -1,0 +1,143 @@
+// `pystore bundle`: read the lock, load the target, open the store, build the bundle, report what was written.
+
+import { readFile, stat } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import type { CommandContext, Handler } from "../cli/context.js";
+import { PystoreError } from "../errors.js";
+import { buildBundle, type BundleFormat } from "../bundle/bundle.js";
+import { sourceDateEpoch } from "../bundle/write-tar.js";
+import type { IndexClient, IndexClientOptions } from "../index-client/client.js";
+import { loadTarget } from "../platform/target-loader.js";
+import { parsePylock, writePylock } from "../standards/pylock.js";
+import { openStore, resolveStoreDir, type Store } from "../store/store.js";
+import { writeFileAtomic } from "../util/atomic-write.js";
+
+interface BundleOptions {
+  lock?: string;
+  platform: string;
+  python?: string;
+  project?: string;
+  output?: string;
+  format?: string;
+  systemd: boolean;
+  prefix?: string;
+  user?: string;
+  depScripts: boolean;
+  offline: boolean;
+  extra?: string[];
+  group?: string[];
+  indexUrl?: string;
+  extraIndexUrl?: string[];
+  findLinks?: string[];
+  json: boolean;
+}
+
+const FORMATS: BundleFormat[] = ["dir", "tar.gz", "pyz"];
+
+/** --format, else inferred from OUT's suffix, else a directory. */
+export function chooseFormat(format: string | undefined, out: string): BundleFormat {
+  if (format !== undefined) {
+    if (!(FORMATS as string[]).includes(format)) throw new PystoreError("USAGE", `unknown --format ${JSON.stringify(format)}`, { hint: `use one of: ${FORMATS.join(", ")}` });
+    return format as BundleFormat;
+  }
+  if (out.endsWith(".tar.gz") || out.endsWith(".tgz")) return "tar.gz";
+  if (out.endsWith(".pyz")) return "pyz";
+  return "dir";
+}
+
+async function isFile(path: string): Promise<boolean> {
+  return stat(path).then(
+    (s) => s.isFile(),
+    () => false,
+  );
+}
+
+/**
+ * "bundle without a lock locks first": resolve the project for this one target (as `pystore lock` would),
+ * write pylock.toml beside pyproject.toml, and bundle from it. The resolver loads only on this path.
+ */
+async function lockFirst(projectDir: string, lockPath: string, options: BundleOptions, ctx: CommandContext, store: Store, openClient: (opts?: IndexClientOptions) => Promise<IndexClient>): Promise<string> {
+  const [{ gatherInputs }, { buildLock }, { IndexProvider }] = await Promise.all([import("../lock/gather.js"), import("../lock/build-lock.js"), import("../resolver/index-provider.js")]);
+  const { inputs } = await gatherInputs(
+    [],
+    { project: projectDir, platform: [options.platform ?? "host"], python: options.python ? [options.python] : [], extra: options.extra, group: options.group, indexUrl: options.indexUrl, extraIndexUrl: options.extraIndexUrl, findLinks: options.findLinks },
+    ctx.cwd,
+    ctx.env,
+  );
+  ctx.log.info(`no ${lockPath}: locking first`);
+  const client = await openClient({ indexUrl: inputs.indexUrl, extraIndexUrls: inputs.extraIndexUrls, findLinks: inputs.findLinks, indexStrategy: inputs.indexStrategy });
+  const { lock } = await buildLock(new IndexProvider(client, ctx.log), inputs, { log: ctx.log });
+  const text = writePylock(lock);
+  await writeFileAtomic(lockPath, text);
+  store.addRoot("lock", lockPath, lock.packages.flatMap((p) => p.wheels ?? []).map((w) => w.hashes.sha256).filter((h): h is string => !!h));
+  ctx.log.info(`wrote ${lockPath}: ${lock.packages.length} packages`);
+  return text;
+}
+
+const handler: Handler<BundleOptions> = async (_args, options, ctx) => {
+  // Not a commander requiredOption: those are enforced on `bundle verify` too.
+  if (!options.output) throw new PystoreError("USAGE", "bundle needs -o OUT (a directory, OUT.tar.gz or OUT.pyz)");
+  const output = options.output;
+  const format = chooseFormat(options.format, output);
+  let projectDir = options.project === undefined ? undefined : resolve(ctx.cwd, options.project);
+  if (projectDir === undefined && (await isFile(join(ctx.cwd, "pyproject.toml")))) projectDir = ctx.cwd;
+  const lockPath = resolve(ctx.cwd, options.lock ?? join(projectDir ?? ctx.cwd, "pylock.toml"));
+  const store = await openStore({ dir: resolveStoreDir(ctx.global.store, ctx.env), log: ctx.log });
+  let client: IndexClient | undefined;
+  const openClient = async (opts: IndexClientOptions = {}) => {
+    if (!client) {
+      const { IndexClient } = await import("../index-client/client.js");
+      client = new IndexClient({ offline: options.offline, env: ctx.env, log: ctx.log, cache: store.httpCache(), cwd: projectDir ?? ctx.cwd, ...opts });
+    }
+    return client;
+  };
+  try {
+    let lockText: string;
+    if (options.lock === undefined && projectDir !== undefined && !(await isFile(lockPath))) {
+      lockText = await lockFirst(projectDir, lockPath, options, ctx, store, openClient);
+    } else {
+      try {
+        lockText = await readFile(lockPath, "utf8");
+      } catch (cause) {
+        throw new PystoreError("FILE_NOT_FOUND", `cannot read the lock ${JSON.stringify(lockPath)}: ${(cause as Error).message}`, {
+          hint: "create it with `pystore lock`, pass -l PATH, or run bundle in a project directory (it locks first when pylock.toml is missing)",
+          cause,
+        });
+      }
+    }
+    const lock = parsePylock(lockText, lockPath);
+    const target = await loadTarget(options.platform ?? "host", options.python, { cwd: ctx.cwd, env: ctx.env });
+    const result = await buildBundle({
+      lock,
+      lockText,
+      lockDir: dirname(lockPath),
+      target,
+      projectDir,
+      out: resolve(ctx.cwd, output),
+      format,
+      systemd: options.systemd ? { prefix: options.prefix, user: options.user } : undefined,
+      depScripts: options.depScripts,
+      offline: options.offline,
+      extras: options.extra,
+      groups: options.group,
+      mtime: sourceDateEpoch(ctx.env),
+      store,
+      log: ctx.log,
+      client: () => openClient(),
+    });
+    if (options.json) {
+      ctx.out(JSON.stringify(result, null, 2));
+    } else {
+      const lines = [`bundled ${result.name} for ${target.id} into ${result.out} (${result.format}, ${result.packages.length} packages, ${result.files} files)`];
+      for (const exe of result.executables) lines.push(`  ${format === "pyz" ? `${result.out} ${exe}` : join(result.out, "bin", exe)}`);
+      lines.push(`bundle hash: ${result.bundleHash}`);
+      ctx.out(lines.join("\n"));
+    }
+    return 0;
+  } finally {
+    await client?.close();
+    store.close();
+  }
+};
+
+export default handler;

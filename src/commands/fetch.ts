@@ -1,0 +1,104 @@
+// `pystore fetch`: download every locked wheel (or one target's) into the store, verifying size and
+// sha256 against the lock, several at a time; registers a "fetch" root so gc keeps them.
+
+import { readFile } from "node:fs/promises";
+import { dirname, resolve as resolvePath } from "node:path";
+import { pathToFileURL } from "node:url";
+import type { Handler } from "../cli/context.js";
+import { PystoreError } from "../errors.js";
+import { IndexClient } from "../index-client/client.js";
+import { selectForTarget } from "../lock/select.js";
+import { loadTarget } from "../platform/target-loader.js";
+import { parsePylock, type Pylock, type PylockWheel } from "../standards/pylock.js";
+import type { ProjectFile } from "../standards/simple-api.js";
+import { openStore, resolveStoreDir } from "../store/store.js";
+
+interface FetchOptions {
+  lock?: string;
+  platform?: string;
+  python?: string;
+  proxy?: string;
+  cert?: string;
+  offline?: boolean;
+  jobs?: string;
+  json?: boolean;
+}
+
+interface Wanted {
+  name: string;
+  version: string;
+  wheel: PylockWheel;
+  sha256: string;
+  index?: string;
+}
+
+function allWheels(lock: Pylock, lockPath: string): Wanted[] {
+  const out: Wanted[] = [];
+  for (const pkg of lock.packages) {
+    for (const wheel of pkg.wheels ?? []) {
+      const sha256 = wheel.hashes.sha256?.toLowerCase();
+      if (!sha256) throw new PystoreError("INVALID_LOCK", `${lockPath}: ${wheel.name} has no sha256 hash; pystore's store is addressed by sha256`);
+      out.push({ name: pkg.name, version: pkg.version ?? "", wheel, sha256, index: pkg.index });
+    }
+  }
+  return out;
+}
+
+export function projectFileFor(wanted: Wanted, lockDir: string): ProjectFile {
+  const url = wanted.wheel.url ?? (wanted.wheel.path ? pathToFileURL(resolvePath(lockDir, wanted.wheel.path)).href : undefined);
+  if (!url) throw new PystoreError("INVALID_LOCK", `${wanted.wheel.name} has neither url nor path`);
+  const file: ProjectFile = { filename: wanted.wheel.name, url, hashes: { ...wanted.wheel.hashes }, index: wanted.index ?? "" };
+  if (wanted.wheel.size !== undefined) file.size = wanted.wheel.size;
+  return file;
+}
+
+const handler: Handler<FetchOptions> = async (_args, options, ctx) => {
+  const lockPath = resolvePath(ctx.cwd, options.lock ?? "pylock.toml");
+  let text: string;
+  try {
+    text = await readFile(lockPath, "utf8");
+  } catch (error) {
+    throw new PystoreError("FILE_NOT_FOUND", `cannot read ${lockPath}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { hint: "run pystore lock first, or pass -l FILE" });
+  }
+  const lock = parsePylock(text, lockPath);
+  let wanted: Wanted[];
+  if (options.platform || options.python) {
+    const target = await loadTarget(options.platform ?? "host", options.python, { cwd: ctx.cwd, env: ctx.env });
+    wanted = selectForTarget(lock, target).map((s) => ({ ...s, index: lock.packages.find((p) => p.name === s.name && (p.version ?? s.version) === s.version)?.index }));
+    ctx.log.info(`fetching ${wanted.length} wheels for ${target.id}`);
+  } else {
+    wanted = allWheels(lock, lockPath);
+    ctx.log.info(`fetching all ${wanted.length} locked wheels`);
+  }
+  const jobs = Math.max(1, Number.parseInt(options.jobs ?? "4", 10) || 4);
+  const store = await openStore({ dir: resolveStoreDir(ctx.global.store, ctx.env), log: ctx.log });
+  const results: { name: string; version: string; filename: string; sha256: string; path: string }[] = [];
+  let client: IndexClient | undefined;
+  try {
+    client = new IndexClient({ proxy: options.proxy, cert: options.cert, offline: options.offline, env: ctx.env, log: ctx.log, cache: store.httpCache(), cwd: dirname(lockPath) });
+    const http = client;
+    let next = 0;
+    let done = 0;
+    const worker = async () => {
+      while (next < wanted.length) {
+        const item = wanted[next++];
+        const file = projectFileFor(item, dirname(lockPath));
+        const entry = await store.fetchWheel(file, http, { expected: { sha256: item.sha256, size: item.wheel.size } });
+        done++;
+        ctx.log.info(`[${done}/${wanted.length}] ${item.wheel.name}`);
+        results.push({ name: item.name, version: item.version, filename: item.wheel.name, sha256: entry.sha256, path: entry.path });
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(jobs, wanted.length) }, worker));
+    store.addRoot("fetch", lockPath, results.map((r) => r.sha256));
+  } finally {
+    await client?.close();
+    store.close();
+  }
+  results.sort((a, b) => (a.filename < b.filename ? -1 : a.filename > b.filename ? 1 : 0));
+  if (options.json) ctx.out(JSON.stringify({ lock: lockPath, wheels: results }, null, 2));
+  else for (const r of results) ctx.out(`${r.sha256}  ${r.filename}`);
+  return 0;
+};
+
+export default handler;

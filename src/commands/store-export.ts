@@ -1,0 +1,44 @@
+// `pystore store export (-l pylock.toml | NAME…) -o closure.tar`: a self-describing archive for air-gapped machines.
+
+import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import type { Handler } from "../cli/context.js";
+import { PystoreError } from "../errors.js";
+import { entriesForLock, entriesForNames } from "../store/closure.js";
+import { exportClosure } from "../store/export.js";
+import { humanSize, json, withStore } from "./store-common.js";
+
+interface Options {
+  lock?: string;
+  output?: string;
+  json?: boolean;
+}
+
+const handler: Handler<Options> = async (args, options, ctx) => {
+  if (!options.output) throw new PystoreError("USAGE", "store export needs -o FILE");
+  if (!options.lock && args.length === 0) throw new PystoreError("USAGE", "store export needs -l pylock.toml or at least one NAME");
+  if (options.lock && args.length > 0) throw new PystoreError("USAGE", "store export takes either -l pylock.toml or NAMEs, not both");
+  const output = resolve(ctx.cwd, options.output);
+  await withStore(ctx, async (store) => {
+    let entries;
+    if (options.lock) {
+      const path = resolve(ctx.cwd, options.lock);
+      let text: string;
+      try {
+        text = await readFile(path, "utf8");
+      } catch {
+        throw new PystoreError("FILE_NOT_FOUND", `no lock file at ${JSON.stringify(options.lock)}`);
+      }
+      entries = entriesForLock(store, text, options.lock);
+    } else {
+      entries = entriesForNames(store, args);
+    }
+    const { manifest, written } = await exportClosure(store, entries, output);
+    if (options.json) {
+      return ctx.out(json({ archive: output, bytes: written.size, members: manifest.members, sha256: written.sha256 }));
+    }
+    ctx.out(`wrote ${output}: ${manifest.members.length} wheel(s), ${humanSize(written.size)}, sha256 ${written.sha256}`);
+  });
+};
+
+export default handler;

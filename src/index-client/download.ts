@@ -1,0 +1,146 @@
+// Downloads a distribution to disk through the atomic write protocol: retried, resumed with Range + If-Range after
+// an interruption, restarted when the server ignores Range, and a short body reported as an incomplete download.
+
+import { createReadStream } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { PystoreError } from "../errors.js";
+import type { ProjectFile } from "../standards/simple-api.js";
+import { writeStreamAtomic, type Expected, type Written } from "../util/atomic-write.js";
+import type { Logger } from "../util/log.js";
+import { redactUrl } from "../util/redact.js";
+import { networkError, sleep, type HttpTransport } from "./http.js";
+
+export interface DownloadOptions {
+  tempDir?: string;
+  expected?: { sha256?: string; size?: number };
+}
+
+/** Thrown inside the byte stream when the server answered a resume with the whole file: start over. */
+class RestartDownload extends Error {}
+
+function incomplete(received: number, total: number | undefined, url: string, cause?: unknown): PystoreError {
+  return new PystoreError("INCOMPLETE_DOWNLOAD", `incomplete download: ${received} of ${total ?? "?"} bytes from ${redactUrl(url)}`, {
+    hint: "the connection ended early (and resuming did not help); retry later",
+    cause,
+    details: { received, expected: total },
+  });
+}
+
+function statusError(status: number, url: string): PystoreError {
+  if (status === 401 || status === 403) {
+    return new PystoreError("AUTH_REQUIRED", `${redactUrl(url)} answered ${status}: ${status === 401 ? "authentication required" : "access denied"}`, {
+      hint: "put credentials in the index URL (https://USER:TOKEN@host/simple/) or in ~/.netrc ($NETRC)",
+    });
+  }
+  return new PystoreError("HTTP_STATUS", `${redactUrl(url)} answered HTTP ${status}`);
+}
+
+interface Budget {
+  attempts: number;
+  /** Why the last attempt ended early (reported if the budget runs out on a restart). */
+  last?: PystoreError;
+}
+
+/** The body bytes of `url`, resuming across interruptions; throws RestartDownload when resuming is impossible. */
+async function* resumingBody(http: HttpTransport, url: string, filename: string, expectedSize: number | undefined, budget: Budget, log: Logger): AsyncGenerator<Buffer> {
+  let received = 0;
+  let total = expectedSize;
+  let validator: string | undefined;
+  for (;;) {
+    const headers: Record<string, string> = {};
+    if (received > 0) {
+      headers.range = `bytes=${received}-`;
+      if (validator) headers["if-range"] = validator;
+    }
+    let failure: PystoreError | undefined;
+    try {
+      const res = await http.requestOnce(url, { headers });
+      if (res.status === 200 && received > 0) {
+        await res.body.dump().catch(() => {});
+        log.debug(`${redactUrl(url)} ignored the Range request; downloading again from the start`);
+        throw new RestartDownload();
+      }
+      if (res.status === 206) {
+        const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(res.headers["content-range"] ?? "");
+        if (!m || Number(m[1]) !== received) {
+          await res.body.dump().catch(() => {});
+          throw new RestartDownload();
+        }
+        if (m[3] !== "*") total ??= Number(m[3]);
+      } else if (res.status === 200) {
+        const type = (res.headers["content-type"] ?? "").toLowerCase();
+        if (filename.endsWith(".whl") && type.startsWith("text/html")) {
+          await res.body.dump().catch(() => {});
+          throw new PystoreError("INVALID_INDEX_RESPONSE", `${redactUrl(url)} served an HTML page instead of the wheel ${filename}`, {
+            hint: "the index or a proxy answered with an error or login page; check credentials and the index URL",
+          });
+        }
+        if (res.headers["content-length"] !== undefined) total ??= Number(res.headers["content-length"]);
+        // If-Range needs a strong validator: a weak ETag would make every resume a full restart.
+        const etag = res.headers.etag;
+        validator = etag && !etag.startsWith("W/") ? etag : res.headers["last-modified"];
+      } else if (res.status === 416 && received > 0) {
+        // The file changed or shrank under us: only a fresh download can be trusted.
+        await res.body.dump().catch(() => {});
+        throw new RestartDownload();
+      } else if (res.status >= 500 || res.status === 429) {
+        await res.body.dump().catch(() => {});
+        if (budget.attempts <= 0) throw new PystoreError("HTTP_STATUS", `${redactUrl(url)} answered HTTP ${res.status}`);
+        budget.attempts--;
+        await sleep(http.backoff(http.retries - budget.attempts, res.headers["retry-after"]));
+        continue;
+      } else {
+        await res.body.dump().catch(() => {});
+        throw statusError(res.status, url);
+      }
+      try {
+        for await (const chunk of res.body) {
+          received += (chunk as Buffer).length;
+          yield chunk as Buffer;
+        }
+      } catch (error) {
+        failure = networkError(error, url, { proxy: http.proxyFor(url), connectTimeoutMs: http.connectTimeoutMs, readTimeoutMs: http.readTimeoutMs });
+      }
+      if (!failure) {
+        if (total === undefined || received >= total) return;
+        failure = incomplete(received, total, url);
+      }
+    } catch (error) {
+      if (error instanceof RestartDownload) throw error;
+      if (!(error instanceof PystoreError) || (error.code !== "NETWORK" && error.code !== "TIMEOUT")) throw error;
+      failure = error;
+    }
+    const reported = failure.code === "TIMEOUT" || received === 0 || failure.code === "INCOMPLETE_DOWNLOAD" ? failure : incomplete(received, total, url, failure);
+    if (budget.attempts <= 0) throw reported;
+    budget.last = reported;
+    budget.attempts--;
+    log.debug(`${failure.message}; resuming at byte ${received}`);
+    await sleep(http.backoff(http.retries - budget.attempts));
+  }
+}
+
+export async function downloadFile(http: HttpTransport, file: ProjectFile, destination: string, opts: DownloadOptions & { offline: boolean; log: Logger }): Promise<Written> {
+  const expected: Expected = {
+    sha256: opts.expected?.sha256 ?? file.hashes.sha256,
+    size: opts.expected?.size ?? file.size,
+    label: file.filename,
+  };
+  if (file.url.startsWith("file:")) {
+    return writeStreamAtomic(createReadStream(fileURLToPath(file.url)), destination, { expected, tempDir: opts.tempDir });
+  }
+  if (opts.offline) {
+    throw new PystoreError("OFFLINE_MISSING", `offline: ${file.filename} is not in the store and cannot be downloaded from ${redactUrl(file.index)}`, {
+      hint: "run once without --offline (e.g. `pystore fetch`) to put it in the store",
+    });
+  }
+  const budget: Budget = { attempts: http.retries };
+  for (;;) {
+    try {
+      return await writeStreamAtomic(resumingBody(http, file.url, file.filename, expected.size, budget, opts.log), destination, { expected, tempDir: opts.tempDir });
+    } catch (error) {
+      if (!(error instanceof RestartDownload)) throw error;
+      if (budget.attempts <= 0) throw budget.last ?? new PystoreError("INCOMPLETE_DOWNLOAD", `incomplete download: ${redactUrl(file.url)} could not be resumed`);
+      budget.attempts--;
+    }
+  }
+}

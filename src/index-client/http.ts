@@ -1,0 +1,234 @@
+// HTTP transport for index traffic: undici dispatchers (direct or through a proxy), per-URL credentials,
+// manual redirects (Authorization never follows to another host), timeouts, bounded retries with backoff.
+
+import type { Readable } from "node:stream";
+import type { Dispatcher } from "undici";
+import { PystoreError } from "../errors.js";
+import type { Logger } from "../util/log.js";
+import { silentLogger } from "../util/log.js";
+import { redactUrl } from "../util/redact.js";
+import type { CredentialStore } from "./auth.js";
+import { proxyForUrl } from "./proxy.js";
+import { loadCaBundle, tlsError } from "./tls.js";
+
+export interface HttpOptions {
+  proxy?: string;
+  cert?: string;
+  env: NodeJS.ProcessEnv;
+  credentials: CredentialStore;
+  log?: Logger;
+  connectTimeoutMs?: number;
+  readTimeoutMs?: number;
+  /** Retries after the first attempt (connection errors, 5xx, 429). */
+  retries?: number;
+  /** First backoff delay; doubles per retry. */
+  retryBaseMs?: number;
+  /** Upper bound for any single wait, including a server's Retry-After. */
+  retryMaxMs?: number;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: Readable & { text(): Promise<string>; arrayBuffer(): Promise<ArrayBuffer>; dump(): Promise<void> };
+  /** The URL that answered (after redirects), credentials never included. */
+  url: string;
+}
+
+export interface RequestOptions {
+  method?: "GET" | "HEAD";
+  headers?: Record<string, string>;
+  /** Statuses returned to the caller instead of retried (e.g. a 5xx the caller reports itself). Default: none. */
+  noRetry?: boolean;
+}
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+const MAX_REDIRECTS = 10;
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Delay from a Retry-After header (seconds or HTTP date), if it has one. */
+export function retryAfterMs(value: string | undefined, now = Date.now()): number | undefined {
+  if (!value) return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+function errorCode(error: unknown): string | undefined {
+  let e: unknown = error;
+  for (let depth = 0; e && depth < 5; depth++) {
+    const code = (e as { code?: string }).code;
+    if (code) return code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+function isProxyAuthError(error: unknown): boolean {
+  const message = String((error as Error)?.message ?? "");
+  return /Proxy Authentication Required \(407\)|Proxy response \(407\)/.test(message);
+}
+
+/** Turn a thrown network error into a PystoreError naming the (redacted) URL. */
+export function networkError(error: unknown, url: string, opts: { proxy?: string; connectTimeoutMs: number; readTimeoutMs: number }): PystoreError {
+  if (error instanceof PystoreError) return error;
+  const tls = tlsError(error, url);
+  if (tls) return tls;
+  if (isProxyAuthError(error)) return proxyAuthError(opts.proxy);
+  const proxyStatus = /Proxy response \((\d+)\)/.exec(String((error as Error)?.message ?? ""));
+  if (proxyStatus) {
+    return new PystoreError("NETWORK", `proxy ${redactUrl(opts.proxy ?? "")} refused to connect to ${redactUrl(url)} (status ${proxyStatus[1]})`, {
+      hint: "check the proxy's allowed ports and destinations, or exclude the host with no_proxy",
+      cause: error,
+    });
+  }
+  const code = errorCode(error);
+  if (code === "UND_ERR_CONNECT_TIMEOUT") {
+    return new PystoreError("TIMEOUT", `timed out connecting to ${redactUrl(url)} after ${opts.connectTimeoutMs} ms`, { cause: error, hint: "raise the connect timeout or check the network/proxy" });
+  }
+  if (code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_BODY_TIMEOUT") {
+    return new PystoreError("TIMEOUT", `timed out reading from ${redactUrl(url)}: no data for ${opts.readTimeoutMs} ms`, { cause: error, hint: "the server stalled; retry later or raise the read timeout" });
+  }
+  const via = opts.proxy ? ` (via proxy ${redactUrl(opts.proxy)})` : "";
+  return new PystoreError("NETWORK", `cannot reach ${redactUrl(url)}${via}: ${code ?? (error as Error)?.message ?? String(error)}`, { cause: error });
+}
+
+export function proxyAuthError(proxy: string | undefined): PystoreError {
+  return new PystoreError("PROXY_AUTH_REQUIRED", `the proxy ${redactUrl(proxy ?? "(unknown)")} requires authentication (407)`, {
+    hint: "put the credentials in the proxy URL: --proxy http://USER:PASSWORD@host:port (or in https_proxy/http_proxy)",
+  });
+}
+
+/** Errors worth another attempt: the network hiccuped, not the request was wrong. */
+export function isTransient(error: unknown): boolean {
+  if (error instanceof PystoreError) return error.code === "NETWORK" || error.code === "TIMEOUT";
+  return false;
+}
+
+export class HttpTransport {
+  readonly connectTimeoutMs: number;
+  readonly readTimeoutMs: number;
+  readonly retries: number;
+  private readonly retryBaseMs: number;
+  private readonly retryMaxMs: number;
+  private readonly log: Logger;
+  private readonly dispatchers = new Map<string, Dispatcher>();
+  private undici?: Promise<typeof import("undici")>;
+  private ca?: Promise<string[] | undefined>;
+
+  constructor(private readonly opts: HttpOptions) {
+    this.connectTimeoutMs = opts.connectTimeoutMs ?? 10_000;
+    this.readTimeoutMs = opts.readTimeoutMs ?? 30_000;
+    this.retries = opts.retries ?? 3;
+    this.retryBaseMs = opts.retryBaseMs ?? 250;
+    this.retryMaxMs = opts.retryMaxMs ?? 10_000;
+    this.log = opts.log ?? silentLogger;
+  }
+
+  proxyFor(url: string): string | undefined {
+    return proxyForUrl(url, { proxy: this.opts.proxy, env: this.opts.env });
+  }
+
+  /** Exponential backoff for attempt n (1-based), honouring Retry-After, capped. */
+  backoff(attempt: number, retryAfter?: string): number {
+    const fromServer = retryAfterMs(retryAfter);
+    return Math.min(this.retryMaxMs, fromServer ?? this.retryBaseMs * 2 ** (attempt - 1));
+  }
+
+  private async dispatcherFor(url: string): Promise<Dispatcher> {
+    const proxy = this.proxyFor(url);
+    const key = proxy ?? "direct";
+    const existing = this.dispatchers.get(key);
+    if (existing) return existing;
+    // undici loads only when a command really talks to the network (keeps `pystore --help` fast).
+    this.undici ??= import("undici");
+    this.ca ??= loadCaBundle(this.opts.cert, this.opts.env);
+    const [{ Agent, ProxyAgent, Pool }, ca] = await Promise.all([this.undici, this.ca]);
+    const timeouts = { headersTimeout: this.readTimeoutMs, bodyTimeout: this.readTimeoutMs };
+    const tls = { timeout: this.connectTimeoutMs, ...(ca ? { ca } : {}) };
+    const dispatcher = proxy
+      ? new ProxyAgent({
+          uri: proxy,
+          // Plain-HTTP requests are forwarded (absolute URI); HTTPS goes through CONNECT.
+          proxyTunnel: false,
+          requestTls: tls,
+          proxyTls: tls,
+          ...timeouts,
+          factory: (origin: string | URL, options: object) => new Pool(origin, { ...options, ...timeouts }),
+        })
+      : new Agent({ connect: tls, ...timeouts });
+    this.dispatchers.set(key, dispatcher);
+    return dispatcher;
+  }
+
+  /** One request, following redirects; credentials are chosen per URL. Throws PystoreError on network failure. */
+  async requestOnce(url: string, options: RequestOptions = {}): Promise<HttpResponse> {
+    const { request } = await (this.undici ??= import("undici"));
+    let current = url;
+    for (let hop = 0; ; hop++) {
+      const headers: Record<string, string> = { "user-agent": "pystore", ...options.headers };
+      const auth = await this.opts.credentials.authorizationFor(current);
+      if (auth) headers.authorization = auth;
+      const proxy = this.proxyFor(current);
+      const dispatcher = await this.dispatcherFor(current);
+      this.log.debug(`${options.method ?? "GET"} ${redactUrl(current)}${proxy ? ` via ${redactUrl(proxy)}` : ""}${headers.range ? ` (${headers.range})` : ""}`);
+      let res: Dispatcher.ResponseData;
+      try {
+        res = await request(current, { method: options.method ?? "GET", headers, dispatcher });
+      } catch (error) {
+        throw networkError(error, current, { proxy, connectTimeoutMs: this.connectTimeoutMs, readTimeoutMs: this.readTimeoutMs });
+      }
+      const flat: Record<string, string> = {};
+      for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) flat[k.toLowerCase()] = Array.isArray(v) ? v.join(", ") : v;
+      this.log.debug(`${res.statusCode} ${redactUrl(current)}`);
+      if (res.statusCode === 407) {
+        await res.body.dump().catch(() => {});
+        throw proxyAuthError(proxy);
+      }
+      if (REDIRECTS.has(res.statusCode) && flat.location) {
+        await res.body.dump().catch(() => {});
+        if (hop >= MAX_REDIRECTS) throw new PystoreError("HTTP_STATUS", `too many redirects starting at ${redactUrl(url)}`);
+        const next = new URL(flat.location, current);
+        // A Location carrying credentials must not smuggle them into later requests or logs.
+        next.username = "";
+        next.password = "";
+        current = next.toString();
+        continue;
+      }
+      return { status: res.statusCode, headers: flat, body: res.body as unknown as HttpResponse["body"], url: current };
+    }
+  }
+
+  /**
+   * A request with bounded retries on connection errors, 5xx and 429. `consume` reads the body; a failure
+   * while reading is retried too. Non-retryable statuses are handed to `consume` as they are.
+   */
+  async request<T>(url: string, options: RequestOptions, consume: (res: HttpResponse) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      let wait: number;
+      try {
+        const res = await this.requestOnce(url, options);
+        const retryable = res.status >= 500 || res.status === 429;
+        if (!retryable || options.noRetry || attempt > this.retries) return await consume(res);
+        await res.body.dump().catch(() => {});
+        wait = this.backoff(attempt, res.headers["retry-after"]);
+        this.log.debug(`${res.status} from ${redactUrl(url)}; retrying in ${wait} ms (attempt ${attempt + 1} of ${this.retries + 1})`);
+      } catch (error) {
+        const mapped = error instanceof PystoreError ? error : networkError(error, url, { proxy: this.proxyFor(url), connectTimeoutMs: this.connectTimeoutMs, readTimeoutMs: this.readTimeoutMs });
+        if (!isTransient(mapped) || attempt > this.retries) throw mapped;
+        wait = this.backoff(attempt);
+        this.log.debug(`${mapped.message}; retrying in ${wait} ms (attempt ${attempt + 1} of ${this.retries + 1})`);
+      }
+      await sleep(wait);
+    }
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.dispatchers.values()];
+    this.dispatchers.clear();
+    await Promise.all(all.map((d) => d.close().catch(() => {})));
+  }
+}

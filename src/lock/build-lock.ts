@@ -1,0 +1,196 @@
+// Builds one pylock.toml for several targets: resolve each target (preferring the existing lock's
+// versions, then earlier targets' choices, so targets agree when they can), then merge the results
+// into [[packages]] entries with a marker where a package is needed on only some targets.
+
+import { isAbsolute, relative, sep } from "node:path";
+import { fileURLToPath } from "node:url";
+import { PystoreError } from "../errors.js";
+import { directFile, resolve, type Resolution, type ResolvedPackage, type ResolverProvider } from "../resolver/resolve.js";
+import { canonicalizeName } from "../standards/normalize.js";
+import { specifierContains } from "../standards/pep440.js";
+import { evaluateMarker } from "../standards/pep508.js";
+import type { Pylock, PylockPackage, PylockWheel } from "../standards/pylock.js";
+import type { ProjectFile } from "../standards/simple-api.js";
+import type { Target } from "../standards/targets.js";
+import { silentLogger, type Logger } from "../util/log.js";
+import { stripCredentials } from "../util/redact.js";
+import { environmentMarker, inputsTable, sortTargets, type LockInputs } from "./inputs.js";
+
+export interface BuildLockOptions {
+  existing?: Pylock;
+  /** Fills in a direct URL wheel's sha256 when its URL carries none (downloads it). */
+  hashDirect?: (file: ProjectFile) => Promise<ProjectFile>;
+  /** Ignore the existing lock's versions entirely. */
+  upgrade?: boolean;
+  /** Ignore the existing lock's version of these packages only. */
+  upgradePackages?: string[];
+  /** Directory the lock is written to: local wheels below it are recorded by relative path. */
+  lockDir?: string;
+  log?: Logger;
+}
+
+export interface BuiltLock {
+  lock: Pylock;
+  resolutions: Resolution[];
+}
+
+function lockPreferences(existing: Pylock | undefined, target: Target, opts: BuildLockOptions): Map<string, string> {
+  const prefs = new Map<string, string>();
+  if (!existing || opts.upgrade) return prefs;
+  const skip = new Set((opts.upgradePackages ?? []).map(canonicalizeName));
+  for (const pkg of existing.packages) {
+    const name = canonicalizeName(pkg.name);
+    if (!pkg.version || skip.has(name)) continue;
+    if (pkg.marker !== undefined && !evaluateMarker(pkg.marker, target.markers, {})) continue;
+    prefs.set(name, pkg.version);
+  }
+  return prefs;
+}
+
+function checkTargetPython(inputs: LockInputs, target: Target): void {
+  if (!inputs.requiresPython) return;
+  if (!specifierContains(inputs.requiresPython, target.markers.python_full_version, { prereleases: true })) {
+    throw new PystoreError("INVALID_TARGET", `target ${target.id} runs Python ${target.markers.python_full_version}, outside the project's requires-python ${JSON.stringify(inputs.requiresPython)}`, {
+      hint: "drop that --python, or widen requires-python in pyproject.toml",
+    });
+  }
+}
+
+/** A local wheel under the lock's directory is recorded by relative `path`, so the lock travels with it. */
+function localPath(url: string, lockDir: string | undefined): string | undefined {
+  if (!lockDir || !url.startsWith("file:")) return undefined;
+  const abs = fileURLToPath(url);
+  const rel = relative(lockDir, abs);
+  if (rel === "" || rel.startsWith("..") || isAbsolute(rel)) return undefined;
+  return rel.split(sep).join("/");
+}
+
+function wheelEntry(file: ProjectFile, lockDir: string | undefined): PylockWheel {
+  const sha256 = file.hashes.sha256;
+  if (!sha256) {
+    throw new PystoreError("INVALID_INDEX_RESPONSE", `the index gave no sha256 for ${file.filename} (only: ${Object.keys(file.hashes).join(", ") || "none"})`, {
+      hint: "pystore locks need sha256 hashes; use an index that publishes them (PEP 503 #sha256= fragments or PEP 691 hashes)",
+    });
+  }
+  const path = localPath(file.url, lockDir);
+  const wheel: PylockWheel = path ? { name: file.filename, path, hashes: { sha256: sha256.toLowerCase() } } : { name: file.filename, url: stripCredentials(file.url), hashes: { sha256: sha256.toLowerCase() } };
+  if (file.size !== undefined) wheel.size = file.size;
+  if (file.uploadTime !== undefined) wheel.uploadTime = file.uploadTime;
+  return wheel;
+}
+
+function lockRequiresPython(inputs: LockInputs, targets: Target[]): string {
+  if (inputs.requiresPython) return inputs.requiresPython;
+  const minors = targets.map((t) => t.python.split(".").map(Number)).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  return `>=${minors[0].join(".")}`;
+}
+
+export async function buildLock(provider: ResolverProvider, inputs: LockInputs, opts: BuildLockOptions = {}): Promise<BuiltLock> {
+  const log = opts.log ?? silentLogger;
+  const targets = sortTargets(inputs.targets);
+  if (targets.length === 0) throw new PystoreError("USAGE", "no target to lock for");
+  const directFiles = new Map<string, ProjectFile>();
+  for (const req of inputs.requirements) {
+    if (!req.url) continue;
+    let file = directFile(req);
+    if (!file.hashes.sha256 && opts.hashDirect) file = await opts.hashDirect(file);
+    directFiles.set(canonicalizeName(req.name), file);
+  }
+  const resolutions: Resolution[] = [];
+  const chosenElsewhere = new Map<string, string>();
+  for (const target of targets) {
+    checkTargetPython(inputs, target);
+    const preferences = lockPreferences(opts.existing, target, opts);
+    for (const [name, version] of chosenElsewhere) if (!preferences.has(name)) preferences.set(name, version);
+    log.info(`resolving for ${target.id}`);
+    const resolution = await resolve(provider, {
+      target,
+      rootName: inputs.rootName,
+      requirements: inputs.requirements,
+      constraints: inputs.constraints,
+      prerelease: inputs.prerelease,
+      excludeNewer: inputs.excludeNewer,
+      preferences,
+      directFiles,
+      log,
+    });
+    for (const p of resolution.packages) if (!chosenElsewhere.has(p.name)) chosenElsewhere.set(p.name, p.version);
+    log.info(`${target.id}: ${resolution.packages.length} packages`);
+    resolutions.push(resolution);
+  }
+  return { lock: mergeResolutions(inputs, targets, resolutions, opts.lockDir), resolutions };
+}
+
+interface Entry {
+  name: string;
+  version: string;
+  targets: Target[];
+  packages: ResolvedPackage[];
+}
+
+export function mergeResolutions(inputs: LockInputs, targets: Target[], resolutions: Resolution[], lockDir?: string): Pylock {
+  const entries = new Map<string, Entry>();
+  for (const r of resolutions) {
+    for (const p of r.packages) {
+      const key = `${p.name}==${p.version}`;
+      const entry = entries.get(key) ?? { name: p.name, version: p.version, targets: [], packages: [] };
+      entry.targets.push(r.target);
+      entry.packages.push(p);
+      entries.set(key, entry);
+    }
+  }
+  const versionsOf = new Map<string, Set<string>>();
+  for (const e of entries.values()) versionsOf.set(e.name, (versionsOf.get(e.name) ?? new Set()).add(e.version));
+  const allEnvs = targets.map(environmentMarker);
+  const packages: PylockPackage[] = [];
+  const sorted = [...entries.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0) || (a.version < b.version ? -1 : 1));
+  for (const entry of sorted) {
+    const envs = [...new Set(entry.targets.map(environmentMarker))];
+    if ((versionsOf.get(entry.name)?.size ?? 0) > 1) {
+      // Two versions of one package are told apart by their markers; identical markers cannot do that.
+      for (const other of sorted) {
+        if (other.name !== entry.name || other.version === entry.version) continue;
+        const clash = other.targets.map(environmentMarker).find((m) => envs.includes(m));
+        if (clash) {
+          throw new PystoreError("NO_SOLUTION", `targets with the same environment marker (${clash}) need different versions of ${entry.name} (${entry.version} and ${other.version})`, {
+            hint: "lock such targets (e.g. manylinux and musllinux) into separate lock files",
+          });
+        }
+      }
+    }
+    const pkg: PylockPackage = { name: entry.name, version: entry.version };
+    const everywhere = allEnvs.every((m) => envs.includes(m));
+    if (!everywhere) pkg.marker = envs.length === 1 ? envs[0] : envs.map((m) => `(${m})`).join(" or ");
+    const requiresPython = entry.packages.find((p) => p.requiresPython)?.requiresPython;
+    if (requiresPython) pkg.requiresPython = requiresPython;
+    const deps = new Map<string, { name: string; version?: string }>();
+    entry.targets.forEach((target, i) => {
+      const resolution = resolutions.find((r) => r.target.id === target.id)!;
+      for (const depName of entry.packages[i].dependencies) {
+        const ambiguous = (versionsOf.get(depName)?.size ?? 0) > 1;
+        const version = resolution.packages.find((p) => p.name === depName)?.version;
+        const dep = ambiguous && version ? { name: depName, version } : { name: depName };
+        deps.set(`${dep.name}==${dep.version ?? ""}`, dep);
+      }
+    });
+    if (deps.size > 0) pkg.dependencies = [...deps.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, d]) => d);
+    const first = entry.packages[0].wheels[0];
+    // Direct URL wheels come from no index; PEP 751's `index` is only for index-provided packages.
+    if (first.index) pkg.index = first.index;
+    const wheels = new Map<string, PylockWheel>();
+    for (const p of entry.packages) wheels.set(p.wheels[0].filename, wheelEntry(p.wheels[0], lockDir));
+    pkg.wheels = [...wheels.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, w]) => w);
+    packages.push(pkg);
+  }
+  return {
+    lockVersion: "1.0",
+    environments: [...new Set(allEnvs)],
+    requiresPython: lockRequiresPython(inputs, targets),
+    extras: [],
+    dependencyGroups: [],
+    defaultGroups: [],
+    createdBy: "pystore",
+    packages,
+    tool: { pystore: inputsTable(inputs) },
+  };
+}

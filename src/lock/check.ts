@@ -1,0 +1,60 @@
+// `lock --check`: is pylock.toml still what `pystore lock` would start from? Compares the recorded
+// [tool.pystore] inputs with the current ones and checks every root requirement is met per target.
+
+import { canonicalizeName } from "../standards/normalize.js";
+import { specifierContains } from "../standards/pep440.js";
+import { evaluateMarker, formatRequirement } from "../standards/pep508.js";
+import type { Pylock } from "../standards/pylock.js";
+import { PYLOCK_TOOL_VERSION } from "../format-versions.js";
+import { inputsTable, sortTargets, type LockInputs } from "./inputs.js";
+import { selectForTarget } from "./select.js";
+
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v) => (v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1))) : v));
+}
+
+function listDiff(label: string, before: unknown, after: unknown): string | undefined {
+  const a = Array.isArray(before) ? before.map(canonicalJson) : [];
+  const b = Array.isArray(after) ? after.map(canonicalJson) : [];
+  const added = b.filter((x) => !a.includes(x));
+  const removed = a.filter((x) => !b.includes(x));
+  if (added.length === 0 && removed.length === 0) return undefined;
+  return `${label} changed: ${[...added.map((x) => `+${x}`), ...removed.map((x) => `-${x}`)].join(", ")}`;
+}
+
+/** Reasons the lock is stale; empty when it is fresh. */
+export function checkLock(lock: Pylock, inputs: LockInputs): string[] {
+  const recorded = (lock.tool?.pystore ?? undefined) as Record<string, unknown> | undefined;
+  if (!recorded) return ["the lock has no [tool.pystore] table (not written by pystore lock)"];
+  if (recorded["format-version"] !== PYLOCK_TOOL_VERSION) return [`[tool.pystore] format-version ${String(recorded["format-version"])} is not ${PYLOCK_TOOL_VERSION}`];
+  const current = inputsTable(inputs);
+  const reasons: string[] = [];
+  for (const key of new Set([...Object.keys(current), ...Object.keys(recorded)])) {
+    const before = recorded[key];
+    const after = current[key];
+    if (canonicalJson(before) === canonicalJson(after)) continue;
+    if (Array.isArray(before) || Array.isArray(after)) reasons.push(listDiff(key, before, after) ?? `${key} changed`);
+    else reasons.push(`${key} changed: ${JSON.stringify(before ?? null)} -> ${JSON.stringify(after ?? null)}`);
+  }
+  if (reasons.length > 0) return reasons;
+  // Inputs match; also catch hand edits that broke the lock itself.
+  for (const target of sortTargets(inputs.targets)) {
+    let selected;
+    try {
+      selected = selectForTarget(lock, target);
+    } catch (error) {
+      reasons.push(`${target.id}: ${(error as Error).message}`);
+      continue;
+    }
+    const versions = new Map(selected.map((s) => [canonicalizeName(s.name), s.version]));
+    for (const req of inputs.requirements) {
+      if (req.marker && !evaluateMarker(req.marker, target.markers, {})) continue;
+      const version = versions.get(canonicalizeName(req.name));
+      if (version === undefined) reasons.push(`${target.id}: ${formatRequirement(req)} is not in the lock`);
+      else if (req.specifier && !specifierContains(req.specifier, version, { prereleases: true })) {
+        reasons.push(`${target.id}: the lock has ${req.name} ${version}, which does not satisfy ${formatRequirement(req)}`);
+      }
+    }
+  }
+  return reasons;
+}

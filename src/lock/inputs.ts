@@ -1,0 +1,74 @@
+// What a lock was made from, and the [tool.pystore] table that records it
+// (store-format/pylock-tool-pystore.md): `lock --check` compares this table, no network needed.
+
+import { PYLOCK_TOOL_VERSION } from "../format-versions.js";
+import type { PrereleaseMode } from "../resolver/candidates.js";
+import { formatRequirement, type Requirement } from "../standards/pep508.js";
+import type { Target } from "../standards/targets.js";
+import { stripCredentials } from "../util/redact.js";
+
+export interface LockInputs {
+  /** The project's name, or "requirements" when locking loose requirements. */
+  rootName: string;
+  requirements: Requirement[];
+  constraints: Requirement[];
+  requiresPython?: string;
+  extras: string[];
+  groups: string[];
+  targets: Target[];
+  indexUrl: string;
+  extraIndexUrls: string[];
+  findLinks: string[];
+  indexStrategy: "first-index" | "unsafe-best-match";
+  prerelease: PrereleaseMode;
+  excludeNewer?: string;
+}
+
+function requirementText(req: Requirement): string {
+  return formatRequirement(req.url ? { ...req, url: stripCredentials(req.url) } : req);
+}
+
+function sortedUnique(values: string[]): string[] {
+  return [...new Set(values)].sort();
+}
+
+/** The [tool.pystore] table for these inputs; key order fixed, arrays sorted, no credentials. */
+export function inputsTable(inputs: LockInputs): Record<string, unknown> {
+  const table: Record<string, unknown> = {
+    "format-version": PYLOCK_TOOL_VERSION,
+    project: inputs.rootName,
+    requirements: sortedUnique(inputs.requirements.map(requirementText)),
+    constraints: sortedUnique(inputs.constraints.map(requirementText)),
+  };
+  if (inputs.requiresPython !== undefined) table["requires-python"] = inputs.requiresPython;
+  table.extras = sortedUnique(inputs.extras);
+  table.groups = sortedUnique(inputs.groups);
+  table.targets = sortTargets(inputs.targets).map((t) => ({ id: t.id, platform: t.platform, python: t.python }));
+  table["index-url"] = stripCredentials(inputs.indexUrl);
+  table["extra-index-urls"] = inputs.extraIndexUrls.map(stripCredentials);
+  table["find-links"] = inputs.findLinks.map(stripCredentials);
+  table["index-strategy"] = inputs.indexStrategy;
+  table.prerelease = inputs.prerelease;
+  if (inputs.excludeNewer !== undefined) table["exclude-newer"] = inputs.excludeNewer;
+  return table;
+}
+
+export function sortTargets(targets: Target[]): Target[] {
+  const seen = new Map<string, Target>();
+  for (const t of targets) if (!seen.has(t.id)) seen.set(t.id, t);
+  return [...seen.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/**
+ * One PEP 508 marker per target from the variables that tell targets apart in practice. libc
+ * (manylinux vs musllinux) has no marker variable, so two such targets share an environment.
+ */
+export function environmentMarker(target: Target): string {
+  const m = target.markers;
+  return [
+    `sys_platform == ${JSON.stringify(m.sys_platform)}`,
+    `platform_machine == ${JSON.stringify(m.platform_machine)}`,
+    `implementation_name == ${JSON.stringify(m.implementation_name)}`,
+    `python_version == ${JSON.stringify(m.python_version)}`,
+  ].join(" and ");
+}

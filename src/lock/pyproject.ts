@@ -1,0 +1,158 @@
+// Lock inputs from pyproject.toml: [project] dependencies, optional-dependencies and requires-python,
+// PEP 735 [dependency-groups] (with include-group), and pystore's own [tool.pystore] table.
+
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { parse as parseToml } from "smol-toml";
+import { PystoreError } from "../errors.js";
+import { canonicalizeName, isValidProjectName } from "../standards/normalize.js";
+import { parseSpecifierSet } from "../standards/pep440.js";
+import { formatRequirement, parseRequirement, type Requirement } from "../standards/pep508.js";
+
+export interface PyprojectTarget { platform: string; python?: string }
+
+export interface Pyproject {
+  path: string;
+  name?: string;
+  requiresPython?: string;
+  dependencies: string[];
+  optionalDependencies: Record<string, string[]>;
+  /** Group name (normalized) → entries: requirement strings or { "include-group": name }. */
+  dependencyGroups: Record<string, (string | { "include-group": string })[]>;
+  /** [tool.pystore] targets. */
+  targets: PyprojectTarget[];
+  /** The rest of [tool.pystore] (libs, scripts, …) for the commands that use it. */
+  tool: Record<string, unknown>;
+}
+
+function invalid(path: string, message: string): PystoreError {
+  return new PystoreError("INVALID_PYPROJECT", `${path}: ${message}`);
+}
+
+function stringList(value: unknown, where: string, path: string): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || value.some((v) => typeof v !== "string")) throw invalid(path, `${where} must be an array of strings`);
+  return value as string[];
+}
+
+export async function readPyproject(dir: string): Promise<Pyproject | undefined> {
+  const path = join(dir, "pyproject.toml");
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw new PystoreError("FILE_NOT_FOUND", `cannot read ${path}: ${(error as Error).message}`, { cause: error });
+  }
+  return parsePyproject(text, path);
+}
+
+export function parsePyproject(text: string, path = "pyproject.toml"): Pyproject {
+  let doc: Record<string, unknown>;
+  try {
+    doc = parseToml(text) as Record<string, unknown>;
+  } catch (error) {
+    throw invalid(path, `not valid TOML: ${(error as Error).message.split("\n")[0]}`);
+  }
+  const project = (doc.project ?? {}) as Record<string, unknown>;
+  if (typeof project !== "object" || Array.isArray(project)) throw invalid(path, "[project] must be a table");
+  const name = project.name;
+  if (name !== undefined && (typeof name !== "string" || !isValidProjectName(name))) throw invalid(path, `project.name ${JSON.stringify(name)} is not a valid project name`);
+  const requiresPython = project["requires-python"];
+  if (requiresPython !== undefined) {
+    if (typeof requiresPython !== "string") throw invalid(path, "project.requires-python must be a string");
+    parseSpecifierSet(requiresPython);
+  }
+  const dynamic = stringList(project.dynamic, "project.dynamic", path);
+  if (dynamic.includes("dependencies") || dynamic.includes("optional-dependencies")) {
+    // Dynamic dependencies exist only after running the build backend, which pystore does not do.
+    throw invalid(path, `project.dynamic lists ${dynamic.filter((d) => d.includes("dependencies")).join(" and ")}; pystore reads static dependencies only`);
+  }
+  const dependencies = stringList(project.dependencies, "project.dependencies", path);
+  const optionalDependencies: Record<string, string[]> = {};
+  const optional = project["optional-dependencies"] ?? {};
+  if (typeof optional !== "object" || Array.isArray(optional)) throw invalid(path, "project.optional-dependencies must be a table");
+  for (const [extra, reqs] of Object.entries(optional as Record<string, unknown>)) {
+    optionalDependencies[canonicalizeName(extra)] = stringList(reqs, `project.optional-dependencies.${extra}`, path);
+  }
+  const dependencyGroups: Pyproject["dependencyGroups"] = {};
+  const groups = doc["dependency-groups"] ?? {};
+  if (typeof groups !== "object" || Array.isArray(groups)) throw invalid(path, "[dependency-groups] must be a table");
+  for (const [group, entries] of Object.entries(groups as Record<string, unknown>)) {
+    const key = canonicalizeName(group);
+    if (dependencyGroups[key]) throw invalid(path, `dependency group ${JSON.stringify(group)} is defined twice (names are compared normalized)`);
+    if (!Array.isArray(entries)) throw invalid(path, `dependency-groups.${group} must be an array`);
+    dependencyGroups[key] = entries.map((entry, i) => {
+      if (typeof entry === "string") return entry;
+      if (entry && typeof entry === "object" && typeof (entry as Record<string, unknown>)["include-group"] === "string" && Object.keys(entry).length === 1) {
+        return { "include-group": (entry as Record<string, string>)["include-group"] };
+      }
+      throw invalid(path, `dependency-groups.${group}[${i}] must be a requirement string or {include-group = "name"}`);
+    });
+  }
+  const toolTable = ((doc.tool as Record<string, unknown> | undefined)?.pystore ?? {}) as Record<string, unknown>;
+  const targets: PyprojectTarget[] = [];
+  const rawTargets = toolTable.targets;
+  if (rawTargets !== undefined) {
+    if (!Array.isArray(rawTargets)) throw invalid(path, "tool.pystore.targets must be an array of {platform, python} tables");
+    rawTargets.forEach((t, i) => {
+      const where = `tool.pystore.targets[${i}]`;
+      if (!t || typeof t !== "object" || typeof (t as Record<string, unknown>).platform !== "string") throw invalid(path, `${where} needs a platform string`);
+      const { platform, python } = t as Record<string, unknown>;
+      const pythons = python === undefined ? [undefined] : Array.isArray(python) ? python : [python];
+      for (const p of pythons) {
+        if (p !== undefined && typeof p !== "string") throw invalid(path, `${where}.python must be a string or an array of strings`);
+        targets.push({ platform: platform as string, python: p as string | undefined });
+      }
+    });
+  }
+  const { targets: _t, ...tool } = toolTable;
+  return { path, name: name as string | undefined, requiresPython: requiresPython as string | undefined, dependencies, optionalDependencies, dependencyGroups, targets, tool };
+}
+
+function parseAt(text: string, where: string, path: string): Requirement {
+  try {
+    return parseRequirement(text);
+  } catch (error) {
+    throw new PystoreError("INVALID_PYPROJECT", `${path}: ${where}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** PEP 735: a group's requirements with include-group expanded; cycles and unknown groups are errors. */
+export function groupRequirements(project: Pyproject, group: string, stack: string[] = []): string[] {
+  const key = canonicalizeName(group);
+  const entries = project.dependencyGroups[key];
+  if (!entries) throw invalid(project.path, `unknown dependency group ${JSON.stringify(group)} (defined: ${Object.keys(project.dependencyGroups).sort().join(", ") || "none"})`);
+  if (stack.includes(key)) throw invalid(project.path, `dependency group cycle: ${[...stack, key].join(" -> ")}`);
+  return entries.flatMap((e) => (typeof e === "string" ? [e] : groupRequirements(project, e["include-group"], [...stack, key])));
+}
+
+/**
+ * The root requirements for a lock: dependencies, the chosen extras and groups. A requirement on the
+ * project itself (`app[extra]`, e.g. an "all" extra) is expanded into that extra's requirements.
+ */
+export function projectRequirements(project: Pyproject, extras: string[], groups: string[]): Requirement[] {
+  const own = project.name ? canonicalizeName(project.name) : undefined;
+  const out = new Map<string, Requirement>();
+  const seenExtras = new Set<string>();
+  const add = (text: string, where: string) => {
+    const req = parseAt(text, where, project.path);
+    if (own !== undefined && canonicalizeName(req.name) === own) {
+      for (const extra of req.extras) addExtra(extra, where);
+      return;
+    }
+    out.set(formatRequirement(req), req);
+  };
+  const addExtra = (extra: string, where: string) => {
+    const key = canonicalizeName(extra);
+    if (seenExtras.has(key)) return;
+    seenExtras.add(key);
+    const reqs = project.optionalDependencies[key];
+    if (!reqs) throw invalid(project.path, `${where}: unknown extra ${JSON.stringify(extra)} (defined: ${Object.keys(project.optionalDependencies).sort().join(", ") || "none"})`);
+    reqs.forEach((r, i) => add(r, `project.optional-dependencies.${key}[${i}]`));
+  };
+  project.dependencies.forEach((r, i) => add(r, `project.dependencies[${i}]`));
+  for (const extra of extras) addExtra(extra, "--extra");
+  for (const group of groups) groupRequirements(project, group).forEach((r, i) => add(r, `dependency-groups.${canonicalizeName(group)}[${i}]`));
+  return [...out.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, r]) => r);
+}

@@ -1,0 +1,282 @@
+// Resolution for one target: root requirements + an index snapshot (ResolverProvider) → one version
+// per package, with its compatible wheels. Extras are virtual packages "name[extra]" that pin their
+// base package, so self-referencing extras and cycles need no special cases.
+
+import { PystoreError } from "../errors.js";
+import type { CoreMetadata } from "../standards/metadata.js";
+import { dependenciesFor } from "../standards/metadata.js";
+import { canonicalizeName } from "../standards/normalize.js";
+import { parseSpecifierSet, parseVersion, specifierContains } from "../standards/pep440.js";
+import { evaluateMarker, type Requirement } from "../standards/pep508.js";
+import type { ProjectFile } from "../standards/simple-api.js";
+import type { Target } from "../standards/targets.js";
+import { silentLogger, type Logger } from "../util/log.js";
+import { redactUrl } from "../util/redact.js";
+import { isWheelFilename, parseWheelFilename } from "../standards/wheel-filename.js";
+import { versionTable, type PrereleaseMode, type VersionTable } from "./candidates.js";
+import { explainFailure, noWheelCauses } from "./explain.js";
+import { Solver, SolveFailure, type Dependency, type PackageInfo, type SolverSource } from "./solver.js";
+import { versionsIn } from "./terms.js";
+
+export interface ResolverProvider {
+  /** Every file of a project on the configured indexes (index strategy applied); PACKAGE_NOT_FOUND if none has it. */
+  projectFiles(name: string): Promise<ProjectFile[]>;
+  /** Core metadata of `name` `version`, read from `file` (one of that version's wheels). */
+  metadata(name: string, version: string, file: ProjectFile): Promise<CoreMetadata>;
+  /** Optional hint: this metadata will probably be needed soon (fetch in the background). */
+  prefetchMetadata?(name: string, version: string, file: ProjectFile): void;
+}
+
+/**
+ * A `name @ https://…/x.whl` requirement becomes a project with that one file. Only wheels: an sdist
+ * URL would need building. The sha256 comes from the URL's `#sha256=` fragment when present.
+ */
+export function directFile(req: Requirement): ProjectFile {
+  const url = req.url!;
+  const [base, fragment = ""] = url.split("#", 2);
+  const path = base.split("?")[0];
+  const filename = decodeURIComponent(path.slice(path.lastIndexOf("/") + 1));
+  if (!isWheelFilename(filename)) {
+    throw new PystoreError("NO_MATCHING_WHEEL", `${req.name} @ ${redactUrl(url)} is not a wheel; pystore installs wheels only and does not build sdists (yet)`, {
+      hint: "point the requirement at a .whl file, or require the package by name from an index",
+    });
+  }
+  if (canonicalizeName(parseWheelFilename(filename).name) !== canonicalizeName(req.name)) {
+    throw new PystoreError("INVALID_REQUIREMENT", `${req.name} @ ${redactUrl(url)}: the wheel is named ${JSON.stringify(filename)}, not ${req.name}`);
+  }
+  const hashes: Record<string, string> = {};
+  for (const part of fragment.split("&")) {
+    const m = /^(sha256|sha384|sha512|md5)=([0-9a-fA-F]+)$/.exec(part);
+    if (m) hashes[m[1]] = m[2].toLowerCase();
+  }
+  return { filename, url: base, hashes, index: "" };
+}
+
+export interface ResolveOptions {
+  target: Target;
+  /** Shown in explanations ("app depends on a>=2"). */
+  rootName: string;
+  requirements: Requirement[];
+  constraints?: Requirement[];
+  prerelease?: PrereleaseMode;
+  excludeNewer?: string;
+  /** canonical name → version to prefer (the existing lock, other targets). */
+  preferences?: Map<string, string>;
+  /** canonical name → the one file a `name @ url` root requirement points at. */
+  directFiles?: Map<string, ProjectFile>;
+  log?: Logger;
+}
+
+export interface ResolvedPackage {
+  name: string;
+  version: string;
+  /** Wheels compatible with the target, best first. */
+  wheels: ProjectFile[];
+  requiresPython?: string;
+  /** Canonical names of what this package needs on this target (extras included). */
+  dependencies: string[];
+  yankedReason?: string;
+}
+
+export interface Resolution {
+  target: Target;
+  packages: ResolvedPackage[];
+}
+
+const ROOT = "\u0000root";
+
+function splitKey(key: string): { name: string; extra?: string } {
+  const i = key.indexOf("[");
+  return i < 0 ? { name: key } : { name: key.slice(0, i), extra: key.slice(i + 1, -1) };
+}
+
+function requirementLabel(req: Requirement): string {
+  return `${req.name}${req.extras.length ? `[${req.extras.join(",")}]` : ""}${req.specifier}`;
+}
+
+function matcher(spec: string): (v: string) => boolean {
+  if (spec === "") return () => true;
+  const set = parseSpecifierSet(spec);
+  // Pre-release policy is applied per version in candidates.ts; here only the ranges matter.
+  return (v) => specifierContains(set, v, { prereleases: true });
+}
+
+function toDependencies(req: Requirement, log: Logger, from: string, root = false): Dependency[] {
+  if (req.url && !root) log.warn(`${from}: direct URL requirement "${requirementLabel(req)} @ ${req.url}" is resolved by name from the index`);
+  const name = canonicalizeName(req.name);
+  const matches = matcher(req.specifier);
+  const label = requirementLabel(req);
+  return [name, ...req.extras.map((e) => `${name}[${canonicalizeName(e)}]`)].map((key) => ({ key, matches, label }));
+}
+
+export async function resolve(provider: ResolverProvider, opts: ResolveOptions): Promise<Resolution> {
+  const log = opts.log ?? silentLogger;
+  const target = opts.target;
+  const env = target.markers;
+  const rootCanonical = canonicalizeName(opts.rootName);
+  const applies = (req: Requirement) => !req.marker || evaluateMarker(req.marker, env, {});
+  const rootReqs = opts.requirements.filter(applies).filter((r) => canonicalizeName(r.name) !== rootCanonical);
+  const constraints = (opts.constraints ?? []).filter(applies);
+  const tables = new Map<string, Promise<VersionTable>>();
+  const depsCache = new Map<string, Dependency[]>();
+
+  const rootSpecs = (name: string) => [...rootReqs, ...constraints].filter((r) => canonicalizeName(r.name) === name).flatMap((r) => parseSpecifierSet(r.specifier).specifiers);
+
+  function table(name: string): Promise<VersionTable> {
+    let t = tables.get(name);
+    if (!t) {
+      t = (async () => {
+        let files: ProjectFile[];
+        const direct = opts.directFiles?.get(name);
+        try {
+          files = direct ? [direct] : await provider.projectFiles(name);
+        } catch (error) {
+          if (error instanceof PystoreError && error.code === "PACKAGE_NOT_FOUND") files = [];
+          else throw error;
+        }
+        const specs = rootSpecs(name);
+        return versionTable(files, {
+          target,
+          prerelease: opts.prerelease ?? "if-necessary-or-explicit",
+          explicitPrerelease: specs.some((s) => !s.version.endsWith(".*") && safePre(s.version)),
+          excludeNewer: opts.excludeNewer,
+          pinned: (v) => specs.some((s) => (s.operator === "==" && !s.version.endsWith(".*")) || s.operator === "===") && specs.every((s) => specifierContains(`${s.operator}${s.version}`, v, { prereleases: true })),
+        });
+      })();
+      tables.set(name, t);
+    }
+    return t;
+  }
+
+  function prefer(name: string, candidates: string[]): string {
+    const preferred = opts.preferences?.get(name);
+    return preferred !== undefined && candidates.includes(preferred) ? preferred : candidates[candidates.length - 1];
+  }
+
+  const source: SolverSource = {
+    rootKey: ROOT,
+    async packageInfo(key): Promise<PackageInfo> {
+      if (key === ROOT) return { display: opts.rootName, versions: ["0"], unavailable: [] };
+      const { name, extra } = splitKey(key);
+      const t = await table(name);
+      return { display: extra ? `${name}[${extra}]` : name, versions: t.versions, unavailable: t.unavailable };
+    },
+    async dependencies(key, version) {
+      if (key === ROOT) {
+        const deps = rootReqs.flatMap((r) => toDependencies(r, log, opts.rootName, true));
+        const cons = constraints.map((c) => ({ key: canonicalizeName(c.name), matches: matcher(c.specifier), label: `${requirementLabel(c)} (constraint)`, constraint: true }));
+        return { deps: [...deps, ...cons] };
+      }
+      const { name, extra } = splitKey(key);
+      const usable = (await table(name)).usable.get(version);
+      if (!usable) return { unavailable: "has no usable files" };
+      let meta: CoreMetadata;
+      try {
+        meta = await provider.metadata(name, version, usable.wheels[0]);
+      } catch (error) {
+        // One release with broken metadata should not sink the resolution: skip it, as pip does.
+        if (!(error instanceof PystoreError) || error.code !== "INVALID_METADATA") throw error;
+        log.warn(`skipping ${name} ${version}: ${error.message.split("\n")[0]}`);
+        return { unavailable: "has invalid metadata" };
+      }
+      if (meta.requiresPython && !safeContains(meta.requiresPython, env.python_full_version)) {
+        return { unavailable: `requires Python ${meta.requiresPython} (target ${target.id} has ${env.python_full_version})` };
+      }
+      const from = `${name} ${version}`;
+      let deps: Dependency[];
+      if (extra === undefined) {
+        deps = dependenciesFor(meta, env, []).flatMap((r) => toDependencies(r, log, from));
+      } else {
+        const extraReqs = meta.requiresDist.filter((r) => r.marker && evaluateMarker(r.marker, env, { extra }) && !evaluateMarker(r.marker, env, {}));
+        deps = [{ key: name, matches: (v) => v === version, label: `${name}==${version}` }, ...extraReqs.flatMap((r) => toDependencies(r, log, from))];
+      }
+      depsCache.set(`${key}@${version}`, deps);
+      return { deps };
+    },
+    choose(key, candidates) {
+      return prefer(splitKey(key).name, candidates);
+    },
+    prefetch(key, candidates) {
+      if (!provider.prefetchMetadata || key === ROOT || candidates.length === 0) return;
+      const { name } = splitKey(key);
+      const version = prefer(name, candidates);
+      void table(name).then((t) => {
+        const usable = t.usable.get(version);
+        if (usable) provider.prefetchMetadata!(name, version, usable.wheels[0]);
+      });
+    },
+  };
+
+  const solver = new Solver(source);
+  let decided: Map<string, string>;
+  try {
+    decided = await solver.solve();
+  } catch (error) {
+    if (error instanceof SolveFailure) throw failureError(error, opts, target);
+    throw error;
+  }
+
+  const packages: ResolvedPackage[] = [];
+  for (const [key, version] of decided) {
+    if (key === ROOT || key.includes("[")) continue;
+    const usable = (await table(key)).usable.get(version)!;
+    const deps = new Set<string>();
+    for (const [otherKey, otherVersion] of decided) {
+      if (otherKey !== key && splitKey(otherKey).name !== key) continue;
+      for (const d of depsCache.get(`${otherKey}@${otherVersion}`) ?? []) {
+        const depName = splitKey(d.key).name;
+        if (depName !== key) deps.add(depName);
+      }
+    }
+    if (usable.yankedReason) log.warn(`${key} ${version} is yanked (${usable.yankedReason}); using it because it is pinned with == (target ${target.id})`);
+    const meta = await provider.metadata(key, version, usable.wheels[0]);
+    packages.push({
+      name: key,
+      version,
+      wheels: usable.wheels,
+      requiresPython: meta.requiresPython ?? usable.wheels[0].requiresPython,
+      dependencies: [...deps].sort(),
+      yankedReason: usable.yankedReason,
+    });
+  }
+  packages.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return { target, packages };
+}
+
+function safePre(version: string): boolean {
+  try {
+    return parseVersion(version).isPrerelease;
+  } catch {
+    return false;
+  }
+}
+
+function safeContains(spec: string, version: string): boolean {
+  try {
+    return specifierContains(spec, version, { prereleases: true });
+  } catch {
+    return true;
+  }
+}
+
+function failureError(failure: SolveFailure, opts: ResolveOptions, target: Target): PystoreError {
+  const ctx = { universes: failure.universes, labels: failure.labels, rootKey: ROOT, rootName: opts.rootName };
+  const lines = explainFailure(ctx, failure.incompatibility);
+  const explanation = lines.join("; ");
+  const noWheel = noWheelCauses(failure.incompatibility);
+  if (noWheel.length > 0) {
+    const first = noWheel[0];
+    const u = failure.universes.get(first.pkg)!;
+    const versions = versionsIn(u, first.versions).join(", ");
+    const exists = first.wheels.length ? `the wheels that exist: ${first.wheels.join(", ")}` : "it publishes no wheels, only sdists";
+    return new PystoreError(
+      "NO_MATCHING_WHEEL",
+      `no wheel of ${u.display} (${versions}) fits target ${target.id}; ${exists}. pystore installs wheels only and does not build sdists (yet).\n  ${explanation}`,
+      { hint: "pick a target these wheels support, or require a version of the package that has a wheel for it", details: { package: u.display, target: target.id, wheels: first.wheels, explanation: lines } },
+    );
+  }
+  return new PystoreError("NO_SOLUTION", `no set of versions satisfies the requirements for target ${target.id}:\n  ${explanation}`, {
+    hint: "loosen one of the requirements in this chain",
+    details: { target: target.id, explanation: lines },
+  });
+}

@@ -1,0 +1,157 @@
+// The closure archive's manifest (store-format/closure-archive.md) and what goes into a closure.
+
+import { PystoreError } from "../errors.js";
+import { CLOSURE_ARCHIVE_VERSION } from "../format-versions.js";
+import { canonicalizeName } from "../standards/normalize.js";
+import { specifierContains } from "../standards/pep440.js";
+import { parseRequirement } from "../standards/pep508.js";
+import { parsePylock } from "../standards/pylock.js";
+import { VERSION } from "../version.js";
+import type { StoreEntry } from "./entries.js";
+import type { Store } from "./store.js";
+
+export const MANIFEST_NAME = "manifest.json";
+export const CLOSURE_FORMAT = "pystore-closure";
+
+export interface ClosureMember {
+  path: string;
+  sha256: string;
+  size: number;
+}
+
+/** An entry's row as carried between stores (no local paths, no timestamps). */
+export interface ClosureEntry {
+  sha256: string;
+  integrity: string;
+  size: number;
+  filename: string;
+  name: string;
+  version: string;
+  tags: string[];
+  requiresPython?: string;
+  metadata: string;
+  dependencies: string[];
+  originUrl?: string;
+  index?: string;
+  entryName: string;
+}
+
+export interface ClosureManifest {
+  format: typeof CLOSURE_FORMAT;
+  version: number;
+  createdBy: string;
+  members: ClosureMember[];
+  entries: ClosureEntry[];
+}
+
+export function memberPath(entry: { sha256: string; filename: string }): string {
+  return `wheels/${entry.sha256}/${entry.filename}`;
+}
+
+export const MEMBER_PATH = /^wheels\/([0-9a-f]{64})\/([^/]+\.whl)$/;
+
+export function buildManifest(entries: StoreEntry[]): ClosureManifest {
+  const sorted = [...entries].sort((a, b) => (a.sha256 < b.sha256 ? -1 : a.sha256 > b.sha256 ? 1 : 0));
+  return {
+    format: CLOSURE_FORMAT,
+    version: CLOSURE_ARCHIVE_VERSION,
+    createdBy: `pystore ${VERSION}`,
+    members: sorted.map((e) => ({ path: memberPath(e), sha256: e.sha256, size: e.size })),
+    entries: sorted.map((e) => {
+      const row: ClosureEntry = {
+        sha256: e.sha256,
+        integrity: e.integrity,
+        size: e.size,
+        filename: e.filename,
+        name: e.name,
+        version: e.version,
+        tags: e.tags,
+        metadata: e.metadata,
+        dependencies: e.dependencies,
+        entryName: e.entryName,
+      };
+      if (e.requiresPython !== undefined) row.requiresPython = e.requiresPython;
+      if (e.originUrl !== undefined) row.originUrl = e.originUrl;
+      if (e.index !== undefined) row.index = e.index;
+      return row;
+    }),
+  };
+}
+
+/** JSON with object keys sorted at every level: equal manifests are equal bytes. */
+export function stableJson(value: unknown): string {
+  const sortKeys = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(sortKeys);
+    if (v && typeof v === "object") {
+      return Object.fromEntries(Object.keys(v as object).sort().map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]));
+    }
+    return v;
+  };
+  return JSON.stringify(sortKeys(value), null, 2) + "\n";
+}
+
+/** Every wheel a lock names with a sha256, for all its targets; all must already be stored. */
+export function entriesForLock(store: Store, lockText: string, source: string): StoreEntry[] {
+  const lock = parsePylock(lockText, source);
+  const wanted = new Map<string, string>();
+  for (const pkg of lock.packages) {
+    for (const wheel of pkg.wheels ?? []) {
+      const sha = wheel.hashes.sha256?.toLowerCase();
+      if (sha) wanted.set(sha, wheel.name);
+    }
+  }
+  const found: StoreEntry[] = [];
+  const missing: string[] = [];
+  for (const [sha, filename] of [...wanted].sort()) {
+    const entry = store.get(sha);
+    if (entry) found.push(entry);
+    else missing.push(filename);
+  }
+  if (missing.length > 0) {
+    throw new PystoreError("ENTRY_NOT_FOUND", `${source} locks ${missing.length} wheel(s) the store does not hold: ${missing.sort().join(", ")}`, {
+      hint: `run \`pystore fetch -l ${source}\` first`,
+      details: { missing },
+    });
+  }
+  return found;
+}
+
+/**
+ * The named entries plus, transitively, stored wheels that satisfy their unconditional dependencies
+ * (requirements behind an `extra` marker are left out: nothing asked for the extra).
+ */
+export function entriesForNames(store: Store, queries: string[]): StoreEntry[] {
+  const chosen = new Map<string, StoreEntry>();
+  const queue: StoreEntry[] = [];
+  for (const query of queries) {
+    const matches = store.find(query);
+    if (matches.length === 0) throw new PystoreError("ENTRY_NOT_FOUND", `nothing in the store matches ${JSON.stringify(query)}`, { hint: "see `pystore store ls`" });
+    queue.push(...matches);
+  }
+  while (queue.length > 0) {
+    const entry = queue.shift()!;
+    if (chosen.has(entry.sha256)) continue;
+    chosen.set(entry.sha256, entry);
+    for (const text of entry.dependencies) {
+      if (/\bextra\b/.test(text.split(";")[1] ?? "")) continue;
+      let req;
+      try {
+        req = parseRequirement(text);
+      } catch {
+        continue;
+      }
+      const name = canonicalizeName(req.name);
+      for (const candidate of store.find(name)) {
+        if (candidate.name !== name) continue;
+        let ok = true;
+        try {
+          ok = specifierContains(req.specifier, candidate.version, { prereleases: true });
+        } catch {
+          ok = true;
+        }
+        if (ok) queue.push(candidate);
+      }
+    }
+  }
+  return [...chosen.values()];
+}

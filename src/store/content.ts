@@ -1,0 +1,178 @@
+// Wheel bytes by sha256: the store's write protocol, verified reads, and temp-debris cleanup
+// (store-format/store-layout.md, "Write protocol").
+
+import { createHash } from "node:crypto";
+import { createReadStream, readdirSync, readFileSync, statSync } from "node:fs";
+import { readdir, rm, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { PystoreError } from "../errors.js";
+import { TEMP_PREFIX, writeStreamAtomic, type Written } from "../util/atomic-write.js";
+import type { Logger } from "../util/log.js";
+import { tmpDir } from "./layout.js";
+
+/** Stored wheels are read-only: nothing should ever edit them in place. */
+export const WHEEL_MODE = 0o444;
+/** Temp files younger than this may belong to a live writer on another machine sharing the store. */
+export const TEMP_GRACE_MS = 60_000;
+
+/**
+ * Test-only crash points (PYSTORE_TEST_CRASH_AT), so reliability tests can SIGKILL a writer at an exact
+ * step of the protocol: `during-write` (partial temp file), `after-rename` (file in place, no row),
+ * `after-commit` (row committed, before the command finishes). Never set it outside tests.
+ */
+export type CrashPoint = "during-write" | "after-rename" | "after-commit";
+
+export function crashIfRequested(point: CrashPoint): void {
+  if (process.env.PYSTORE_TEST_CRASH_AT === point) process.kill(process.pid, "SIGKILL");
+}
+
+export interface FileCheck {
+  status: "ok" | "missing" | "corrupted";
+  size?: number;
+  sha256?: string;
+}
+
+export async function hashFile(path: string): Promise<{ sha256: string; size: number }> {
+  const hash = createHash("sha256");
+  let size = 0;
+  for await (const chunk of createReadStream(path)) {
+    hash.update(chunk as Buffer);
+    size += (chunk as Buffer).length;
+  }
+  return { sha256: hash.digest("hex"), size };
+}
+
+/** Re-hash a stored file against its row. */
+export async function checkFile(path: string, sha256: string, size: number): Promise<FileCheck> {
+  let found: { sha256: string; size: number };
+  try {
+    const info = await stat(path);
+    // A size mismatch is corruption already; skip hashing a truncated multi-gigabyte file.
+    if (info.size !== size) return { status: "corrupted", size: info.size };
+    found = await hashFile(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return { status: "missing" };
+    throw new PystoreError("STORE_IO", `cannot read ${path}: ${(error as Error).message}`, { cause: error });
+  }
+  return found.sha256 === sha256 && found.size === size ? { status: "ok", ...found } : { status: "corrupted", ...found };
+}
+
+async function* chunksOf(path: string, tempDirectory: string): AsyncGenerator<Buffer> {
+  const crashDuringWrite = process.env.PYSTORE_TEST_CRASH_AT === "during-write";
+  for await (const chunk of createReadStream(path)) {
+    yield chunk as Buffer;
+    if (crashDuringWrite) {
+      waitForOwnTempFile(tempDirectory);
+      crashIfRequested("during-write");
+    }
+  }
+}
+
+/** For the during-write crash point: block until our partial temp file is on disk, so the crash is real. */
+function waitForOwnTempFile(dir: string): void {
+  const marker = `.${process.pid}.`;
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    for (const name of readdirSync(dir)) {
+      if (!name.startsWith(TEMP_PREFIX) || !name.includes(marker)) continue;
+      try {
+        if (statSync(join(dir, name)).size > 0) return;
+      } catch {
+        /* raced with its removal */
+      }
+    }
+  }
+}
+
+/**
+ * Copy a local file into the store at `destination` by the one write protocol: temp file in the store's
+ * tmp/ while hashing → compare with `expected` → fsync → no-overwrite link → fsync the directory.
+ * An existing destination (another writer won, or a crash left it without a row) is re-verified and
+ * replaced atomically if it is not byte-identical.
+ */
+export async function writeContent(storeDir: string, source: string, destination: string, expected: { sha256: string; size: number; label: string }): Promise<Written> {
+  const options = { expected, noOverwrite: true, mode: WHEEL_MODE, tempDir: tmpDir(storeDir) };
+  const written = await writeStreamAtomic(chunksOf(source, options.tempDir), destination, options);
+  if (written.created) return written;
+  const existing = await checkFile(destination, expected.sha256, expected.size);
+  if (existing.status === "ok") return written;
+  return writeStreamAtomic(chunksOf(source, options.tempDir), destination, { ...options, noOverwrite: false });
+}
+
+/** Read a stored wheel fully, returning its bytes only if they still match the row. */
+export function readVerifiedSync(path: string, sha256: string, size: number, label: string): Buffer {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (error) {
+    const missing = (error as NodeJS.ErrnoException).code === "ENOENT";
+    throw new PystoreError(missing ? "STORE_CORRUPTED" : "STORE_IO", `${label}: ${missing ? "the stored file is missing" : (error as Error).message} (${path})`, {
+      hint: "run `pystore store verify --repair`",
+      cause: error,
+    });
+  }
+  const found = createHash("sha256").update(bytes).digest("hex");
+  if (bytes.length !== size || found !== sha256) {
+    throw new PystoreError("STORE_CORRUPTED", `${label}: the stored file no longer matches its recorded sha256 ${sha256} (found ${found}, ${bytes.length} bytes)`, {
+      hint: "run `pystore store verify --repair` to re-fetch it from its origin",
+      details: { expected: sha256, found, path },
+    });
+  }
+  return bytes;
+}
+
+/** A staging directory is busy while anything inside it is being written, not only its own entry list. */
+async function newestMtime(path: string): Promise<number> {
+  const info = await stat(path);
+  if (!info.isDirectory()) return info.mtimeMs;
+  let newest = info.mtimeMs;
+  for (const name of await readdir(path, { recursive: true })) {
+    try {
+      newest = Math.max(newest, (await stat(join(path, name))).mtimeMs);
+    } catch {
+      /* removed meanwhile */
+    }
+  }
+  return newest;
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Remove `.tmp-*` debris from crashed writers: only files whose writer pid is dead, or that nothing has
+ * written to for a minute (concurrent writers are normal, and a pid may be another machine's).
+ */
+export async function cleanTempDebris(storeDir: string, log: Logger, now = Date.now()): Promise<number> {
+  const dir = tmpDir(storeDir);
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return 0;
+  }
+  let removed = 0;
+  for (const name of names) {
+    const path = join(dir, name);
+    let stale = false;
+    const pidMatch = /\.(\d+)\.[0-9a-f]+$/.exec(name);
+    try {
+      const old = now - (await newestMtime(path)) > TEMP_GRACE_MS;
+      const deadWriter = name.startsWith(TEMP_PREFIX) && pidMatch !== null && Number(pidMatch[1]) !== process.pid && !pidAlive(Number(pidMatch[1]));
+      stale = old || deadWriter;
+    } catch {
+      continue;
+    }
+    if (!stale) continue;
+    await rm(path, { recursive: true, force: true });
+    removed++;
+    log.debug(`removed temp debris ${path}`);
+  }
+  return removed;
+}

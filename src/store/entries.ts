@@ -1,0 +1,174 @@
+// Entry rows: the SQLite index that maps a wheel's sha256 to its stored file and recorded facts.
+
+import { compareVersions } from "../standards/pep440.js";
+import type { Db } from "./db.js";
+import { entryFilePath } from "./layout.js";
+
+export interface StoreEntry {
+  sha256: string;
+  /** ssri integrity string. */
+  integrity: string;
+  size: number;
+  filename: string;
+  /** Canonical (PEP 503) name. */
+  name: string;
+  version: string;
+  tags: string[];
+  requiresPython?: string;
+  /** The wheel's METADATA text, exactly as in the archive. */
+  metadata: string;
+  /** Requires-Dist, formatted. */
+  dependencies: string[];
+  /** Where the wheel was fetched from, credentials redacted. */
+  originUrl?: string;
+  index?: string;
+  /** `<digest>-<name>-<version>-<tag>` */
+  entryName: string;
+  /** Absolute path of the wheel file. */
+  path: string;
+  /** Milliseconds since the epoch when the row was last committed (gc's grace period counts from it). */
+  addedAt: number;
+}
+
+export interface EntryRow {
+  sha256: string;
+  integrity: string;
+  size: number;
+  filename: string;
+  name: string;
+  version: string;
+  tags: string;
+  requires_python: string | null;
+  metadata: string;
+  origin_url: string | null;
+  index_url: string | null;
+  entry_name: string;
+  added_at: number;
+}
+
+export type NewEntry = Omit<StoreEntry, "path" | "addedAt">;
+
+export function rowToEntry(storeDir: string, row: EntryRow, dependencies: string[]): StoreEntry {
+  const entry: StoreEntry = {
+    sha256: row.sha256,
+    integrity: row.integrity,
+    size: row.size,
+    filename: row.filename,
+    name: row.name,
+    version: row.version,
+    tags: JSON.parse(row.tags) as string[],
+    metadata: row.metadata,
+    dependencies,
+    entryName: row.entry_name,
+    path: entryFilePath(storeDir, row.entry_name, row.filename),
+    addedAt: row.added_at,
+  };
+  if (row.requires_python !== null) entry.requiresPython = row.requires_python;
+  if (row.origin_url !== null) entry.originUrl = row.origin_url;
+  if (row.index_url !== null) entry.index = row.index_url;
+  return entry;
+}
+
+export class EntryIndex {
+  constructor(
+    private readonly db: Db,
+    private readonly storeDir: string,
+  ) {}
+
+  private deps(sha256: string): string[] {
+    const rows = this.db.prepare("SELECT requirement FROM dependencies WHERE sha256 = ? ORDER BY position").all(sha256) as { requirement: string }[];
+    return rows.map((r) => r.requirement);
+  }
+
+  private toEntries(rows: EntryRow[]): StoreEntry[] {
+    return sortEntries(rows.map((row) => rowToEntry(this.storeDir, row, this.deps(row.sha256))));
+  }
+
+  get(sha256: string): StoreEntry | undefined {
+    const row = this.db.prepare("SELECT * FROM entries WHERE sha256 = ?").get(sha256.toLowerCase()) as EntryRow | undefined;
+    return row ? rowToEntry(this.storeDir, row, this.deps(row.sha256)) : undefined;
+  }
+
+  /** By canonical name, filename, hex sha256 prefix, or entry-name prefix (the base32 digest). */
+  find(query: string, canonicalName: string): StoreEntry[] {
+    const q = query.toLowerCase();
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM entries WHERE name = ? OR filename = ?
+           OR (length(?) >= 4 AND (substr(sha256, 1, length(?)) = ? OR substr(entry_name, 1, length(?)) = ?))`,
+      )
+      .all(canonicalName, query, q, q, q, q, q) as EntryRow[];
+    return this.toEntries(rows);
+  }
+
+  /** Every entry; dependencies come from one query, not one per entry (serve lists on every request). */
+  list(): StoreEntry[] {
+    const rows = this.db.prepare("SELECT * FROM entries").all() as EntryRow[];
+    const deps = new Map<string, string[]>();
+    for (const d of this.db.prepare("SELECT sha256, requirement FROM dependencies ORDER BY sha256, position").all() as { sha256: string; requirement: string }[]) {
+      const list = deps.get(d.sha256);
+      if (list) list.push(d.requirement);
+      else deps.set(d.sha256, [d.requirement]);
+    }
+    return sortEntries(rows.map((row) => rowToEntry(this.storeDir, row, deps.get(row.sha256) ?? [])));
+  }
+
+  /**
+   * Commit a row (or refresh an existing one). Refreshing `added_at` is what keeps a just-re-added wheel
+   * out of a concurrent gc's reach (the grace period); origin and index are kept when already known.
+   */
+  upsert(entry: NewEntry, now: number): void {
+    this.db
+      .prepare(
+        `INSERT INTO entries (sha256, integrity, size, filename, name, version, tags, requires_python, metadata, origin_url, index_url, entry_name, added_at)
+         VALUES (@sha256, @integrity, @size, @filename, @name, @version, @tags, @requires_python, @metadata, @origin_url, @index_url, @entry_name, @added_at)
+         ON CONFLICT (sha256) DO UPDATE SET
+           added_at = max(entries.added_at, excluded.added_at),
+           origin_url = coalesce(entries.origin_url, excluded.origin_url),
+           index_url = coalesce(entries.index_url, excluded.index_url)`,
+      )
+      .run({
+        sha256: entry.sha256,
+        integrity: entry.integrity,
+        size: entry.size,
+        filename: entry.filename,
+        name: entry.name,
+        version: entry.version,
+        tags: JSON.stringify(entry.tags),
+        requires_python: entry.requiresPython ?? null,
+        metadata: entry.metadata,
+        origin_url: entry.originUrl ?? null,
+        index_url: entry.index ?? null,
+        entry_name: entry.entryName,
+        added_at: now,
+      });
+    const insert = this.db.prepare("INSERT OR IGNORE INTO dependencies (sha256, position, requirement) VALUES (?, ?, ?)");
+    entry.dependencies.forEach((req, i) => insert.run(entry.sha256, i, req));
+  }
+
+  delete(sha256: string): void {
+    this.db.prepare("DELETE FROM entries WHERE sha256 = ?").run(sha256);
+  }
+
+  setOrigin(sha256: string, originUrl: string | undefined, index: string | undefined): void {
+    this.db.prepare("UPDATE entries SET origin_url = coalesce(?, origin_url), index_url = coalesce(?, index_url) WHERE sha256 = ?").run(originUrl ?? null, index ?? null, sha256);
+  }
+}
+
+/** Deterministic order: name, then PEP 440 version, then filename, then digest. */
+export function sortEntries(entries: StoreEntry[]): StoreEntry[] {
+  return entries.sort((a, b) => {
+    if (a.name !== b.name) return a.name < b.name ? -1 : 1;
+    if (a.version !== b.version) {
+      let c: number;
+      try {
+        c = compareVersions(a.version, b.version);
+      } catch {
+        c = a.version < b.version ? -1 : 1;
+      }
+      if (c !== 0) return c;
+    }
+    if (a.filename !== b.filename) return a.filename < b.filename ? -1 : 1;
+    return a.sha256 < b.sha256 ? -1 : a.sha256 > b.sha256 ? 1 : 0;
+  });
+}

@@ -1,0 +1,50 @@
+// `store export`: write a deterministic closure archive (tar: manifest.json + wheels) of stored entries.
+
+import { randomBytes } from "node:crypto";
+import { copyFile, link, mkdir, rm } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { create as createTar } from "tar";
+import { PystoreError } from "../errors.js";
+import { TEMP_PREFIX, writeFileAtomic, writeStreamAtomic, type Written } from "../util/atomic-write.js";
+import { readVerifiedSync } from "./content.js";
+import { buildManifest, MANIFEST_NAME, memberPath, stableJson, type ClosureManifest } from "./closure.js";
+import type { StoreEntry } from "./entries.js";
+import { tmpDir } from "./layout.js";
+import type { Store } from "./store.js";
+
+/** Fixed member times and modes: two exports of the same entries are the same bytes. */
+const FIXED_MTIME = new Date("2000-01-01T00:00:00Z");
+
+export interface ExportResult {
+  manifest: ClosureManifest;
+  written: Written;
+}
+
+export async function exportClosure(store: Store, entries: StoreEntry[], output: string): Promise<ExportResult> {
+  const manifest = buildManifest(entries);
+  const staging = join(tmpDir(store.dir), `${TEMP_PREFIX}export.${process.pid}.${randomBytes(6).toString("hex")}`);
+  try {
+    await mkdir(staging, { recursive: true });
+    for (const entry of entries) {
+      // Checked before it leaves: an export never carries bytes that fail their own hash.
+      readVerifiedSync(entry.path, entry.sha256, entry.size, entry.filename);
+      const target = join(staging, memberPath(entry));
+      await mkdir(dirname(target), { recursive: true });
+      try {
+        await link(entry.path, target);
+      } catch {
+        await copyFile(entry.path, target);
+      }
+    }
+    await writeFileAtomic(join(staging, MANIFEST_NAME), stableJson(manifest), { mode: 0o444 });
+    const members = [MANIFEST_NAME, ...manifest.members.map((m) => m.path)];
+    const tar = createTar({ cwd: staging, portable: true, mtime: FIXED_MTIME, noDirRecurse: true, gzip: false }, members);
+    const written = await writeStreamAtomic(tar, output);
+    return { manifest, written };
+  } catch (error) {
+    if (error instanceof PystoreError) throw error;
+    throw new PystoreError("STORE_IO", `cannot write the closure archive ${output}: ${(error as Error).message}`, { cause: error });
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+}

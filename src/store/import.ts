@@ -1,0 +1,126 @@
+// `store import`: verify a closure archive completely (every member against the manifest) before adding anything.
+
+import { randomBytes } from "node:crypto";
+import { mkdir, readFile, readdir, rm, stat } from "node:fs/promises";
+import { join, relative } from "node:path";
+import { extract as extractTar } from "tar";
+import { PystoreError } from "../errors.js";
+import { CLOSURE_ARCHIVE_VERSION } from "../format-versions.js";
+import { TEMP_PREFIX } from "../util/atomic-write.js";
+import { hashFile } from "./content.js";
+import { CLOSURE_FORMAT, MANIFEST_NAME, MEMBER_PATH, type ClosureManifest } from "./closure.js";
+import type { StoreEntry } from "./entries.js";
+import { tmpDir } from "./layout.js";
+import type { Store } from "./store.js";
+
+export interface ImportResult {
+  added: StoreEntry[];
+  /** Entries the store already held (re-verified, left alone). */
+  present: StoreEntry[];
+}
+
+function tampered(archive: string, member: string, why: string): PystoreError {
+  return new PystoreError("ARCHIVE_TAMPERED", `${archive}: member ${JSON.stringify(member)} ${why}; nothing was imported`, {
+    hint: "the archive was modified or damaged after `pystore store export`; export it again",
+    details: { archive, member },
+  });
+}
+
+async function listFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isDirectory()) out.push(relative(dir, join(entry.parentPath, entry.name)));
+  }
+  return out.sort();
+}
+
+function parseManifest(archive: string, text: string): ClosureManifest {
+  let manifest: ClosureManifest;
+  try {
+    manifest = JSON.parse(text) as ClosureManifest;
+  } catch {
+    throw tampered(archive, MANIFEST_NAME, "is not valid JSON");
+  }
+  if (manifest?.format !== CLOSURE_FORMAT || !Array.isArray(manifest.members) || !Array.isArray(manifest.entries)) {
+    throw tampered(archive, MANIFEST_NAME, `is not a ${CLOSURE_FORMAT} manifest`);
+  }
+  if (manifest.version !== CLOSURE_ARCHIVE_VERSION) {
+    throw new PystoreError("STORE_FORMAT", `${archive} is closure archive version ${String(manifest.version)}; this pystore reads version ${CLOSURE_ARCHIVE_VERSION}`, {
+      hint: "import it with the pystore release that exported it",
+    });
+  }
+  return manifest;
+}
+
+export async function importClosure(store: Store, archive: string): Promise<ImportResult> {
+  try {
+    await stat(archive);
+  } catch {
+    throw new PystoreError("FILE_NOT_FOUND", `no closure archive at ${JSON.stringify(archive)}`);
+  }
+  const staging = join(tmpDir(store.dir), `${TEMP_PREFIX}import.${process.pid}.${randomBytes(6).toString("hex")}`);
+  const refused: string[] = [];
+  try {
+    await mkdir(staging, { recursive: true });
+    try {
+      await extractTar({
+        file: archive,
+        cwd: staging,
+        strict: true,
+        preserveOwner: false,
+        // Only regular files and directories: links and devices have no place in a closure.
+        filter: (path, entry) => {
+          const type = "type" in entry ? entry.type : "File";
+          const ok = type === "File" || type === "OldFile" || type === "Directory";
+          if (!ok) refused.push(path);
+          return ok;
+        },
+      });
+    } catch (error) {
+      throw new PystoreError("ARCHIVE_TAMPERED", `${archive} is not a readable tar archive: ${(error as Error).message}; nothing was imported`, { cause: error });
+    }
+    if (refused.length > 0) throw tampered(archive, refused[0], "is not a regular file");
+    let manifestText: string;
+    try {
+      manifestText = await readFile(join(staging, MANIFEST_NAME), "utf8");
+    } catch {
+      throw tampered(archive, MANIFEST_NAME, "is missing");
+    }
+    const manifest = parseManifest(archive, manifestText);
+    const listed = new Set<string>([MANIFEST_NAME]);
+    for (const member of manifest.members) {
+      const m = MEMBER_PATH.exec(member.path ?? "");
+      if (!m || m[1] !== member.sha256) throw tampered(archive, String(member.path), "has a path that does not match its sha256 in the manifest");
+      listed.add(member.path);
+      let found: { sha256: string; size: number };
+      try {
+        found = await hashFile(join(staging, member.path));
+      } catch {
+        throw tampered(archive, member.path, "is listed in the manifest but missing");
+      }
+      if (found.size !== member.size) throw tampered(archive, member.path, `has ${found.size} bytes, the manifest says ${member.size}`);
+      if (found.sha256 !== member.sha256) throw tampered(archive, member.path, `has sha256 ${found.sha256}, the manifest says ${member.sha256}`);
+    }
+    for (const file of await listFiles(staging)) {
+      if (!listed.has(file)) throw tampered(archive, file, "is not listed in the manifest");
+    }
+    // Everything checked; only now does anything reach the store.
+    const rows = new Map(manifest.entries.map((e) => [e.sha256, e]));
+    const added: StoreEntry[] = [];
+    const present: StoreEntry[] = [];
+    for (const member of manifest.members) {
+      const row = rows.get(member.sha256);
+      const before = store.get(member.sha256);
+      const entry = await store.addWheelFile(join(staging, member.path), {
+        filename: MEMBER_PATH.exec(member.path)![2],
+        expectedSha256: member.sha256,
+        originUrl: row?.originUrl,
+        index: row?.index,
+      });
+      (before ? present : added).push(entry);
+    }
+    return { added, present };
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+}

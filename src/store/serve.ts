@@ -1,0 +1,180 @@
+// The store as a simple repository: PEP 503 HTML + PEP 691 JSON (api 1.1), sha256 fragments,
+// data-requires-python, PEP 658/714 `.metadata` files. Wheel bytes are verified before they are sent.
+
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { PystoreError } from "../errors.js";
+import { canonicalizeName } from "../standards/normalize.js";
+import { sortVersions } from "../standards/pep440.js";
+import type { StoreEntry } from "./entries.js";
+import { sha256Hex } from "./layout.js";
+import type { Store } from "./store.js";
+
+const JSON_TYPE = "application/vnd.pypi.simple.v1+json";
+const HTML_V1_TYPE = "application/vnd.pypi.simple.v1+html";
+const API_VERSION = "1.1";
+
+export interface ServeOptions {
+  host?: string;
+  port?: number;
+}
+
+export interface RunningServer {
+  url: string;
+  server: Server;
+  close(): Promise<void>;
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+}
+
+/** PEP 691 negotiation, simplified to what installers send: JSON when asked for, else HTML. */
+function wantsJson(req: IncomingMessage): { json: boolean; htmlType: string } {
+  const accept = String(req.headers.accept ?? "");
+  const offered = accept.split(",").map((part) => {
+    const [type, ...params] = part.trim().split(";");
+    const q = params.map((p) => p.trim()).find((p) => p.startsWith("q="));
+    return { type: type.trim().toLowerCase(), q: q ? Number(q.slice(2)) : 1 };
+  });
+  const score = (types: string[]) => Math.max(0, ...offered.filter((o) => types.includes(o.type)).map((o) => o.q));
+  const json = score([JSON_TYPE, "application/vnd.pypi.simple.latest+json"]);
+  const html = score([HTML_V1_TYPE, "application/vnd.pypi.simple.latest+html", "text/html", "*/*"]);
+  const htmlType = score([HTML_V1_TYPE, "application/vnd.pypi.simple.latest+html"]) > 0 ? HTML_V1_TYPE : "text/html; charset=utf-8";
+  return { json: json > 0 && json >= html, htmlType };
+}
+
+function metadataBytes(entry: StoreEntry): Buffer {
+  return Buffer.from(entry.metadata, "utf8");
+}
+
+function fileUrl(entry: StoreEntry): string {
+  return `../../files/${entry.sha256}/${encodeURIComponent(entry.filename)}`;
+}
+
+function send(res: ServerResponse, req: IncomingMessage, status: number, type: string, body: Buffer | string, extra: Record<string, string> = {}): void {
+  const bytes = typeof body === "string" ? Buffer.from(body) : body;
+  res.writeHead(status, { "Content-Type": type, "Content-Length": String(bytes.length), ...extra });
+  res.end(req.method === "HEAD" ? undefined : bytes);
+}
+
+function projectNames(store: Store): string[] {
+  return [...new Set(store.list().map((e) => e.name))].sort();
+}
+
+function indexPage(store: Store, json: boolean, htmlType: string, req: IncomingMessage, res: ServerResponse): void {
+  const names = projectNames(store);
+  if (json) {
+    const body = { meta: { "api-version": API_VERSION }, projects: names.map((name) => ({ name })) };
+    return send(res, req, 200, JSON_TYPE, JSON.stringify(body));
+  }
+  const links = names.map((n) => `    <a href="${escapeHtml(n)}/">${escapeHtml(n)}</a><br/>`).join("\n");
+  send(res, req, 200, htmlType, `<!DOCTYPE html>\n<html>\n  <head>\n    <meta name="pypi:repository-version" content="${API_VERSION}">\n    <title>Simple index</title>\n  </head>\n  <body>\n${links}\n  </body>\n</html>\n`);
+}
+
+function projectPage(entries: StoreEntry[], name: string, json: boolean, htmlType: string, req: IncomingMessage, res: ServerResponse): void {
+  if (json) {
+    const files = entries.map((e) => {
+      const metaHash = { sha256: sha256Hex(metadataBytes(e)) };
+      const file: Record<string, unknown> = {
+        "core-metadata": metaHash,
+        "dist-info-metadata": metaHash,
+        filename: e.filename,
+        hashes: { sha256: e.sha256 },
+      };
+      if (e.requiresPython) file["requires-python"] = e.requiresPython;
+      file.size = e.size;
+      file.url = fileUrl(e);
+      file.yanked = false;
+      return file;
+    });
+    const body = { files, meta: { "api-version": API_VERSION }, name, versions: sortVersions([...new Set(entries.map((e) => e.version))]) };
+    return send(res, req, 200, JSON_TYPE, JSON.stringify(body));
+  }
+  const links = entries
+    .map((e) => {
+      const metaHash = `sha256=${sha256Hex(metadataBytes(e))}`;
+      const rp = e.requiresPython ? ` data-requires-python="${escapeHtml(e.requiresPython)}"` : "";
+      return `    <a href="${escapeHtml(fileUrl(e))}#sha256=${e.sha256}"${rp} data-dist-info-metadata="${metaHash}" data-core-metadata="${metaHash}">${escapeHtml(e.filename)}</a><br/>`;
+    })
+    .join("\n");
+  send(
+    res,
+    req,
+    200,
+    htmlType,
+    `<!DOCTYPE html>\n<html>\n  <head>\n    <meta name="pypi:repository-version" content="${API_VERSION}">\n    <title>Links for ${escapeHtml(name)}</title>\n  </head>\n  <body>\n    <h1>Links for ${escapeHtml(name)}</h1>\n${links}\n  </body>\n</html>\n`,
+  );
+}
+
+function serveFile(store: Store, sha256: string, filename: string, req: IncomingMessage, res: ServerResponse): void {
+  const metadata = filename.endsWith(".metadata");
+  const wheelName = metadata ? filename.slice(0, -".metadata".length) : filename;
+  const entry = store.get(sha256);
+  if (!entry || entry.filename !== wheelName) return send(res, req, 404, "text/plain", "not found\n");
+  if (metadata) return send(res, req, 200, "application/octet-stream", metadataBytes(entry));
+  let bytes: Buffer;
+  try {
+    bytes = store.readVerified(entry);
+  } catch (error) {
+    // Never serve bytes that fail their hash: the client would reject them anyway, but say why here.
+    store.log.warn(error instanceof PystoreError ? error.message : String(error));
+    return send(res, req, 500, "text/plain", `stored file for ${entry.filename} is corrupted; run pystore store verify --repair\n`);
+  }
+  send(res, req, 200, "application/octet-stream", bytes, { ETag: `"${entry.sha256}"`, "Cache-Control": "max-age=31536000, immutable" });
+}
+
+export function createStoreHandler(store: Store) {
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    try {
+      if (req.method !== "GET" && req.method !== "HEAD") return send(res, req, 405, "text/plain", "method not allowed\n", { Allow: "GET, HEAD" });
+      let path: string;
+      try {
+        path = decodeURIComponent(new URL(req.url ?? "/", "http://localhost").pathname);
+      } catch {
+        return send(res, req, 400, "text/plain", "malformed URL\n");
+      }
+      const { json, htmlType } = wantsJson(req);
+      if (path === "/" || path === "/simple") return send(res, req, 301, "text/plain", "", { Location: "/simple/" });
+      if (path === "/simple/") return indexPage(store, json, htmlType, req, res);
+      const project = /^\/simple\/([^/]+)(\/?)$/.exec(path);
+      if (project) {
+        const canonical = canonicalizeName(project[1]);
+        // PEP 503: redirect non-normalized names (and a missing slash) to the canonical URL.
+        if (canonical !== project[1] || project[2] !== "/") return send(res, req, 301, "text/plain", "", { Location: `/simple/${canonical}/` });
+        const entries = store.find(canonical).filter((e) => e.name === canonical);
+        if (entries.length === 0) return send(res, req, 404, "text/plain", `no project ${canonical} in this store\n`);
+        return projectPage(entries, canonical, json, htmlType, req, res);
+      }
+      const file = /^\/files\/([0-9a-f]{64})\/([^/]+)$/.exec(path);
+      if (file) return serveFile(store, file[1], file[2], req, res);
+      send(res, req, 404, "text/plain", "not found\n");
+    } catch (error) {
+      store.log.warn(`serve: ${(error as Error).message}`);
+      if (!res.headersSent) send(res, req, 500, "text/plain", "internal error\n");
+      else res.destroy();
+    }
+  };
+}
+
+export async function serveStore(store: Store, opts: ServeOptions = {}): Promise<RunningServer> {
+  const host = opts.host ?? "127.0.0.1";
+  const server = createServer(createStoreHandler(store));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", (error) =>
+      reject(new PystoreError("NETWORK", `cannot listen on ${host}:${opts.port ?? 0}: ${(error as Error).message}`, { cause: error })),
+    );
+    server.listen(opts.port ?? 0, host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const shown = address.family === "IPv6" || host.includes(":") ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${shown}:${address.port}/simple/`,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

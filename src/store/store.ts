@@ -1,0 +1,212 @@
+// The store's public API: open a store directory, add and fetch wheels, look entries up, register roots.
+
+import { randomBytes } from "node:crypto";
+import { existsSync, statSync } from "node:fs";
+import { mkdir, rm } from "node:fs/promises";
+import { basename, join } from "node:path";
+import { PystoreError } from "../errors.js";
+import type { IndexClient } from "../index-client/client.js";
+import { canonicalizeName } from "../standards/normalize.js";
+import type { ProjectFile } from "../standards/simple-api.js";
+import { TEMP_PREFIX } from "../util/atomic-write.js";
+import { silentLogger, type Logger } from "../util/log.js";
+import { stripCredentials } from "../util/redact.js";
+import { cleanTempDebris, crashIfRequested, hashFile, readVerifiedSync, writeContent } from "./content.js";
+import { openDb, type Db } from "./db.js";
+import { EntryIndex, type StoreEntry } from "./entries.js";
+import { sqliteHttpCache, type HttpCache } from "./http-cache.js";
+import { dbPath, entryFilePath, entryName, integrityOf, tmpDir, wheelsDir } from "./layout.js";
+import { RootIndex, type RootKind } from "./roots.js";
+import { readWheelInfo } from "./wheel-info.js";
+
+export { resolveStoreDir } from "./location.js";
+export type { StoreEntry } from "./entries.js";
+export type { HttpCache, CachedResponse } from "./http-cache.js";
+
+export interface OpenStoreOptions {
+  dir: string;
+  log?: Logger;
+  /** Skip start-up housekeeping (temp-debris cleanup); the database is still created if missing. */
+  readonly?: boolean;
+}
+
+export interface AddOptions {
+  originUrl?: string;
+  index?: string;
+  expectedSha256?: string;
+  /** The wheel's real filename when `path` is named otherwise (downloads, archive members). */
+  filename?: string;
+}
+
+/** How often a commit retries when a concurrent gc removed the file between write and commit. */
+const COMMIT_ATTEMPTS = 5;
+
+export async function openStore(opts: OpenStoreOptions): Promise<Store> {
+  const log = opts.log ?? silentLogger;
+  const prepare = async (dirs: string[]) => {
+    try {
+      for (const dir of dirs) await mkdir(dir, { recursive: true });
+    } catch (error) {
+      throw new PystoreError("STORE_IO", `cannot create the store at ${opts.dir}: ${(error as Error).message}`, { cause: error });
+    }
+  };
+  // The database (and its version gate) first: a refused store gets no new directories.
+  await prepare([opts.dir]);
+  const db = openDb(dbPath(opts.dir));
+  try {
+    await prepare([wheelsDir(opts.dir), tmpDir(opts.dir)]);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  const store = new Store(opts.dir, db, log);
+  if (!opts.readonly) await cleanTempDebris(opts.dir, log);
+  return store;
+}
+
+export class Store {
+  readonly entries: EntryIndex;
+  readonly roots: RootIndex;
+
+  constructor(
+    readonly dir: string,
+    readonly db: Db,
+    readonly log: Logger,
+  ) {
+    this.entries = new EntryIndex(db, dir);
+    this.roots = new RootIndex(db);
+  }
+
+  httpCache(): HttpCache {
+    return sqliteHttpCache(this.db);
+  }
+
+  /** Import a local wheel file (copied; the source is left alone). Idempotent and safe to run concurrently. */
+  async addWheelFile(path: string, opts: AddOptions = {}): Promise<StoreEntry> {
+    const filename = opts.filename ?? basename(path);
+    let source: { sha256: string; size: number };
+    try {
+      source = await hashFile(path);
+    } catch (error) {
+      throw new PystoreError("FILE_NOT_FOUND", `cannot read the wheel ${JSON.stringify(path)}: ${(error as Error).message}`, { cause: error });
+    }
+    if (opts.expectedSha256 && opts.expectedSha256.toLowerCase() !== source.sha256) {
+      throw new PystoreError("HASH_MISMATCH", `${filename}: sha256 mismatch: expected ${opts.expectedSha256.toLowerCase()}, got ${source.sha256}`, {
+        hint: "the bytes differ from what the lock or index promised; nothing was stored",
+        details: { expected: opts.expectedSha256, found: source.sha256 },
+      });
+    }
+    // Metadata is read from the source before anything is written: a broken wheel never enters the store.
+    const info = await readWheelInfo(path, filename);
+    const name = entryName(source.sha256, info.name, info.version, info.tag);
+    const destination = entryFilePath(this.dir, name, filename);
+    const row = {
+      sha256: source.sha256,
+      integrity: integrityOf(source.sha256),
+      size: source.size,
+      filename,
+      name: info.name,
+      version: info.version,
+      tags: info.tags,
+      requiresPython: info.requiresPython,
+      metadata: info.metadata,
+      dependencies: info.dependencies,
+      originUrl: opts.originUrl ? stripCredentials(opts.originUrl) : undefined,
+      index: opts.index ? stripCredentials(opts.index) : undefined,
+      entryName: name,
+    };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await writeContent(this.dir, path, destination, { sha256: source.sha256, size: source.size, label: filename });
+      } catch (error) {
+        // A concurrent gc removed the entry directory between mkdir and link: write again.
+        if ((error as NodeJS.ErrnoException).code === "ENOENT" && attempt < COMMIT_ATTEMPTS) continue;
+        if (error instanceof PystoreError) throw error;
+        throw new PystoreError("STORE_IO", `cannot store ${filename}: ${(error as Error).message}`, { cause: error });
+      }
+      crashIfRequested("after-rename");
+      // The row commits under the database write lock, and only if the file is still there: gc deletes
+      // rows and files under the same lock, so a committed row always has its file.
+      const committed = this.db
+        .transaction(() => {
+          if (!fileHasSize(destination, source.size)) return false;
+          this.entries.upsert(row, Date.now());
+          return true;
+        })
+        .immediate();
+      if (committed) break;
+      if (attempt >= COMMIT_ATTEMPTS) throw new PystoreError("STORE_IO", `cannot store ${filename}: its file kept disappearing (is a gc with --grace 0 running?)`);
+    }
+    crashIfRequested("after-commit");
+    this.log.debug(`stored ${filename} as ${name}`);
+    return this.entries.get(source.sha256)!;
+  }
+
+  /** Download a project file into the store unless already stored. Registers no root by itself. */
+  async fetchWheel(file: ProjectFile, client: IndexClient, opts: { expected?: { sha256?: string; size?: number } } = {}): Promise<StoreEntry> {
+    const sha256 = (opts.expected?.sha256 ?? file.hashes.sha256)?.toLowerCase();
+    const size = opts.expected?.size ?? file.size;
+    if (sha256) {
+      const existing = this.entries.get(sha256);
+      if (existing && (size === undefined || size === existing.size) && fileHasSize(existing.path, existing.size)) {
+        this.touch(sha256);
+        return this.entries.get(sha256)!;
+      }
+    }
+    const staging = join(tmpDir(this.dir), `${TEMP_PREFIX}fetch.${process.pid}.${randomBytes(6).toString("hex")}`);
+    try {
+      await mkdir(staging, { recursive: true });
+      const downloaded = join(staging, file.filename);
+      const expected: { sha256?: string; size?: number } = {};
+      if (sha256) expected.sha256 = sha256;
+      if (size !== undefined) expected.size = size;
+      await client.downloadToFile(file, downloaded, { tempDir: staging, expected });
+      return await this.addWheelFile(downloaded, { filename: file.filename, originUrl: file.url, index: file.index, expectedSha256: sha256 });
+    } finally {
+      await rm(staging, { recursive: true, force: true });
+    }
+  }
+
+  /** Refresh an entry's commit time so a concurrent gc's grace period covers it. */
+  touch(sha256: string): void {
+    this.db.prepare("UPDATE entries SET added_at = max(added_at, ?) WHERE sha256 = ?").run(Date.now(), sha256);
+  }
+
+  get(sha256: string): StoreEntry | undefined {
+    return this.entries.get(sha256);
+  }
+
+  /** By project name (any spelling), filename, sha256 hex prefix or entry-digest prefix (4+ characters). */
+  find(nameOrDigestPrefix: string): StoreEntry[] {
+    return this.entries.find(nameOrDigestPrefix, canonicalizeName(nameOrDigestPrefix));
+  }
+
+  list(): StoreEntry[] {
+    return this.entries.list();
+  }
+
+  /** A stored wheel's bytes, only if they still match the recorded hash (STORE_CORRUPTED otherwise). */
+  readVerified(entry: StoreEntry): Buffer {
+    return readVerifiedSync(entry.path, entry.sha256, entry.size, entry.filename);
+  }
+
+  addRoot(kind: RootKind, path: string, sha256s: string[]): void {
+    this.roots.add(kind, path, sha256s, Date.now());
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+function fileHasSize(path: string, size: number): boolean {
+  try {
+    return statSync(path).size === size;
+  } catch {
+    return false;
+  }
+}
+
+export function storeExists(dir: string): boolean {
+  return existsSync(dbPath(dir));
+}

@@ -1,0 +1,110 @@
+// Launchers and bootstraps run by real sh and python3 on hand-made mini bundles; .cmd and systemd text.
+
+import { chmod, mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bootScript, cmdLauncher, launchConfig, pyzMain, shLauncher } from "../../src/bundle/launcher.js";
+import { serviceUnit } from "../../src/bundle/systemd.js";
+import { PystoreError } from "../../src/errors.js";
+import { SYSTEM_PYTHON, run, tempDir } from "./helpers.js";
+
+let dir: { path: string; cleanup: () => Promise<void> };
+beforeAll(async () => {
+  dir = await tempDir("launcher");
+});
+afterAll(async () => {
+  await dir?.cleanup();
+});
+
+const config = { python: "3.11", target: "manylinux_2_28_x86_64-cp311" };
+
+/** A minimal hand-made bundle: one entry point printing what the bootstrap set up. */
+async function miniBundle(root: string, exeConfig: Record<string, unknown> = {}): Promise<void> {
+  await mkdir(join(root, "bin"), { recursive: true });
+  await mkdir(join(root, ".pystore"), { recursive: true });
+  await mkdir(join(root, "app/libs/src/probe"), { recursive: true });
+  await mkdir(join(root, "site-packages"), { recursive: true });
+  await writeFile(join(root, "site-packages/extra.pth"), "import sys; sys.pth_ran = True\n");
+  await writeFile(
+    join(root, "app/libs/src/probe/__init__.py"),
+    "import sys, json\n\ndef main():\n    print(json.dumps({'argv': sys.argv, 'path0': sys.path[0], 'pth': getattr(sys, 'pth_ran', False), 'exit': callable(exit), 'no_user': not any('.local' in p for p in sys.path)}))\n    return 5\n",
+  );
+  const cfg = launchConfig(
+    { name: "mini", target: config.target, python: "3.11", implementation: "CPython", sysPlatform: "linux", paths: ["app/libs/src"], sitePackages: "site-packages", ...exeConfig },
+    [{ name: "probe", kind: "entry", module: "probe", attr: "main", origin: "test" }],
+  );
+  await writeFile(join(root, ".pystore/launch.json"), JSON.stringify(cfg));
+  await writeFile(join(root, ".pystore/boot.py"), bootScript());
+  await writeFile(join(root, "bin/probe"), shLauncher("probe", config));
+  await chmod(join(root, "bin/probe"), 0o755);
+}
+
+describe("launchers", () => {
+  it("the sh launcher and both Python bootstraps are syntactically valid", async () => {
+    await writeFile(join(dir.path, "l.sh"), shLauncher("it's", config));
+    expect(run("sh", ["-n", join(dir.path, "l.sh")]).status).toBe(0);
+    for (const [name, text] of [["boot.py", bootScript()], ["main.py", pyzMain()]]) {
+      await writeFile(join(dir.path, name), text);
+      const compiled = run(SYSTEM_PYTHON, ["-m", "py_compile", join(dir.path, name)]);
+      expect(compiled.stderr).toBe("");
+    }
+  });
+
+  it("runs the entry point with argv[0] as invoked, the exit code passed through, .pth files run and builtins present", async () => {
+    // A space and a quote in the path: every expansion in the launcher must be quoted.
+    const root = join(dir.path, "mini it's here");
+    await miniBundle(root);
+    const out = run(join(root, "bin/probe"), ["--flag", "two words"], { env: { PATH: "/usr/bin:/bin", HOME: join(dir.path, "home") } });
+    expect(out.status).toBe(5);
+    const seen = JSON.parse(out.stdout);
+    expect(seen.argv).toEqual([join(root, "bin/probe"), "--flag", "two words"]);
+    expect(seen.path0).toBe(join(root, "app/libs/src"));
+    expect(seen.pth).toBe(true);
+    expect(seen.exit).toBe(true);
+  });
+
+  it("prefers $PYSTORE_PYTHON and explains a missing interpreter", async () => {
+    const root = join(dir.path, "mini2");
+    await miniBundle(root);
+    const bogus = run(join(root, "bin/probe"), [], { env: { PATH: "/nonexistent-bin", PYSTORE_PYTHON: SYSTEM_PYTHON, HOME: join(dir.path, "home") } });
+    expect(bogus.status).toBe(5);
+    const none = run("/bin/sh", [join(root, "bin/probe")], { env: { PATH: "/nonexistent-bin" } });
+    expect(none.status).toBe(127);
+    expect(none.stderr).toContain("probe: no Python found: this bundle needs Python 3.11");
+  });
+
+  it("checks the machine only when the bundle holds compiled code", async () => {
+    const root = join(dir.path, "mini3");
+    await miniBundle(root, { machine: "aarch64" });
+    const out = run(join(root, "bin/probe"), [], { env: { PATH: "/usr/bin:/bin", HOME: join(dir.path, "home") } });
+    if (process.arch === "x64") {
+      expect(out.status).toBe(1);
+      expect(out.stderr).toContain("needs platform linux aarch64 (found linux x86_64)");
+    } else {
+      expect(out.status).toBe(5);
+    }
+  });
+
+  it("writes .cmd launchers with CRLF line ends for Windows targets", () => {
+    const text = cmdLauncher("tool", { python: "3.12", target: "win_amd64-cp312" });
+    expect(text.split("\r\n")[0]).toBe("@echo off");
+    expect(text).toContain('set "PYSTORE_PY=py -3.12"');
+    expect(text).toContain('-S -s -E "%PYSTORE_ROOT%\\.pystore\\boot.py" "tool" "%~f0" %*');
+    expect(text.replace(/\r\n/g, "")).not.toContain("\n");
+  });
+});
+
+describe("systemd units", () => {
+  it("runs the launcher from the prefix, restarts on failure, with an optional user", () => {
+    const unit = serviceUnit("web", "web-server", { prefix: "/opt/web/", user: "www" });
+    expect(unit).toContain("ExecStart=/opt/web/bin/web-server\n");
+    expect(unit).toContain("Restart=on-failure\n");
+    expect(unit).toContain("User=www\n");
+    expect(unit).toContain("WantedBy=multi-user.target\n");
+    expect(serviceUnit("web", "w", { prefix: "/opt/web" })).not.toContain("User=");
+  });
+
+  it.each([["relative/path"], ["/opt/with space"], ["/opt/../etc"]])("refuses the prefix %j", (prefix) => {
+    expect(() => serviceUnit("web", "w", { prefix })).toThrow(PystoreError);
+  });
+});

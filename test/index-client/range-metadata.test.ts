@@ -1,0 +1,58 @@
+// Reading METADATA from a zip's central directory with byte ranges (including zip64 archives).
+
+import { randomBytes } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import yazl from "yazl";
+import { readMetadataByRanges, readMetadataFromBuffer } from "../../src/index-client/range-metadata.js";
+import { wheelBytes, metadataText } from "../../fixtures/wheels.js";
+
+async function zip(entries: Record<string, string>, opts: { forceZip64Format?: boolean; compress?: boolean; comment?: string } = {}): Promise<Buffer> {
+  const z = new yazl.ZipFile();
+  for (const [name, text] of Object.entries(entries)) z.addBuffer(Buffer.from(text), name, { forceZip64Format: opts.forceZip64Format, compress: opts.compress ?? true });
+  z.end(opts.comment ? { comment: opts.comment } : {});
+  const chunks: Buffer[] = [];
+  for await (const c of z.outputStream) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+function ranged(data: Buffer) {
+  const reads: [number, number][] = [];
+  const read = async (start: number, end: number) => {
+    reads.push([start, end]);
+    return data.subarray(start, end);
+  };
+  return { reads, read };
+}
+
+describe("readMetadataByRanges", () => {
+  it("reads a real wheel's METADATA touching only the tail and the member", async () => {
+    const spec = { name: "ranged", version: "3.1", requiresDist: ["dep>=1"], files: { "ranged/big.bin": randomBytes(300_000) } };
+    const bytes = await wheelBytes(spec);
+    const { reads, read } = ranged(bytes);
+    expect(await readMetadataByRanges(bytes.length, read, "ranged.whl", "ranged-3.1-py3-none-any.whl")).toBe(metadataText(spec));
+    const fetched = reads.reduce((n, [s, e]) => n + (e - s), 0);
+    expect(bytes.length).toBeGreaterThan(300_000);
+    expect(fetched).toBeLessThan(100_000);
+  });
+
+  it.each([
+    ["deflated", {}],
+    ["stored", { compress: false }],
+    ["zip64", { forceZip64Format: true }],
+    ["with a comment", { comment: "hello" }],
+  ])("%s archives", async (_label, opts) => {
+    const bytes = await zip({ "pkg/__init__.py": "", "pkg-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: pkg\nVersion: 1.0\n", "pkg-1.0.dist-info/RECORD": "" }, opts);
+    expect(await readMetadataFromBuffer(bytes, "pkg.whl")).toBe("Metadata-Version: 2.1\nName: pkg\nVersion: 1.0\n");
+  });
+
+  it("chooses the .dist-info named like the wheel when there are several", async () => {
+    const bytes = await zip({ "a-1.0.dist-info/METADATA": "Name: a\n", "b-2.0.dist-info/METADATA": "Name: b\n" });
+    expect(await readMetadataFromBuffer(bytes, "b.whl", "b-2.0-py3-none-any.whl")).toBe("Name: b\n");
+    await expect(readMetadataFromBuffer(bytes, "c.whl", "c-1.0-py3-none-any.whl")).rejects.toMatchObject({ message: "c.whl: not a readable wheel (several .dist-info/METADATA members)" });
+  });
+
+  it("rejects something that is not a zip, or a zip without METADATA", async () => {
+    await expect(readMetadataFromBuffer(Buffer.from("<html>login</html>".repeat(3)), "x.whl")).rejects.toMatchObject({ code: "INVALID_INDEX_RESPONSE", message: "x.whl: not a readable wheel (no end-of-central-directory record)" });
+    await expect(readMetadataFromBuffer(await zip({ "pkg/__init__.py": "" }), "y.whl")).rejects.toMatchObject({ message: "y.whl: not a readable wheel (no .dist-info/METADATA member)" });
+  });
+});
