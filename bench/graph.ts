@@ -76,11 +76,10 @@ export function generateGraph(seed = 20240601): BenchGraph {
     const layer = layerOf(i);
     if (layer === 0) return [];
     const below = LAYERS[layer - 1];
-    const any = [0, below[1]] as const;
     const count = 2 + Math.floor(random() * (layer === 3 ? 4 : 3));
     const deps = new Set<number>();
     // Mostly the layer just below, sometimes anything lower: that makes diamonds.
-    while (deps.size < count) deps.add(random() < 0.7 ? below[0] + Math.floor(random() * (below[1] - below[0])) : any[0] + Math.floor(random() * (any[1] - any[0])));
+    while (deps.size < count) deps.add(random() < 0.7 ? below[0] + Math.floor(random() * (below[1] - below[0])) : Math.floor(random() * below[1]));
     return [...deps].sort((a, b) => a - b);
   });
   const depSpec = new Map<string, string>();

@@ -75,5 +75,5 @@ it("benchmarks pystore against pip", async () => {
   console.log(`\npystore vs pip — median of ${runs} runs (start-up: ${runs * 2}), wall clock per command\n\n${table}\n\nwritten: ${path}\n`);
   // Not a timing assertion: the bench must have measured something for every row it reports.
   expect(rows.length).toBeGreaterThan(0);
-  expect(rows.every((r) => r.pip.summary !== undefined || r.pip.error !== undefined)).toBe(true);
+  for (const side of ["pystore", "pip"] as const) expect(rows.every((r) => r[side].summary !== undefined || r[side].error !== undefined)).toBe(true);
 });

@@ -218,15 +218,14 @@ export async function installWorkload(ctx: IndexContext, lock: LockOutcome): Pro
   const pipCache = join(await fresh(ctx, "pip-cache-install"), "cache");
   const primeDir = await fresh(ctx, "install-prime");
   let primeError: string | undefined;
+  const indexRequests: Record<string, RequestCounts | string> = {};
   if (!broken) {
-    try {
-      await pystore(ctx, "fetch", fetchArgs, warmStore, primeDir);
-      await pystore(ctx, "bundle", bundleArgs(join(primeDir, "bundle")), warmStore, primeDir);
-    } catch (error) {
-      primeError = (error as Error).message;
-    }
+    indexRequests.pystoreFetchCold = await countRequests(ctx.server, () => pystore(ctx, "fetch", fetchArgs, warmStore, primeDir));
+    indexRequests.pystoreBundleAfterFetch = await countRequests(ctx.server, () => pystore(ctx, "bundle", bundleArgs(join(primeDir, "bundle")), warmStore, primeDir));
+    primeError = [indexRequests.pystoreFetchCold, indexRequests.pystoreBundleAfterFetch].find((r): r is string => typeof r === "string");
   }
-  await pip(ctx, "install --target", pipArgs(join(primeDir, "target"), ["--cache-dir", pipCache]), primeDir).catch(() => undefined);
+  indexRequests.pipCold = await countRequests(ctx.server, () => pip(ctx, "install --target", pipArgs(join(primeDir, "target"), ["--cache-dir", pipCache]), primeDir));
+  indexRequests.pipWarm = await countRequests(ctx.server, () => pip(ctx, "install --target", pipArgs(join(primeDir, "target-again"), ["--cache-dir", pipCache]), primeDir));
   // pystore's bundle holds site-packages plus its manifest and launcher files; pip's target also gets bin/.
   const installed = { pystoreSitePackages: await installedShape(join(primeDir, "bundle", "site-packages")), pipTarget: await installedShape(join(primeDir, "target")) };
 
@@ -262,7 +261,7 @@ export async function installWorkload(ctx: IndexContext, lock: LockOutcome): Pro
     broken ?? primeError,
   );
   const pipCommand = "pip install --no-deps --no-compile --target DIR -r requirements-with-hashes.txt --index-url URL --trusted-host 127.0.0.1";
-  const details = { packages: (await readFile(requirements, "utf8")).split("\n").filter((l) => /^\S/.test(l)).length, installed };
+  const details = { packages: (await readFile(requirements, "utf8")).split("\n").filter((l) => /^\S/.test(l)).length, installed, indexRequests };
   return [
     { workload: "2. download + install", label: "cold (empty store / no pip cache)", pystoreCommand: "pystore fetch --platform host -l pylock.toml && pystore bundle -l pylock.toml -o DIR (empty store)", pipCommand: `${pipCommand} --no-cache-dir`, ...cold, details },
     { workload: "2. download + install", label: "warm (store / cache filled)", pystoreCommand: "pystore bundle -l pylock.toml -o DIR (filled store)", pipCommand: `${pipCommand} --cache-dir WARM`, ...warm },

@@ -12,13 +12,13 @@ import { canonicalizeName } from "../standards/normalize.js";
 import type { Pylock } from "../standards/pylock.js";
 import type { ProjectFile } from "../standards/simple-api.js";
 import type { Target } from "../standards/targets.js";
-import type { Store, StoreEntry } from "../store/store.js";
+import type { FetchRequest, Store, StoreEntry } from "../store/store.js";
 import { TEMP_PREFIX } from "../util/atomic-write.js";
 import type { Logger } from "../util/log.js";
 import { redactUrl } from "../util/redact.js";
 import { VERSION } from "../version.js";
 import { copyAppCode, copyInto, readProject, type ProjectInfo } from "./app-code.js";
-import { BUNDLE_SCHEME, checkWheelArchive, installWheel, type InstalledWheel } from "./install-wheel.js";
+import { BUNDLE_SCHEME, installWheel, type InstalledWheel } from "./install-wheel.js";
 import { bootScript, cmdLauncher, implementationName, launchConfig, pyzMain, shLauncher } from "./launcher.js";
 import { MANIFEST_FILE, bundleHash, formatManifest, hashFile, stableJson, walkTree, type BundleManifest } from "./manifest.js";
 import { collectExecutables } from "./scripts.js";
@@ -76,16 +76,19 @@ async function gatherWheels(req: BundleRequest, selected: SelectedPackage[]): Pr
     else missing.push(pkg);
   }
   if (missing.length === 0) return found;
-  const local = missing.filter((p) => p.wheel.path !== undefined);
-  for (const pkg of local) {
+  // All or nothing: every wheel is vetted (local ones here, fetched ones by fetchWheels) before the first
+  // is added, so one hostile or corrupt wheel leaves the store exactly as it was.
+  const local = missing.filter((p) => p.wheel.path !== undefined).map((pkg) => ({ pkg, source: resolve(req.lockDir, pkg.wheel.path!) }));
+  for (const { pkg, source } of local) {
     req.log.info(`importing ${pkg.wheel.name} from ${pkg.wheel.path}`);
-    const source = resolve(req.lockDir, pkg.wheel.path!);
-    // A hostile archive is refused with the installer's typed errors before it can enter the store.
-    await checkWheelArchive(source);
-    found.set(pkg.sha256, await req.store.addWheelFile(source, { filename: pkg.wheel.name, expectedSha256: pkg.sha256 }));
+    await req.store.checkWheelFile(source, { filename: pkg.wheel.name, expectedSha256: pkg.sha256 });
   }
+  const addLocal = async () => {
+    for (const { pkg, source } of local) found.set(pkg.sha256, await req.store.addWheelFile(source, { filename: pkg.wheel.name, expectedSha256: pkg.sha256 }));
+    return found;
+  };
   const remote = missing.filter((p) => p.wheel.path === undefined);
-  if (remote.length === 0) return found;
+  if (remote.length === 0) return addLocal();
   if (req.offline || !req.client) {
     throw new PystoreError("OFFLINE_MISSING", `--offline: ${remote.length} wheel(s) needed for ${req.target.id} are not in the store: ${remote.map((p) => p.wheel.name).join(", ")}`, {
       hint: "run `pystore fetch` (or this command without --offline) where the index is reachable, or import the store with `pystore store import`",
@@ -94,14 +97,16 @@ async function gatherWheels(req: BundleRequest, selected: SelectedPackage[]): Pr
   }
   const client = await req.client();
   const indexes = new Map(req.lock.packages.map((p) => [canonicalizeName(p.name), p.index]));
-  for (const pkg of remote) {
+  const requests: FetchRequest[] = remote.map((pkg) => {
     if (!pkg.wheel.url) throw new PystoreError("INVALID_LOCK", `${pkg.name}: wheel ${pkg.wheel.name} has neither url nor path in the lock`);
     const file: ProjectFile = { filename: pkg.wheel.name, url: pkg.wheel.url, hashes: pkg.wheel.hashes, index: indexes.get(canonicalizeName(pkg.name)) ?? "" };
     if (pkg.wheel.size !== undefined) file.size = pkg.wheel.size;
     req.log.info(`fetching ${pkg.wheel.name} from ${redactUrl(pkg.wheel.url)}`);
-    found.set(pkg.sha256, await req.store.fetchWheel(file, client, { expected: { sha256: pkg.sha256, ...(pkg.wheel.size === undefined ? {} : { size: pkg.wheel.size }) } }));
-  }
-  return found;
+    return { file, expected: { sha256: pkg.sha256, ...(pkg.wheel.size === undefined ? {} : { size: pkg.wheel.size }) } };
+  });
+  const entries = await req.store.fetchWheels(requests, client);
+  remote.forEach((pkg, i) => found.set(pkg.sha256, entries[i]));
+  return addLocal();
 }
 
 async function writeGenerated(root: string, path: string, text: string, mode = 0o644): Promise<void> {

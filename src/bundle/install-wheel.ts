@@ -5,10 +5,10 @@ import { createHash } from "node:crypto";
 import { mkdir, open } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { Readable } from "node:stream";
-import yauzl from "yauzl";
 import { PystoreError } from "../errors.js";
 import { formatRecord, parseRecord, type RecordRow } from "../standards/record.js";
-import { DEFAULT_LIMITS, checkArchiveEntries, checkRelativePath, isDirectoryEntry, isExecutableEntry, type ArchiveEntryInfo, type SafetyLimits } from "./safety.js";
+import { DEFAULT_LIMITS, checkRelativePath, isExecutableEntry, type SafetyLimits } from "./safety.js";
+import { openWheelZip, readCheckedEntries, type ZipItem } from "./zip-entries.js";
 import { parseEntryPoints, type EntryPoint } from "./entry-points.js";
 
 /** Where each install scheme lands, as paths relative to the destination root. */
@@ -56,25 +56,11 @@ const ACCEPTED_HASHES = new Set(["sha256", "sha384", "sha512", "sha3_256", "sha3
 const NODE_HASH: Record<string, string> = { sha3_256: "sha3-256", sha3_384: "sha3-384", sha3_512: "sha3-512", blake2b: "blake2b512", blake2s: "blake2s256" };
 const NATIVE = /\.(so|pyd|dylib|dll)$|\.so\.\d/;
 
-interface ZipItem {
-  info: ArchiveEntryInfo;
-  path: string;
-  entry: yauzl.Entry;
-}
-
 function mismatch(archive: string, file: string, why: string): PystoreError {
   return new PystoreError("RECORD_MISMATCH", `${archive}: ${file}: ${why}`, {
     hint: "the wheel's contents do not match its RECORD; it was altered or built wrongly, so nothing was installed",
     details: { archive, file, reason: why },
   });
-}
-
-function decodeName(archive: string, raw: Buffer): string {
-  try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(raw);
-  } catch {
-    throw new PystoreError("UNSAFE_WHEEL", `${archive}: refusing archive entry ${JSON.stringify(raw.toString("latin1"))}: name is not valid UTF-8`);
-  }
 }
 
 async function readAll(stream: Readable): Promise<Buffer> {
@@ -151,51 +137,6 @@ async function writeNew(path: string, data: Buffer, mode: number): Promise<void>
   }
 }
 
-async function openZip(wheelPath: string, archive: string): Promise<yauzl.ZipFile> {
-  try {
-    // decodeStrings: false, so hostile names reach our own checks (and typed errors) instead of yauzl's.
-    return await yauzl.openPromise(wheelPath, { lazyEntries: true, decodeStrings: false, autoClose: false, validateEntrySizes: true });
-  } catch (cause) {
-    throw new PystoreError("UNSAFE_WHEEL", `${archive}: not a readable zip archive: ${(cause as Error).message}`, { cause });
-  }
-}
-
-/** Read the central directory and run every safety check; directories are dropped. */
-async function readEntries(zip: yauzl.ZipFile, archive: string, limits: SafetyLimits): Promise<{ files: string[]; byPath: Map<string, ZipItem> }> {
-  const items: ZipItem[] = [];
-  try {
-    for await (const entry of zip.eachEntry()) {
-      const info: ArchiveEntryInfo = {
-        name: decodeName(archive, entry.fileNameRaw),
-        compressedSize: entry.compressedSize,
-        uncompressedSize: entry.uncompressedSize,
-        externalAttributes: entry.externalFileAttributes,
-        versionMadeBy: entry.versionMadeBy,
-      };
-      if (entry.isEncrypted()) throw new PystoreError("UNSAFE_WHEEL", `${archive}: entry ${JSON.stringify(info.name)} is encrypted`);
-      items.push({ info, path: "", entry });
-    }
-  } catch (cause) {
-    if (cause instanceof PystoreError) throw cause;
-    throw new PystoreError("UNSAFE_WHEEL", `${archive}: corrupt zip archive: ${(cause as Error).message}`, { cause });
-  }
-  const files = checkArchiveEntries(archive, items.map((i) => i.info), limits);
-  const fileItems = items.filter((item) => !isDirectoryEntry(item.info));
-  fileItems.forEach((item, i) => (item.path = files[i]));
-  return { files, byPath: new Map(fileItems.map((item) => [item.path, item])) };
-}
-
-/** Run the archive safety checks on a wheel without extracting anything (before it enters the store). */
-export async function checkWheelArchive(wheelPath: string, limits: SafetyLimits = DEFAULT_LIMITS): Promise<void> {
-  const archive = basename(wheelPath);
-  const zip = await openZip(wheelPath, archive);
-  try {
-    await readEntries(zip, archive, limits);
-  } finally {
-    zip.close();
-  }
-}
-
 /**
  * Install `wheelPath` under `root`. Everything is checked (entry names, symlinks, duplicates, sizes,
  * RECORD completeness) before the first file is written, and each file's hash is compared with RECORD
@@ -204,9 +145,9 @@ export async function checkWheelArchive(wheelPath: string, limits: SafetyLimits 
 export async function installWheel(wheelPath: string, root: string, options: InstallOptions = {}): Promise<InstalledWheel> {
   const scheme = options.scheme ?? BUNDLE_SCHEME;
   const archive = basename(wheelPath);
-  const zip = await openZip(wheelPath, archive);
+  const zip = await openWheelZip(wheelPath, archive);
   try {
-    const { files, byPath } = await readEntries(zip, archive, options.limits ?? DEFAULT_LIMITS);
+    const { files, byPath } = await readCheckedEntries(zip, archive, { limits: options.limits ?? DEFAULT_LIMITS });
 
     const distInfo = findDistInfo(archive, files);
     const dataDir = distInfo.replace(/\.dist-info$/, ".data");

@@ -1,41 +1,41 @@
-// Commands about bundles: `pystore bundle` and `pystore bundle verify OUT`.
+// Commands about bundles: `pystore bundle [build]` and `pystore bundle verify OUT`.
 
 import type { Command } from "commander";
+import { addIndexOptions } from "./commands-index.js";
 import type { ActionFactory } from "./register.js";
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 export function registerBundleCommands(program: Command, action: ActionFactory): void {
+  // A command group whose default subcommand is the build: commander hands a parent's options every
+  // flag that follows the subcommand name, so with the build's options on `bundle` itself,
+  // `bundle verify OUT --json` set the build's --json. Here each subcommand owns its own options.
   const bundle = program
     .command("bundle")
-    .description("build a hermetic bundle (site-packages, app code, launchers) from a lock for one target")
-    .option("-o, --output <out>", "where to write the bundle (a directory, OUT.tar.gz or OUT.pyz); required")
-    .option("-l, --lock <file>", "the PEP 751 lock to bundle (default: pylock.toml in the project)")
-    .option("--platform <platform>", "target platform (host, manylinux_x86_64, … or a complete-platform JSON file)", "host")
-    .option("--python <version>", "target Python version, e.g. 3.11 (default: the host's python3)")
-    .option("--project <dir>", "the project whose code and scripts go in (default: the current directory if it has pyproject.toml)")
-    .option("--format <format>", "dir, tar.gz or pyz (default: from the -o suffix, else dir)")
-    .option("--systemd", "write systemd/NAME.service units for the executables", false)
-    .option("--prefix <path>", "where the bundle will be installed, for systemd units (default: /opt/NAME)")
-    .option("--user <user>", "User= for systemd units")
-    .option("--dep-scripts", "also make launchers for the dependencies' console_scripts", false)
-    .option("--extra <name>", "include a locked extra (repeatable)", collect)
-    .option("--group <name>", "include a locked dependency group (repeatable)", collect)
-    .option("--offline", "never touch the network: every wheel must already be in the store", false)
-    .option("--index-url <url>", "when locking first (no pylock.toml yet): primary index (default: $PYSTORE_INDEX_URL, else PyPI)")
-    .option("--extra-index-url <url>", "when locking first: additional index (repeatable)", collect)
-    .option("--find-links <location>", "when locking first: directory or page of wheels (repeatable)", collect)
+    .description("build a hermetic bundle from a lock (`bundle build`, the default) or check one (`bundle verify OUT`)");
+  addIndexOptions(
+    bundle
+      .command("build", { isDefault: true })
+      .description("build a hermetic bundle (site-packages, app code, launchers) from a lock for one target")
+      .option("-o, --output <out>", "where to write the bundle (a directory, OUT.tar.gz or OUT.pyz); required")
+      .option("-l, --lock <file>", "the PEP 751 lock to bundle (default: pylock.toml in the project)")
+      .option("--platform <platform>", "target platform (host, manylinux_x86_64, … or a complete-platform JSON file)", "host")
+      .option("--python <version>", "target Python version, e.g. 3.11 (default: the host's python3)")
+      .option("--project <dir>", "the project whose code and scripts go in (default: the current directory if it has pyproject.toml)")
+      .option("--format <format>", "dir, tar.gz or pyz (default: from the -o suffix, else dir)")
+      .option("--systemd", "write systemd/NAME.service units for the executables", false)
+      .option("--prefix <path>", "where the bundle will be installed, for systemd units (default: /opt/NAME)")
+      .option("--user <user>", "User= for systemd units")
+      .option("--dep-scripts", "also make launchers for the dependencies' console_scripts", false)
+      .option("--extra <name>", "include a locked extra (repeatable)", collect)
+      .option("--group <name>", "include a locked dependency group (repeatable)", collect)
+  )
     .option("--json", "machine-readable output", false)
     .action(action(() => import("../commands/bundle.js")));
-  const verify = action(() => import("../commands/bundle-verify.js"));
   bundle
-    .command("verify <out>")
+    .command("verify")
     .description("check a bundle directory or .pyz against its manifest: changed, missing and extra files (exit 1 if any)")
+    .argument("<out>", "the bundle directory or .pyz file")
     .option("--json", "machine-readable output", false)
-    .action((...params: unknown[]) => {
-      // commander hands `bundle verify OUT --json` to the parent's own --json option; give it back.
-      const command = params[params.length - 1] as Command;
-      if (command.parent?.opts().json === true) command.setOptionValue("json", true);
-      return verify(...params);
-    });
+    .action(action(() => import("../commands/bundle-verify.js")));
 }

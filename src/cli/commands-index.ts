@@ -9,11 +9,15 @@ const collect = (value: string, previous: string[] = []) => [...previous, value]
 export function addIndexOptions(command: Command): Command {
   return command
     .option("--index-url <url>", "simple index URL (default: $PYSTORE_INDEX_URL, else https://pypi.org/simple/); credentials may be in the URL")
-    .option("--extra-index-url <url>", "another index, consulted after --index-url (repeatable)", collect)
+    .option("--extra-index-url <url>", "another index, consulted after --index-url (repeatable; default: $PYSTORE_EXTRA_INDEX_URL)", collect)
     .option("--find-links <dir-or-url>", "a directory of wheels or an HTML page of links (repeatable)", collect)
-    .option("--index-strategy <strategy>", "first-index (a project comes from the first index that has it) or unsafe-best-match", "first-index")
+    .option("--no-index", "consult no index (ignore --index-url, --extra-index-url, their variables and config): only --find-links ($PYSTORE_NO_INDEX=1)")
+    .option("--index-strategy <strategy>", "first-index (default: a project comes from the first index that has it) or unsafe-best-match")
     .option("--proxy <url>", "HTTP(S) proxy, http://[user:password@]host:port (default: $https_proxy/$http_proxy/$all_proxy)")
     .option("--cert <file>", "PEM bundle of extra CA certificates to trust (default: $SSL_CERT_FILE)")
+    .option("--connect-timeout <seconds>", "TCP/TLS connect timeout (default: $PYSTORE_CONNECT_TIMEOUT, else 10)")
+    .option("--read-timeout <seconds>", "time without data before a request is retried (default: $PYSTORE_READ_TIMEOUT, else 30)")
+    .option("--retries <n>", "retries of a failed request, with backoff (default: $PYSTORE_RETRIES, else 3)")
     .option("--offline", "use only cached index pages, local sources and the store", false);
 }
 

@@ -1,12 +1,14 @@
 // Commands about locks: `lock`, `fetch`, `export requirements`.
 
 import type { Command } from "commander";
+import { addIndexOptions } from "./commands-index.js";
 import type { ActionFactory } from "./register.js";
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 export function registerLockCommands(program: Command, action: ActionFactory): void {
-  program
+  // Index flags override requirements-file lines and [tool.pystore] (extra indexes and find-links add up).
+  const lock = program
     .command("lock")
     .description("resolve requirements for one or more targets into a PEP 751 pylock.toml")
     .argument("[requirements...]", "requirement strings (default: the project's pyproject.toml)")
@@ -15,13 +17,6 @@ export function registerLockCommands(program: Command, action: ActionFactory): v
     .option("-o, --output <file>", "lock file to write (default: pylock.toml in the project directory)")
     .option("--platform <platform>", "target platform (repeatable; default: [tool.pystore] targets, else host)", collect)
     .option("--python <version>", "target Python X.Y (repeatable; combined with every --platform)", collect)
-    .option("--index-url <url>", "primary index (default: $PYSTORE_INDEX_URL, else https://pypi.org/simple/)")
-    .option("--extra-index-url <url>", "additional index (repeatable)", collect)
-    .option("--find-links <location>", "directory or page of wheels (repeatable)", collect)
-    .option("--index-strategy <strategy>", "first-index (default) or unsafe-best-match")
-    .option("--proxy <url>", "HTTP(S) proxy")
-    .option("--cert <file>", "CA bundle for TLS")
-    .option("--offline", "use only cached index data", false)
     .option("--prerelease <mode>", "allow, if-necessary-or-explicit (default), or disallow")
     .option("--exclude-newer <timestamp>", "ignore files uploaded after this RFC 3339 time or date")
     .option("--upgrade", "ignore the versions in the existing lock", false)
@@ -29,21 +24,19 @@ export function registerLockCommands(program: Command, action: ActionFactory): v
     .option("--extra <name>", "include this optional-dependencies extra (repeatable)", collect)
     .option("--group <name>", "include this PEP 735 dependency group (repeatable)", collect)
     .option("--check", "exit 1 if the lock is stale against the inputs (no network)", false)
-    .option("--json", "machine-readable output", false)
-    .action(action(() => import("../commands/lock.js")));
+    .option("--json", "machine-readable output", false);
+  addIndexOptions(lock).action(action(() => import("../commands/lock.js")));
 
-  program
+  // The lock's recorded URLs are used; the index flags add credentials (from index URLs), proxy, CA, timeouts, offline.
+  const fetch = program
     .command("fetch")
     .description("download every locked wheel (or one target's) into the store, verifying size and sha256")
     .option("-l, --lock <file>", "lock file (default: pylock.toml)")
     .option("--platform <platform>", "only the wheels this target installs")
     .option("--python <version>", "target Python X.Y (with --platform; default: the host's)")
-    .option("--proxy <url>", "HTTP(S) proxy")
-    .option("--cert <file>", "CA bundle for TLS")
-    .option("--offline", "fail instead of downloading what the store lacks", false)
     .option("-j, --jobs <n>", "parallel downloads (default 4)")
-    .option("--json", "machine-readable output", false)
-    .action(action(() => import("../commands/fetch.js")));
+    .option("--json", "machine-readable output", false);
+  addIndexOptions(fetch).action(action(() => import("../commands/fetch.js")));
 
   const exportCommand = program.command("export").description("export a lock to other formats");
   exportCommand

@@ -1,6 +1,7 @@
 // Commands about the store: `pystore store add|ls|info|path|du|verify|gc|roots|export|import` and `pystore serve`.
 
 import type { Command } from "commander";
+import { addIndexOptions } from "./commands-index.js";
 import type { ActionFactory } from "./register.js";
 
 export function registerStoreCommands(program: Command, action: ActionFactory): void {
@@ -31,9 +32,9 @@ export function registerStoreCommands(program: Command, action: ActionFactory): 
     .description("show how much space the stored wheels take")
     .option("--json", "machine-readable output", false)
     .action(action(() => import("../commands/store-du.js")));
-  store
-    .command("verify")
-    .description("re-hash every stored wheel; exits 6 if any is damaged")
+  addIndexOptions(
+    store.command("verify").description("re-hash every stored wheel; exits 6 if any is damaged (index flags apply to --repair)"),
+  )
     .option("--repair", "re-fetch damaged wheels from their recorded origin", false)
     .option("--json", "machine-readable output", false)
     .action(action(() => import("../commands/store-verify.js")));

@@ -12,9 +12,10 @@ import { registerLockCommands } from "./commands-lock.js";
 export type ActionFactory = (load: HandlerLoader) => (...args: unknown[]) => Promise<void>;
 
 export function registerCommands(program: Command, action: ActionFactory): void {
-  registerTargetCommands(program, action);
-  registerIndexCommands(program, action);
+  // Listed in --help in the order of the workflow: lock → fetch → bundle, then the store and tools.
+  registerLockCommands(program, action);
   registerBundleCommands(program, action);
   registerStoreCommands(program, action);
-  registerLockCommands(program, action);
+  registerIndexCommands(program, action);
+  registerTargetCommands(program, action);
 }

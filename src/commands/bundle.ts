@@ -7,12 +7,13 @@ import { PystoreError } from "../errors.js";
 import { buildBundle, type BundleFormat } from "../bundle/bundle.js";
 import { sourceDateEpoch } from "../bundle/write-tar.js";
 import type { IndexClient, IndexClientOptions } from "../index-client/client.js";
+import { indexClientOptions, type IndexCliOptions } from "../index-client/options.js";
 import { loadTarget } from "../platform/target-loader.js";
 import { parsePylock, writePylock } from "../standards/pylock.js";
 import { openStore, resolveStoreDir, type Store } from "../store/store.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
 
-interface BundleOptions {
+interface BundleOptions extends IndexCliOptions {
   lock?: string;
   platform: string;
   python?: string;
@@ -26,9 +27,6 @@ interface BundleOptions {
   offline: boolean;
   extra?: string[];
   group?: string[];
-  indexUrl?: string;
-  extraIndexUrl?: string[];
-  findLinks?: string[];
   json: boolean;
 }
 
@@ -60,12 +58,12 @@ async function lockFirst(projectDir: string, lockPath: string, options: BundleOp
   const [{ gatherInputs }, { buildLock }, { IndexProvider }] = await Promise.all([import("../lock/gather.js"), import("../lock/build-lock.js"), import("../resolver/index-provider.js")]);
   const { inputs } = await gatherInputs(
     [],
-    { project: projectDir, platform: [options.platform ?? "host"], python: options.python ? [options.python] : [], extra: options.extra, group: options.group, indexUrl: options.indexUrl, extraIndexUrl: options.extraIndexUrl, findLinks: options.findLinks },
+    { project: projectDir, platform: [options.platform ?? "host"], python: options.python ? [options.python] : [], extra: options.extra, group: options.group, indexUrl: options.indexUrl, extraIndexUrl: options.extraIndexUrl, findLinks: options.findLinks, index: options.index, indexStrategy: options.indexStrategy },
     ctx.cwd,
     ctx.env,
   );
   ctx.log.info(`no ${lockPath}: locking first`);
-  const client = await openClient({ indexUrl: inputs.indexUrl, extraIndexUrls: inputs.extraIndexUrls, findLinks: inputs.findLinks, indexStrategy: inputs.indexStrategy });
+  const client = await openClient({ indexUrl: inputs.indexUrl, extraIndexUrls: inputs.extraIndexUrls, findLinks: inputs.findLinks, indexStrategy: inputs.indexStrategy, noIndex: inputs.noIndex, indexPins: inputs.indexPins });
   const { lock } = await buildLock(new IndexProvider(client, ctx.log), inputs, { log: ctx.log });
   const text = writePylock(lock);
   await writeFileAtomic(lockPath, text);
@@ -87,7 +85,7 @@ const handler: Handler<BundleOptions> = async (_args, options, ctx) => {
   const openClient = async (opts: IndexClientOptions = {}) => {
     if (!client) {
       const { IndexClient } = await import("../index-client/client.js");
-      client = new IndexClient({ offline: options.offline, env: ctx.env, log: ctx.log, cache: store.httpCache(), cwd: projectDir ?? ctx.cwd, ...opts });
+      client = new IndexClient({ ...indexClientOptions(options, ctx), cache: store.httpCache(), cwd: projectDir ?? ctx.cwd, ...opts });
     }
     return client;
   };

@@ -7,19 +7,17 @@ import { pathToFileURL } from "node:url";
 import type { Handler } from "../cli/context.js";
 import { PystoreError } from "../errors.js";
 import { IndexClient } from "../index-client/client.js";
+import { indexClientOptions, type IndexCliOptions } from "../index-client/options.js";
 import { selectForTarget } from "../lock/select.js";
 import { loadTarget } from "../platform/target-loader.js";
 import { parsePylock, type Pylock, type PylockWheel } from "../standards/pylock.js";
 import type { ProjectFile } from "../standards/simple-api.js";
 import { openStore, resolveStoreDir } from "../store/store.js";
 
-interface FetchOptions {
+interface FetchOptions extends IndexCliOptions {
   lock?: string;
   platform?: string;
   python?: string;
-  proxy?: string;
-  cert?: string;
-  offline?: boolean;
   jobs?: string;
   json?: boolean;
 }
@@ -75,7 +73,8 @@ const handler: Handler<FetchOptions> = async (_args, options, ctx) => {
   const results: { name: string; version: string; filename: string; sha256: string; path: string }[] = [];
   let client: IndexClient | undefined;
   try {
-    client = new IndexClient({ proxy: options.proxy, cert: options.cert, offline: options.offline, env: ctx.env, log: ctx.log, cache: store.httpCache(), cwd: dirname(lockPath) });
+    // Downloads use the lock's URLs; the flags bring the transport settings and credentials for those hosts.
+    client = new IndexClient({ ...indexClientOptions(options, ctx), cache: store.httpCache(), cwd: dirname(lockPath) });
     const http = client;
     let next = 0;
     let done = 0;

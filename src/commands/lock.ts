@@ -8,6 +8,7 @@ import { dirname, join, resolve as resolvePath } from "node:path";
 import type { Handler } from "../cli/context.js";
 import { PystoreError } from "../errors.js";
 import { IndexClient } from "../index-client/client.js";
+import { indexClientOptions, type IndexCliOptions } from "../index-client/options.js";
 import { buildLock } from "../lock/build-lock.js";
 import { checkLock } from "../lock/check.js";
 import { gatherInputs, type LockCliOptions } from "../lock/gather.js";
@@ -16,11 +17,8 @@ import { parsePylock, writePylock, type Pylock } from "../standards/pylock.js";
 import { openStore, resolveStoreDir, type Store } from "../store/store.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
 
-interface LockOptions extends LockCliOptions {
+interface LockOptions extends LockCliOptions, IndexCliOptions {
   output?: string;
-  proxy?: string;
-  cert?: string;
-  offline?: boolean;
   upgrade?: boolean;
   upgradePackage?: string[];
   check?: boolean;
@@ -62,16 +60,15 @@ const handler: Handler<LockOptions> = async (args, options, ctx) => {
   }
   let client: IndexClient | undefined;
   try {
+    // Transport settings (proxy, CA, timeouts, retries, offline) from the flags; the index list from the inputs.
     client = new IndexClient({
+      ...indexClientOptions(options, ctx),
       indexUrl: inputs.indexUrl,
       extraIndexUrls: inputs.extraIndexUrls,
       findLinks: inputs.findLinks,
       indexStrategy: inputs.indexStrategy,
-      proxy: options.proxy,
-      cert: options.cert,
-      offline: options.offline,
-      env: ctx.env,
-      log: ctx.log,
+      noIndex: inputs.noIndex,
+      indexPins: inputs.indexPins,
       cache: store?.httpCache(),
       cwd: projectDir,
     });

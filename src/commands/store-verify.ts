@@ -2,11 +2,12 @@
 
 import type { Handler } from "../cli/context.js";
 import { PystoreError } from "../errors.js";
+import { indexClientOptions, type IndexCliOptions } from "../index-client/options.js";
 import type { Refetch } from "../store/verify.js";
 import { verifyStore } from "../store/verify.js";
 import { json, withStore } from "./store-common.js";
 
-interface Options {
+interface Options extends IndexCliOptions {
   repair?: boolean;
   json?: boolean;
 }
@@ -20,7 +21,7 @@ const handler: Handler<Options> = async (_args, options, ctx) => {
         // Loaded only when something needs repair: the HTTP stack is not needed to verify.
         if (!client) {
           const { IndexClient } = await import("../index-client/client.js");
-          client = new IndexClient({ env: ctx.env, log: ctx.log, cache: store.httpCache() });
+          client = new IndexClient({ ...indexClientOptions(options, ctx), cache: store.httpCache() });
         }
         await client.downloadToFile(file, destination, opts);
       };

@@ -47,11 +47,17 @@ export interface IndexClientOptions {
    * is looked up on that index only, never on the others nor in find-links.
    */
   indexPins?: Record<string, string>;
+  /**
+   * pip's --no-index: consult no index at all (indexUrl, extraIndexUrls and indexPins are ignored), only
+   * findLinks. Nothing is requested from the default index, so it works with no network.
+   */
+  noIndex?: boolean;
 }
 
 export class IndexClient {
   readonly strategy: IndexStrategy;
   readonly offline: boolean;
+  readonly noIndex: boolean;
   /** Indexes in priority order, credentials stripped (safe to print and to store). */
   readonly indexes: string[];
   readonly findLinks: string[];
@@ -68,6 +74,7 @@ export class IndexClient {
     this.log = opts.log ?? silentLogger;
     this.cache = opts.cache;
     this.offline = opts.offline ?? false;
+    this.noIndex = opts.noIndex ?? false;
     this.strategy = opts.indexStrategy ?? "first-index";
     if (this.strategy !== "first-index" && this.strategy !== "unsafe-best-match") {
       throw new PystoreError("USAGE", `unknown index strategy ${JSON.stringify(this.strategy)}`, { hint: "use first-index or unsafe-best-match" });
@@ -95,10 +102,16 @@ export class IndexClient {
         throw new PystoreError("INVALID_CONFIG", `invalid URL ${JSON.stringify(redactUrl(location))}`, { cause: error });
       }
     };
-    const indexUrls = [opts.indexUrl ?? DEFAULT_INDEX_URL, ...(opts.extraIndexUrls ?? [])].map(clean);
-    this.indexSources = indexUrls.map((u) => sourceFor(u, "index", ctx, cwd));
+    const indexUrls = this.noIndex ? [] : [opts.indexUrl ?? DEFAULT_INDEX_URL, ...(opts.extraIndexUrls ?? [])];
+    // Credentials of the ignored index URLs still apply to downloads from their hosts (e.g. a lock's URLs).
+    if (this.noIndex) for (const url of [opts.indexUrl, ...(opts.extraIndexUrls ?? [])]) if (url) clean(url);
+    this.indexSources = indexUrls.map(clean).map((u) => sourceFor(u, "index", ctx, cwd));
     this.findLinksSources = (opts.findLinks ?? []).map(clean).map((u) => sourceFor(u, "find-links", ctx, cwd));
-    for (const [project, url] of Object.entries(opts.indexPins ?? {})) {
+    const pins = Object.entries(opts.indexPins ?? {});
+    if (this.noIndex && pins.length > 0) {
+      this.log.warn(`--no-index: ignoring the index pins of ${pins.map(([p]) => p).sort().join(", ")}; they come from --find-links only`);
+    }
+    for (const [project, url] of this.noIndex ? [] : pins) {
       const cleaned = clean(url);
       const existing = this.indexSources.find((s) => s.location === stripCredentials(cleaned.endsWith("/") ? cleaned : `${cleaned}/`));
       this.pins.set(canonicalizeName(project), existing ?? sourceFor(cleaned, "index", ctx, cwd));
@@ -139,9 +152,11 @@ export class IndexClient {
     const anyLinks = fromLinks.some((f) => f !== undefined);
     for (const files of fromLinks) found.push(...(files ?? []));
     if (!anyIndex && !anyLinks) {
-      const searched = [...this.indexes, ...this.findLinks].map(redactUrl).join(", ");
+      const searched = [...this.indexes, ...this.findLinks].map(redactUrl).join(", ") || "nothing: --no-index and no --find-links";
       throw new PystoreError("PACKAGE_NOT_FOUND", `no index has a project named ${JSON.stringify(name)} (searched: ${searched})`, {
-        hint: "check the spelling, or add the index that serves it with --index-url/--extra-index-url",
+        hint: this.noIndex
+          ? "with --no-index only --find-links sources are searched: add the directory or page that holds it"
+          : "check the spelling, or add the index that serves it with --index-url/--extra-index-url",
       });
     }
     // The same file can come from two sources (an index and a find-links directory): keep the first.

@@ -5,6 +5,7 @@ import { existsSync } from "node:fs";
 import { resolve as resolvePath } from "node:path";
 import { PystoreError } from "../errors.js";
 import { DEFAULT_INDEX_URL } from "../index-client/client.js";
+import { noIndexFlag, strategyFlag } from "../index-client/options.js";
 import { loadTarget } from "../platform/target-loader.js";
 import type { PrereleaseMode } from "../resolver/candidates.js";
 import { parseRequirement, type Requirement } from "../standards/pep508.js";
@@ -21,6 +22,8 @@ export interface LockCliOptions {
   indexUrl?: string;
   extraIndexUrl?: string[];
   findLinks?: string[];
+  /** commander's `--no-index`: false when given. */
+  index?: boolean;
   indexStrategy?: string;
   prerelease?: string;
   excludeNewer?: string;
@@ -87,8 +90,8 @@ export async function gatherInputs(args: string[], options: LockCliOptions, cwd:
   }
   const prerelease = (options.prerelease ?? (files.prerelease ? "allow" : "if-necessary-or-explicit")) as PrereleaseMode;
   if (!PRERELEASE_MODES.includes(prerelease)) throw new PystoreError("USAGE", `--prerelease ${JSON.stringify(prerelease)}: use ${PRERELEASE_MODES.join(", ")}`);
-  const strategy = options.indexStrategy ?? "first-index";
-  if (strategy !== "first-index" && strategy !== "unsafe-best-match") throw new PystoreError("USAGE", `--index-strategy ${JSON.stringify(strategy)}: use first-index or unsafe-best-match`);
+  const config = pyproject?.index;
+  const strategy = strategyFlag(options) ?? config?.indexStrategy ?? "first-index";
 
   let pairs: { platform: string; python?: string }[];
   const pythons: (string | undefined)[] = options.python?.length ? options.python : [undefined];
@@ -97,7 +100,12 @@ export async function gatherInputs(args: string[], options: LockCliOptions, cwd:
   else pairs = pythons.map((python) => ({ platform: "host", python }));
   const targets = await loadTargets(pairs, projectDir, env);
 
-  const indexUrl = options.indexUrl ?? files.indexUrl ?? env.PYSTORE_INDEX_URL ?? DEFAULT_INDEX_URL;
+  // pip's precedence with the command line first: flag > requirements file > environment > [tool.pystore] >
+  // PyPI. Extra indexes and find-links add up (flag, or else the variable; then the files; then the config).
+  const indexUrl = options.indexUrl ?? files.indexUrl ?? (env.PYSTORE_INDEX_URL?.trim() || undefined) ?? config?.indexUrl ?? DEFAULT_INDEX_URL;
+  const envExtra = env.PYSTORE_EXTRA_INDEX_URL?.trim().split(/\s+/).filter(Boolean) ?? [];
+  const flagExtra = options.extraIndexUrl?.length ? options.extraIndexUrl : envExtra;
+  const noIndex = noIndexFlag(options, env) || files.noIndex || (config?.noIndex ?? false);
   const inputs: LockInputs = {
     rootName,
     requirements,
@@ -107,9 +115,11 @@ export async function gatherInputs(args: string[], options: LockCliOptions, cwd:
     groups,
     targets,
     indexUrl,
-    extraIndexUrls: [...new Set([...(options.extraIndexUrl ?? []), ...files.extraIndexUrls])],
-    findLinks: [...new Set([...(options.findLinks ?? []), ...files.findLinks])],
+    extraIndexUrls: [...new Set([...flagExtra, ...files.extraIndexUrls, ...(config?.extraIndexUrls ?? [])])],
+    findLinks: [...new Set([...(options.findLinks ?? []), ...files.findLinks, ...(config?.findLinks ?? [])])],
     indexStrategy: strategy,
+    noIndex,
+    indexPins: config?.indexPins ?? {},
     prerelease,
     excludeNewer: normalizeExcludeNewer(options.excludeNewer),
   };

@@ -20,6 +20,10 @@ export interface LockInputs {
   extraIndexUrls: string[];
   findLinks: string[];
   indexStrategy: "first-index" | "unsafe-best-match";
+  /** --no-index (flag, PYSTORE_NO_INDEX, a requirements-file line or [tool.pystore]): find-links only. */
+  noIndex?: boolean;
+  /** Canonical project name → the only index it may come from ([tool.pystore] index-pins). */
+  indexPins?: Record<string, string>;
   prerelease: PrereleaseMode;
   excludeNewer?: string;
 }
@@ -44,10 +48,19 @@ export function inputsTable(inputs: LockInputs): Record<string, unknown> {
   table.extras = sortedUnique(inputs.extras);
   table.groups = sortedUnique(inputs.groups);
   table.targets = sortTargets(inputs.targets).map((t) => ({ id: t.id, platform: t.platform, python: t.python }));
-  table["index-url"] = stripCredentials(inputs.indexUrl);
-  table["extra-index-urls"] = inputs.extraIndexUrls.map(stripCredentials);
+  // With --no-index the index URLs are not consulted, so they are not inputs (changing them keeps the lock fresh).
+  if (inputs.noIndex) table["no-index"] = true;
+  else {
+    table["index-url"] = stripCredentials(inputs.indexUrl);
+    table["extra-index-urls"] = inputs.extraIndexUrls.map(stripCredentials);
+  }
   table["find-links"] = inputs.findLinks.map(stripCredentials);
   table["index-strategy"] = inputs.indexStrategy;
+  const pins = Object.entries(inputs.indexPins ?? {});
+  // Written only when used, so locks made before index pins existed stay fresh.
+  if (pins.length > 0 && !inputs.noIndex) {
+    table["index-pins"] = Object.fromEntries(pins.map(([name, url]) => [name, stripCredentials(url)] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  }
   table.prerelease = inputs.prerelease;
   if (inputs.excludeNewer !== undefined) table["exclude-newer"] = inputs.excludeNewer;
   return table;

@@ -11,6 +11,17 @@ import { formatRequirement, parseRequirement, type Requirement } from "../standa
 
 export interface PyprojectTarget { platform: string; python?: string }
 
+/** [tool.pystore] index settings (docs/indexes.md); command-line flags override them. */
+export interface PyprojectIndexConfig {
+  indexUrl?: string;
+  extraIndexUrls: string[];
+  findLinks: string[];
+  indexStrategy?: "first-index" | "unsafe-best-match";
+  noIndex: boolean;
+  /** Canonical project name → index URL (or index directory, relative to the project). */
+  indexPins: Record<string, string>;
+}
+
 export interface Pyproject {
   path: string;
   name?: string;
@@ -21,6 +32,8 @@ export interface Pyproject {
   dependencyGroups: Record<string, (string | { "include-group": string })[]>;
   /** [tool.pystore] targets. */
   targets: PyprojectTarget[];
+  /** [tool.pystore] index-url, extra-index-urls, find-links, index-strategy, no-index, index-pins. */
+  index: PyprojectIndexConfig;
   /** The rest of [tool.pystore] (libs, scripts, …) for the commands that use it. */
   tool: Record<string, unknown>;
 }
@@ -106,8 +119,40 @@ export function parsePyproject(text: string, path = "pyproject.toml"): Pyproject
       }
     });
   }
-  const { targets: _t, ...tool } = toolTable;
-  return { path, name: name as string | undefined, requiresPython: requiresPython as string | undefined, dependencies, optionalDependencies, dependencyGroups, targets, tool };
+  const index = parseIndexConfig(toolTable, path);
+  const { targets: _t, "index-url": _i, "extra-index-urls": _e, "find-links": _f, "index-strategy": _s, "no-index": _n, "index-pins": _p, ...tool } = toolTable;
+  return { path, name: name as string | undefined, requiresPython: requiresPython as string | undefined, dependencies, optionalDependencies, dependencyGroups, targets, index, tool };
+}
+
+function parseIndexConfig(table: Record<string, unknown>, path: string): PyprojectIndexConfig {
+  const indexUrl = table["index-url"];
+  if (indexUrl !== undefined && (typeof indexUrl !== "string" || indexUrl.trim() === "")) throw invalid(path, "tool.pystore.index-url must be a non-empty string");
+  const strategy = table["index-strategy"];
+  if (strategy !== undefined && strategy !== "first-index" && strategy !== "unsafe-best-match") {
+    throw invalid(path, `tool.pystore.index-strategy ${JSON.stringify(strategy)} must be "first-index" or "unsafe-best-match"`);
+  }
+  const noIndex = table["no-index"] ?? false;
+  if (typeof noIndex !== "boolean") throw invalid(path, "tool.pystore.no-index must be true or false");
+  const rawPins = table["index-pins"] ?? {};
+  if (typeof rawPins !== "object" || rawPins === null || Array.isArray(rawPins)) {
+    throw invalid(path, 'tool.pystore.index-pins must be a table of project = "index URL" (e.g. index-pins = { internal-lib = "https://nexus.example/simple/" })');
+  }
+  const indexPins: Record<string, string> = {};
+  for (const [project, url] of Object.entries(rawPins as Record<string, unknown>)) {
+    if (!isValidProjectName(project)) throw invalid(path, `tool.pystore.index-pins: ${JSON.stringify(project)} is not a valid project name`);
+    if (typeof url !== "string" || url.trim() === "") throw invalid(path, `tool.pystore.index-pins.${project} must be an index URL string`);
+    const key = canonicalizeName(project);
+    if (indexPins[key] !== undefined && indexPins[key] !== url) throw invalid(path, `tool.pystore.index-pins pins ${JSON.stringify(key)} twice (names are compared normalized)`);
+    indexPins[key] = url;
+  }
+  return {
+    indexUrl: indexUrl as string | undefined,
+    extraIndexUrls: stringList(table["extra-index-urls"], "tool.pystore.extra-index-urls", path),
+    findLinks: stringList(table["find-links"], "tool.pystore.find-links", path),
+    indexStrategy: strategy as PyprojectIndexConfig["indexStrategy"],
+    noIndex,
+    indexPins,
+  };
 }
 
 function parseAt(text: string, where: string, path: string): Requirement {

@@ -104,6 +104,10 @@ export async function importClosure(store: Store, archive: string): Promise<Impo
     for (const file of await listFiles(staging)) {
       if (!listed.has(file)) throw tampered(archive, file, "is not listed in the manifest");
     }
+    // A hostile or malformed wheel must refuse the whole import, not leave the members before it stored.
+    for (const member of manifest.members) {
+      await store.checkWheelFile(join(staging, member.path), { filename: MEMBER_PATH.exec(member.path)![2], expectedSha256: member.sha256 });
+    }
     // Everything checked; only now does anything reach the store.
     const rows = new Map(manifest.entries.map((e) => [e.sha256, e]));
     const added: StoreEntry[] = [];

@@ -17,7 +17,7 @@ import { EntryIndex, type StoreEntry } from "./entries.js";
 import { sqliteHttpCache, type HttpCache } from "./http-cache.js";
 import { dbPath, entryFilePath, entryName, integrityOf, tmpDir, wheelsDir } from "./layout.js";
 import { RootIndex, type RootKind } from "./roots.js";
-import { readWheelInfo } from "./wheel-info.js";
+import { readWheelInfo, type WheelInfo } from "./wheel-info.js";
 
 export { resolveStoreDir } from "./location.js";
 export type { StoreEntry } from "./entries.js";
@@ -36,6 +36,12 @@ export interface AddOptions {
   expectedSha256?: string;
   /** The wheel's real filename when `path` is named otherwise (downloads, archive members). */
   filename?: string;
+}
+
+export interface FetchRequest {
+  file: ProjectFile;
+  /** Overrides the index's sha256/size (a lock's values win over what the index says now). */
+  expected?: { sha256?: string; size?: number };
 }
 
 /** How often a commit retries when a concurrent gc removed the file between write and commit. */
@@ -81,8 +87,11 @@ export class Store {
     return sqliteHttpCache(this.db);
   }
 
-  /** Import a local wheel file (copied; the source is left alone). Idempotent and safe to run concurrently. */
-  async addWheelFile(path: string, opts: AddOptions = {}): Promise<StoreEntry> {
+  /**
+   * Every check addWheelFile makes (readable, expected sha256, archive safety, metadata), without writing:
+   * lets a caller vet a whole batch before the first wheel is added.
+   */
+  async checkWheelFile(path: string, opts: Pick<AddOptions, "expectedSha256" | "filename"> = {}): Promise<{ source: { sha256: string; size: number }; info: WheelInfo }> {
     const filename = opts.filename ?? basename(path);
     let source: { sha256: string; size: number };
     try {
@@ -96,8 +105,14 @@ export class Store {
         details: { expected: opts.expectedSha256, found: source.sha256 },
       });
     }
+    return { source, info: await readWheelInfo(path, filename) };
+  }
+
+  /** Import a local wheel file (copied; the source is left alone). Idempotent and safe to run concurrently. */
+  async addWheelFile(path: string, opts: AddOptions = {}): Promise<StoreEntry> {
+    const filename = opts.filename ?? basename(path);
     // Metadata is read from the source before anything is written: a broken wheel never enters the store.
-    const info = await readWheelInfo(path, filename);
+    const { source, info } = await this.checkWheelFile(path, opts);
     const name = entryName(source.sha256, info.name, info.version, info.tag);
     const destination = entryFilePath(this.dir, name, filename);
     const row = {
@@ -144,27 +159,54 @@ export class Store {
 
   /** Download a project file into the store unless already stored. Registers no root by itself. */
   async fetchWheel(file: ProjectFile, client: IndexClient, opts: { expected?: { sha256?: string; size?: number } } = {}): Promise<StoreEntry> {
-    const sha256 = (opts.expected?.sha256 ?? file.hashes.sha256)?.toLowerCase();
-    const size = opts.expected?.size ?? file.size;
-    if (sha256) {
-      const existing = this.entries.get(sha256);
-      if (existing && (size === undefined || size === existing.size) && fileHasSize(existing.path, existing.size)) {
-        this.touch(sha256);
-        return this.entries.get(sha256)!;
-      }
-    }
+    return (await this.fetchWheels([{ file, expected: opts.expected }], client))[0];
+  }
+
+  /**
+   * Download several project files and check every one (hash, size, archive safety, metadata) before the
+   * first is added: one bad wheel leaves the store exactly as it was. Already-stored files are not fetched.
+   */
+  async fetchWheels(requests: FetchRequest[], client: IndexClient): Promise<StoreEntry[]> {
+    const results: (StoreEntry | undefined)[] = requests.map((r) => this.storedFor(r));
+    if (results.every((r) => r !== undefined)) return results as StoreEntry[];
     const staging = join(tmpDir(this.dir), `${TEMP_PREFIX}fetch.${process.pid}.${randomBytes(6).toString("hex")}`);
     try {
       await mkdir(staging, { recursive: true });
-      const downloaded = join(staging, file.filename);
-      const expected: { sha256?: string; size?: number } = {};
-      if (sha256) expected.sha256 = sha256;
-      if (size !== undefined) expected.size = size;
-      await client.downloadToFile(file, downloaded, { tempDir: staging, expected });
-      return await this.addWheelFile(downloaded, { filename: file.filename, originUrl: file.url, index: file.index, expectedSha256: sha256 });
+      const downloaded: { index: number; path: string; sha256?: string }[] = [];
+      for (const [index, { file, expected: wanted }] of requests.entries()) {
+        if (results[index]) continue;
+        const sha256 = (wanted?.sha256 ?? file.hashes.sha256)?.toLowerCase();
+        const size = wanted?.size ?? file.size;
+        // One directory per request: two locked wheels may share a filename (different indexes).
+        const dir = join(staging, String(index));
+        await mkdir(dir);
+        const path = join(dir, file.filename);
+        const expected: { sha256?: string; size?: number } = {};
+        if (sha256) expected.sha256 = sha256;
+        if (size !== undefined) expected.size = size;
+        await client.downloadToFile(file, path, { tempDir: dir, expected });
+        await readWheelInfo(path, file.filename);
+        downloaded.push({ index, path, sha256 });
+      }
+      for (const { index, path, sha256 } of downloaded) {
+        const { file } = requests[index];
+        results[index] = await this.addWheelFile(path, { filename: file.filename, originUrl: file.url, index: file.index, expectedSha256: sha256 });
+      }
+      return results as StoreEntry[];
     } finally {
       await rm(staging, { recursive: true, force: true });
     }
+  }
+
+  /** The stored entry a fetch would produce, when its bytes are already here (its grace period refreshed). */
+  private storedFor({ file, expected }: FetchRequest): StoreEntry | undefined {
+    const sha256 = (expected?.sha256 ?? file.hashes.sha256)?.toLowerCase();
+    const size = expected?.size ?? file.size;
+    if (!sha256) return undefined;
+    const existing = this.entries.get(sha256);
+    if (!existing || (size !== undefined && size !== existing.size) || !fileHasSize(existing.path, existing.size)) return undefined;
+    this.touch(sha256);
+    return this.entries.get(sha256)!;
   }
 
   /** Refresh an entry's commit time so a concurrent gc's grace period covers it. */

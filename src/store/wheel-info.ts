@@ -1,7 +1,6 @@
 // What the store records about a wheel: filename tags plus the core metadata read out of the archive.
 
-import { promisify } from "node:util";
-import yauzl from "yauzl";
+import { openWheelZip, readCheckedEntries } from "../bundle/zip-entries.js";
 import { PystoreError } from "../errors.js";
 import { parseCoreMetadata } from "../standards/metadata.js";
 import { canonicalizeName } from "../standards/normalize.js";
@@ -22,43 +21,38 @@ export interface WheelInfo {
   dependencies: string[];
 }
 
-const openZip = promisify(yauzl.open) as (path: string, options: yauzl.Options) => Promise<yauzl.ZipFile>;
-
 /** Largest METADATA we accept: real ones are kilobytes; a huge one is a zip bomb, not metadata. */
 const MAX_METADATA_BYTES = 16 * 1024 * 1024;
 
 /**
  * The wheel spec puts METADATA in `{name}-{version}.dist-info/` at the archive root. Wheels in the
  * wild vary the name's case and escaping, so match on the normalized name and fall back to the only
- * root-level .dist-info when exactly one exists.
+ * root-level .dist-info when exactly one exists. Every entry passes the installer's safety checks first
+ * (UNSAFE_WHEEL): a wheel the bundler would refuse must never enter the store.
  */
 export async function readWheelMetadata(path: string, label: string, expectedName: string): Promise<string> {
-  let zip: yauzl.ZipFile;
+  const zip = await openWheelZip(path, label, { corruptCode: "INVALID_METADATA" });
   try {
-    zip = await openZip(path, { lazyEntries: true, autoClose: false });
-  } catch (error) {
-    throw new PystoreError("INVALID_METADATA", `${label} is not a readable zip archive: ${(error as Error).message}`, { cause: error });
-  }
-  try {
-    const candidates: yauzl.Entry[] = [];
-    for await (const entry of zip.eachEntry()) {
-      if (/^[^/]+\.dist-info\/METADATA$/.test(entry.fileName)) candidates.push(entry);
-    }
+    const { byPath } = await readCheckedEntries(zip, label, { corruptCode: "INVALID_METADATA" });
+    const candidates = [...byPath.values()].filter((item) => /^[^/]+\.dist-info\/METADATA$/.test(item.path));
     const wanted = canonicalizeName(expectedName);
-    const named = candidates.filter((e) => canonicalizeName(e.fileName.split("/")[0].replace(/\.dist-info$/, "").replace(/-[^-]*$/, "")) === wanted);
+    const named = candidates.filter((c) => canonicalizeName(c.path.split("/")[0].replace(/\.dist-info$/, "").replace(/-[^-]*$/, "")) === wanted);
     const chosen = named.length === 1 ? named[0] : candidates.length === 1 ? candidates[0] : undefined;
     if (!chosen) {
       throw new PystoreError("INVALID_METADATA", `${label} has ${candidates.length === 0 ? "no" : "more than one"} *.dist-info/METADATA at its root`, {
         hint: "a wheel must contain exactly one {name}-{version}.dist-info/METADATA",
       });
     }
-    if (chosen.uncompressedSize > MAX_METADATA_BYTES) {
-      throw new PystoreError("INVALID_METADATA", `${label}: ${chosen.fileName} is ${chosen.uncompressedSize} bytes, too large to be metadata`);
+    if (chosen.info.uncompressedSize > MAX_METADATA_BYTES) {
+      throw new PystoreError("INVALID_METADATA", `${label}: ${chosen.path} is ${chosen.info.uncompressedSize} bytes, too large to be metadata`);
     }
-    const stream = await zip.openReadStreamPromise(chosen);
-    const chunks: Buffer[] = [];
-    for await (const chunk of stream) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks).toString("utf8");
+    try {
+      const chunks: Buffer[] = [];
+      for await (const chunk of await zip.openReadStreamPromise(chosen.entry)) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks).toString("utf8");
+    } catch (cause) {
+      throw new PystoreError("INVALID_METADATA", `${label}: cannot read ${chosen.path}: ${(cause as Error).message}`, { cause });
+    }
   } finally {
     zip.close();
   }

@@ -3,11 +3,10 @@
 // A reader never sees a half-written file; a crash leaves at most a `.tmp-*` file that cleanup removes.
 
 import { createHash, randomBytes } from "node:crypto";
-import { constants, createWriteStream } from "node:fs";
+import { constants } from "node:fs";
 import { link, mkdir, open, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { pipeline } from "node:stream/promises";
-import { Transform, type Readable } from "node:stream";
+import type { Readable } from "node:stream";
 import { PystoreError } from "../errors.js";
 
 export const TEMP_PREFIX = ".tmp-";
@@ -84,23 +83,28 @@ export async function writeStreamAtomic(source: Readable | AsyncIterable<Uint8Ar
   const temp = tempPathFor(destination, options.tempDir);
   const hash = createHash("sha256");
   let size = 0;
-  const meter = new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      hash.update(chunk);
-      size += chunk.length;
-      done(null, chunk);
-    },
-  });
+  // Open the temp file ourselves (exclusively) before reading the source: a lazily opened write stream
+  // can create the file after a failed pipeline's cleanup has already run, leaving debris behind.
+  const handle = await open(temp, "wx", options.mode ?? 0o644);
+  let closed = false;
   try {
-    const out = createWriteStream(temp, { flags: "wx", mode: options.mode ?? 0o644 });
-    await pipeline(source as Readable, meter, out);
+    for await (const chunk of source) {
+      const bytes = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
+      hash.update(bytes);
+      size += bytes.length;
+      // write() may take less than asked (rare on regular files, allowed by POSIX): loop until done.
+      for (let offset = 0; offset < bytes.length; ) offset += (await handle.write(bytes, offset)).bytesWritten;
+    }
     const sha256 = hash.digest("hex");
     verify(sha256, size, options.expected);
-    await fsyncPath(temp, constants.O_RDWR);
+    await handle.sync();
+    await handle.close();
+    closed = true;
     const created = await commit(temp, destination, options.noOverwrite === true);
     await fsyncDirectory(dirname(destination));
     return { path: destination, sha256, size, created };
   } finally {
+    if (!closed) await handle.close().catch(() => {});
     await rm(temp, { force: true });
   }
 }

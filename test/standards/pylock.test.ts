@@ -163,3 +163,29 @@ describe("writer", () => {
     expect(text).not.toContain("\n[tool]\n");
   });
 });
+
+describe("a lock with no packages (a project without dependencies)", () => {
+  // The spec makes `packages` required but allows it to be empty; `[[packages]]` cannot say "none".
+  const empty: Pylock = { lockVersion: "1.0", requiresPython: ">=3.9", extras: [], dependencyGroups: [], defaultGroups: [], createdBy: "pystore", packages: [] };
+
+  it("writes `packages = []` and round-trips", () => {
+    const text = writePylock(empty);
+    expect(text).toMatch(/^created-by = "pystore"\npackages = \[\]\n$/m);
+    expect(parsePylock(text, "empty.toml")).toEqual(empty);
+    expect(writePylock(parsePylock(text))).toBe(text);
+  });
+
+  it("keeps `packages = []` in the top-level table when [tool] sections follow", () => {
+    const withTool: Pylock = { ...empty, tool: { pystore: { "format-version": 1, requirements: [] } } };
+    const text = writePylock(withTool);
+    expect(text.indexOf("packages = []")).toBeGreaterThan(0);
+    expect(text.indexOf("packages = []")).toBeLessThan(text.indexOf("[tool.pystore]"));
+    expect(parsePylock(text)).toEqual(withTool);
+  });
+
+  it("still writes `[[packages]]` sections, not an inline array, when there are packages", () => {
+    const text = writePylock({ ...empty, packages: [{ name: "a", version: "1.0", wheels: [{ name: "a-1.0-py3-none-any.whl", url: "https://x/a.whl", hashes: { sha256: SHA } }] }] });
+    expect(text).not.toContain("packages = [");
+    expect(text).toContain("\n[[packages]]\n");
+  });
+});

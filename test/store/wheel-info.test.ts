@@ -4,7 +4,9 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import yazl from "yazl";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildWheel } from "../../fixtures/wheels.js";
+import { buildWheel, wheelBytes } from "../../fixtures/wheels.js";
+import { PystoreError } from "../../src/errors.js";
+import { patchEntryName } from "../bundle/helpers.js";
 import { readWheelInfo } from "../../src/store/wheel-info.js";
 import { tempDir } from "./helpers.js";
 
@@ -47,5 +49,35 @@ describe("readWheelInfo", () => {
     const path = join(work.path, "x-1.0-py3-none-any.whl");
     await writeFile(path, Buffer.concat(chunks));
     await expect(readWheelInfo(path, "x-1.0-py3-none-any.whl")).rejects.toThrow(/no \*\.dist-info\/METADATA at its root/);
+  });
+
+  it.each([
+    ["a traversal entry", "xx/evil.py", "../evil.py", /"\.\.\/evil\.py": path escapes/],
+    ["an absolute entry", "xetc/evil", "/etc/evil", /"\/etc\/evil": absolute path/],
+  ])("refuses %s with UNSAFE_WHEEL naming the wheel, not yauzl's plain Error", async (_label, placeholder, hostile, message) => {
+    const bytes = patchEntryName(await wheelBytes({ name: "sneaky", version: "1.0", rawEntries: [{ name: placeholder, data: "x" }] }), placeholder, hostile);
+    const path = join(work.path, `sneaky-${placeholder.length}.whl`);
+    await writeFile(path, bytes);
+    const error = await readWheelInfo(path, "sneaky-1.0-py3-none-any.whl").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PystoreError);
+    expect(error).toMatchObject({ code: "UNSAFE_WHEEL" });
+    expect((error as Error).message).toMatch(/^sneaky-1\.0-py3-none-any\.whl: /);
+    expect((error as Error).message).toMatch(message);
+  });
+
+  it("refuses symlink and duplicate entries the way the installer does", async () => {
+    const link = await buildWheel({ name: "linky", version: "1.0", rawEntries: [{ name: "linky/l", data: "/etc/passwd", symlink: true }] }, join(work.path, "link"));
+    await expect(readWheelInfo(link.path, link.filename)).rejects.toMatchObject({ code: "UNSAFE_WHEEL", message: expect.stringMatching(/symbolic link entry/) });
+    const dup = await buildWheel({ name: "dupe", version: "1.0", rawEntries: [{ name: "dupe/__init__.py", data: "x" }] }, join(work.path, "dup"));
+    await expect(readWheelInfo(dup.path, dup.filename)).rejects.toMatchObject({ code: "UNSAFE_WHEEL", message: expect.stringMatching(/duplicate entry/) });
+  });
+
+  it("calls a file that is not a zip INVALID_METADATA, naming it", async () => {
+    const path = join(work.path, "junk-1.0-py3-none-any.whl");
+    await writeFile(path, "not a zip at all");
+    await expect(readWheelInfo(path, "junk-1.0-py3-none-any.whl")).rejects.toMatchObject({
+      code: "INVALID_METADATA",
+      message: expect.stringMatching(/^junk-1\.0-py3-none-any\.whl: not a readable zip archive/),
+    });
   });
 });

@@ -100,6 +100,8 @@ export function writePylockText(lock: Pylock): string {
       ["dependency-groups", lock.dependencyGroups.length ? lock.dependencyGroups : undefined],
       ["default-groups", lock.defaultGroups.length ? lock.defaultGroups : undefined],
       ["created-by", lock.createdBy],
+      // The spec requires `packages`; an empty array has no `[[packages]]` form, so it is written inline.
+      ["packages", lock.packages.length === 0 ? [] : undefined],
     ],
     "",
   );

@@ -1,13 +1,13 @@
-"""thing-b: reports which third-party wheel version it runs with, using the shared library."""
+"""thing-b: reports which third-party package version it runs with, using the shared library."""
 import sys
 
-import wheel
+import pip
 
 from common.greeting import greet
 
 
 def main() -> int:
-    print(greet("thing-b", [f"wheel {wheel.__version__}"]))
+    print(greet("thing-b", [f"pip {pip.__version__} from {pip.__file__}"]))
     return 0
 
 

@@ -1,0 +1,79 @@
+// How the real CLI splits `pystore bundle …` (build) from `pystore bundle verify OUT …`: each command gets
+// its own options wherever they are written after its name (no network: the lock points at a local wheel).
+
+import { chmod, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { lockFor, writeTree } from "../../fixtures/projects.js";
+import { buildWheel, type BuiltWheel } from "../../fixtures/wheels.js";
+import { EXIT } from "../../src/errors.js";
+import { tempDir } from "../bundle/helpers.js";
+import { runCli } from "../helpers/cli.js";
+
+// dist/ is built by `npm test`'s pretest (or `npx tsc -p .` by hand) before these run.
+let work: { path: string; cleanup: () => Promise<void> };
+let wheel: BuiltWheel;
+let lock: string;
+const TARGET = ["--platform", "manylinux_x86_64", "--python", "3.11"];
+
+const cli = (args: string[]) => runCli(args, { cwd: work.path, env: { PYSTORE_STORE: join(work.path, "store"), SOURCE_DATE_EPOCH: "0" } });
+
+beforeAll(async () => {
+  work = await tempDir("bundle-cli-args");
+  wheel = await buildWheel({ name: "plain", version: "1.0", files: { "plain/__init__.py": "X = 1\n" } }, join(work.path, "wheels"));
+  lock = join(work.path, "pylock.toml");
+  await writeTree(work.path, { "pylock.toml": lockFor([{ wheel, path: join("wheels", wheel.filename) }]) });
+});
+afterAll(() => work?.cleanup());
+
+describe("pystore bundle --json (the build)", () => {
+  it("takes --json anywhere among its options, and an OUT that is literally named `verify`", async () => {
+    const built = await cli(["bundle", "--json", "-l", lock, ...TARGET, "-o", "verify"]);
+    expect(built.stderr).not.toMatch(/error/);
+    expect(built.code).toBe(0);
+    const result = JSON.parse(built.stdout) as { out: string; packages: { name: string }[] };
+    expect(result.out).toBe(join(work.path, "verify"));
+    expect(result.packages.map((p) => p.name)).toEqual(["plain"]);
+
+    const trailing = await cli(["bundle", "-l", lock, ...TARGET, "-o", "second", "--json"]);
+    expect(trailing.code).toBe(0);
+    expect(JSON.parse(trailing.stdout).out).toBe(join(work.path, "second"));
+    const explicit = await cli(["bundle", "build", "-l", lock, ...TARGET, "--json", "-o", "third"]);
+    expect(explicit.code).toBe(0);
+    expect(JSON.parse(explicit.stdout).out).toBe(join(work.path, "third"));
+  });
+});
+
+describe("pystore bundle verify OUT", () => {
+  it("--json after OUT, before OUT, or absent", async () => {
+    const out = join(work.path, "checked");
+    expect((await cli(["bundle", "-l", lock, ...TARGET, "-o", out])).code).toBe(0);
+    const expected = { bundle: out, ok: true, changed: [], missing: [], extra: [] };
+    const after = await cli(["bundle", "verify", out, "--json"]);
+    expect(after.code).toBe(0);
+    expect(JSON.parse(after.stdout)).toEqual(expected);
+    const before = await cli(["bundle", "verify", "--json", out]);
+    expect(before.code).toBe(0);
+    expect(JSON.parse(before.stdout)).toEqual(expected);
+    const text = await cli(["bundle", "verify", out]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toBe(`${out}: ok, every file matches pystore-bundle.json\n`);
+
+    const file = join(out, "site-packages", "plain", "__init__.py");
+    await chmod(file, 0o644);
+    await writeFile(file, "X = 2\n");
+    const changed = await cli(["bundle", "verify", out, "--json"]);
+    expect(changed.code).toBe(EXIT.checkFailed);
+    expect(JSON.parse(changed.stdout)).toEqual({ ...expected, ok: false, changed: ["site-packages/plain/__init__.py"] });
+  });
+
+  it("refuses the build's options and a missing OUT as usage errors (exit 2)", async () => {
+    const out = join(work.path, "checked");
+    const foreign = await cli(["bundle", "verify", out, "-o", "elsewhere"]);
+    expect(foreign.code).toBe(EXIT.usage);
+    expect(foreign.stderr).toMatch(/unknown option '-o'/);
+    const missing = await cli(["bundle", "verify", "--json"]);
+    expect(missing.code).toBe(EXIT.usage);
+    expect(missing.stderr).toMatch(/missing required argument 'out'/);
+  });
+});
