@@ -2,7 +2,7 @@
 // manifest, units) next to OUT → published atomically as a directory, a tar.gz or a .pyz.
 
 import { createHash, randomBytes } from "node:crypto";
-import { mkdir, readdir, rename, rm, stat, writeFile, chmod } from "node:fs/promises";
+import { mkdir, readFile, readdir, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { PystoreError } from "../errors.js";
 import { BUNDLE_MANIFEST_VERSION } from "../format-versions.js";
@@ -23,6 +23,7 @@ import { bootScript, cmdLauncher, implementationName, launchConfig, pyzMain, shL
 import { MANIFEST_FILE, bundleHash, formatManifest, hashFile, stableJson, walkTree, type BundleManifest } from "./manifest.js";
 import { collectExecutables } from "./scripts.js";
 import { serviceUnit, checkUnitOptions } from "./systemd.js";
+import { TreeWriter } from "./tree-writer.js";
 import { writePyz } from "./write-pyz.js";
 import { writeTarGz } from "./write-tar.js";
 
@@ -109,11 +110,21 @@ async function gatherWheels(req: BundleRequest, selected: SelectedPackage[]): Pr
   return addLocal();
 }
 
-async function writeGenerated(root: string, path: string, text: string, mode = 0o644): Promise<void> {
-  const full = join(root, path);
-  await mkdir(dirname(full), { recursive: true });
-  await writeFile(full, text, { flag: "wx", mode });
-  await chmod(full, mode);
+/** Wheels up to this size are read whole, hashed, and installed from memory; larger ones are streamed. */
+const IN_MEMORY_WHEEL_BYTES = 256 * 1024 * 1024;
+
+/**
+ * The wheel's bytes, checked against the sha256 the lock names. The store never changes a wheel after
+ * adding it, but disks do: install only the bytes the lock names. Small wheels are read once, and the
+ * installer unpacks those same bytes.
+ */
+async function checkedWheelBytes(entry: StoreEntry, sha256: string): Promise<Buffer | undefined> {
+  const data = entry.size <= IN_MEMORY_WHEEL_BYTES ? await readFile(entry.path) : undefined;
+  const actual = data ? createHash("sha256").update(data).digest("hex") : await hashFile(entry.path);
+  if (actual !== sha256) {
+    throw new PystoreError("STORE_CORRUPTED", `${entry.path}: sha256 is ${actual}, but the store and the lock say ${sha256}`, { hint: "run `pystore store verify --repair`" });
+  }
+  return data;
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -162,17 +173,17 @@ export async function buildBundle(req: BundleRequest): Promise<BundleResult> {
   try {
     const claimed = new Map<string, string>();
     const installed: InstalledWheel[] = [];
+    // One writer for the whole tree: directories are made once, and what it hashed while writing
+    // becomes the manifest without reading the files back.
+    const writer = new TreeWriter(staging);
+    const writeGenerated = (path: string, text: string, mode: 0o644 | 0o755 = 0o644) => void writer.write(path, Buffer.from(text), mode);
     for (const pkg of selected) {
       const entry = wheels.get(pkg.sha256)!;
-      // The store never changes a wheel after adding it, but disks do: install only the bytes the lock names.
-      const actual = await hashFile(entry.path);
-      if (actual !== pkg.sha256) {
-        throw new PystoreError("STORE_CORRUPTED", `${entry.path}: sha256 is ${actual}, but the store and the lock say ${pkg.sha256}`, { hint: "run `pystore store verify --repair`" });
-      }
+      const data = await checkedWheelBytes(entry, pkg.sha256);
       req.log.debug(`installing ${entry.filename}`);
-      installed.push(await installWheel(entry.path, staging, { scheme: BUNDLE_SCHEME, claimed }));
+      installed.push(await installWheel(entry.path, staging, { scheme: BUNDLE_SCHEME, claimed, writer, ...(data ? { data } : {}) }));
     }
-    await mkdir(join(staging, BUNDLE_SCHEME.purelib), { recursive: true });
+    writer.mkdirs(BUNDLE_SCHEME.purelib);
     const paths = project ? await copyAppCode(project, staging, [out, staging]) : [];
     const executables = collectExecutables(project, installed, { depScripts: req.depScripts === true, log: req.log });
     for (const exe of executables) {
@@ -196,26 +207,26 @@ export async function buildBundle(req: BundleRequest): Promise<BundleResult> {
     };
     const windows = req.target.markers.sys_platform === "win32";
     if (req.format === "pyz") {
-      const siteFiles = (await walkTree(join(staging, BUNDLE_SCHEME.purelib))).map(({ path, sha256, mode }) => ({ path, sha256, mode }));
+      const siteFiles = (await walkTree(join(staging, BUNDLE_SCHEME.purelib), { known: writer.written, knownPrefix: BUNDLE_SCHEME.purelib })).map(({ path, sha256, mode }) => ({ path, sha256, mode }));
       const config = { ...launchConfig(base, executables), bundleHash: createHash("sha256").update(stableJson(siteFiles)).digest("hex"), extract: nativeCode };
-      await writeGenerated(staging, ".pystore/launch.json", stableJson(config));
-      await writeGenerated(staging, "__main__.py", pyzMain());
+      writeGenerated(".pystore/launch.json", stableJson(config));
+      writeGenerated("__main__.py", pyzMain());
     } else {
-      await writeGenerated(staging, ".pystore/launch.json", stableJson(launchConfig(base, executables)));
-      await writeGenerated(staging, ".pystore/boot.py", bootScript());
+      writeGenerated(".pystore/launch.json", stableJson(launchConfig(base, executables)));
+      writeGenerated(".pystore/boot.py", bootScript());
       for (const exe of executables) {
-        if (windows) await writeGenerated(staging, `bin/${exe.name}.cmd`, cmdLauncher(exe.name, base), 0o644);
-        else await writeGenerated(staging, `bin/${exe.name}`, shLauncher(exe.name, base), 0o755);
+        if (windows) writeGenerated(`bin/${exe.name}.cmd`, cmdLauncher(exe.name, base), 0o644);
+        else writeGenerated(`bin/${exe.name}`, shLauncher(exe.name, base), 0o755);
       }
       if (req.systemd) {
         const prefix = req.systemd.prefix ?? `/opt/${canonicalizeName(name)}`;
         for (const exe of executables) {
-          await writeGenerated(staging, `systemd/${exe.name}.service`, serviceUnit(name, exe.name, { prefix, user: req.systemd.user }));
+          writeGenerated(`systemd/${exe.name}.service`, serviceUnit(name, exe.name, { prefix, user: req.systemd.user }));
         }
       }
     }
 
-    const files = await walkTree(staging);
+    const files = await walkTree(staging, { known: writer.written });
     const manifest: BundleManifest = {
       formatVersion: BUNDLE_MANIFEST_VERSION,
       createdBy: `pystore ${VERSION}`,
@@ -233,7 +244,7 @@ export async function buildBundle(req: BundleRequest): Promise<BundleResult> {
     const hash = bundleHash(manifestText);
     const manifestFile = { path: MANIFEST_FILE, data: Buffer.from(manifestText) };
     if (req.format === "dir") {
-      await writeGenerated(staging, MANIFEST_FILE, manifestText);
+      writeGenerated(MANIFEST_FILE, manifestText);
       await publishDir(staging, out);
     } else if (req.format === "tar.gz") {
       await writeTarGz(staging, manifest.files, [manifestFile], { prefix: canonicalizeName(name), mtime: req.mtime, destination: out });

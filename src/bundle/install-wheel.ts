@@ -2,13 +2,12 @@
 // (PEP 427 and packaging.python.org/specifications/binary-distribution-format/), checking safety and RECORD first.
 
 import { createHash } from "node:crypto";
-import { mkdir, open } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
-import type { Readable } from "node:stream";
+import { basename, join } from "node:path";
 import { PystoreError } from "../errors.js";
 import { formatRecord, parseRecord, type RecordRow } from "../standards/record.js";
 import { DEFAULT_LIMITS, checkRelativePath, isExecutableEntry, type SafetyLimits } from "./safety.js";
-import { openWheelZip, readCheckedEntries, type ZipItem } from "./zip-entries.js";
+import { TreeWriter } from "./tree-writer.js";
+import { openWheelBytes, readCheckedEntries, readEntrySync, type ZipItem } from "./zip-entries.js";
 import { parseEntryPoints, type EntryPoint } from "./entry-points.js";
 
 /** Where each install scheme lands, as paths relative to the destination root. */
@@ -36,6 +35,13 @@ export interface InstallOptions {
   claimed?: Map<string, string>;
   /** The interpreter written into `#!python` script shebangs. */
   scriptInterpreter?: string;
+  /** The wheel's bytes when the caller has already read (and checked) them, so they are not read again. */
+  data?: Buffer;
+  /**
+   * Writes the files under `root` and records each one's sha256, size and mode (the bundle's manifest
+   * reuses them); share one across wheels so common directories are made once. Default: a new one.
+   */
+  writer?: TreeWriter;
 }
 
 export interface InstalledWheel {
@@ -61,12 +67,6 @@ function mismatch(archive: string, file: string, why: string): PystoreError {
     hint: "the wheel's contents do not match its RECORD; it was altered or built wrongly, so nothing was installed",
     details: { archive, file, reason: why },
   });
-}
-
-async function readAll(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
 }
 
 function digest(algorithm: string, data: Buffer): string {
@@ -124,19 +124,6 @@ function relativeToRoot(from: string, to: string): string {
   return [...fromParts.slice(common).map(() => ".."), ...toParts.slice(common)].join("/");
 }
 
-async function writeNew(path: string, data: Buffer, mode: number): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  // The staging tree is private and becomes visible by one rename of its root, so per-file temp+rename
-  // would only cost time; "wx" still refuses to follow or replace anything already there.
-  const handle = await open(path, "wx", mode);
-  try {
-    await handle.writeFile(data);
-    await handle.chmod(mode);
-  } finally {
-    await handle.close();
-  }
-}
-
 /**
  * Install `wheelPath` under `root`. Everything is checked (entry names, symlinks, duplicates, sizes,
  * RECORD completeness) before the first file is written, and each file's hash is compared with RECORD
@@ -145,15 +132,20 @@ async function writeNew(path: string, data: Buffer, mode: number): Promise<void>
 export async function installWheel(wheelPath: string, root: string, options: InstallOptions = {}): Promise<InstalledWheel> {
   const scheme = options.scheme ?? BUNDLE_SCHEME;
   const archive = basename(wheelPath);
-  const zip = await openWheelZip(wheelPath, archive);
+  // The staging tree is private and becomes visible by one rename of its root, so per-file temp+rename
+  // would only cost time; the writer's "wx" still refuses to follow or replace anything already there.
+  const writer = options.writer ?? new TreeWriter(root);
+  if (writer.root !== root) throw new Error(`installWheel: the writer writes under ${writer.root}, not ${root}`);
+  const opened = await openWheelBytes(wheelPath, archive, options.data);
+  const zip = opened.zip;
   try {
     const { files, byPath } = await readCheckedEntries(zip, archive, { limits: options.limits ?? DEFAULT_LIMITS });
 
     const distInfo = findDistInfo(archive, files);
     const dataDir = distInfo.replace(/\.dist-info$/, ".data");
-    const read = async (item: ZipItem) => readAll(await zip.openReadStreamPromise(item.entry));
+    const read = (item: ZipItem) => readEntrySync(opened.bytes, archive, item);
 
-    const wheelFields = parseWheelFile((await read(byPath.get(`${distInfo}/WHEEL`)!)).toString("utf8"));
+    const wheelFields = parseWheelFile((read(byPath.get(`${distInfo}/WHEEL`)!)).toString("utf8"));
     const wheelVersion = wheelFields.get("wheel-version") ?? "";
     if (!/^1(\.\d+)*$/.test(wheelVersion)) {
       throw new PystoreError("UNSAFE_WHEEL", `${archive}: unsupported Wheel-Version ${JSON.stringify(wheelVersion)} (pystore installs 1.x)`);
@@ -163,7 +155,7 @@ export async function installWheel(wheelPath: string, root: string, options: Ins
     const recordPath = `${distInfo}/RECORD`;
     const recordItem = byPath.get(recordPath);
     if (!recordItem) throw mismatch(archive, recordPath, "the wheel has no RECORD file");
-    const rows = parseRecord((await read(recordItem)).toString("utf8"), `${archive}:${recordPath}`);
+    const rows = parseRecord(read(recordItem).toString("utf8"), `${archive}:${recordPath}`);
     const recorded = new Map<string, RecordRow>();
     for (const row of rows) {
       const key = row.path.replace(/^\.\//, "");
@@ -198,33 +190,40 @@ export async function installWheel(wheelPath: string, root: string, options: Ins
     for (const { path, target, key } of plan) {
       if (path === recordPath || path === `${distInfo}/INSTALLER`) continue;
       const item = byPath.get(path)!;
-      let data = await read(item);
+      let data = read(item);
+      // One sha256 serves the RECORD check (when RECORD uses sha256, as nearly every wheel does), the
+      // installed RECORD and the bundle manifest.
+      let sha256 = createHash("sha256").update(data).digest();
       if (!unsigned.has(path)) {
         const expected = recorded.get(path)!;
-        if (digest(expected.hash!.algorithm, data) !== expected.hash!.digest) throw mismatch(archive, path, `${expected.hash!.algorithm} does not match RECORD`);
+        const found = expected.hash!.algorithm === "sha256" ? sha256.toString("base64url") : digest(expected.hash!.algorithm, data);
+        if (found !== expected.hash!.digest) throw mismatch(archive, path, `${expected.hash!.algorithm} does not match RECORD`);
         if (expected.size !== undefined && expected.size !== data.length) throw mismatch(archive, path, `size ${data.length} does not match RECORD's ${expected.size}`);
       }
-      let mode = isExecutableEntry(item.info) ? 0o755 : 0o644;
+      let mode: 0o755 | 0o644 = isExecutableEntry(item.info) ? 0o755 : 0o644;
       if (key === "scripts") {
         mode = 0o755;
         // The spec's "#!python" placeholder must point at an interpreter; the bundle's is chosen at run time.
         const rewritten = rewriteShebang(data, options.scriptInterpreter ?? "/usr/bin/env python3");
-        if (rewritten) data = rewritten;
+        if (rewritten) {
+          data = rewritten;
+          sha256 = createHash("sha256").update(data).digest();
+        }
       }
-      await writeNew(join(root, target), data, mode);
+      writer.write(target, data, mode, sha256);
       options.claimed?.set(target, archive);
-      written.push({ path: relativeToRoot(sitePackages, target), hash: { algorithm: "sha256", digest: digest("sha256", data) }, size: data.length });
+      written.push({ path: relativeToRoot(sitePackages, target), hash: { algorithm: "sha256", digest: sha256.toString("base64url") }, size: data.length });
     }
     const installerData = Buffer.from(INSTALLER);
-    await writeNew(join(root, installedDistInfo, "INSTALLER"), installerData, 0o644);
-    written.push({ path: relativeToRoot(sitePackages, join(installedDistInfo, "INSTALLER")), hash: { algorithm: "sha256", digest: digest("sha256", installerData) }, size: installerData.length });
+    const installerSha = writer.write(join(installedDistInfo, "INSTALLER"), installerData, 0o644);
+    written.push({ path: relativeToRoot(sitePackages, join(installedDistInfo, "INSTALLER")), hash: { algorithm: "sha256", digest: installerSha.toString("base64url") }, size: installerData.length });
     written.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     written.push({ path: relativeToRoot(sitePackages, join(installedDistInfo, "RECORD")) });
-    await writeNew(join(root, installedDistInfo, "RECORD"), Buffer.from(formatRecord(written)), 0o644);
+    writer.write(join(installedDistInfo, "RECORD"), Buffer.from(formatRecord(written)), 0o644);
     for (const name of ["INSTALLER", "RECORD"]) options.claimed?.set(join(installedDistInfo, name), archive);
 
     const entryPointsItem = byPath.get(`${distInfo}/entry_points.txt`);
-    const entryPoints = entryPointsItem ? parseEntryPoints((await read(entryPointsItem)).toString("utf8"), `${archive}:${distInfo}/entry_points.txt`) : [];
+    const entryPoints = entryPointsItem ? parseEntryPoints(read(entryPointsItem).toString("utf8"), `${archive}:${distInfo}/entry_points.txt`) : [];
     const [name, version] = distInfoNameVersion(distInfo);
     const installedFiles = [...plan.filter((p) => p.path !== recordPath && p.path !== `${distInfo}/INSTALLER`).map((p) => p.target), join(installedDistInfo, "INSTALLER"), join(installedDistInfo, "RECORD")].sort();
     return {
@@ -237,7 +236,7 @@ export async function installWheel(wheelPath: string, root: string, options: Ins
       hasNativeCode: files.some((f) => NATIVE.test(f)),
     };
   } finally {
-    zip.close();
+    opened.close();
   }
 }
 

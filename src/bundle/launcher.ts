@@ -137,10 +137,35 @@ def _check(cfg, name):
               % (name, cfg["target"], "; ".join(problems), cfg["python"], cfg["python"]))
 
 
+def _cache_home():
+    # A relative XDG_CACHE_HOME is invalid per the XDG spec, and a relative HOME would put the cache
+    # under whatever the current directory happens to be: only absolute bases count.
+    base = os.environ.get("XDG_CACHE_HOME") or ""
+    if not os.path.isabs(base):
+        home = os.path.expanduser("~")
+        base = os.path.join(home, ".cache") if os.path.isabs(home) else ""
+    if not base:
+        return None
+    # Writable-ish: the nearest existing ancestor must be a writable directory other than "/", so a
+    # missing HOME (HOME=/nonexistent for services) never grows new top-level directories.
+    probe = base
+    while not os.path.exists(probe):
+        parent = os.path.dirname(probe)
+        if parent == probe:
+            return None
+        probe = parent
+    if not os.path.isdir(probe) or os.path.dirname(probe) == probe or not os.access(probe, os.W_OK):
+        return None
+    return base
+
+
 def _pycache_prefix():
     # Keep bytecode out of the bundle (it may be read-only, and "bundle verify" checks it byte for byte).
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    if hasattr(sys, "pycache_prefix") and sys.pycache_prefix is None:
+    # Without a usable cache, leave the prefix alone: Python then skips writing bytecode it cannot write.
+    if not hasattr(sys, "pycache_prefix") or sys.pycache_prefix is not None:
+        return
+    base = _cache_home()
+    if base is not None:
         sys.pycache_prefix = os.path.join(base, "pystore", "pycache")
 
 
@@ -222,8 +247,9 @@ def _extract(archive, cfg):
     key = cfg["bundleHash"][:32]
     prefix = cfg["sitePackages"] + "/"
     bases = []
-    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    bases.append(os.path.join(cache, "pystore", "pyz"))
+    cache = _cache_home()
+    if cache is not None:
+        bases.append(os.path.join(cache, "pystore", "pyz"))
     # Fallback for services whose HOME is missing or read-only.
     bases.append(os.path.join(tempfile.gettempdir(), "pystore-pyz-%s" % (os.getuid() if hasattr(os, "getuid") else "user")))
     for base in bases:

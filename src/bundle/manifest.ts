@@ -2,8 +2,8 @@
 // `bundle verify`, which compares a bundle directory with it (changed, missing and extra files).
 
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
-import { lstat, readFile, readdir } from "node:fs/promises";
+import { createReadStream, lstatSync, readFileSync, readdirSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { PystoreError } from "../errors.js";
 import { BUNDLE_MANIFEST_VERSION } from "../format-versions.js";
@@ -71,26 +71,53 @@ export async function hashFile(path: string): Promise<string> {
   return hash.digest("hex");
 }
 
+/** Files up to this size are read in one synchronous call; larger ones are streamed. */
+const READ_WHOLE_BYTES = 16 * 1024 * 1024;
+
+async function hashTreeFile(path: string, size: number): Promise<string> {
+  return size <= READ_WHOLE_BYTES ? createHash("sha256").update(readFileSync(path)).digest("hex") : hashFile(path);
+}
+
 export interface TreeEntry extends ManifestFile {
   /** Anything that is neither a regular file nor a directory (a symlink, a fifo). */
   special?: boolean;
+}
+
+export interface WalkOptions {
+  ignorePycache?: boolean;
+  /**
+   * Files this process wrote itself and hashed while writing (TreeWriter.written), keyed by path under
+   * the tree the writer wrote; a regular file found here is neither stat'ed nor read again.
+   */
+  known?: ReadonlyMap<string, Omit<ManifestFile, "path">>;
+  /** Where `root` sits in `known`'s tree ("site-packages" when walking only that). */
+  knownPrefix?: string;
 }
 
 /**
  * Every file under `root`, sorted by path, except the manifest itself and (when `ignorePycache`)
  * bytecode caches, which Python may write next to sources when the bundle directory is writable.
  */
-export async function walkTree(root: string, opts: { ignorePycache?: boolean } = {}): Promise<TreeEntry[]> {
+export async function walkTree(root: string, opts: WalkOptions = {}): Promise<TreeEntry[]> {
   const out: TreeEntry[] = [];
+  const prefix = opts.knownPrefix ? `${opts.knownPrefix}/` : "";
+  // Synchronous listing and hashing: a bundle is hundreds of small files, and an asynchronous call per
+  // file costs more in thread-pool round trips than the work itself.
   async function walk(dir: string, rel: string): Promise<void> {
-    for (const name of (await readdir(dir)).sort()) {
+    for (const dirent of readdirSync(dir, { withFileTypes: true }).sort((a, b) => compare(a.name, b.name))) {
+      const name = dirent.name;
       const path = rel === "" ? name : `${rel}/${name}`;
       if (path === MANIFEST_FILE) continue;
       if (opts.ignorePycache && name === "__pycache__") continue;
       const full = join(dir, name);
-      const info = await lstat(full);
+      const known = dirent.isFile() ? opts.known?.get(prefix + path) : undefined;
+      if (known) {
+        out.push({ path, sha256: known.sha256, size: known.size, mode: known.mode });
+        continue;
+      }
+      const info = lstatSync(full);
       if (info.isDirectory()) await walk(full, path);
-      else if (info.isFile()) out.push({ path, sha256: await hashFile(full), size: info.size, mode: info.mode & 0o111 ? "0755" : "0644" });
+      else if (info.isFile()) out.push({ path, sha256: await hashTreeFile(full, info.size), size: info.size, mode: info.mode & 0o111 ? "0755" : "0644" });
       else out.push({ path, sha256: "", size: 0, mode: "0000", special: true });
     }
   }

@@ -1,6 +1,8 @@
 // Reading a wheel's central directory into safety-checked entries (src/bundle/safety.ts), before any byte is read.
 // Shared by the installer and the store, so a hostile wheel gets the same typed refusal wherever it shows up.
 
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { inflateRawSync } from "node:zlib";
 import yauzl from "yauzl";
 import { PystoreError, type ErrorCode } from "../errors.js";
 import { DEFAULT_LIMITS, checkArchiveEntries, isDirectoryEntry, type ArchiveEntryInfo, type SafetyLimits } from "./safety.js";
@@ -71,4 +73,107 @@ export async function readCheckedEntries(zip: yauzl.ZipFile, archive: string, op
   const fileItems = items.filter((item) => !isDirectoryEntry(item.info));
   fileItems.forEach((item, i) => (item.path = files[i]));
   return { files, byPath: new Map(fileItems.map((item) => [item.path, item])) };
+}
+
+/** Where an opened wheel's bytes come from: all of them in memory, or an open file read at offsets. */
+export type ZipBytes = { buffer: Buffer } | { fd: number; size: number };
+
+const LOCAL_HEADER = 0x04034b50;
+
+function corrupt(archive: string, name: string, why: string): PystoreError {
+  return new PystoreError("UNSAFE_WHEEL", `${archive}: refusing archive entry ${JSON.stringify(name)}: ${why}`, {
+    hint: "the wheel is malformed or hostile; nothing from it was installed",
+    details: { archive, entry: name, reason: why },
+  });
+}
+
+function slice(bytes: ZipBytes, start: number, length: number): Buffer {
+  if ("buffer" in bytes) return bytes.buffer.subarray(start, start + length);
+  const out = Buffer.allocUnsafe(length);
+  let done = 0;
+  while (done < length) {
+    const n = readSync(bytes.fd, out, done, length - done, start + done);
+    if (n === 0) break;
+    done += n;
+  }
+  return out.subarray(0, done);
+}
+
+/**
+ * One entry's bytes, read and inflated synchronously: one slice (or pread) and one inflate per file
+ * instead of a read stream and an inflate stream, each a chain of thread-pool round trips. Checks what
+ * yauzl's streams check: the local header, the data's bounds, the method and the declared size, and
+ * never inflates past that size (a lying central directory cannot make it allocate more).
+ */
+export function readEntrySync(bytes: ZipBytes, archive: string, item: ZipItem): Buffer {
+  const entry = item.entry;
+  const name = item.info.name;
+  const total = "buffer" in bytes ? bytes.buffer.length : bytes.size;
+  const offset = entry.relativeOffsetOfLocalHeader;
+  // Local name and extra lengths usually equal the central ones: one read then covers header and data.
+  const guess = Math.min(total - offset, 30 + entry.fileNameLength + entry.extraFieldLength + entry.compressedSize);
+  let chunk = slice(bytes, offset, Math.max(0, guess));
+  if (chunk.length < 30 || chunk.readUInt32LE(0) !== LOCAL_HEADER) throw corrupt(archive, name, "invalid local file header");
+  const dataStart = 30 + chunk.readUInt16LE(26) + chunk.readUInt16LE(28);
+  if (offset + dataStart + entry.compressedSize > total) throw corrupt(archive, name, "file data overflows the archive");
+  if (dataStart + entry.compressedSize > chunk.length) chunk = slice(bytes, offset, dataStart + entry.compressedSize);
+  const raw = chunk.subarray(dataStart, dataStart + entry.compressedSize);
+  let data: Buffer;
+  if (entry.compressionMethod === 0) {
+    data = raw;
+  } else if (entry.compressionMethod === 8) {
+    try {
+      data = inflateRawSync(raw, { maxOutputLength: Math.max(1, entry.uncompressedSize) });
+    } catch (cause) {
+      throw corrupt(archive, name, `cannot inflate: ${(cause as Error).message}`);
+    }
+  } else {
+    throw corrupt(archive, name, `unsupported compression method ${entry.compressionMethod}`);
+  }
+  if (data.length !== entry.uncompressedSize) throw corrupt(archive, name, `expands to ${data.length} bytes, not the ${entry.uncompressedSize} its header says`);
+  return data;
+}
+
+export interface OpenedWheel {
+  zip: yauzl.ZipFile;
+  bytes: ZipBytes;
+  close(): void;
+}
+
+/**
+ * Open a wheel for installing: from bytes the caller already read (and hashed), or from the file, which
+ * yauzl reads for the central directory and readEntrySync through a descriptor of its own (yauzl closes
+ * its descriptor itself, asynchronously, so the two are never shared).
+ */
+export async function openWheelBytes(wheelPath: string, archive: string, data?: Buffer): Promise<OpenedWheel> {
+  if (data) {
+    let zip: yauzl.ZipFile;
+    try {
+      zip = await yauzl.fromBufferPromise(data, { lazyEntries: true, decodeStrings: false, validateEntrySizes: true });
+    } catch (cause) {
+      throw new PystoreError("UNSAFE_WHEEL", `${archive}: not a readable zip archive: ${(cause as Error).message}`, { cause });
+    }
+    return { zip, bytes: { buffer: data }, close: () => zip.close() };
+  }
+  const fd = openSync(wheelPath, "r");
+  try {
+    const size = fstatSync(fd).size;
+    const zip = await openWheelZip(wheelPath, archive);
+    // Both opened the same path moments apart; the store never rewrites a wheel, but say so if it changed.
+    if ((zip as unknown as { fileSize: number }).fileSize !== size) {
+      zip.close();
+      throw new PystoreError("UNSAFE_WHEEL", `${archive}: the file changed while being opened`);
+    }
+    return {
+      zip,
+      bytes: { fd, size },
+      close: () => {
+        zip.close();
+        closeSync(fd);
+      },
+    };
+  } catch (error) {
+    closeSync(fd);
+    throw error;
+  }
 }

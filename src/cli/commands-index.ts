@@ -21,6 +21,22 @@ export function addIndexOptions(command: Command): Command {
     .option("--offline", "use only cached index pages, local sources and the store", false);
 }
 
+/**
+ * Only the credential and transport flags, for commands that download from URLs a lock already records
+ * (`fetch`): index URLs there lend their credentials to downloads from the same host and port.
+ */
+export function addTransportOptions(command: Command): Command {
+  return command
+    .option("--index-url <url>", "credentials for downloads: USER:PASSWORD in this URL apply to files on the same host and port (default: $PYSTORE_INDEX_URL)")
+    .option("--extra-index-url <url>", "more credentials the same way (repeatable; default: $PYSTORE_EXTRA_INDEX_URL)", collect)
+    .option("--proxy <url>", "HTTP(S) proxy, http://[user:password@]host:port (default: $https_proxy/$http_proxy/$all_proxy)")
+    .option("--cert <file>", "PEM bundle of extra CA certificates to trust (default: $SSL_CERT_FILE)")
+    .option("--connect-timeout <seconds>", "TCP/TLS connect timeout (default: $PYSTORE_CONNECT_TIMEOUT, else 10)")
+    .option("--read-timeout <seconds>", "time without data before a request is retried (default: $PYSTORE_READ_TIMEOUT, else 30)")
+    .option("--retries <n>", "retries of a failed request, with backoff (default: $PYSTORE_RETRIES, else 3)")
+    .option("--offline", "use only the store (fail on any wheel not yet in it)", false);
+}
+
 export function registerIndexCommands(program: Command, action: ActionFactory): void {
   const index = program.command("index").description("inspect package indexes");
   addIndexOptions(

@@ -1,7 +1,7 @@
 // Commands about locks: `lock`, `fetch`, `export requirements`.
 
 import type { Command } from "commander";
-import { addIndexOptions } from "./commands-index.js";
+import { addIndexOptions, addTransportOptions } from "./commands-index.js";
 import type { ActionFactory } from "./register.js";
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -27,16 +27,16 @@ export function registerLockCommands(program: Command, action: ActionFactory): v
     .option("--json", "machine-readable output", false);
   addIndexOptions(lock).action(action(() => import("../commands/lock.js")));
 
-  // The lock's recorded URLs are used; the index flags add credentials (from index URLs), proxy, CA, timeouts, offline.
+  // The lock's recorded URLs are used; the flags bring credentials (from index URLs), proxy, CA, timeouts, offline.
   const fetch = program
     .command("fetch")
     .description("download every locked wheel (or one target's) into the store, verifying size and sha256")
     .option("-l, --lock <file>", "lock file (default: pylock.toml)")
     .option("--platform <platform>", "only the wheels this target installs")
     .option("--python <version>", "target Python X.Y (with --platform; default: the host's)")
-    .option("-j, --jobs <n>", "parallel downloads (default 4)")
+    .option("-j, --jobs <n>", "parallel downloads, an integer >= 1 (default 4)")
     .option("--json", "machine-readable output", false);
-  addIndexOptions(fetch).action(action(() => import("../commands/fetch.js")));
+  addTransportOptions(fetch).action(action(() => import("../commands/fetch.js")));
 
   const exportCommand = program.command("export").description("export a lock to other formats");
   exportCommand

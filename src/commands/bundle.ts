@@ -1,7 +1,7 @@
 // `pystore bundle`: read the lock, load the target, open the store, build the bundle, report what was written.
 
 import { readFile, stat } from "node:fs/promises";
-import { dirname, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import type { CommandContext, Handler } from "../cli/context.js";
 import { PystoreError } from "../errors.js";
 import { buildBundle, type BundleFormat } from "../bundle/bundle.js";
@@ -72,6 +72,17 @@ async function lockFirst(projectDir: string, lockPath: string, options: BundleOp
   return text;
 }
 
+/**
+ * How the summary names one executable: a real path for a directory bundle; for archives a path inside
+ * them, since `OUT.tar.gz/bin/x` is no file anyone can run.
+ */
+export function executableLine(format: BundleFormat, out: string, exe: string): string {
+  if (format === "dir") return join(out, "bin", exe);
+  const archive = basename(out);
+  if (format === "tar.gz") return `bin/${exe} (inside ${archive})`;
+  return `${exe} (inside ${archive}; run: python3 ${archive} ${exe})`;
+}
+
 const handler: Handler<BundleOptions> = async (_args, options, ctx) => {
   // Not a commander requiredOption: those are enforced on `bundle verify` too.
   if (!options.output) throw new PystoreError("USAGE", "bundle needs -o OUT (a directory, OUT.tar.gz or OUT.pyz)");
@@ -127,7 +138,7 @@ const handler: Handler<BundleOptions> = async (_args, options, ctx) => {
       ctx.out(JSON.stringify(result, null, 2));
     } else {
       const lines = [`bundled ${result.name} for ${target.id} into ${result.out} (${result.format}, ${result.packages.length} packages, ${result.files} files)`];
-      for (const exe of result.executables) lines.push(`  ${format === "pyz" ? `${result.out} ${exe}` : join(result.out, "bin", exe)}`);
+      for (const exe of result.executables) lines.push(`  ${executableLine(result.format, result.out, exe)}`);
       lines.push(`bundle hash: ${result.bundleHash}`);
       ctx.out(lines.join("\n"));
     }

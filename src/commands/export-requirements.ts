@@ -1,14 +1,12 @@
 // `pystore export requirements`: one target's locked wheels as pip requirements with == pins and
 // --hash lines, which `pip install --require-hashes --no-deps` accepts.
 
-import { readFile } from "node:fs/promises";
 import { resolve as resolvePath } from "node:path";
 import type { Handler } from "../cli/context.js";
-import { PystoreError } from "../errors.js";
+import { readLockFile } from "../lock/read-lock.js";
 import { selectForTarget } from "../lock/select.js";
 import { loadTarget } from "../platform/target-loader.js";
 import { canonicalizeName } from "../standards/normalize.js";
-import { parsePylock } from "../standards/pylock.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
 
 interface ExportOptions {
@@ -20,13 +18,7 @@ interface ExportOptions {
 
 const handler: Handler<ExportOptions> = async (_args, options, ctx) => {
   const lockPath = resolvePath(ctx.cwd, options.lock ?? "pylock.toml");
-  let text: string;
-  try {
-    text = await readFile(lockPath, "utf8");
-  } catch (error) {
-    throw new PystoreError("FILE_NOT_FOUND", `cannot read ${lockPath}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { hint: "run pystore lock first, or pass -l FILE" });
-  }
-  const lock = parsePylock(text, lockPath);
+  const { lock } = await readLockFile(lockPath);
   const target = await loadTarget(options.platform ?? "host", options.python, { cwd: ctx.cwd, env: ctx.env });
   const selected = selectForTarget(lock, target);
   const lines = [`# pystore export requirements for target ${target.id}`, "# install with: pip install --require-hashes --no-deps -r <this file>"];
@@ -34,7 +26,7 @@ const handler: Handler<ExportOptions> = async (_args, options, ctx) => {
   const body = lines.join("\n") + "\n";
   if (options.output) {
     await writeFileAtomic(resolvePath(ctx.cwd, options.output), body);
-    ctx.log.info(`wrote ${options.output}: ${selected.length} requirements for ${target.id}`);
+    ctx.log.info(`wrote ${options.output}: ${selected.length} requirement${selected.length === 1 ? "" : "s"} for ${target.id}`);
   } else ctx.out(body);
   return 0;
 };

@@ -1,16 +1,16 @@
 // `pystore fetch`: download every locked wheel (or one target's) into the store, verifying size and
 // sha256 against the lock, several at a time; registers a "fetch" root so gc keeps them.
 
-import { readFile } from "node:fs/promises";
 import { dirname, resolve as resolvePath } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Handler } from "../cli/context.js";
 import { PystoreError } from "../errors.js";
 import { IndexClient } from "../index-client/client.js";
 import { indexClientOptions, type IndexCliOptions } from "../index-client/options.js";
+import { readLockFile } from "../lock/read-lock.js";
 import { selectForTarget } from "../lock/select.js";
 import { loadTarget } from "../platform/target-loader.js";
-import { parsePylock, type Pylock, type PylockWheel } from "../standards/pylock.js";
+import type { Pylock, PylockWheel } from "../standards/pylock.js";
 import type { ProjectFile } from "../standards/simple-api.js";
 import { openStore, resolveStoreDir } from "../store/store.js";
 
@@ -50,25 +50,31 @@ export function projectFileFor(wanted: Wanted, lockDir: string): ProjectFile {
   return file;
 }
 
-const handler: Handler<FetchOptions> = async (_args, options, ctx) => {
-  const lockPath = resolvePath(ctx.cwd, options.lock ?? "pylock.toml");
-  let text: string;
-  try {
-    text = await readFile(lockPath, "utf8");
-  } catch (error) {
-    throw new PystoreError("FILE_NOT_FOUND", `cannot read ${lockPath}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { hint: "run pystore lock first, or pass -l FILE" });
+/** `-j N`: an integer >= 1 (default 4); anything else is a usage error naming the value. */
+export function parseJobs(raw: string | undefined): number {
+  if (raw === undefined) return 4;
+  const text = raw.trim();
+  if (!/^\d+$/.test(text) || Number(text) < 1) {
+    throw new PystoreError("USAGE", `--jobs ${JSON.stringify(raw)} is not an integer >= 1`, { hint: "e.g. -j 4" });
   }
-  const lock = parsePylock(text, lockPath);
+  return Number(text);
+}
+
+const plural = (n: number) => `${n} wheel${n === 1 ? "" : "s"}`;
+
+const handler: Handler<FetchOptions> = async (_args, options, ctx) => {
+  const jobs = parseJobs(options.jobs);
+  const lockPath = resolvePath(ctx.cwd, options.lock ?? "pylock.toml");
+  const { lock } = await readLockFile(lockPath);
   let wanted: Wanted[];
   if (options.platform || options.python) {
     const target = await loadTarget(options.platform ?? "host", options.python, { cwd: ctx.cwd, env: ctx.env });
     wanted = selectForTarget(lock, target).map((s) => ({ ...s, index: lock.packages.find((p) => p.name === s.name && (p.version ?? s.version) === s.version)?.index }));
-    ctx.log.info(`fetching ${wanted.length} wheels for ${target.id}`);
+    ctx.log.info(`fetching ${plural(wanted.length)} for ${target.id}`);
   } else {
     wanted = allWheels(lock, lockPath);
-    ctx.log.info(`fetching all ${wanted.length} locked wheels`);
+    ctx.log.info(`fetching ${wanted.length === 1 ? "the 1 locked wheel" : `all ${wanted.length} locked wheels`}`);
   }
-  const jobs = Math.max(1, Number.parseInt(options.jobs ?? "4", 10) || 4);
   const store = await openStore({ dir: resolveStoreDir(ctx.global.store, ctx.env), log: ctx.log });
   const results: { name: string; version: string; filename: string; sha256: string; path: string }[] = [];
   let client: IndexClient | undefined;

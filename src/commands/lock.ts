@@ -2,7 +2,6 @@
 // `--check` answers whether the existing lock is still fresh, without the network.
 
 import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve as resolvePath } from "node:path";
 import type { Handler } from "../cli/context.js";
@@ -12,8 +11,10 @@ import { indexClientOptions, type IndexCliOptions } from "../index-client/option
 import { buildLock } from "../lock/build-lock.js";
 import { checkLock } from "../lock/check.js";
 import { gatherInputs, type LockCliOptions } from "../lock/gather.js";
+import { readLockFile } from "../lock/read-lock.js";
+import { recordedInputs } from "../lock/recorded.js";
 import { IndexProvider } from "../resolver/index-provider.js";
-import { parsePylock, writePylock, type Pylock } from "../standards/pylock.js";
+import { writePylock, type Pylock } from "../standards/pylock.js";
 import { openStore, resolveStoreDir, type Store } from "../store/store.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
 
@@ -25,18 +26,16 @@ interface LockOptions extends LockCliOptions, IndexCliOptions {
   json?: boolean;
 }
 
-async function readExisting(path: string): Promise<Pylock | undefined> {
-  if (!existsSync(path)) return undefined;
-  return parsePylock(await readFile(path, "utf8"), path);
-}
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
 const handler: Handler<LockOptions> = async (args, options, ctx) => {
-  const { inputs, projectDir } = await gatherInputs(args, options, ctx.cwd, ctx.env);
-  const output = options.output ? resolvePath(ctx.cwd, options.output) : join(projectDir, "pylock.toml");
+  const output = options.output ? resolvePath(ctx.cwd, options.output) : join(resolvePath(ctx.cwd, options.project ?? "."), "pylock.toml");
 
   if (options.check) {
-    const existing = await readExisting(output);
-    if (!existing) throw new PystoreError("LOCK_STALE", `${output} does not exist`, { hint: "run pystore lock" });
+    if (!existsSync(output)) throw new PystoreError("LOCK_STALE", `${output} does not exist`, { hint: "run pystore lock" });
+    const { lock: existing } = await readLockFile(output);
+    // Whatever the flags leave open comes from the lock itself, so the gate compares only the project's inputs.
+    const { inputs } = await gatherInputs(args, options, ctx.cwd, ctx.env, { recorded: recordedInputs(existing), check: true });
     const reasons = checkLock(existing, inputs);
     if (options.json) ctx.out(JSON.stringify({ lock: output, fresh: reasons.length === 0, reasons }, null, 2));
     if (reasons.length > 0) {
@@ -47,11 +46,16 @@ const handler: Handler<LockOptions> = async (args, options, ctx) => {
   }
 
   let existing: Pylock | undefined;
-  try {
-    existing = await readExisting(output);
-  } catch (error) {
-    ctx.log.warn(`ignoring the existing lock: ${(error as Error).message}`);
+  let previous: string | undefined;
+  if (existsSync(output)) {
+    try {
+      ({ lock: existing, text: previous } = await readLockFile(output));
+    } catch (error) {
+      ctx.log.warn(`ignoring the existing lock: ${(error as Error).message}`);
+    }
   }
+  // A bare re-run keeps the lock's targets (flags and [tool.pystore] targets win when given).
+  const { inputs, projectDir } = await gatherInputs(args, options, ctx.cwd, ctx.env, { recorded: existing && recordedInputs(existing) });
   let store: Store | undefined;
   try {
     store = await openStore({ dir: resolveStoreDir(ctx.global.store, ctx.env), log: ctx.log });
@@ -82,11 +86,10 @@ const handler: Handler<LockOptions> = async (args, options, ctx) => {
       hashDirect: (file) => provider.hashDirect(file, tmpdir()),
     });
     const text = writePylock(lock);
-    const previous = existsSync(output) ? await readFile(output, "utf8") : undefined;
     if (previous !== text) await writeFileAtomic(output, text);
     const wheels = lock.packages.flatMap((p) => p.wheels ?? []);
     store?.addRoot("lock", output, wheels.map((w) => w.hashes.sha256).filter((s): s is string => !!s));
-    ctx.log.info(`${previous === text ? "unchanged" : "wrote"} ${output}: ${lock.packages.length} packages, ${wheels.length} wheels, ${inputs.targets.length} target(s) (${provider.pagesFetched} project pages, ${provider.metadataFetched} metadata files)`);
+    ctx.log.info(`${previous === text ? "unchanged" : "wrote"} ${output}: ${plural(lock.packages.length, "package")}, ${plural(wheels.length, "wheel")}, ${plural(inputs.targets.length, "target")} (${plural(provider.pagesFetched, "project page")}, ${plural(provider.metadataFetched, "metadata file")})`);
     if (options.json) {
       ctx.out(JSON.stringify({ lock: output, changed: previous !== text, packages: lock.packages.map((p) => ({ name: p.name, version: p.version, marker: p.marker ?? null })) }, null, 2));
     }

@@ -11,12 +11,9 @@ interface Options {
 const handler: Handler<Options> = async (args, options, ctx) => {
   if (args.length === 0) throw new PystoreError("USAGE", "store add needs at least one wheel file");
   await withStore(ctx, async (store) => {
-    const known = new Set(store.list().map((e) => e.sha256));
     const results = [];
     for (const path of args) {
-      const entry = await store.addWheelFile(path);
-      const status = known.has(entry.sha256) ? "present" : "added";
-      known.add(entry.sha256);
+      const { entry, status } = await store.addWheel(path);
       results.push({ status, ...entryJson(entry) });
       if (!options.json) ctx.out(`${status} ${entry.entryName}`);
     }

@@ -21,7 +21,9 @@ const handler: Handler<Options> = async (_args, options, ctx) => {
         json({
           dryRun: result.dryRun,
           freedBytes: result.freedBytes,
+          graceSeconds,
           kept: result.kept,
+          keptYoung: result.keptYoung,
           orphans: result.orphans,
           removed: result.removed.map((e) => ({ entryName: e.entryName, sha256: e.sha256, size: e.size })),
           staleRoots: result.roots.filter((r) => r.stale).map((r) => ({ kind: r.kind, path: r.path, reason: r.reason })),
@@ -31,7 +33,9 @@ const handler: Handler<Options> = async (_args, options, ctx) => {
     const verb = result.dryRun ? "would remove" : "removed";
     for (const e of result.removed) ctx.out(`${verb} ${e.entryName}`);
     for (const o of result.orphans) ctx.out(`${verb} ${o} (no row)`);
-    ctx.out(`${verb} ${result.removed.length} wheel(s), ${humanSize(result.freedBytes)}; kept ${result.kept}`);
+    // Without this, "removed 0" after a fresh fetch reads as if gc saw nothing to collect.
+    const young = result.keptYoung > 0 ? ` (${result.keptYoung} unrooted, kept because younger than --grace ${graceSeconds}s)` : "";
+    ctx.out(`${verb} ${result.removed.length} wheel(s), ${humanSize(result.freedBytes)}; kept ${result.kept}${young}`);
   });
 };
 

@@ -29,7 +29,7 @@ function incomplete(received: number, total: number | undefined, url: string, ca
 function statusError(status: number, url: string): PystoreError {
   if (status === 401 || status === 403) {
     return new PystoreError("AUTH_REQUIRED", `${redactUrl(url)} answered ${status}: ${status === 401 ? "authentication required" : "access denied"}`, {
-      hint: "put credentials in the index URL (https://USER:TOKEN@host/simple/) or in ~/.netrc ($NETRC)",
+      hint: "pass credentials with --index-url https://USER:PASSWORD@host/simple/ (they also apply to downloads from that host) or put them in ~/.netrc ($NETRC)",
     });
   }
   return new PystoreError("HTTP_STATUS", `${redactUrl(url)} answered HTTP ${status}`);

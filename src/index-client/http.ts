@@ -72,6 +72,9 @@ function isProxyAuthError(error: unknown): boolean {
   return /Proxy Authentication Required \(407\)|Proxy response \(407\)/.test(message);
 }
 
+// DNS failures, refused connections and timeouts mostly mean a wrong URL, a missing proxy, or no network at all.
+const OFFLINE_HINT = "check the index URL and the proxy variables (https_proxy, http_proxy, no_proxy), or work without the network: --offline, or --no-index --find-links DIR";
+
 /** Turn a thrown network error into a PystoreError naming the (redacted) URL. */
 export function networkError(error: unknown, url: string, opts: { proxy?: string; connectTimeoutMs: number; readTimeoutMs: number }): PystoreError {
   if (error instanceof PystoreError) return error;
@@ -87,13 +90,13 @@ export function networkError(error: unknown, url: string, opts: { proxy?: string
   }
   const code = errorCode(error);
   if (code === "UND_ERR_CONNECT_TIMEOUT") {
-    return new PystoreError("TIMEOUT", `timed out connecting to ${redactUrl(url)} after ${opts.connectTimeoutMs} ms`, { cause: error, hint: "raise the connect timeout or check the network/proxy" });
+    return new PystoreError("TIMEOUT", `timed out connecting to ${redactUrl(url)} after ${opts.connectTimeoutMs} ms`, { cause: error, hint: `raise --connect-timeout; ${OFFLINE_HINT}` });
   }
   if (code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_BODY_TIMEOUT") {
-    return new PystoreError("TIMEOUT", `timed out reading from ${redactUrl(url)}: no data for ${opts.readTimeoutMs} ms`, { cause: error, hint: "the server stalled; retry later or raise the read timeout" });
+    return new PystoreError("TIMEOUT", `timed out reading from ${redactUrl(url)}: no data for ${opts.readTimeoutMs} ms`, { cause: error, hint: `the server stalled: retry later or raise --read-timeout; ${OFFLINE_HINT}` });
   }
   const via = opts.proxy ? ` (via proxy ${redactUrl(opts.proxy)})` : "";
-  return new PystoreError("NETWORK", `cannot reach ${redactUrl(url)}${via}: ${code ?? (error as Error)?.message ?? String(error)}`, { cause: error });
+  return new PystoreError("NETWORK", `cannot reach ${redactUrl(url)}${via}: ${code ?? (error as Error)?.message ?? String(error)}`, { cause: error, hint: OFFLINE_HINT });
 }
 
 export function proxyAuthError(proxy: string | undefined): PystoreError {

@@ -42,7 +42,7 @@ async function readLocal(file: ProjectFile): Promise<string> {
 
 function statusError(res: HttpResponse, url: string): PystoreError {
   if (res.status === 401 || res.status === 403) {
-    return new PystoreError("AUTH_REQUIRED", `${redactUrl(url)} answered ${res.status}`, { hint: "put credentials in the index URL or in ~/.netrc ($NETRC)" });
+    return new PystoreError("AUTH_REQUIRED", `${redactUrl(url)} answered ${res.status}`, { hint: "pass credentials with --index-url https://USER:PASSWORD@host/simple/ (they also apply to downloads from that host) or put them in ~/.netrc ($NETRC)" });
   }
   return new PystoreError("HTTP_STATUS", `${redactUrl(url)} answered HTTP ${res.status}`);
 }

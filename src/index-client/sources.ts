@@ -106,7 +106,7 @@ export class RemoteIndexSource implements Source {
         // Some proxies (tinyproxy) answer 401, not 407, to wrong proxy credentials: say so rather than blame the index alone.
         const viaProxy = proxy ? `; the request went through the proxy ${redactUrl(proxy)}, which may be the one refusing its credentials` : "";
         throw new PystoreError("AUTH_REQUIRED", `${redactUrl(this.location)} answered ${res.status} for ${JSON.stringify(name)}: ${res.status === 401 ? "authentication required" : "access denied"}`, {
-          hint: `put credentials in the index URL (https://USER:TOKEN@host/simple/) or in ~/.netrc ($NETRC)${viaProxy}`,
+          hint: `pass credentials with --index-url https://USER:PASSWORD@host/simple/ (they also apply to downloads from that host) or put them in ~/.netrc ($NETRC)${viaProxy}`,
         });
       }
       if (res.status !== 200) {
@@ -211,7 +211,7 @@ export class FindLinksPageSource implements Source {
         if (res.status !== 200) {
           await res.body.dump();
           if (res.status === 401 || res.status === 403) {
-            throw new PystoreError("AUTH_REQUIRED", `${redactUrl(key)} answered ${res.status}`, { hint: "put credentials in the URL or in ~/.netrc ($NETRC)" });
+            throw new PystoreError("AUTH_REQUIRED", `${redactUrl(key)} answered ${res.status}`, { hint: "put credentials in the find-links URL (https://USER:PASSWORD@host/...) or in ~/.netrc ($NETRC)" });
           }
           throw new PystoreError("HTTP_STATUS", `find-links page ${redactUrl(key)} answered HTTP ${res.status}`);
         }

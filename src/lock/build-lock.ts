@@ -115,7 +115,7 @@ export async function buildLock(provider: ResolverProvider, inputs: LockInputs, 
       log,
     });
     for (const p of resolution.packages) if (!chosenElsewhere.has(p.name)) chosenElsewhere.set(p.name, p.version);
-    log.info(`${target.id}: ${resolution.packages.length} packages`);
+    log.info(`${target.id}: ${resolution.packages.length} package${resolution.packages.length === 1 ? "" : "s"}`);
     resolutions.push(resolution);
   }
   return { lock: mergeResolutions(inputs, targets, resolutions, opts.lockDir), resolutions };

@@ -2,7 +2,7 @@
 // precedence: explicit flags win over file lines, which win over defaults.
 
 import { existsSync } from "node:fs";
-import { resolve as resolvePath } from "node:path";
+import { isAbsolute, relative, resolve as resolvePath, sep } from "node:path";
 import { PystoreError } from "../errors.js";
 import { DEFAULT_INDEX_URL } from "../index-client/client.js";
 import { noIndexFlag, strategyFlag } from "../index-client/options.js";
@@ -11,6 +11,7 @@ import type { PrereleaseMode } from "../resolver/candidates.js";
 import { parseRequirement, type Requirement } from "../standards/pep508.js";
 import type { Target } from "../standards/targets.js";
 import type { LockInputs } from "./inputs.js";
+import type { RecordedInputs } from "./recorded.js";
 import { projectRequirements, readPyproject, type Pyproject } from "./pyproject.js";
 import { emptyRequirementsFile, readRequirementsFile } from "./requirements-file.js";
 
@@ -29,6 +30,17 @@ export interface LockCliOptions {
   excludeNewer?: string;
   extra?: string[];
   group?: string[];
+}
+
+/**
+ * What an existing lock contributes. `recorded` targets are kept when neither flags nor [tool.pystore] name
+ * any; with `check`, every other recorded input (indexes, strategy, prerelease, exclude-newer, extras,
+ * groups, requirements files) is the default too, below the flags and the project's files but above the
+ * environment, so a CI machine's variables or host do not make a lock look stale.
+ */
+export interface GatherDefaults {
+  recorded?: RecordedInputs;
+  check?: boolean;
 }
 
 export interface GatheredInputs {
@@ -62,25 +74,38 @@ export async function loadTargets(pairs: { platform: string; python?: string }[]
   return Promise.all(pairs.map((p) => loadTarget(p.platform, p.python, { cwd, env })));
 }
 
-export async function gatherInputs(args: string[], options: LockCliOptions, cwd: string, env: NodeJS.ProcessEnv): Promise<GatheredInputs> {
+function projectRelative(projectDir: string, path: string): string {
+  const rel = relative(projectDir, path);
+  return (rel === "" || isAbsolute(rel) ? path : rel).split(sep).join("/");
+}
+
+export async function gatherInputs(args: string[], options: LockCliOptions, cwd: string, env: NodeJS.ProcessEnv, defaults: GatherDefaults = {}): Promise<GatheredInputs> {
   const projectDir = resolvePath(cwd, options.project ?? ".");
   if (options.project !== undefined && !existsSync(projectDir)) throw new PystoreError("FILE_NOT_FOUND", `project directory ${JSON.stringify(options.project)} does not exist`);
   const pyproject = await readPyproject(projectDir);
+  const checked = defaults.check ? defaults.recorded : undefined;
   const files = emptyRequirementsFile();
-  for (const path of options.requirement ?? []) await readRequirementsFile(resolvePath(cwd, path), { env, baseDir: projectDir }, files);
-  const extras = options.extra ?? [];
-  const groups = options.group ?? [];
+  let requirementPaths = (options.requirement ?? []).map((p) => resolvePath(cwd, p));
+  if (args.length === 0 && requirementPaths.length === 0 && checked?.requirementFiles?.length) {
+    requirementPaths = checked.requirementFiles.map((p) => resolvePath(projectDir, p));
+  }
+  for (const path of requirementPaths) await readRequirementsFile(path, { env, baseDir: projectDir }, files);
+  const extras = options.extra ?? checked?.extras ?? [];
+  const groups = options.group ?? checked?.groups ?? [];
   let requirements: Requirement[];
   let rootName = "root";
-  const explicit = args.length > 0 || (options.requirement ?? []).length > 0;
-  if (explicit) {
+  const explicit = args.length > 0 || requirementPaths.length > 0;
+  const hasProject = pyproject && (pyproject.name !== undefined || Object.keys(pyproject.dependencyGroups).length > 0);
+  // A lock of command-line requirements has no file to re-read: check it against what it records.
+  if (!explicit && !hasProject && checked?.requirements?.length) args = checked.requirements;
+  if (args.length > 0 || explicit) {
     requirements = [...args.map(parseCliRequirement), ...files.requirements.map((r) => r.requirement)];
     if (pyproject?.name) rootName = pyproject.name;
     if (extras.length || groups.length) {
       if (!pyproject) throw new PystoreError("USAGE", "--extra and --group need a pyproject.toml (--project DIR)");
       requirements.push(...projectRequirements({ ...pyproject, dependencies: [] }, extras, groups));
     }
-  } else if (pyproject && (pyproject.name !== undefined || Object.keys(pyproject.dependencyGroups).length > 0)) {
+  } else if (pyproject && hasProject) {
     requirements = projectRequirements(pyproject, extras, groups);
     rootName = pyproject.name ?? "root";
   } else {
@@ -88,24 +113,33 @@ export async function gatherInputs(args: string[], options: LockCliOptions, cwd:
       hint: "pass requirements (pystore lock 'requests>=2'), -r requirements.in, or --project DIR",
     });
   }
-  const prerelease = (options.prerelease ?? (files.prerelease ? "allow" : "if-necessary-or-explicit")) as PrereleaseMode;
+  const prerelease = (options.prerelease ?? (files.prerelease ? "allow" : checked?.prerelease ?? "if-necessary-or-explicit")) as PrereleaseMode;
   if (!PRERELEASE_MODES.includes(prerelease)) throw new PystoreError("USAGE", `--prerelease ${JSON.stringify(prerelease)}: use ${PRERELEASE_MODES.join(", ")}`);
   const config = pyproject?.index;
-  const strategy = strategyFlag(options) ?? config?.indexStrategy ?? "first-index";
+  const strategy = strategyFlag(options) ?? config?.indexStrategy ?? checked?.indexStrategy ?? "first-index";
 
   let pairs: { platform: string; python?: string }[];
   const pythons: (string | undefined)[] = options.python?.length ? options.python : [undefined];
   if (options.platform?.length) pairs = options.platform.flatMap((platform) => pythons.map((python) => ({ platform, python })));
   else if (pyproject?.targets.length) pairs = options.python?.length ? pyproject.targets.flatMap((t) => pythons.map((python) => ({ platform: t.platform, python }))) : pyproject.targets;
+  else if (!options.python?.length && defaults.recorded?.targets.length) pairs = defaults.recorded.targets;
   else pairs = pythons.map((python) => ({ platform: "host", python }));
   const targets = await loadTargets(pairs, projectDir, env);
 
   // pip's precedence with the command line first: flag > requirements file > environment > [tool.pystore] >
   // PyPI. Extra indexes and find-links add up (flag, or else the variable; then the files; then the config).
-  const indexUrl = options.indexUrl ?? files.indexUrl ?? (env.PYSTORE_INDEX_URL?.trim() || undefined) ?? config?.indexUrl ?? DEFAULT_INDEX_URL;
-  const envExtra = env.PYSTORE_EXTRA_INDEX_URL?.trim().split(/\s+/).filter(Boolean) ?? [];
+  // With --check the recorded values stand in for the environment and the defaults.
+  const envIndex = checked ? undefined : env.PYSTORE_INDEX_URL?.trim() || undefined;
+  const indexUrl = options.indexUrl ?? files.indexUrl ?? envIndex ?? config?.indexUrl ?? checked?.indexUrl ?? DEFAULT_INDEX_URL;
+  const envExtra = checked ? [] : (env.PYSTORE_EXTRA_INDEX_URL?.trim().split(/\s+/).filter(Boolean) ?? []);
   const flagExtra = options.extraIndexUrl?.length ? options.extraIndexUrl : envExtra;
-  const noIndex = noIndexFlag(options, env) || files.noIndex || (config?.noIndex ?? false);
+  let extraIndexUrls = [...new Set([...flagExtra, ...files.extraIndexUrls, ...(config?.extraIndexUrls ?? [])])];
+  if (checked && extraIndexUrls.length === 0) extraIndexUrls = checked.extraIndexUrls ?? [];
+  let findLinks = [...new Set([...(options.findLinks ?? []), ...files.findLinks, ...(config?.findLinks ?? [])])];
+  if (checked && findLinks.length === 0) findLinks = checked.findLinks ?? [];
+  // An index flag given to --check means "compare with these indexes", so the recorded --no-index yields to it.
+  const recordedNoIndex = checked?.noIndex === true && options.indexUrl === undefined && !options.extraIndexUrl?.length;
+  const noIndex = (checked ? options.index === false || recordedNoIndex : noIndexFlag(options, env)) || files.noIndex || (config?.noIndex ?? false);
   const inputs: LockInputs = {
     rootName,
     requirements,
@@ -115,13 +149,14 @@ export async function gatherInputs(args: string[], options: LockCliOptions, cwd:
     groups,
     targets,
     indexUrl,
-    extraIndexUrls: [...new Set([...flagExtra, ...files.extraIndexUrls, ...(config?.extraIndexUrls ?? [])])],
-    findLinks: [...new Set([...(options.findLinks ?? []), ...files.findLinks, ...(config?.findLinks ?? [])])],
+    extraIndexUrls,
+    findLinks,
     indexStrategy: strategy,
     noIndex,
     indexPins: config?.indexPins ?? {},
     prerelease,
-    excludeNewer: normalizeExcludeNewer(options.excludeNewer),
+    excludeNewer: normalizeExcludeNewer(options.excludeNewer) ?? checked?.excludeNewer,
+    requirementFiles: requirementPaths.map((p) => projectRelative(projectDir, p)),
   };
   return { inputs, projectDir, pyproject };
 }

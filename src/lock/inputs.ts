@@ -26,6 +26,8 @@ export interface LockInputs {
   indexPins?: Record<string, string>;
   prerelease: PrereleaseMode;
   excludeNewer?: string;
+  /** The -r files the requirements came from, relative to the project directory, "/"-separated. */
+  requirementFiles?: string[];
 }
 
 function requirementText(req: Requirement): string {
@@ -44,6 +46,8 @@ export function inputsTable(inputs: LockInputs): Record<string, unknown> {
     requirements: sortedUnique(inputs.requirements.map(requirementText)),
     constraints: sortedUnique(inputs.constraints.map(requirementText)),
   };
+  // Written only when used, so locks of pyproject.toml stay byte-identical; `lock --check` re-reads these files.
+  if (inputs.requirementFiles?.length) table["requirement-files"] = sortedUnique(inputs.requirementFiles);
   if (inputs.requiresPython !== undefined) table["requires-python"] = inputs.requiresPython;
   table.extras = sortedUnique(inputs.extras);
   table.groups = sortedUnique(inputs.groups);

@@ -7,7 +7,7 @@ import { specifierContains } from "../standards/pep440.js";
 import { parseRequirement } from "../standards/pep508.js";
 import { parsePylock } from "../standards/pylock.js";
 import { VERSION } from "../version.js";
-import type { StoreEntry } from "./entries.js";
+import type { NewEntry, StoreEntry } from "./entries.js";
 import type { Store } from "./store.js";
 
 export const MANIFEST_NAME = "manifest.json";
@@ -19,22 +19,8 @@ export interface ClosureMember {
   size: number;
 }
 
-/** An entry's row as carried between stores (no local paths, no timestamps). */
-export interface ClosureEntry {
-  sha256: string;
-  integrity: string;
-  size: number;
-  filename: string;
-  name: string;
-  version: string;
-  tags: string[];
-  requiresPython?: string;
-  metadata: string;
-  dependencies: string[];
-  originUrl?: string;
-  index?: string;
-  entryName: string;
-}
+/** An entry's row as carried between stores: what a store commits for a wheel, without local paths or times. */
+export type ClosureEntry = NewEntry;
 
 export interface ClosureManifest {
   format: typeof CLOSURE_FORMAT;
@@ -57,25 +43,15 @@ export function buildManifest(entries: StoreEntry[]): ClosureManifest {
     version: CLOSURE_ARCHIVE_VERSION,
     createdBy: `pystore ${VERSION}`,
     members: sorted.map((e) => ({ path: memberPath(e), sha256: e.sha256, size: e.size })),
-    entries: sorted.map((e) => {
-      const row: ClosureEntry = {
-        sha256: e.sha256,
-        integrity: e.integrity,
-        size: e.size,
-        filename: e.filename,
-        name: e.name,
-        version: e.version,
-        tags: e.tags,
-        metadata: e.metadata,
-        dependencies: e.dependencies,
-        entryName: e.entryName,
-      };
-      if (e.requiresPython !== undefined) row.requiresPython = e.requiresPython;
-      if (e.originUrl !== undefined) row.originUrl = e.originUrl;
-      if (e.index !== undefined) row.index = e.index;
-      return row;
-    }),
+    entries: sorted.map(toClosureEntry),
   };
+}
+
+/** Optional fields are left out rather than written as undefined/null: the manifest's bytes stay stable. */
+function toClosureEntry(e: StoreEntry): ClosureEntry {
+  const { path: _path, addedAt: _addedAt, ...row } = e;
+  for (const key of ["requiresPython", "originUrl", "index"] as const) if (row[key] === undefined) delete row[key];
+  return row;
 }
 
 /** JSON with object keys sorted at every level: equal manifests are equal bytes. */

@@ -17,13 +17,17 @@ export const TEMP_GRACE_MS = 60_000;
 
 /**
  * Test-only crash points (PYSTORE_TEST_CRASH_AT), so reliability tests can SIGKILL a writer at an exact
- * step of the protocol: `during-write` (partial temp file), `after-rename` (file in place, no row),
- * `after-commit` (row committed, before the command finishes). Never set it outside tests.
+ * step of the protocol: `during-write` (partial temp file), `before-rename` (temp file complete, not yet
+ * verified, fsynced or linked into place), `after-rename` (file in place, no row), `after-commit` (row
+ * committed, before the command finishes). Never set it outside tests (store-format/store-layout.md).
  */
-export type CrashPoint = "during-write" | "after-rename" | "after-commit";
+export type CrashPoint = "during-write" | "before-rename" | "after-rename" | "after-commit";
+
+/** Read once at start-up: when unset (always, outside tests) every hook below is one comparison. */
+const CRASH_AT = process.env.PYSTORE_TEST_CRASH_AT;
 
 export function crashIfRequested(point: CrashPoint): void {
-  if (process.env.PYSTORE_TEST_CRASH_AT === point) process.kill(process.pid, "SIGKILL");
+  if (CRASH_AT === point) process.kill(process.pid, "SIGKILL");
 }
 
 export interface FileCheck {
@@ -57,26 +61,36 @@ export async function checkFile(path: string, sha256: string, size: number): Pro
   return found.sha256 === sha256 && found.size === size ? { status: "ok", ...found } : { status: "corrupted", ...found };
 }
 
-async function* chunksOf(path: string, tempDirectory: string): AsyncGenerator<Buffer> {
-  const crashDuringWrite = process.env.PYSTORE_TEST_CRASH_AT === "during-write";
+/** The source's bytes for writeStreamAtomic; the plain stream unless a write-time crash point is set. */
+function chunksOf(path: string, tempDirectory: string): AsyncIterable<Buffer> {
+  if (CRASH_AT !== "during-write" && CRASH_AT !== "before-rename") return createReadStream(path);
+  return crashingChunks(path, tempDirectory);
+}
+
+async function* crashingChunks(path: string, tempDirectory: string): AsyncGenerator<Buffer> {
   for await (const chunk of createReadStream(path)) {
     yield chunk as Buffer;
-    if (crashDuringWrite) {
-      waitForOwnTempFile(tempDirectory);
+    if (CRASH_AT === "during-write") {
+      waitForOwnTempFile(tempDirectory, 1);
       crashIfRequested("during-write");
     }
   }
+  // The writer asks for more only after writing the last chunk: the temp file now holds every byte.
+  if (CRASH_AT === "before-rename") {
+    waitForOwnTempFile(tempDirectory, (await stat(path)).size);
+    crashIfRequested("before-rename");
+  }
 }
 
-/** For the during-write crash point: block until our partial temp file is on disk, so the crash is real. */
-function waitForOwnTempFile(dir: string): void {
+/** For the write-time crash points: block until our temp file holds `minSize` bytes, so the crash is real. */
+function waitForOwnTempFile(dir: string, minSize: number): void {
   const marker = `.${process.pid}.`;
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
     for (const name of readdirSync(dir)) {
       if (!name.startsWith(TEMP_PREFIX) || !name.includes(marker)) continue;
       try {
-        if (statSync(join(dir, name)).size > 0) return;
+        if (statSync(join(dir, name)).size >= minSize) return;
       } catch {
         /* raced with its removal */
       }
@@ -90,13 +104,18 @@ function waitForOwnTempFile(dir: string): void {
  * An existing destination (another writer won, or a crash left it without a row) is re-verified and
  * replaced atomically if it is not byte-identical.
  */
-export async function writeContent(storeDir: string, source: string, destination: string, expected: { sha256: string; size: number; label: string }): Promise<Written> {
+export async function writeContent(storeDir: string, source: string, destination: string, expected: { sha256: string; size: number; label: string }): Promise<ContentWritten> {
   const options = { expected, noOverwrite: true, mode: WHEEL_MODE, tempDir: tmpDir(storeDir) };
   const written = await writeStreamAtomic(chunksOf(source, options.tempDir), destination, options);
-  if (written.created) return written;
+  if (written.created) return { ...written, replaced: false };
   const existing = await checkFile(destination, expected.sha256, expected.size);
-  if (existing.status === "ok") return written;
-  return writeStreamAtomic(chunksOf(source, options.tempDir), destination, { ...options, noOverwrite: false });
+  if (existing.status === "ok") return { ...written, replaced: false };
+  return { ...(await writeStreamAtomic(chunksOf(source, options.tempDir), destination, { ...options, noOverwrite: false })), replaced: true };
+}
+
+export interface ContentWritten extends Written {
+  /** An existing, damaged file at the destination was replaced by the verified bytes. */
+  replaced: boolean;
 }
 
 /** Read a stored wheel fully, returning its bytes only if they still match the row. */

@@ -8,6 +8,7 @@ import { PystoreError } from "../errors.js";
 import { TEMP_PREFIX, writeFileAtomic, writeStreamAtomic, type Written } from "../util/atomic-write.js";
 import { readVerifiedSync } from "./content.js";
 import { buildManifest, MANIFEST_NAME, memberPath, stableJson, type ClosureManifest } from "./closure.js";
+import { ensureDirectory } from "./dirs.js";
 import type { StoreEntry } from "./entries.js";
 import { tmpDir } from "./layout.js";
 import type { Store } from "./store.js";
@@ -21,6 +22,10 @@ export interface ExportResult {
 }
 
 export async function exportClosure(store: Store, entries: StoreEntry[], output: string): Promise<ExportResult> {
+  // Before any work, and without the recursive mkdir that spins under /proc.
+  await ensureDirectory(dirname(output), (problem, cause) =>
+    new PystoreError("STORE_IO", `cannot write the closure archive ${output}: ${problem}`, { hint: "choose an -o path in a writable directory", cause, details: { path: output } }),
+  );
   const manifest = buildManifest(entries);
   const staging = join(tmpDir(store.dir), `${TEMP_PREFIX}export.${process.pid}.${randomBytes(6).toString("hex")}`);
   try {

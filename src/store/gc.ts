@@ -21,6 +21,8 @@ export interface GcResult {
   removed: StoreEntry[];
   freedBytes: number;
   kept: number;
+  /** Of `kept`, entries no live root reaches that stay only because they are younger than the grace period. */
+  keptYoung: number;
   /** Entry directories with no row (crash leftovers), removed or (dry run) to be removed. */
   orphans: string[];
   roots: RootStatus[];
@@ -41,7 +43,8 @@ export function collectGarbage(store: Store, opts: GcOptions = {}): GcResult {
   return db
     .transaction((): GcResult => {
       const entries = store.list();
-      const removed = entries.filter((e) => !live.has(e.sha256) && e.addedAt <= now - grace);
+      const unrooted = entries.filter((e) => !live.has(e.sha256));
+      const removed = unrooted.filter((e) => e.addedAt <= now - grace);
       const known = new Set(entries.map((e) => e.entryName));
       const orphans = listEntryDirs(store.dir).filter((name) => !known.has(name) && olderThan(entryDir(store.dir, name), now - grace));
       if (!dryRun) {
@@ -58,6 +61,7 @@ export function collectGarbage(store: Store, opts: GcOptions = {}): GcResult {
         removed,
         freedBytes: removed.reduce((sum, e) => sum + e.size, 0),
         kept: entries.length - removed.length,
+        keptYoung: unrooted.length - removed.length,
         orphans: orphans.map((name) => join(wheelsDir(store.dir), name)),
         roots,
       };

@@ -13,6 +13,7 @@ import { silentLogger, type Logger } from "../util/log.js";
 import { stripCredentials } from "../util/redact.js";
 import { cleanTempDebris, crashIfRequested, hashFile, readVerifiedSync, writeContent } from "./content.js";
 import { openDb, type Db } from "./db.js";
+import { ensureDirectory } from "./dirs.js";
 import { EntryIndex, type StoreEntry } from "./entries.js";
 import { sqliteHttpCache, type HttpCache } from "./http-cache.js";
 import { dbPath, entryFilePath, entryName, integrityOf, tmpDir, wheelsDir } from "./layout.js";
@@ -38,6 +39,11 @@ export interface AddOptions {
   filename?: string;
 }
 
+export interface AddResult {
+  entry: StoreEntry;
+  status: "added" | "present" | "repaired";
+}
+
 export interface FetchRequest {
   file: ProjectFile;
   /** Overrides the index's sha256/size (a lock's values win over what the index says now). */
@@ -49,18 +55,11 @@ const COMMIT_ATTEMPTS = 5;
 
 export async function openStore(opts: OpenStoreOptions): Promise<Store> {
   const log = opts.log ?? silentLogger;
-  const prepare = async (dirs: string[]) => {
-    try {
-      for (const dir of dirs) await mkdir(dir, { recursive: true });
-    } catch (error) {
-      throw new PystoreError("STORE_IO", `cannot create the store at ${opts.dir}: ${(error as Error).message}`, { cause: error });
-    }
-  };
   // The database (and its version gate) first: a refused store gets no new directories.
-  await prepare([opts.dir]);
+  await ensureStoreDir(opts.dir, opts.dir);
   const db = openDb(dbPath(opts.dir));
   try {
-    await prepare([wheelsDir(opts.dir), tmpDir(opts.dir)]);
+    for (const dir of [wheelsDir(opts.dir), tmpDir(opts.dir)]) await ensureStoreDir(dir, opts.dir);
   } catch (error) {
     db.close();
     throw error;
@@ -68,6 +67,15 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
   const store = new Store(opts.dir, db, log);
   if (!opts.readonly) await cleanTempDebris(opts.dir, log);
   return store;
+}
+
+const STORE_DIR_HINT = "point --store or $PYSTORE_STORE at a writable directory on a regular filesystem";
+
+/** Create `dir` (part of the store at `storeDir`) safely; STORE_IO naming the store when it cannot be used. */
+export function ensureStoreDir(dir: string, storeDir: string): Promise<void> {
+  return ensureDirectory(dir, (problem, cause) =>
+    new PystoreError("STORE_IO", `cannot use ${JSON.stringify(storeDir)} as the store: ${problem}`, { hint: STORE_DIR_HINT, cause, details: { path: storeDir } }),
+  );
 }
 
 export class Store {
@@ -110,6 +118,14 @@ export class Store {
 
   /** Import a local wheel file (copied; the source is left alone). Idempotent and safe to run concurrently. */
   async addWheelFile(path: string, opts: AddOptions = {}): Promise<StoreEntry> {
+    return (await this.addWheel(path, opts)).entry;
+  }
+
+  /**
+   * addWheelFile, also saying what happened: `added` (new entry), `present` (row and intact file already
+   * here), or `repaired` (the row was here but its file was missing or damaged, and is now rewritten).
+   */
+  async addWheel(path: string, opts: AddOptions = {}): Promise<AddResult> {
     const filename = opts.filename ?? basename(path);
     // Metadata is read from the source before anything is written: a broken wheel never enters the store.
     const { source, info } = await this.checkWheelFile(path, opts);
@@ -130,9 +146,12 @@ export class Store {
       index: opts.index ? stripCredentials(opts.index) : undefined,
       entryName: name,
     };
+    const before = this.entries.get(source.sha256);
+    let rewrote = false;
     for (let attempt = 1; ; attempt++) {
       try {
-        await writeContent(this.dir, path, destination, { sha256: source.sha256, size: source.size, label: filename });
+        const written = await writeContent(this.dir, path, destination, { sha256: source.sha256, size: source.size, label: filename });
+        rewrote ||= written.created || written.replaced;
       } catch (error) {
         // A concurrent gc removed the entry directory between mkdir and link: write again.
         if ((error as NodeJS.ErrnoException).code === "ENOENT" && attempt < COMMIT_ATTEMPTS) continue;
@@ -154,7 +173,8 @@ export class Store {
     }
     crashIfRequested("after-commit");
     this.log.debug(`stored ${filename} as ${name}`);
-    return this.entries.get(source.sha256)!;
+    const status = !before ? "added" : rewrote ? "repaired" : "present";
+    return { entry: this.entries.get(source.sha256)!, status };
   }
 
   /** Download a project file into the store unless already stored. Registers no root by itself. */

@@ -23,7 +23,8 @@ export function redactUrl(url: string): string {
 /** Redact anything that looks like a URL with credentials inside free text. */
 export function redactText(text: string): string {
   return text
-    .replace(/([a-z][a-z0-9+.-]*:\/\/)([^\s/@:]+)(:[^\s/@]*)?@/gi, "$1****@")
+    // The literal placeholder `USER:PASSWORD@` in hints is documentation, not a secret: leave it readable.
+    .replace(/([a-z][a-z0-9+.-]*:\/\/)(?!USER:PASSWORD@)([^\s/@:]+)(:[^\s/@]*)?@/gi, "$1****@")
     .replace(/([?&](?:token|access_token|auth|password|secret|api[-_]?key|sig|signature)=)[^&\s#]+/gi, "$1****");
 }
 

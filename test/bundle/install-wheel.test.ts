@@ -5,6 +5,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildWheel } from "../../fixtures/wheels.js";
 import { installWheel } from "../../src/bundle/install-wheel.js";
+import { walkTree } from "../../src/bundle/manifest.js";
+import { TreeWriter } from "../../src/bundle/tree-writer.js";
 import { PystoreError } from "../../src/errors.js";
 import { parseRecord } from "../../src/standards/record.js";
 import { patchEntryName, tempDir } from "./helpers.js";
@@ -126,6 +128,45 @@ describe("installWheel", () => {
     const root = await fresh();
     await expectRefusal(installWheel(path, root), "UNSAFE_WHEEL", message);
     await expect(stat(root)).rejects.toThrow();
+  });
+
+  it("installs the same tree from the file or from bytes in memory, and its writer records each file's real hash, size and mode", async () => {
+    const wheel = await buildWheel(
+      {
+        name: "twin",
+        version: "1.0",
+        files: { "twin/__init__.py": "X = 1\n", "twin/sub/data.txt": "zz".repeat(5000), "twin/empty.txt": "", "twin-1.0.data/scripts/twin": "#!python\nprint(1)\n" },
+        modes: { "twin/__init__.py": 0o755 },
+      },
+      join(dir.path, "wheels"),
+    );
+    const fromFile = await fresh();
+    const fromMemory = await fresh();
+    const writer = new TreeWriter(fromMemory);
+    await installWheel(wheel.path, fromFile);
+    await installWheel(wheel.path, fromMemory, { data: wheel.bytes, writer });
+    const onDisk = await walkTree(fromMemory);
+    expect(await walkTree(fromFile)).toEqual(onDisk);
+    expect(onDisk.find((f) => f.path === "site-packages/twin/__init__.py")?.mode).toBe("0755");
+    expect(onDisk.find((f) => f.path === "scripts/twin")?.mode).toBe("0755");
+    const recorded = [...writer.written].map(([path, w]) => ({ path, ...w })).sort((a, b) => (a.path < b.path ? -1 : 1));
+    expect(recorded).toEqual(onDisk);
+    // The manifest walk trusts the writer's record without reading files back, and agrees with a full walk.
+    expect(await walkTree(fromMemory, { known: writer.written })).toEqual(onDisk);
+  });
+
+  it("refuses an entry whose compressed data is corrupt, from the file or from memory", async () => {
+    const wheel = await buildWheel({ name: "broken", version: "1.0", files: { "broken/data.txt": "A".repeat(4000) } }, join(dir.path, "broken-wheel"));
+    const bytes = Buffer.from(wheel.bytes);
+    const name = Buffer.from("broken/data.txt");
+    const at = bytes.indexOf(name); // the local header's copy of the name comes first
+    expect(bytes.readUInt16LE(at - 22)).toBe(8); // deflated
+    // 0xff starts a deflate block of the reserved type 3, which no inflater accepts.
+    bytes[at + name.length + bytes.readUInt16LE(at - 2)] = 0xff;
+    const path = join(dir.path, "broken-1.0-py3-none-any.whl");
+    await writeFile(path, bytes);
+    await expectRefusal(installWheel(path, await fresh()), "UNSAFE_WHEEL", /broken\/data\.txt.*cannot inflate/);
+    await expectRefusal(installWheel(path, await fresh(), { data: bytes }), "UNSAFE_WHEEL", /broken\/data\.txt.*cannot inflate/);
   });
 
   it("refuses a file that another wheel already installed", async () => {

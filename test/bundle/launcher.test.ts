@@ -1,5 +1,6 @@
 // Launchers and bootstraps run by real sh and python3 on hand-made mini bundles; .cmd and systemd text.
 
+import { existsSync, readdirSync } from "node:fs";
 import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -83,6 +84,36 @@ describe("launchers", () => {
     } else {
       expect(out.status).toBe(5);
     }
+  });
+
+  it("caches bytecode under an absolute, writable cache home only; relative or missing homes leave the prefix alone", async () => {
+    const root = join(dir.path, "mini-pycache");
+    await miniBundle(root);
+    await writeFile(join(root, "app/libs/src/probe/__init__.py"), "import sys, json\n\ndef main():\n    print(json.dumps(sys.pycache_prefix))\n    return 0\n");
+    const cwd = join(dir.path, "pycache-cwd");
+    await mkdir(cwd, { recursive: true });
+    const probe = (env: Record<string, string>) => {
+      const out = run(join(root, "bin/probe"), [], { cwd, env: { PATH: "/usr/bin:/bin", ...env } });
+      expect(out.stderr).toBe("");
+      return JSON.parse(out.stdout) as string | null;
+    };
+
+    const home = join(dir.path, "pycache-home");
+    await mkdir(home, { recursive: true });
+    const prefix = probe({ HOME: home });
+    expect(prefix).toBe(join(home, ".cache/pystore/pycache"));
+    // The bytecode really went there (the prefix mirrors the source directory's absolute path).
+    expect(readdirSync(prefix!, { recursive: true }).some((f) => String(f).endsWith(".pyc"))).toBe(true);
+    expect(probe({ HOME: home, XDG_CACHE_HOME: join(dir.path, "xdg") })).toBe(join(dir.path, "xdg/pystore/pycache"));
+
+    // Relative bases would resolve against the current directory: ignored (XDG falls back to HOME).
+    expect(probe({ HOME: "nonexistent" })).toBeNull();
+    expect(probe({ HOME: home, XDG_CACHE_HOME: "rel-cache" })).toBe(join(home, ".cache/pystore/pycache"));
+    expect(probe({ HOME: "nonexistent", XDG_CACHE_HOME: "rel-cache" })).toBeNull();
+    // A missing absolute HOME would need new directories under "/": left alone too, even for root.
+    expect(probe({ HOME: "/nonexistent-pystore-home" })).toBeNull();
+    expect(readdirSync(cwd)).toEqual([]);
+    expect(existsSync("/nonexistent-pystore-home")).toBe(false);
   });
 
   it("writes .cmd launchers with CRLF line ends for Windows targets", () => {

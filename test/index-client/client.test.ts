@@ -8,10 +8,10 @@ import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startIndexServer, type IndexServer } from "../../fixtures/index-server.js";
 import { buildWheel, type BuiltWheel } from "../../fixtures/wheels.js";
-import { PystoreError } from "../../src/errors.js";
 import { MemoryHttpCache } from "../../src/index-client/cache.js";
 import { IndexClient, type IndexClientOptions } from "../../src/index-client/client.js";
 import { memoryLogger } from "../../src/util/log.js";
+import { failure, withClient } from "./helpers.js";
 
 let dir: string;
 let a1: BuiltWheel;
@@ -25,23 +25,9 @@ async function server(opts: Omit<Parameters<typeof startIndexServer>[0], "wheels
   return s;
 }
 
-async function use<T>(opts: IndexClientOptions, fn: (c: IndexClient) => Promise<T>): Promise<T> {
-  const client = new IndexClient({ env: { HOME: dir }, retries: 0, ...opts });
-  try {
-    return await fn(client);
-  } finally {
-    await client.close();
-  }
-}
-
-async function failure(promise: Promise<unknown>): Promise<PystoreError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof PystoreError) return error;
-    throw error;
-  }
-  throw new Error("expected a PystoreError");
+/** A client whose netrc lookup sees only this test's HOME. */
+function use<T>(opts: IndexClientOptions, fn: (c: IndexClient) => Promise<T>): Promise<T> {
+  return withClient({ env: { HOME: dir }, ...opts }, fn);
 }
 
 beforeAll(async () => {

@@ -7,9 +7,9 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startIndexServer, type Fault, type IndexServer } from "../../fixtures/index-server.js";
 import { buildWheel, type BuiltWheel } from "../../fixtures/wheels.js";
-import { PystoreError } from "../../src/errors.js";
-import { IndexClient, type IndexClientOptions } from "../../src/index-client/client.js";
+import type { IndexClientOptions } from "../../src/index-client/client.js";
 import type { ProjectFile } from "../../src/standards/simple-api.js";
+import { failure, withClient } from "./helpers.js";
 
 let dir: string;
 let wheel: BuiltWheel;
@@ -42,31 +42,17 @@ async function serve(faults: Record<string, Fault | Fault[]>, opts: { range?: bo
   return s;
 }
 
-function client(s: IndexServer, opts: IndexClientOptions = {}): IndexClient {
-  return new IndexClient({ indexUrl: s.url, env: { HOME: dir }, retries: 2, retryBaseMs: 10, readTimeoutMs: 5_000, ...opts });
+/** Retries on, with short waits: the faults below are about what a retry does. */
+function clientOptions(s: IndexServer, opts: IndexClientOptions = {}): IndexClientOptions {
+  return { indexUrl: s.url, env: { HOME: dir }, retries: 2, retryBaseMs: 10, readTimeoutMs: 5_000, ...opts };
 }
 
 function fileOf(s: IndexServer): ProjectFile {
   return { filename: wheel.filename, url: `${s.origin}${wheelPath}`, hashes: { sha256: wheel.sha256 }, size: wheel.size, index: s.url };
 }
 
-async function download(s: IndexServer, opts: IndexClientOptions = {}, file = fileOf(s)) {
-  const c = client(s, opts);
-  try {
-    return await c.downloadToFile(file, join(out, wheel.filename));
-  } finally {
-    await c.close();
-  }
-}
-
-async function failure(promise: Promise<unknown>): Promise<PystoreError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof PystoreError) return error;
-    throw error;
-  }
-  throw new Error("expected a PystoreError");
+function download(s: IndexServer, opts: IndexClientOptions = {}, file = fileOf(s)) {
+  return withClient(clientOptions(s, opts), (c) => c.downloadToFile(file, join(out, wheel.filename)));
 }
 
 function expectDownloaded(): void {
@@ -154,13 +140,8 @@ describe("download faults", () => {
 
 describe("project page faults", () => {
   const page = "/simple/faulty/";
-  async function project(s: IndexServer, opts: IndexClientOptions = {}) {
-    const c = client(s, opts);
-    try {
-      return await c.getProject("faulty");
-    } finally {
-      await c.close();
-    }
+  function project(s: IndexServer, opts: IndexClientOptions = {}) {
+    return withClient(clientOptions(s, opts), (c) => c.getProject("faulty"));
   }
 
   it("429 with Retry-After, then 200", async () => {
@@ -208,8 +189,7 @@ describe("connect timeout", () => {
     const port = (silent.address() as { port: number }).port;
     out = "";
     try {
-      const c = new IndexClient({ indexUrl: `https://127.0.0.1:${port}/simple/`, env: {}, retries: 0, connectTimeoutMs: 300 });
-      const error = await failure(c.getProject("faulty").finally(() => c.close()));
+      const error = await failure(withClient({ indexUrl: `https://127.0.0.1:${port}/simple/`, env: {}, connectTimeoutMs: 300 }, (c) => c.getProject("faulty")));
       expect(error.code).toBe("TIMEOUT");
       expect(error.message).toBe(`timed out connecting to https://127.0.0.1:${port}/simple/faulty/ after 300 ms`);
     } finally {

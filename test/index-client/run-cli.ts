@@ -1,29 +1,12 @@
-// Runs the built CLI (node bin/pystore …) asynchronously: the index fixtures live in the test process, so a
-// blocking spawnSync would starve them.
+// The index-client tests' way to run the CLI: test/helpers/cli.ts with a clean environment (PATH and HOME
+// only, unless the test passes its own), so no proxy or credential variable of the runner leaks in.
+// Kept as a thin adapter for its importers in test/integration/; new tests use test/helpers/cli.ts.
 
-import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
+import { REPO_ROOT, runCli as run, type CliResult } from "../helpers/cli.js";
 
-export const REPO = fileURLToPath(new URL("../..", import.meta.url));
-
-export interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+export const REPO = REPO_ROOT;
+export type { CliResult };
 
 export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [`${REPO}/bin/pystore`, ...args], {
-      cwd: opts.cwd ?? REPO,
-      env: opts.env ?? { PATH: process.env.PATH, HOME: process.env.HOME },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+  return run(args, { cwd: opts.cwd, env: opts.env ?? { PATH: process.env.PATH, HOME: process.env.HOME }, inheritEnv: false, timeoutMs: 600_000 });
 }

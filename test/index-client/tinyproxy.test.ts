@@ -7,8 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startIndexServer, type IndexServer } from "../../fixtures/index-server.js";
 import { startTinyproxy, type Tinyproxy } from "../../fixtures/tinyproxy.js";
 import { buildWheel, type BuiltWheel } from "../../fixtures/wheels.js";
-import { IndexClient } from "../../src/index-client/client.js";
-import { PystoreError } from "../../src/errors.js";
+import { failure, withClient } from "./helpers.js";
 
 let dir: string;
 let wheel: BuiltWheel;
@@ -30,25 +29,6 @@ afterAll(async () => {
   await secure?.close();
   rmSync(dir, { recursive: true, force: true });
 });
-
-async function withClient<T>(opts: ConstructorParameters<typeof IndexClient>[0], fn: (c: IndexClient) => Promise<T>): Promise<T> {
-  const client = new IndexClient({ retries: 0, ...opts });
-  try {
-    return await fn(client);
-  } finally {
-    await client.close();
-  }
-}
-
-async function failure(promise: Promise<unknown>): Promise<PystoreError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof PystoreError) return error;
-    throw error;
-  }
-  throw new Error("expected a PystoreError");
-}
 
 describe("through tinyproxy", () => {
   it("forwards plain HTTP (absolute URI) with the proxy credentials", async () => {

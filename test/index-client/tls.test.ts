@@ -6,8 +6,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startIndexServer, type IndexServer } from "../../fixtures/index-server.js";
 import { buildWheel, type BuiltWheel } from "../../fixtures/wheels.js";
-import { PystoreError } from "../../src/errors.js";
-import { IndexClient, type IndexClientOptions } from "../../src/index-client/client.js";
+import type { IndexClientOptions } from "../../src/index-client/client.js";
+import { failure, withClient } from "./helpers.js";
 
 let dir: string;
 let wheel: BuiltWheel;
@@ -27,24 +27,11 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function metadataVia(opts: IndexClientOptions): Promise<string> {
-  const client = new IndexClient({ indexUrl: server.url, retries: 0, ...opts });
-  try {
+function metadataVia(opts: IndexClientOptions): Promise<string> {
+  return withClient({ indexUrl: server.url, ...opts }, async (client) => {
     const [file] = await client.getProject("secure-pkg");
-    return await client.getMetadata(file);
-  } finally {
-    await client.close();
-  }
-}
-
-async function failure(promise: Promise<unknown>): Promise<PystoreError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof PystoreError) return error;
-    throw error;
-  }
-  throw new Error("expected a PystoreError");
+    return client.getMetadata(file);
+  });
 }
 
 describe("TLS", () => {

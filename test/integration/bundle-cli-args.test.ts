@@ -20,7 +20,7 @@ const cli = (args: string[]) => runCli(args, { cwd: work.path, env: { PYSTORE_ST
 
 beforeAll(async () => {
   work = await tempDir("bundle-cli-args");
-  wheel = await buildWheel({ name: "plain", version: "1.0", files: { "plain/__init__.py": "X = 1\n" } }, join(work.path, "wheels"));
+  wheel = await buildWheel({ name: "plain", version: "1.0", files: { "plain/__init__.py": "X = 1\ndef main():\n    return 0\n" }, entryPoints: { console_scripts: { plain: "plain:main" } } }, join(work.path, "wheels"));
   lock = join(work.path, "pylock.toml");
   await writeTree(work.path, { "pylock.toml": lockFor([{ wheel, path: join("wheels", wheel.filename) }]) });
 });
@@ -41,6 +41,21 @@ describe("pystore bundle --json (the build)", () => {
     const explicit = await cli(["bundle", "build", "-l", lock, ...TARGET, "--json", "-o", "third"]);
     expect(explicit.code).toBe(0);
     expect(JSON.parse(explicit.stdout).out).toBe(join(work.path, "third"));
+  });
+});
+
+describe("pystore bundle summary", () => {
+  it("names executables by real path for a directory, and inside the archive for tar.gz and .pyz", async () => {
+    const dir = await cli(["bundle", "-l", lock, ...TARGET, "--dep-scripts", "-o", "summary-dir"]);
+    expect(dir.code).toBe(0);
+    expect(dir.stdout).toContain(`\n  ${join(work.path, "summary-dir", "bin", "plain")}\n`);
+    const tar = await cli(["bundle", "-l", lock, ...TARGET, "--dep-scripts", "-o", "summary.tar.gz"]);
+    expect(tar.code).toBe(0);
+    expect(tar.stdout).toContain("\n  bin/plain (inside summary.tar.gz)\n");
+    expect(tar.stdout).not.toContain("summary.tar.gz/");
+    const pyz = await cli(["bundle", "-l", lock, ...TARGET, "--dep-scripts", "-o", "summary.pyz"]);
+    expect(pyz.code).toBe(0);
+    expect(pyz.stdout).toContain("\n  plain (inside summary.pyz; run: python3 summary.pyz plain)\n");
   });
 });
 

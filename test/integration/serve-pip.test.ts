@@ -8,7 +8,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BuiltWheel } from "../../fixtures/wheels.js";
 import { PYSTORE_BIN, runCli } from "../helpers/cli.js";
-import { buildWheels, tempDir } from "../store/helpers.js";
+import { buildWheels } from "../store/helpers.js";
+import { tempDir } from "../helpers/temp.js";
 
 const pipAvailable = spawnSync("python3", ["-m", "pip", "--version"]).status === 0;
 const DEBIAN_WHEEL = ["/usr/share/python-wheels"].flatMap((d) => (existsSync(d) ? readdirSync(d).filter((f) => f.startsWith("wheel-")).map((f) => join(d, f)) : []))[0];
@@ -19,7 +20,7 @@ let serve: ChildProcess | undefined;
 let url = "";
 
 beforeAll(async () => {
-  work = await tempDir("pystore-serve-");
+  work = await tempDir("serve");
   wheels = await buildWheels(
     [
       { name: "Served.App", version: "1.0", requiresDist: ["served-lib>=2"], requiresPython: ">=3.7" },

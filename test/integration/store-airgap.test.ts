@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startIndexServer, type IndexServer } from "../../fixtures/index-server.js";
 import type { BuiltWheel } from "../../fixtures/wheels.js";
 import { PYSTORE_BIN, runCli } from "../helpers/cli.js";
-import { buildWheels, tempDir } from "../store/helpers.js";
+import { buildWheels } from "../store/helpers.js";
+import { tempDir } from "../helpers/temp.js";
 
 // Needs permission to create a network namespace (root or user namespaces); skipped where the machine refuses.
 const canUnshare = spawnSync("unshare", ["-n", "true"]).status === 0;
@@ -18,7 +19,7 @@ let wheels: BuiltWheel[];
 let server: IndexServer;
 
 beforeAll(async () => {
-  work = await tempDir("pystore-airgap-");
+  work = await tempDir("airgap");
   wheels = await buildWheels(
     [
       { name: "airgap-app", version: "1.0", requiresDist: ["airgap-lib>=2"] },

@@ -9,7 +9,8 @@ import { startIndexServer, type IndexServer } from "../../fixtures/index-server.
 import type { BuiltWheel } from "../../fixtures/wheels.js";
 import { openStore } from "../../src/store/store.js";
 import { runCli } from "../helpers/cli.js";
-import { buildWheels, SAMPLE_SPECS, tempDir } from "../store/helpers.js";
+import { buildWheels, SAMPLE_SPECS } from "../store/helpers.js";
+import { tempDir } from "../helpers/temp.js";
 
 // dist/ is built by `npm test`'s pretest (or `npx tsc -p .` by hand) before these run.
 const DEBIAN_WHEELS = "/usr/share/python-wheels";
@@ -22,7 +23,7 @@ let server: IndexServer | undefined;
 const cli = (store: string, ...args: string[]) => runCli(args, { cwd: work.path, env: { PYSTORE_STORE: store } });
 
 beforeAll(async () => {
-  work = await tempDir("pystore-store-cli-");
+  work = await tempDir("store-cli");
   wheels = await buildWheels(SAMPLE_SPECS, join(work.path, "wheels"));
 });
 afterAll(async () => {
@@ -139,7 +140,13 @@ describe("pystore store verify", () => {
     expect(await readFile(alphaEntry.path)).toEqual(alpha.bytes);
     expect(server.requests.some((r) => r.path === `/files/${alpha.filename}`)).toBe(true);
 
-    expect((await cli(storeDir, "store", "add", beta.path)).code).toBe(0);
+    // Re-adding the damaged local wheel rewrites its bytes, and says so.
+    const readd = await cli(storeDir, "store", "add", beta.path);
+    expect(readd.code).toBe(0);
+    expect(readd.stdout).toBe(`repaired ${betaEntry.entryName}\n`);
+    expect(await readFile(betaEntry.path)).toEqual(beta.bytes);
+    const readdAgain = await cli(storeDir, "store", "add", beta.path, "--json");
+    expect(JSON.parse(readdAgain.stdout).map((r: { status: string }) => r.status)).toEqual(["present"]);
     const clean = await cli(storeDir, "store", "verify");
     expect(clean.code).toBe(0);
     expect(clean.stdout).toContain("all intact");
@@ -154,7 +161,9 @@ describe("pystore store verify", () => {
     expect(problem.repaired).toBe(false);
     expect(problem.repairError).toMatch(/^re-fetch from http:\/\/127\.0\.0\.1:\d+\/files\/alpha-1\.0-py3-none-any\.whl failed/);
     expect(await readFile(alphaEntry.path)).not.toEqual(alpha.bytes);
-    expect((await cli(storeDir, "store", "add", alpha.path)).code).toBe(0);
+    const readdAlpha = await cli(storeDir, "store", "add", alpha.path, "--json");
+    expect(readdAlpha.code).toBe(0);
+    expect(JSON.parse(readdAlpha.stdout)).toMatchObject([{ status: "repaired", sha256: alpha.sha256 }]);
     const fixed = await cli(storeDir, "store", "verify");
     expect(fixed.code).toBe(0);
   });
@@ -186,9 +195,15 @@ describe("pystore store roots / gc", () => {
       [rewritten, true],
     ]);
 
-    // Fresh entries are inside the default grace period: nothing goes.
+    // Fresh entries are inside the default grace period: nothing goes, and gc says why.
     const graced = await cli(storeDir, "store", "gc", "--json");
-    expect(JSON.parse(graced.stdout).removed).toEqual([]);
+    const gracedJson = JSON.parse(graced.stdout);
+    expect(gracedJson.removed).toEqual([]);
+    expect(gracedJson.keptYoung).toBe(wheels.length - 2);
+    expect(gracedJson.kept).toBe(wheels.length);
+    expect(gracedJson.graceSeconds).toBe(3600);
+    const gracedText = await cli(storeDir, "store", "gc", "--dry-run", "--grace", "600");
+    expect(gracedText.stdout).toBe(`would remove 0 wheel(s), 0 B; kept ${wheels.length} (${wheels.length - 2} unrooted, kept because younger than --grace 600s)\n`);
 
     const dry = JSON.parse((await cli(storeDir, "store", "gc", "--dry-run", "--grace", "0", "--json")).stdout);
     expect(dry.removed.map((r: { sha256: string }) => r.sha256).sort()).toEqual(entries.slice(2).map((e) => e.sha256).sort());
@@ -197,6 +212,7 @@ describe("pystore store roots / gc", () => {
     const gc = await cli(storeDir, "store", "gc", "--grace", "0");
     expect(gc.code).toBe(0);
     expect(gc.stdout).toContain(`removed ${wheels.length - 2} wheel(s)`);
+    expect(gc.stdout).not.toContain("younger than");
     const left = JSON.parse((await cli(storeDir, "store", "ls", "--json")).stdout);
     expect(left.map((e: { sha256: string }) => e.sha256).sort()).toEqual([entries[0].sha256, entries[1].sha256].sort());
     for (const e of entries.slice(2)) expect(existsSync(e.path)).toBe(false);

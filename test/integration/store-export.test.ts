@@ -7,7 +7,8 @@ import { create, extract, list as listTar } from "tar";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BuiltWheel } from "../../fixtures/wheels.js";
 import { runCli } from "../helpers/cli.js";
-import { buildWheels, SAMPLE_SPECS, tempDir } from "../store/helpers.js";
+import { buildWheels, SAMPLE_SPECS } from "../store/helpers.js";
+import { tempDir } from "../helpers/temp.js";
 
 let work: { path: string; cleanup: () => Promise<void> };
 let wheels: BuiltWheel[];
@@ -30,7 +31,7 @@ function lockFor(selected: BuiltWheel[]): string {
 }
 
 beforeAll(async () => {
-  work = await tempDir("pystore-export-");
+  work = await tempDir("export");
   wheels = await buildWheels(SAMPLE_SPECS, join(work.path, "wheels"));
   source = join(work.path, "source-store");
   expect((await cli(source, "store", "add", ...wheels.map((w) => w.path))).code).toBe(0);

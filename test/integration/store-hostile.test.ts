@@ -13,7 +13,7 @@ import { EXIT } from "../../src/errors.js";
 import { CLOSURE_ARCHIVE_VERSION } from "../../src/format-versions.js";
 import { patchEntryName } from "../bundle/helpers.js";
 import { runCli } from "../helpers/cli.js";
-import { tempDir } from "../store/helpers.js";
+import { tempDir } from "../helpers/temp.js";
 
 // dist/ is built by `npm test`'s pretest (or `npx tsc -p .` by hand) before these run.
 let work: { path: string; cleanup: () => Promise<void> };
@@ -50,7 +50,7 @@ const UNSAFE: [string, Partial<WheelSpec>, [string, string] | undefined, RegExp]
 ];
 
 beforeAll(async () => {
-  work = await tempDir("pystore-store-hostile-");
+  work = await tempDir("store-hostile");
   good = await buildWheel({ name: "fine", version: "1.0" }, join(work.path, "wheels"));
   first = await buildWheel({ name: "aardvark", version: "1.0" }, join(work.path, "wheels"));
   let n = 0;

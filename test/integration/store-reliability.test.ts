@@ -1,7 +1,7 @@
 // The store under crashes and concurrency, through the real CLI: kill -9 at each step of the write
 // protocol, eight writers at once, and gc racing writers. Bounded: a few seconds each.
 
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { spawn } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BuiltWheel } from "../../fixtures/wheels.js";
 import { startIndexServer } from "../../fixtures/index-server.js";
 import { REPO_ROOT, runCli } from "../helpers/cli.js";
-import { buildWheels, tempDir } from "../store/helpers.js";
+import { buildWheels } from "../store/helpers.js";
+import { tempDir } from "../helpers/temp.js";
 
 let work: { path: string; cleanup: () => Promise<void> };
 let wheels: BuiltWheel[];
@@ -19,7 +20,7 @@ let wheels: BuiltWheel[];
 const cli = (store: string, args: string[], env: NodeJS.ProcessEnv = {}) => runCli(args, { cwd: work.path, env: { PYSTORE_STORE: store, ...env }, timeoutMs: 300_000 });
 
 beforeAll(async () => {
-  work = await tempDir("pystore-reliability-");
+  work = await tempDir("reliability");
   const specs = Array.from({ length: 12 }, (_, i) => ({
     name: `pkg${i}`,
     version: `1.${i}`,
@@ -53,7 +54,7 @@ async function expectConsistent(store: string, expected: BuiltWheel[]): Promise<
 }
 
 describe("kill -9 during store add", () => {
-  for (const point of ["during-write", "after-rename", "after-commit"] as const) {
+  for (const point of ["during-write", "before-rename", "after-rename", "after-commit"] as const) {
     it(`at ${point}: verify is clean, debris is cleaned, the next run succeeds (repeatedly)`, async () => {
       const store = join(work.path, `crash-${point}`);
       // The second batch starts with a new wheel (so the crash leaves a file without a row) and overlaps the first.
@@ -63,11 +64,15 @@ describe("kill -9 during store add", () => {
         const crashed = await cli(store, ["store", "add", ...batch.map((w) => w.path)], { PYSTORE_TEST_CRASH_AT: point });
         expect(crashed.code).toBe(128); // killed by SIGKILL
         if (point === "during-write") expect(tmpFiles(store).length).toBeGreaterThan(0);
+        // Killed with the first wheel's temp file complete: every byte there, nothing linked into wheels/ yet.
+        if (point === "before-rename") expect(tmpFiles(store).map((f) => statSync(join(store, "tmp", f)).size)).toContain(batch[0].size);
         // Whatever the crash left, the store is consistent: rows only for complete, verified files.
         const verify = await cli(store, ["store", "verify", "--json"]);
         expect(verify.code).toBe(0);
         expect(tmpFiles(store)).toEqual([]);
         if (point === "after-rename") expect(JSON.parse(verify.stdout).orphans.length).toBeGreaterThan(0);
+        // Only the (empty) entry directory made before the temp file was written; no wheel reached it.
+        if (point === "before-rename") for (const name of JSON.parse(verify.stdout).orphans as string[]) expect(readdirSync(join(store, "wheels", name))).toEqual([]);
         const rerun = await cli(store, ["store", "add", ...batch.map((w) => w.path)]);
         expect(rerun.stderr).toBe("");
         expect(rerun.code).toBe(0);

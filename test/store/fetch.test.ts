@@ -7,7 +7,8 @@ import { startIndexServer, type IndexServer } from "../../fixtures/index-server.
 import type { BuiltWheel } from "../../fixtures/wheels.js";
 import { IndexClient } from "../../src/index-client/client.js";
 import { openStore, type Store } from "../../src/store/store.js";
-import { buildWheels, SAMPLE_SPECS, tempDir } from "./helpers.js";
+import { buildWheels, SAMPLE_SPECS } from "./helpers.js";
+import { tempDir } from "../helpers/temp.js";
 
 let work: { path: string; cleanup: () => Promise<void> };
 let wheels: BuiltWheel[];
@@ -16,7 +17,7 @@ let client: IndexClient;
 let store: Store;
 
 beforeAll(async () => {
-  work = await tempDir("pystore-fetch-");
+  work = await tempDir("fetch");
   wheels = await buildWheels(SAMPLE_SPECS, join(work.path, "wheels"));
   server = await startIndexServer({ wheels });
   client = new IndexClient({ indexUrl: server.url, env: {} });

@@ -17,14 +17,14 @@ import { resolveTarget } from "../../src/standards/targets.js";
 import { dbPath } from "../../src/store/layout.js";
 import { openStore } from "../../src/store/store.js";
 import { silentLogger } from "../../src/util/log.js";
-import { tempDir } from "./helpers.js";
+import { tempDir } from "../helpers/temp.js";
 
 const SPECS = join(import.meta.dirname, "..", "..", "store-format");
 const spec = (name: string) => readFileSync(join(SPECS, name), "utf8");
 
 let work: { path: string; cleanup: () => Promise<void> };
 beforeAll(async () => {
-  work = await tempDir("pystore-format-specs-");
+  work = await tempDir("format-specs");
 });
 afterAll(() => work?.cleanup());
 

@@ -1,14 +1,6 @@
-// Shared test helpers for the store: temp dirs and fixture wheels built by code.
+// Shared test helpers for the store: fixture wheels built by code (temp dirs: test/helpers/temp.ts).
 
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { buildWheel, type BuiltWheel, type WheelSpec } from "../../fixtures/wheels.js";
-
-export async function tempDir(prefix = "pystore-store-"): Promise<{ path: string; cleanup: () => Promise<void> }> {
-  const path = await mkdtemp(join(tmpdir(), prefix));
-  return { path, cleanup: () => rm(path, { recursive: true, force: true }) };
-}
 
 export async function buildWheels(specs: WheelSpec[], outDir: string): Promise<BuiltWheel[]> {
   const out: BuiltWheel[] = [];

@@ -8,13 +8,14 @@ import type { BuiltWheel } from "../../fixtures/wheels.js";
 import { collectGarbage } from "../../src/store/gc.js";
 import { staleness } from "../../src/store/roots.js";
 import { openStore } from "../../src/store/store.js";
-import { buildWheels, SAMPLE_SPECS, tempDir } from "./helpers.js";
+import { buildWheels, SAMPLE_SPECS } from "./helpers.js";
+import { tempDir } from "../helpers/temp.js";
 
 let work: { path: string; cleanup: () => Promise<void> };
 let wheels: BuiltWheel[];
 
 beforeAll(async () => {
-  work = await tempDir("pystore-roots-");
+  work = await tempDir("roots");
   wheels = await buildWheels(SAMPLE_SPECS, join(work.path, "wheels"));
 });
 afterAll(() => work.cleanup());

@@ -7,7 +7,8 @@ import type { BuiltWheel } from "../../fixtures/wheels.js";
 import { serveStore, type RunningServer } from "../../src/store/serve.js";
 import { openStore, type Store } from "../../src/store/store.js";
 import { memoryLogger } from "../../src/util/log.js";
-import { buildWheels, SAMPLE_SPECS, tempDir } from "./helpers.js";
+import { buildWheels, SAMPLE_SPECS } from "./helpers.js";
+import { tempDir } from "../helpers/temp.js";
 
 let work: { path: string; cleanup: () => Promise<void> };
 let wheels: BuiltWheel[];
@@ -16,7 +17,7 @@ let server: RunningServer;
 const log = memoryLogger();
 
 beforeAll(async () => {
-  work = await tempDir("pystore-serve-unit-");
+  work = await tempDir("serve-unit");
   wheels = await buildWheels(SAMPLE_SPECS, join(work.path, "wheels"));
   store = await openStore({ dir: join(work.path, "store"), log });
   for (const w of wheels) await store.addWheelFile(w.path);

@@ -1,7 +1,7 @@
 // The store library: adding, finding, verified reads, the SQLite HTTP cache, the format gate, temp cleanup.
 
 import { spawnSync } from "node:child_process";
-import { chmod, mkdir, readdir, readFile, stat, utimes, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readdir, readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -12,13 +12,14 @@ import { cleanTempDebris } from "../../src/store/content.js";
 import { parseEntryName, shortDigest } from "../../src/store/layout.js";
 import { silentLogger } from "../../src/util/log.js";
 import { openStore } from "../../src/store/store.js";
-import { buildWheels, SAMPLE_SPECS, tempDir } from "./helpers.js";
+import { buildWheels, SAMPLE_SPECS } from "./helpers.js";
+import { tempDir } from "../helpers/temp.js";
 
 let work: { path: string; cleanup: () => Promise<void> };
 let wheels: BuiltWheel[];
 
 beforeAll(async () => {
-  work = await tempDir();
+  work = await tempDir("store");
   wheels = await buildWheels(SAMPLE_SPECS, join(work.path, "wheels"));
 });
 afterAll(() => work.cleanup());
@@ -115,6 +116,25 @@ describe("store entries", () => {
       // Re-adding the good wheel replaces the corrupt file rather than trusting it.
       await store.addWheelFile(wheels[1].path);
       expect(store.readVerified(entry)).toEqual(wheels[1].bytes);
+    } finally {
+      store.close();
+    }
+  });
+
+  it("says whether an add was new, already present, or repaired a missing or damaged copy", async () => {
+    const store = await openStore({ dir: join(work.path, "s5b") });
+    try {
+      const first = await store.addWheel(wheels[2].path);
+      expect(first.status).toBe("added");
+      expect((await store.addWheel(wheels[2].path)).status).toBe("present");
+      await rm(first.entry.path);
+      expect((await store.addWheel(wheels[2].path)).status).toBe("repaired");
+      expect(store.readVerified(first.entry)).toEqual(wheels[2].bytes);
+      await chmod(first.entry.path, 0o644);
+      await writeFile(first.entry.path, "damaged");
+      expect((await store.addWheel(wheels[2].path)).status).toBe("repaired");
+      expect(store.readVerified(first.entry)).toEqual(wheels[2].bytes);
+      expect((await store.addWheel(wheels[2].path)).status).toBe("present");
     } finally {
       store.close();
     }

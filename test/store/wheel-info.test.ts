@@ -8,11 +8,11 @@ import { buildWheel, wheelBytes } from "../../fixtures/wheels.js";
 import { PystoreError } from "../../src/errors.js";
 import { patchEntryName } from "../bundle/helpers.js";
 import { readWheelInfo } from "../../src/store/wheel-info.js";
-import { tempDir } from "./helpers.js";
+import { tempDir } from "../helpers/temp.js";
 
 let work: { path: string; cleanup: () => Promise<void> };
 beforeAll(async () => {
-  work = await tempDir("pystore-wheel-info-");
+  work = await tempDir("wheel-info");
 });
 afterAll(() => work.cleanup());
 

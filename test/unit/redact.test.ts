@@ -16,6 +16,11 @@ describe("redaction", () => {
     expect(redactText("see https://h/x?api_key=zzz#frag")).toBe("see https://h/x?api_key=****#frag");
   });
 
+  it("keeps the USER:PASSWORD placeholder of hints readable, but not real credentials", () => {
+    expect(redactText("use --index-url https://USER:PASSWORD@host/simple/")).toBe("use --index-url https://USER:PASSWORD@host/simple/");
+    expect(redactText("https://USER:hunter2@host/")).toBe("https://****@host/");
+  });
+
   it("strips credentials from stored URLs", () => {
     expect(stripCredentials("https://u:p@idx.example/simple/?token=t")).toBe("https://idx.example/simple/");
   });
