@@ -2,7 +2,7 @@
 // manifest, units) next to OUT → published atomically as a directory, a tar.gz or a .pyz.
 
 import { createHash, randomBytes } from "node:crypto";
-import { mkdir, readFile, readdir, rename, rm, stat } from "node:fs/promises";
+import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { PystoreError } from "../errors.js";
 import { BUNDLE_MANIFEST_VERSION } from "../format-versions.js";
@@ -13,14 +13,17 @@ import type { Pylock } from "../standards/pylock.js";
 import type { ProjectFile } from "../standards/simple-api.js";
 import type { Target } from "../standards/targets.js";
 import type { FetchRequest, Store, StoreEntry } from "../store/store.js";
+import { ensureTree } from "../store/tree.js";
 import { TEMP_PREFIX } from "../util/atomic-write.js";
 import type { Logger } from "../util/log.js";
 import { redactUrl } from "../util/redact.js";
 import { VERSION } from "../version.js";
 import { copyAppCode, copyInto, readProject, type ProjectInfo } from "./app-code.js";
-import { BUNDLE_SCHEME, installWheel, type InstalledWheel } from "./install-wheel.js";
+import { FileImporter, type LinkMode } from "./importer.js";
+import { BUNDLE_SCHEME, type InstalledWheel } from "./install-wheel.js";
+import { linkWheel } from "./link-wheel.js";
 import { bootScript, cmdLauncher, implementationName, launchConfig, pyzMain, shLauncher } from "./launcher.js";
-import { MANIFEST_FILE, bundleHash, formatManifest, hashFile, stableJson, walkTree, type BundleManifest } from "./manifest.js";
+import { MANIFEST_FILE, bundleHash, formatManifest, stableJson, walkTree, type BundleManifest } from "./manifest.js";
 import { collectExecutables } from "./scripts.js";
 import { serviceUnit, checkUnitOptions } from "./systemd.js";
 import { TreeWriter } from "./tree-writer.js";
@@ -48,6 +51,11 @@ export interface BundleRequest {
   /** Timestamp written into tar.gz / .pyz entries (seconds since the epoch). */
   mtime: number;
   store: Store;
+  /**
+   * How store files get into the bundle: undefined probes hardlink → clone → copy; "copy" (`--copy`)
+   * makes a bundle that shares no inode with the store.
+   */
+  linkMode?: LinkMode;
   /** Opens an index client the first time a wheel must be fetched. */
   client?: () => Promise<IndexClient>;
   log: Logger;
@@ -110,23 +118,6 @@ async function gatherWheels(req: BundleRequest, selected: SelectedPackage[]): Pr
   return addLocal();
 }
 
-/** Wheels up to this size are read whole, hashed, and installed from memory; larger ones are streamed. */
-const IN_MEMORY_WHEEL_BYTES = 256 * 1024 * 1024;
-
-/**
- * The wheel's bytes, checked against the sha256 the lock names. The store never changes a wheel after
- * adding it, but disks do: install only the bytes the lock names. Small wheels are read once, and the
- * installer unpacks those same bytes.
- */
-async function checkedWheelBytes(entry: StoreEntry, sha256: string): Promise<Buffer | undefined> {
-  const data = entry.size <= IN_MEMORY_WHEEL_BYTES ? await readFile(entry.path) : undefined;
-  const actual = data ? createHash("sha256").update(data).digest("hex") : await hashFile(entry.path);
-  if (actual !== sha256) {
-    throw new PystoreError("STORE_CORRUPTED", `${entry.path}: sha256 is ${actual}, but the store and the lock say ${sha256}`, { hint: "run `pystore store verify --repair`" });
-  }
-  return data;
-}
-
 async function exists(path: string): Promise<boolean> {
   return stat(path).then(
     () => true,
@@ -177,12 +168,17 @@ export async function buildBundle(req: BundleRequest): Promise<BundleResult> {
     // becomes the manifest without reading the files back.
     const writer = new TreeWriter(staging);
     const writeGenerated = (path: string, text: string, mode: 0o644 | 0o755 = 0o644) => void writer.write(path, Buffer.from(text), mode);
+    // Every format installs from the store's unpacked trees (made once per wheel, from the verified
+    // .whl): linking is the fastest way to fill the staging tree, which tar.gz and .pyz then read.
+    const importer = new FileImporter(req.log, req.linkMode);
     for (const pkg of selected) {
       const entry = wheels.get(pkg.sha256)!;
-      const data = await checkedWheelBytes(entry, pkg.sha256);
-      req.log.debug(`installing ${entry.filename}`);
-      installed.push(await installWheel(entry.path, staging, { scheme: BUNDLE_SCHEME, claimed, writer, ...(data ? { data } : {}) }));
+      if (entry.sha256 !== pkg.sha256) throw new PystoreError("INTERNAL", `${entry.filename}: store entry ${entry.sha256} is not the locked ${pkg.sha256}`);
+      const { tree, created } = await ensureTree(req.store.dir, entry);
+      req.log.debug(`${created ? "unpacked and installing" : "installing"} ${entry.filename}`);
+      installed.push(linkWheel(entry.filename, tree, { scheme: BUNDLE_SCHEME, claimed, writer, importer }));
     }
+    if (importer.mode) req.log.debug(`store files were imported by ${importer.mode}`);
     writer.mkdirs(BUNDLE_SCHEME.purelib);
     const paths = project ? await copyAppCode(project, staging, [out, staging]) : [];
     const executables = collectExecutables(project, installed, { depScripts: req.depScripts === true, log: req.log });

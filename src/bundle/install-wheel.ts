@@ -57,10 +57,10 @@ export interface InstalledWheel {
   hasNativeCode: boolean;
 }
 
-const INSTALLER = "pystore\n";
+export const INSTALLER = "pystore\n";
 const ACCEPTED_HASHES = new Set(["sha256", "sha384", "sha512", "sha3_256", "sha3_384", "sha3_512", "blake2b", "blake2s"]);
 const NODE_HASH: Record<string, string> = { sha3_256: "sha3-256", sha3_384: "sha3-384", sha3_512: "sha3-512", blake2b: "blake2b512", blake2s: "blake2s256" };
-const NATIVE = /\.(so|pyd|dylib|dll)$|\.so\.\d/;
+export const NATIVE = /\.(so|pyd|dylib|dll)$|\.so\.\d/;
 
 function mismatch(archive: string, file: string, why: string): PystoreError {
   return new PystoreError("RECORD_MISMATCH", `${archive}: ${file}: ${why}`, {
@@ -73,8 +73,53 @@ function digest(algorithm: string, data: Buffer): string {
   return createHash(NODE_HASH[algorithm] ?? algorithm).update(data).digest("base64url");
 }
 
+export interface RecordListing {
+  recordPath: string;
+  /** RECORD's rows by normalised path. */
+  recorded: Map<string, RecordRow>;
+  /** RECORD itself and its signatures: the files RECORD cannot list with a hash. */
+  unsigned: Set<string>;
+}
+
+/**
+ * RECORD must list every file of the wheel, each with an accepted hash, and nothing else. `read` returns
+ * an archive member's bytes (undefined when absent). Shared with the store's unpacked trees.
+ */
+export function checkRecordListing(archive: string, distInfo: string, files: string[], read: (path: string) => Buffer | undefined): RecordListing {
+  const recordPath = `${distInfo}/RECORD`;
+  const recordBytes = read(recordPath);
+  if (!recordBytes) throw mismatch(archive, recordPath, "the wheel has no RECORD file");
+  const rows = parseRecord(recordBytes.toString("utf8"), `${archive}:${recordPath}`);
+  const recorded = new Map<string, RecordRow>();
+  for (const row of rows) {
+    const key = row.path.replace(/^\.\//, "");
+    if (recorded.has(key)) throw mismatch(archive, row.path, "listed twice in RECORD");
+    recorded.set(key, row);
+  }
+  const unsigned = new Set([recordPath, `${distInfo}/RECORD.jws`, `${distInfo}/RECORD.p7s`]);
+  const present = new Set(files);
+  for (const path of files) {
+    if (unsigned.has(path)) continue;
+    const row = recorded.get(path);
+    if (!row) throw mismatch(archive, path, "present in the wheel but not listed in RECORD");
+    if (!row.hash) throw mismatch(archive, path, "listed in RECORD without a hash");
+    if (!ACCEPTED_HASHES.has(row.hash.algorithm)) throw mismatch(archive, path, `RECORD uses the weak or unknown hash ${JSON.stringify(row.hash.algorithm)}`);
+  }
+  for (const path of recorded.keys()) {
+    if (!present.has(path)) throw mismatch(archive, path, "listed in RECORD but missing from the wheel");
+  }
+  return { recordPath, recorded, unsigned };
+}
+
+/** One member's bytes against its RECORD row; `sha256` is the digest already computed from `data`. */
+export function checkRecordedFile(archive: string, path: string, data: Buffer, sha256: Buffer, expected: RecordRow): void {
+  const found = expected.hash!.algorithm === "sha256" ? sha256.toString("base64url") : digest(expected.hash!.algorithm, data);
+  if (found !== expected.hash!.digest) throw mismatch(archive, path, `${expected.hash!.algorithm} does not match RECORD`);
+  if (expected.size !== undefined && expected.size !== data.length) throw mismatch(archive, path, `size ${data.length} does not match RECORD's ${expected.size}`);
+}
+
 /** The key/value lines of WHEEL. */
-function parseWheelFile(text: string): Map<string, string> {
+export function parseWheelFile(text: string): Map<string, string> {
   const fields = new Map<string, string>();
   for (const line of text.split(/\r?\n/)) {
     const colon = line.indexOf(":");
@@ -83,7 +128,7 @@ function parseWheelFile(text: string): Map<string, string> {
   return fields;
 }
 
-function findDistInfo(archive: string, paths: string[]): string {
+export function findDistInfo(archive: string, paths: string[]): string {
   const candidates = new Set<string>();
   for (const path of paths) {
     const [top, second] = path.split("/");
@@ -98,7 +143,7 @@ function findDistInfo(archive: string, paths: string[]): string {
 }
 
 /** Map a path inside the wheel to its root-relative install path, following the `.data/` scheme directories. */
-function installPath(archive: string, path: string, dataDir: string, rootScheme: string, scheme: InstallScheme): { target: string; key: string } {
+export function installPath(archive: string, path: string, dataDir: string, rootScheme: string, scheme: InstallScheme): { target: string; key: string } {
   if (path.startsWith(dataDir + "/")) {
     const rest = path.slice(dataDir.length + 1);
     const slash = rest.indexOf("/");
@@ -116,7 +161,7 @@ function installPath(archive: string, path: string, dataDir: string, rootScheme:
   return { target: checkRelativePath(archive, join(rootScheme, path)), key: "root" };
 }
 
-function relativeToRoot(from: string, to: string): string {
+export function relativeToRoot(from: string, to: string): string {
   const fromParts = from.split("/");
   const toParts = to.split("/");
   let common = 0;
@@ -152,27 +197,7 @@ export async function installWheel(wheelPath: string, root: string, options: Ins
     }
     const rootScheme = wheelFields.get("root-is-purelib")?.toLowerCase() === "true" ? scheme.purelib : scheme.platlib;
 
-    const recordPath = `${distInfo}/RECORD`;
-    const recordItem = byPath.get(recordPath);
-    if (!recordItem) throw mismatch(archive, recordPath, "the wheel has no RECORD file");
-    const rows = parseRecord(read(recordItem).toString("utf8"), `${archive}:${recordPath}`);
-    const recorded = new Map<string, RecordRow>();
-    for (const row of rows) {
-      const key = row.path.replace(/^\.\//, "");
-      if (recorded.has(key)) throw mismatch(archive, row.path, "listed twice in RECORD");
-      recorded.set(key, row);
-    }
-    const unsigned = new Set([recordPath, `${distInfo}/RECORD.jws`, `${distInfo}/RECORD.p7s`]);
-    for (const path of files) {
-      if (unsigned.has(path)) continue;
-      const row = recorded.get(path);
-      if (!row) throw mismatch(archive, path, "present in the wheel but not listed in RECORD");
-      if (!row.hash) throw mismatch(archive, path, "listed in RECORD without a hash");
-      if (!ACCEPTED_HASHES.has(row.hash.algorithm)) throw mismatch(archive, path, `RECORD uses the weak or unknown hash ${JSON.stringify(row.hash.algorithm)}`);
-    }
-    for (const path of recorded.keys()) {
-      if (!byPath.has(path)) throw mismatch(archive, path, "listed in RECORD but missing from the wheel");
-    }
+    const { recordPath, recorded, unsigned } = checkRecordListing(archive, distInfo, files, (path) => (byPath.has(path) ? read(byPath.get(path)!) : undefined));
 
     const plan = files.map((path) => ({ path, ...installPath(archive, path, dataDir, rootScheme, scheme) }));
     for (const { path, target } of plan) {
@@ -194,12 +219,7 @@ export async function installWheel(wheelPath: string, root: string, options: Ins
       // One sha256 serves the RECORD check (when RECORD uses sha256, as nearly every wheel does), the
       // installed RECORD and the bundle manifest.
       let sha256 = createHash("sha256").update(data).digest();
-      if (!unsigned.has(path)) {
-        const expected = recorded.get(path)!;
-        const found = expected.hash!.algorithm === "sha256" ? sha256.toString("base64url") : digest(expected.hash!.algorithm, data);
-        if (found !== expected.hash!.digest) throw mismatch(archive, path, `${expected.hash!.algorithm} does not match RECORD`);
-        if (expected.size !== undefined && expected.size !== data.length) throw mismatch(archive, path, `size ${data.length} does not match RECORD's ${expected.size}`);
-      }
+      if (!unsigned.has(path)) checkRecordedFile(archive, path, data, sha256, recorded.get(path)!);
       let mode: 0o755 | 0o644 = isExecutableEntry(item.info) ? 0o755 : 0o644;
       if (key === "scripts") {
         mode = 0o755;
@@ -240,7 +260,7 @@ export async function installWheel(wheelPath: string, root: string, options: Ins
   }
 }
 
-function distInfoNameVersion(distInfo: string): [string, string] {
+export function distInfoNameVersion(distInfo: string): [string, string] {
   const stem = distInfo.replace(/\.dist-info$/, "");
   const dash = stem.lastIndexOf("-");
   return dash < 0 ? [stem, ""] : [stem.slice(0, dash), stem.slice(dash + 1)];

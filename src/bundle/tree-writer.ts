@@ -4,6 +4,7 @@
 import { createHash } from "node:crypto";
 import { closeSync, fchmodSync, mkdirSync, openSync, writeSync } from "node:fs";
 import { join } from "node:path";
+import type { FileImporter } from "./importer.js";
 
 export interface WrittenFile {
   /** Lower-case hex. */
@@ -61,5 +62,16 @@ export class TreeWriter {
     const digest = sha256 ?? createHash("sha256").update(data).digest();
     this.written.set(relPath, { sha256: digest.toString("hex"), size: data.length, mode: mode & 0o111 ? "0755" : "0644" });
     return digest;
+  }
+
+  /**
+   * Import a store file (hardlink, clone or copy) with hash, size and mode already known from the
+   * store's verified index: nothing is read.
+   */
+  importFile(relPath: string, source: string, importer: FileImporter, known: WrittenFile): void {
+    const slash = relPath.lastIndexOf("/");
+    this.mkdirs(slash < 0 ? "" : relPath.slice(0, slash));
+    importer.importFile(source, join(this.root, relPath), known.mode === "0755" ? 0o755 : 0o644);
+    this.written.set(relPath, known);
   }
 }

@@ -1,14 +1,16 @@
 // `pystore bundle`: read the lock, load the target, open the store, build the bundle, report what was written.
 
-import { readFile, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import type { CommandContext, Handler } from "../cli/context.js";
 import { PystoreError } from "../errors.js";
 import { buildBundle, type BundleFormat } from "../bundle/bundle.js";
+import { linkModeFromEnv, type LinkMode } from "../bundle/importer.js";
 import { sourceDateEpoch } from "../bundle/write-tar.js";
 import type { IndexClient, IndexClientOptions } from "../index-client/client.js";
 import { indexClientOptions, type IndexCliOptions } from "../index-client/options.js";
 import { loadTarget } from "../platform/target-loader.js";
+import { readLockFile } from "../lock/read-lock.js";
 import { parsePylock, writePylock } from "../standards/pylock.js";
 import { openStore, resolveStoreDir, type Store } from "../store/store.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
@@ -25,6 +27,8 @@ interface BundleOptions extends IndexCliOptions {
   user?: string;
   depScripts: boolean;
   offline: boolean;
+  /** --copy: copy store files instead of hardlinking (a bundle sharing no inode with the store). */
+  copy?: boolean;
   extra?: string[];
   group?: string[];
   json: boolean;
@@ -68,7 +72,8 @@ async function lockFirst(projectDir: string, lockPath: string, options: BundleOp
   const text = writePylock(lock);
   await writeFileAtomic(lockPath, text);
   store.addRoot("lock", lockPath, lock.packages.flatMap((p) => p.wheels ?? []).map((w) => w.hashes.sha256).filter((h): h is string => !!h));
-  ctx.log.info(`wrote ${lockPath}: ${lock.packages.length} packages`);
+  const count = lock.packages.length;
+  ctx.log.info(`wrote ${lockPath}: ${count} ${count === 1 ? "package" : "packages"}`);
   return text;
 }
 
@@ -91,6 +96,8 @@ const handler: Handler<BundleOptions> = async (_args, options, ctx) => {
   let projectDir = options.project === undefined ? undefined : resolve(ctx.cwd, options.project);
   if (projectDir === undefined && (await isFile(join(ctx.cwd, "pyproject.toml")))) projectDir = ctx.cwd;
   const lockPath = resolve(ctx.cwd, options.lock ?? join(projectDir ?? ctx.cwd, "pylock.toml"));
+  // --copy wins over PYSTORE_LINK_MODE: it is the explicit request for an independent bundle.
+  const linkMode: LinkMode | undefined = options.copy ? "copy" : linkModeFromEnv(ctx.env);
   const store = await openStore({ dir: resolveStoreDir(ctx.global.store, ctx.env), log: ctx.log });
   let client: IndexClient | undefined;
   const openClient = async (opts: IndexClientOptions = {}) => {
@@ -102,19 +109,13 @@ const handler: Handler<BundleOptions> = async (_args, options, ctx) => {
   };
   try {
     let lockText: string;
+    let lock;
     if (options.lock === undefined && projectDir !== undefined && !(await isFile(lockPath))) {
       lockText = await lockFirst(projectDir, lockPath, options, ctx, store, openClient);
+      lock = parsePylock(lockText, lockPath);
     } else {
-      try {
-        lockText = await readFile(lockPath, "utf8");
-      } catch (cause) {
-        throw new PystoreError("FILE_NOT_FOUND", `cannot read the lock ${JSON.stringify(lockPath)}: ${(cause as Error).message}`, {
-          hint: "create it with `pystore lock`, pass -l PATH, or run bundle in a project directory (it locks first when pylock.toml is missing)",
-          cause,
-        });
-      }
+      ({ lock, text: lockText } = await readLockFile(lockPath));
     }
-    const lock = parsePylock(lockText, lockPath);
     const target = await loadTarget(options.platform ?? "host", options.python, { cwd: ctx.cwd, env: ctx.env });
     const result = await buildBundle({
       lock,
@@ -127,6 +128,7 @@ const handler: Handler<BundleOptions> = async (_args, options, ctx) => {
       systemd: options.systemd ? { prefix: options.prefix, user: options.user } : undefined,
       depScripts: options.depScripts,
       offline: options.offline,
+      linkMode,
       extras: options.extra,
       groups: options.group,
       mtime: sourceDateEpoch(ctx.env),
@@ -137,7 +139,8 @@ const handler: Handler<BundleOptions> = async (_args, options, ctx) => {
     if (options.json) {
       ctx.out(JSON.stringify(result, null, 2));
     } else {
-      const lines = [`bundled ${result.name} for ${target.id} into ${result.out} (${result.format}, ${result.packages.length} packages, ${result.files} files)`];
+      const n = (count: number, one: string) => `${count} ${one}${count === 1 ? "" : "s"}`;
+      const lines = [`bundled ${result.name} for ${target.id} into ${result.out} (${result.format}, ${n(result.packages.length, "package")}, ${n(result.files, "file")})`];
       for (const exe of result.executables) lines.push(`  ${executableLine(result.format, result.out, exe)}`);
       lines.push(`bundle hash: ${result.bundleHash}`);
       ctx.out(lines.join("\n"));

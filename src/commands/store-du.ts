@@ -1,6 +1,7 @@
-// `pystore store du [--json]`: how much the store holds, in total and per project.
+// `pystore store du [--json]`: how much the store holds (wheels and unpacked trees), in total and per project.
 
 import type { Handler } from "../cli/context.js";
+import { treeUsage } from "../store/tree.js";
 import { columns, humanSize, json, withStore } from "./store-common.js";
 
 const handler: Handler<{ json?: boolean }> = async (_args, options, ctx) => {
@@ -8,21 +9,31 @@ const handler: Handler<{ json?: boolean }> = async (_args, options, ctx) => {
     ctx,
     async (store) => {
       const entries = store.list();
-      const perProject = new Map<string, { entries: number; bytes: number }>();
+      const perProject = new Map<string, { entries: number; bytes: number; treeBytes: number }>();
+      let trees = 0;
+      let treeBytes = 0;
       for (const e of entries) {
-        const p = perProject.get(e.name) ?? { entries: 0, bytes: 0 };
+        const p = perProject.get(e.name) ?? { entries: 0, bytes: 0, treeBytes: 0 };
         p.entries++;
         p.bytes += e.size;
+        // Unpacked trees count at their apparent size: bundles hardlinking them share those blocks.
+        const tree = treeUsage(store.dir, e);
+        if (tree) {
+          trees++;
+          treeBytes += tree.bytes;
+          p.treeBytes += tree.bytes;
+        }
         perProject.set(e.name, p);
       }
-      const total = entries.reduce((sum, e) => sum + e.size, 0);
+      const wheelBytes = entries.reduce((sum, e) => sum + e.size, 0);
+      const total = wheelBytes + treeBytes;
       if (options.json) {
         const projects = Object.fromEntries([...perProject].sort(([a], [b]) => (a < b ? -1 : 1)));
-        return ctx.out(json({ bytes: total, entries: entries.length, projects, store: store.dir }));
+        return ctx.out(json({ bytes: total, entries: entries.length, projects, store: store.dir, treeBytes, trees, wheelBytes }));
       }
-      const rows = [...perProject].sort(([a], [b]) => (a < b ? -1 : 1)).map(([name, p]) => [name, String(p.entries), humanSize(p.bytes)]);
+      const rows = [...perProject].sort(([a], [b]) => (a < b ? -1 : 1)).map(([name, p]) => [name, String(p.entries), humanSize(p.bytes), p.treeBytes > 0 ? `+ ${humanSize(p.treeBytes)} unpacked` : ""]);
       if (rows.length > 0) ctx.out(columns(rows));
-      ctx.out(`total: ${entries.length} wheel(s), ${humanSize(total)} (${total} bytes) in ${store.dir}`);
+      ctx.out(`total: ${entries.length} wheel(s) (${humanSize(wheelBytes)}) and ${trees} unpacked tree(s) (${humanSize(treeBytes)}), ${humanSize(total)} (${total} bytes) in ${store.dir}`);
     },
     { readonly: true },
   );

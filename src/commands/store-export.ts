@@ -1,10 +1,9 @@
 // `pystore store export (-l pylock.toml | NAME…) -o closure.tar`: a self-describing archive for air-gapped machines.
 
-import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Handler } from "../cli/context.js";
 import { PystoreError } from "../errors.js";
-import { entriesForLock, entriesForNames } from "../store/closure.js";
+import { entriesForLockFile, entriesForNames } from "../store/closure.js";
 import { exportClosure } from "../store/export.js";
 import { humanSize, json, withStore } from "./store-common.js";
 
@@ -22,14 +21,7 @@ const handler: Handler<Options> = async (args, options, ctx) => {
   await withStore(ctx, async (store) => {
     let entries;
     if (options.lock) {
-      const path = resolve(ctx.cwd, options.lock);
-      let text: string;
-      try {
-        text = await readFile(path, "utf8");
-      } catch {
-        throw new PystoreError("FILE_NOT_FOUND", `no lock file at ${JSON.stringify(options.lock)}`);
-      }
-      entries = entriesForLock(store, text, options.lock);
+      entries = await entriesForLockFile(store, resolve(ctx.cwd, options.lock), options.lock);
     } else {
       entries = entriesForNames(store, args);
     }

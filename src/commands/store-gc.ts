@@ -26,6 +26,7 @@ const handler: Handler<Options> = async (_args, options, ctx) => {
           keptYoung: result.keptYoung,
           orphans: result.orphans,
           removed: result.removed.map((e) => ({ entryName: e.entryName, sha256: e.sha256, size: e.size })),
+          treesRemoved: result.treesRemoved,
           staleRoots: result.roots.filter((r) => r.stale).map((r) => ({ kind: r.kind, path: r.path, reason: r.reason })),
         }),
       );
@@ -35,7 +36,8 @@ const handler: Handler<Options> = async (_args, options, ctx) => {
     for (const o of result.orphans) ctx.out(`${verb} ${o} (no row)`);
     // Without this, "removed 0" after a fresh fetch reads as if gc saw nothing to collect.
     const young = result.keptYoung > 0 ? ` (${result.keptYoung} unrooted, kept because younger than --grace ${graceSeconds}s)` : "";
-    ctx.out(`${verb} ${result.removed.length} wheel(s), ${humanSize(result.freedBytes)}; kept ${result.kept}${young}`);
+    const trees = result.treesRemoved > 0 ? ` and ${result.treesRemoved} unpacked tree(s)` : "";
+    ctx.out(`${verb} ${result.removed.length} wheel(s)${trees}, ${humanSize(result.freedBytes)}; kept ${result.kept}${young}`);
   });
 };
 

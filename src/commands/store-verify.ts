@@ -1,4 +1,4 @@
-// `pystore store verify [--repair] [--json]`: re-hash every stored wheel; exit 6 (STORE_CORRUPTED) on damage.
+// `pystore store verify [--repair] [--json]`: re-hash every stored wheel and unpacked tree; exit 6 (STORE_CORRUPTED) on damage.
 
 import type { Handler } from "../cli/context.js";
 import { PystoreError } from "../errors.js";
@@ -41,20 +41,26 @@ const handler: Handler<Options> = async (_args, options, ctx) => {
               repaired: p.repaired,
               sha256: p.entry.sha256,
               status: p.status,
+              what: p.what,
+              ...(p.reason ? { reason: p.reason } : {}),
             })),
             tempRemoved: report.tempRemoved,
+            treesChecked: report.treesChecked,
           }),
         );
       } else {
         for (const p of report.problems) {
-          ctx.out(`${p.repaired ? "repaired" : p.status} ${p.entry.entryName}${p.repairError ? ` (${p.repairError})` : ""}`);
+          const label = p.what === "tree" ? `${p.entry.entryName}/tree` : p.entry.entryName;
+          const why = p.repairError ?? (p.repaired ? undefined : p.reason);
+          ctx.out(`${p.repaired ? "repaired" : p.status} ${label}${why ? ` (${why})` : ""}`);
         }
         if (report.orphans.length > 0) ctx.log.info(`${report.orphans.length} file(s) without a row (crash leftovers; \`pystore store gc\` removes them)`);
-        ctx.out(`checked ${report.checked} wheel(s): ${bad.length === 0 ? "all intact" : `${bad.length} damaged`}${report.problems.length - bad.length > 0 ? `, ${report.problems.length - bad.length} repaired` : ""}`);
+        ctx.out(`checked ${plural(report.checked, "wheel")} and ${plural(report.treesChecked, "unpacked tree")}: ${bad.length === 0 ? "all intact" : `${bad.length} damaged`}${report.problems.length - bad.length > 0 ? `, ${report.problems.length - bad.length} repaired` : ""}`);
       }
       if (bad.length > 0) {
-        throw new PystoreError("STORE_CORRUPTED", `${bad.length} stored wheel(s) are damaged: ${bad.map((p) => p.entry.entryName).join(", ")}`, {
-          hint: options.repair ? "re-add them with `pystore store add` or re-fetch them with `pystore fetch`" : "run `pystore store verify --repair` to re-fetch them from their recorded origin",
+        const names = bad.map((p) => (p.what === "tree" ? `${p.entry.entryName}/tree` : p.entry.entryName));
+        throw new PystoreError("STORE_CORRUPTED", `${damagedSummary(bad)}: ${names.join(", ")}`, {
+          hint: options.repair ? "re-add them with `pystore store add` or re-fetch them with `pystore fetch`" : "run `pystore store verify --repair` to re-fetch wheels from their recorded origin and re-extract trees",
           details: { entries: bad.map((p) => p.entry.sha256) },
         });
       }
@@ -63,5 +69,16 @@ const handler: Handler<Options> = async (_args, options, ctx) => {
     }
   });
 };
+
+function damagedSummary(bad: { what: "wheel" | "tree" }[]): string {
+  const wheels = bad.filter((p) => p.what === "wheel").length;
+  const trees = bad.length - wheels;
+  const parts = [wheels > 0 ? plural(wheels, "stored wheel") : "", trees > 0 ? plural(trees, "unpacked tree") : ""].filter(Boolean);
+  return `${parts.join(" and ")} ${bad.length === 1 ? "is" : "are"} damaged`;
+}
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
 
 export default handler;

@@ -5,7 +5,8 @@ import { CLOSURE_ARCHIVE_VERSION } from "../format-versions.js";
 import { canonicalizeName } from "../standards/normalize.js";
 import { specifierContains } from "../standards/pep440.js";
 import { parseRequirement } from "../standards/pep508.js";
-import { parsePylock } from "../standards/pylock.js";
+import { readLockFile } from "../lock/read-lock.js";
+import type { Pylock } from "../standards/pylock.js";
 import { VERSION } from "../version.js";
 import type { NewEntry, StoreEntry } from "./entries.js";
 import type { Store } from "./store.js";
@@ -66,9 +67,16 @@ export function stableJson(value: unknown): string {
   return JSON.stringify(sortKeys(value), null, 2) + "\n";
 }
 
-/** Every wheel a lock names with a sha256, for all its targets; all must already be stored. */
-export function entriesForLock(store: Store, lockText: string, source: string): StoreEntry[] {
-  const lock = parsePylock(lockText, source);
+/**
+ * Every wheel the lock at `path` names with a sha256, for all its targets; all must already be stored.
+ * Read through readLockFile, so a missing lock gets the same message and hint as in every other command.
+ */
+export async function entriesForLockFile(store: Store, path: string, source: string = path): Promise<StoreEntry[]> {
+  const { lock } = await readLockFile(path);
+  return entriesForPylock(store, lock, source);
+}
+
+function entriesForPylock(store: Store, lock: Pylock, source: string): StoreEntry[] {
   const wanted = new Map<string, string>();
   for (const pkg of lock.packages) {
     for (const wheel of pkg.wheels ?? []) {

@@ -2,8 +2,8 @@
 // (store-format/store-layout.md, "Write protocol").
 
 import { createHash } from "node:crypto";
-import { createReadStream, readdirSync, readFileSync, statSync } from "node:fs";
-import { readdir, rm, stat } from "node:fs/promises";
+import { chmodSync, createReadStream, lstatSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { PystoreError } from "../errors.js";
 import { TEMP_PREFIX, writeStreamAtomic, type Written } from "../util/atomic-write.js";
@@ -19,9 +19,9 @@ export const TEMP_GRACE_MS = 60_000;
  * Test-only crash points (PYSTORE_TEST_CRASH_AT), so reliability tests can SIGKILL a writer at an exact
  * step of the protocol: `during-write` (partial temp file), `before-rename` (temp file complete, not yet
  * verified, fsynced or linked into place), `after-rename` (file in place, no row), `after-commit` (row
- * committed, before the command finishes). Never set it outside tests (store-format/store-layout.md).
+ * committed, before the command finishes), `during-tree` (an unpacked tree half-extracted in tmp/). Never set it outside tests (store-format/store-layout.md).
  */
-export type CrashPoint = "during-write" | "before-rename" | "after-rename" | "after-commit";
+export type CrashPoint = "during-write" | "before-rename" | "after-rename" | "after-commit" | "during-tree";
 
 /** Read once at start-up: when unset (always, outside tests) every hook below is one comparison. */
 const CRASH_AT = process.env.PYSTORE_TEST_CRASH_AT;
@@ -189,9 +189,35 @@ export async function cleanTempDebris(storeDir: string, log: Logger, now = Date.
       continue;
     }
     if (!stale) continue;
-    await rm(path, { recursive: true, force: true });
+    // Staging trees are read-only (store-format/store-layout.md, "Unpacked trees").
+    removeReadOnly(path);
     removed++;
     log.debug(`removed temp debris ${path}`);
   }
   return removed;
+}
+
+/** Remove a read-only tree (or staging debris): its directories are made writable first so unlink works. */
+export function removeReadOnly(path: string): void {
+  try {
+    rmSync(path, { recursive: true, force: true });
+    return;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== "EACCES" && code !== "EPERM") throw error;
+  }
+  makeWritable(path);
+  rmSync(path, { recursive: true, force: true });
+}
+
+function makeWritable(path: string): void {
+  let info;
+  try {
+    info = lstatSync(path);
+  } catch {
+    return;
+  }
+  if (!info.isDirectory()) return;
+  chmodSync(path, 0o755);
+  for (const name of readdirSync(path)) makeWritable(join(path, name));
 }

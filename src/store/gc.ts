@@ -1,8 +1,10 @@
 // Garbage collection: delete entries no live root reaches, safely while other processes add.
 
-import { readdirSync, rmSync, statSync } from "node:fs";
+import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { removeReadOnly } from "./content.js";
 import { entryDir, wheelsDir } from "./layout.js";
+import { treeUsage } from "./tree.js";
 import type { StoreEntry } from "./entries.js";
 import type { RootStatus } from "./roots.js";
 import type { Store } from "./store.js";
@@ -19,6 +21,8 @@ export interface GcOptions {
 export interface GcResult {
   dryRun: boolean;
   removed: StoreEntry[];
+  /** Of `removed`, entries that had an unpacked tree (removed with them; its bytes are in freedBytes). */
+  treesRemoved: number;
   freedBytes: number;
   kept: number;
   /** Of `kept`, entries no live root reaches that stay only because they are younger than the grace period. */
@@ -46,20 +50,23 @@ export function collectGarbage(store: Store, opts: GcOptions = {}): GcResult {
       const unrooted = entries.filter((e) => !live.has(e.sha256));
       const removed = unrooted.filter((e) => e.addedAt <= now - grace);
       const known = new Set(entries.map((e) => e.entryName));
+      const trees = removed.map((e) => treeUsage(store.dir, e)).filter((t) => t !== undefined);
       const orphans = listEntryDirs(store.dir).filter((name) => !known.has(name) && olderThan(entryDir(store.dir, name), now - grace));
       if (!dryRun) {
         for (const entry of removed) {
           store.entries.delete(entry.sha256);
-          rmSync(entryDir(store.dir, entry.entryName), { recursive: true, force: true });
+          // The entry's unpacked tree (read-only) goes with it.
+          removeReadOnly(entryDir(store.dir, entry.entryName));
         }
-        for (const name of orphans) rmSync(entryDir(store.dir, name), { recursive: true, force: true });
+        for (const name of orphans) removeReadOnly(entryDir(store.dir, name));
         // Roots whose every member is gone keep nothing alive; drop stale ones so `store roots` stays short.
         for (const root of roots) if (root.stale) store.roots.remove(root.id);
       }
       return {
         dryRun,
         removed,
-        freedBytes: removed.reduce((sum, e) => sum + e.size, 0),
+        treesRemoved: trees.length,
+        freedBytes: removed.reduce((sum, e) => sum + e.size, 0) + trees.reduce((sum, t) => sum + t.bytes, 0),
         kept: entries.length - removed.length,
         keptYoung: unrooted.length - removed.length,
         orphans: orphans.map((name) => join(wheelsDir(store.dir), name)),

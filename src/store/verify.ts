@@ -1,4 +1,5 @@
-// `store verify`: re-hash every stored wheel, report corruption, optionally repair from the recorded origin.
+// `store verify`: re-hash every stored wheel and unpacked tree, report corruption, optionally repair
+// (wheels from the recorded origin, trees from the verified wheel).
 
 import { chmod } from "node:fs/promises";
 import type { ProjectFile } from "../standards/simple-api.js";
@@ -7,19 +8,27 @@ import { checkFile, cleanTempDebris, WHEEL_MODE, type FileCheck } from "./conten
 import type { StoreEntry } from "./entries.js";
 import { listEntryDirs } from "./gc.js";
 import { tmpDir } from "./layout.js";
+import { ensureTree, removeTree } from "./tree.js";
+import { checkTree } from "./tree-verify.js";
 import type { Store } from "./store.js";
 
 export interface Problem {
   entry: StoreEntry;
+  /** The .whl itself, or its unpacked tree (wheels/<entry-name>/tree/). */
+  what: "wheel" | "tree";
   status: "missing" | "corrupted";
   found?: { sha256?: string; size?: number };
   repaired: boolean;
   /** Why a repair was not possible or failed. */
   repairError?: string;
+  /** For a tree: the first damaged file. */
+  reason?: string;
 }
 
 export interface VerifyReport {
   checked: number;
+  /** Unpacked trees re-hashed. */
+  treesChecked: number;
   problems: Problem[];
   /** Entry directories without a row: garbage from a crash between rename and commit (gc removes them). */
   orphans: string[];
@@ -38,10 +47,22 @@ export async function verifyStore(store: Store, opts: VerifyOptions = {}): Promi
   const tempRemoved = await cleanTempDebris(store.dir, store.log);
   const entries = store.list();
   const problems: Problem[] = [];
+  let treesChecked = 0;
   for (const entry of entries) {
     const check: FileCheck = await checkFile(entry.path, entry.sha256, entry.size);
-    if (check.status === "ok") continue;
-    const problem: Problem = { entry, status: check.status, repaired: false };
+    if (check.status === "ok") {
+      // A tree is checked against the wheel's RECORD, so only once the wheel is known good.
+      const tree = await checkTree(store.dir, entry).catch((error: unknown) => ({ status: "corrupted" as const, reason: (error as Error).message }));
+      if (tree.status === "none") continue;
+      treesChecked++;
+      if (tree.status === "ok") continue;
+      const problem: Problem = { entry, what: "tree", status: "corrupted", repaired: false, reason: tree.reason };
+      store.log.warn(`${entry.entryName}: unpacked tree is damaged (${tree.reason})`);
+      if (opts.repair) await repairTree(store, problem);
+      problems.push(problem);
+      continue;
+    }
+    const problem: Problem = { entry, what: "wheel", status: check.status, repaired: false };
     if (check.status === "corrupted") problem.found = { sha256: check.sha256, size: check.size };
     store.log.warn(`${entry.entryName}: ${check.status === "missing" ? "file is missing" : `sha256 mismatch (expected ${entry.sha256}, found ${check.sha256 ?? "?"}, ${check.size} bytes)`}`);
     if (opts.repair) await repair(store, problem, opts.refetch);
@@ -49,7 +70,7 @@ export async function verifyStore(store: Store, opts: VerifyOptions = {}): Promi
   }
   const known = new Set(entries.map((e) => e.entryName));
   const orphans = listEntryDirs(store.dir).filter((name) => !known.has(name));
-  return { checked: entries.length, problems, orphans, tempRemoved };
+  return { checked: entries.length, treesChecked, problems, orphans, tempRemoved };
 }
 
 async function repair(store: Store, problem: Problem, refetch: Refetch | undefined): Promise<void> {
@@ -79,5 +100,19 @@ async function repair(store: Store, problem: Problem, refetch: Refetch | undefin
     else store.log.info(`repaired ${entry.entryName} from ${redactUrl(entry.originUrl)}`);
   } catch (error) {
     problem.repairError = `re-fetch from ${redactUrl(entry.originUrl)} failed: ${(error as Error).message}`;
+  }
+}
+
+/** A damaged tree is deleted and extracted again from the (verified) wheel. */
+async function repairTree(store: Store, problem: Problem): Promise<void> {
+  try {
+    removeTree(store.dir, problem.entry.entryName);
+    await ensureTree(store.dir, problem.entry);
+    const after = await checkTree(store.dir, problem.entry);
+    problem.repaired = after.status === "ok";
+    if (!problem.repaired) problem.repairError = `still damaged after re-extracting: ${after.reason}`;
+    else store.log.info(`re-extracted the unpacked tree of ${problem.entry.entryName}`);
+  } catch (error) {
+    problem.repairError = `cannot re-extract the tree: ${(error as Error).message}`;
   }
 }

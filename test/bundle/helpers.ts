@@ -1,14 +1,8 @@
 // Shared helpers for bundle tests: temp dirs that are always removed, and running real processes.
 
 import { spawnSync, type SpawnSyncOptions } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 
-export async function tempDir(prefix: string): Promise<{ path: string; cleanup: () => Promise<void> }> {
-  const path = await mkdtemp(join(tmpdir(), `pystore-${prefix}-`));
-  return { path, cleanup: () => rm(path, { recursive: true, force: true }) };
-}
+export { tempDir } from "../helpers/temp.js";
 
 export function run(command: string, args: string[], opts: SpawnSyncOptions = {}): { status: number | null; stdout: string; stderr: string } {
   const result = spawnSync(command, args, { encoding: "utf8", timeout: 60_000, ...opts });

@@ -51,7 +51,7 @@ describe("pystore bundle (web app from a fixture index)", () => {
     const result = await cli(["bundle", "--project", project, ...TARGET, "-o", built]);
     expect(result.stderr).toContain("fetching greetlib-1.0.0-py3-none-any.whl");
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain(`bundled hello-web for manylinux_2_28_x86_64-cp311 into ${built} (dir, 1 packages`);
+    expect(result.stdout).toContain(`bundled hello-web for manylinux_2_28_x86_64-cp311 into ${built} (dir, 1 package, `);
     expect(server.requests.some((r) => r.path === `/files/${greet.filename}`)).toBe(true);
     // No staging leftovers next to OUT, and the project's tests/ directory stayed out of the bundle.
     expect((await readdir(work.path)).filter((n) => n.startsWith(".tmp-"))).toEqual([]);
@@ -129,9 +129,9 @@ describe("pystore bundle (local project, launchers, verify, systemd)", () => {
     const summary = JSON.parse(built.stdout);
     expect(summary.executables).toEqual(["thing-a", "thing-b", "thing-c"]);
     const env = { PATH: "/usr/bin:/bin", HOME: join(work.path, "home") };
-    const a = await runPlain(join(out, "bin/thing-a"), [], env);
+    const a = await runLauncher(join(out, "bin/thing-a"), [], env);
     expect(a.stdout).toBe("A FROM SHARED! [] __main__\n");
-    const b = await runPlain(join(out, "bin/thing-b"), ["4"], env);
+    const b = await runLauncher(join(out, "bin/thing-b"), ["4"], env);
     expect(b).toMatchObject({ code: 4, stdout: "b from shared thing_b.py\n" });
     const unit = await readFileText(join(out, "systemd/thing-a.service"));
     expect(unit).toContain("ExecStart=/opt/things/bin/thing-a\n");
@@ -140,7 +140,7 @@ describe("pystore bundle (local project, launchers, verify, systemd)", () => {
 
     const py312 = join(work.path, "things-312");
     expect((await cli(["bundle", "--project", project, "--platform", "manylinux_x86_64", "--python", "3.12", "-o", py312])).code).toBe(0);
-    const refused = await runPlain(join(py312, "bin/thing-a"), [], { ...env, PYSTORE_PYTHON: "/usr/bin/python3.11" });
+    const refused = await runLauncher(join(py312, "bin/thing-a"), [], { ...env, PYSTORE_PYTHON: "/usr/bin/python3.11" });
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/thing-a: this bundle was built for target \S+-cp312 and needs Python CPython 3\.12 \(found CPython 3\.11\.\d+ at \/usr\/bin\/python3\.11\)/);
 
@@ -198,19 +198,16 @@ describe("pystore bundle refuses hostile wheels", () => {
   });
 });
 
+/**
+ * Run a bundle's launcher (not pystore) through runCli: the wrapper drops the node and pystore arguments
+ * runCli appends, and the launcher gets exactly `env`.
+ */
+function runLauncher(launcher: string, args: string[], env: NodeJS.ProcessEnv) {
+  const quoted = `'${launcher.replace(/'/g, `'\\''`)}'`;
+  return runCli(args, { env, inheritEnv: false, wrapper: ["/bin/sh", "-c", `shift 2; exec ${quoted} "$@"`, "sh"] });
+}
+
 async function readFileText(path: string): Promise<string> {
   const { readFile } = await import("node:fs/promises");
   return readFile(path, "utf8");
-}
-
-function runPlain(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
 }

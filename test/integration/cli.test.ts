@@ -1,3 +1,5 @@
+// The CLI shell through the built binary: --version, --help listing the commands, exit 2 on unknown commands/options.
+
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { runCli } from "../helpers/cli.js";

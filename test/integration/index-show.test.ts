@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startIndexServer, type IndexServer } from "../../fixtures/index-server.js";
 import { startTinyproxy, type Tinyproxy } from "../../fixtures/tinyproxy.js";
 import { buildWheel, type BuiltWheel } from "../../fixtures/wheels.js";
-import { REPO, runCli } from "../index-client/run-cli.js";
+import { REPO_ROOT, runCli } from "../helpers/cli.js";
 
 let dir: string;
 let wheels: BuiltWheel[];
@@ -39,13 +39,13 @@ function env(extraEnv: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 
 // dist/ is built by `npm test`'s pretest (or `npx tsc -p .` by hand) before these run.
 it("the CLI is built", () => {
-  expect(statSync(join(REPO, "dist/commands/index-show.js")).isFile()).toBe(true);
+  expect(statSync(join(REPO_ROOT, "dist/commands/index-show.js")).isFile()).toBe(true);
 });
 
 describe("pystore index show", () => {
   it("prints a table ordered by version (newest first) then filename", async () => {
     const store = join(dir, "store-table");
-    const r = await runCli(["--store", store, "index", "show", "shown_pkg", "--index-url", open.url], { env: env() });
+    const r = await runCli(["--store", store, "index", "show", "shown_pkg", "--index-url", open.url], { env: env(), inheritEnv: false });
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const lines = r.stdout.trimEnd().split("\n");
@@ -58,7 +58,7 @@ describe("pystore index show", () => {
   });
 
   it("--json gives full detail with sorted keys", async () => {
-    const r = await runCli(["--store", join(dir, "store-json"), "index", "show", "Shown.Pkg", "--json", "--index-url", open.url], { env: env() });
+    const r = await runCli(["--store", join(dir, "store-json"), "index", "show", "Shown.Pkg", "--json", "--index-url", open.url], { env: env(), inheritEnv: false });
     expect(r.code).toBe(0);
     const data = JSON.parse(r.stdout);
     expect(Object.keys(data)).toEqual(["files", "findLinks", "indexes", "project", "strategy"]);
@@ -71,23 +71,23 @@ describe("pystore index show", () => {
 
   it("answers --offline from the store's cache after an online run, and names what is missing", async () => {
     const store = join(dir, "store-offline");
-    expect((await runCli(["--store", store, "index", "show", "shown-pkg", "--index-url", open.url], { env: env() })).code).toBe(0);
+    expect((await runCli(["--store", store, "index", "show", "shown-pkg", "--index-url", open.url], { env: env(), inheritEnv: false })).code).toBe(0);
     const before = open.requests.length;
-    const offline = await runCli(["--store", store, "index", "show", "shown-pkg", "--offline", "--index-url", open.url], { env: env() });
+    const offline = await runCli(["--store", store, "index", "show", "shown-pkg", "--offline", "--index-url", open.url], { env: env(), inheritEnv: false });
     expect(offline.code).toBe(0);
     expect(offline.stdout).toContain(wheels[0].filename);
-    const missing = await runCli(["--store", store, "index", "show", "other-pkg", "--offline", "--index-url", open.url], { env: env() });
+    const missing = await runCli(["--store", store, "index", "show", "other-pkg", "--offline", "--index-url", open.url], { env: env(), inheritEnv: false });
     expect(missing.code).toBe(8);
     expect(missing.stderr).toContain(`error: offline: the project page for "other-pkg" from ${open.url} is not in the cache`);
     expect(open.requests.length).toBe(before);
   });
 
   it("lists --find-links directories and exits 4 for an unknown project", async () => {
-    const r = await runCli(["--store", join(dir, "store-fl"), "index", "show", "shown-pkg", "--index-url", open.url, "--find-links", join(dir, "wheels"), "--json"], { env: env() });
+    const r = await runCli(["--store", join(dir, "store-fl"), "index", "show", "shown-pkg", "--index-url", open.url, "--find-links", join(dir, "wheels"), "--json"], { env: env(), inheritEnv: false });
     expect(r.code).toBe(0);
     // Same files (same hashes) from the index and the directory are listed once.
     expect(JSON.parse(r.stdout).files).toHaveLength(4);
-    const missing = await runCli(["--store", join(dir, "store-fl"), "index", "show", "no-such-project", "--index-url", open.url], { env: env() });
+    const missing = await runCli(["--store", join(dir, "store-fl"), "index", "show", "no-such-project", "--index-url", open.url], { env: env(), inheritEnv: false });
     expect(missing.code).toBe(4);
     expect(missing.stderr).toBe(`error: no index has a project named "no-such-project" (searched: ${open.url})\nhint: check the spelling, or add the index that serves it with --index-url/--extra-index-url\n`);
   });
@@ -97,7 +97,7 @@ describe("pystore index show", () => {
     extra.push(guarded);
     mkdirSync(join(dir, "netrc-home"), { recursive: true });
     writeFileSync(join(dir, "netrc-home", ".netrc"), "machine 127.0.0.1 login netrc-user password netrc-pass\n");
-    const r = await runCli(["--store", join(dir, "store-netrc"), "index", "show", "shown-pkg", "--index-url", guarded.url], { env: env({ HOME: join(dir, "netrc-home") }) });
+    const r = await runCli(["--store", join(dir, "store-netrc"), "index", "show", "shown-pkg", "--index-url", guarded.url], { env: env({ HOME: join(dir, "netrc-home") }), inheritEnv: false });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(wheels[0].filename);
   });
@@ -108,12 +108,12 @@ describe("HTTPS with a private CA", () => {
     const secure = await startIndexServer({ wheels, https: true });
     extra.push(secure);
     const store = join(dir, "store-tls");
-    const withCert = await runCli(["--store", store, "index", "show", "shown-pkg", "--index-url", secure.url, "--cert", secure.caPath!], { env: env() });
+    const withCert = await runCli(["--store", store, "index", "show", "shown-pkg", "--index-url", secure.url, "--cert", secure.caPath!], { env: env(), inheritEnv: false });
     expect(withCert.code).toBe(0);
     expect(withCert.stdout).toContain(wheels[0].filename);
-    const withEnv = await runCli(["--store", store, "index", "show", "shown-pkg", "--json", "--index-url", secure.url], { env: env({ SSL_CERT_FILE: secure.caPath }) });
+    const withEnv = await runCli(["--store", store, "index", "show", "shown-pkg", "--json", "--index-url", secure.url], { env: env({ SSL_CERT_FILE: secure.caPath }), inheritEnv: false });
     expect(withEnv.code).toBe(0);
-    const without = await runCli(["--store", store, "index", "show", "shown-pkg", "--index-url", secure.url], { env: env() });
+    const without = await runCli(["--store", store, "index", "show", "shown-pkg", "--index-url", secure.url], { env: env(), inheritEnv: false });
     expect(without.code).toBe(5);
     expect(without.stderr).toMatch(new RegExp(`^error: TLS: cannot verify the certificate of ${secure.url}shown-pkg/ \\(`));
     expect(without.stderr).toContain("hint: if your index or proxy uses a private CA, pass its PEM file with --cert FILE or SSL_CERT_FILE=FILE\n");
@@ -137,14 +137,14 @@ describe("credential canary", () => {
     const proxyWithToken = `http://proxy:${proxyToken}@127.0.0.1:${proxy.port}`;
     const store = join(dir, "store-canary");
     const runs = [
-      await runCli(["-v", "--store", store, "index", "show", "shown-pkg", "--index-url", indexWithToken], { env: env() }),
-      await runCli(["-v", "--store", store, "index", "show", "shown-pkg", "--json", "--index-url", indexWithToken, "--proxy", proxyWithToken], { env: env() }),
-      await runCli(["-v", "--store", store, "index", "show", "no-such", "--index-url", indexWithToken], { env: env() }),
-      await runCli(["-v", "--store", store, "index", "show", "shown-pkg", "--index-url", indexWithWrong], { env: env() }),
-      await runCli(["-v", "--store", store, "index", "show", "shown-pkg", "--index-url", indexWithToken, "--proxy", `http://127.0.0.1:${proxy.port}`], { env: env({ PYSTORE_DEBUG: "1" }) }),
+      await runCli(["-v", "--store", store, "index", "show", "shown-pkg", "--index-url", indexWithToken], { env: env(), inheritEnv: false }),
+      await runCli(["-v", "--store", store, "index", "show", "shown-pkg", "--json", "--index-url", indexWithToken, "--proxy", proxyWithToken], { env: env(), inheritEnv: false }),
+      await runCli(["-v", "--store", store, "index", "show", "no-such", "--index-url", indexWithToken], { env: env(), inheritEnv: false }),
+      await runCli(["-v", "--store", store, "index", "show", "shown-pkg", "--index-url", indexWithWrong], { env: env(), inheritEnv: false }),
+      await runCli(["-v", "--store", store, "index", "show", "shown-pkg", "--index-url", indexWithToken, "--proxy", `http://127.0.0.1:${proxy.port}`], { env: env({ PYSTORE_DEBUG: "1" }), inheritEnv: false }),
       // tinyproxy answers wrong proxy credentials with 401 (not 407).
-      await runCli(["-v", "--store", store, "index", "show", "shown-pkg", "--index-url", indexWithToken, "--proxy", `http://proxy:${proxyToken}x@127.0.0.1:${proxy.port}`], { env: env({ PYSTORE_DEBUG: "1" }) }),
-      await runCli(["-v", "--store", store, "index", "show", "shown-pkg", "--offline", "--index-url", indexWithToken], { env: env() }),
+      await runCli(["-v", "--store", store, "index", "show", "shown-pkg", "--index-url", indexWithToken, "--proxy", `http://proxy:${proxyToken}x@127.0.0.1:${proxy.port}`], { env: env({ PYSTORE_DEBUG: "1" }), inheritEnv: false }),
+      await runCli(["-v", "--store", store, "index", "show", "shown-pkg", "--offline", "--index-url", indexWithToken], { env: env(), inheritEnv: false }),
     ];
     expect(runs.map((r) => r.code)).toEqual([0, 0, 4, 5, 5, 5, 0]);
     expect(runs[3].stderr).toContain("answered 401");

@@ -12,8 +12,7 @@ import { freePort } from "../../fixtures/nginx.js";
 import { startIndexServer, type IndexServer } from "../../fixtures/index-server.js";
 import { buildWheel, type BuiltWheel } from "../../fixtures/wheels.js";
 import { parsePylock } from "../../src/standards/pylock.js";
-import { REPO } from "../index-client/run-cli.js";
-import { runCli } from "../helpers/cli.js";
+import { PYSTORE_BIN, REPO_ROOT, runCli } from "../helpers/cli.js";
 
 const SYSTEM_WHEELS = "/usr/share/python-wheels";
 // A new network namespace has no route anywhere: proof that nothing is fetched. Some sandboxes forbid it.
@@ -30,7 +29,7 @@ let impostorWheel: BuiltWheel;
 function runIsolated(args: string[], cwd: string) {
   const env = { HOME: join(work, "home"), PYSTORE_STORE: join(work, "store-isolated"), HTTPS_PROXY: `http://127.0.0.1:${closedPort}`, HTTP_PROXY: `http://127.0.0.1:${closedPort}`, PYSTORE_RETRIES: "0" };
   if (!unshareWorks) return runCli(["-v", ...args], { cwd, env });
-  const r = spawnSync("unshare", ["-n", process.execPath, join(REPO, "bin/pystore"), "-v", ...args], { cwd, env: { PATH: process.env.PATH, NO_COLOR: "1", ...env }, encoding: "utf8", timeout: 120_000 });
+  const r = spawnSync("unshare", ["-n", process.execPath, PYSTORE_BIN, "-v", ...args], { cwd, env: { PATH: process.env.PATH, NO_COLOR: "1", ...env }, encoding: "utf8", timeout: 120_000 });
   return Promise.resolve({ code: r.status ?? 1, stdout: r.stdout, stderr: r.stderr });
 }
 
@@ -54,7 +53,7 @@ afterAll(async () => {
 });
 
 it("the CLI is built", () => {
-  expect(existsSync(join(REPO, "dist/index-client/options.js"))).toBe(true);
+  expect(existsSync(join(REPO_ROOT, "dist/index-client/options.js"))).toBe(true);
 });
 
 describe("--no-index", () => {

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { nginxBinary, startNginxIndex, type NginxIndex } from "../../fixtures/nginx.js";
 import { buildWheel, type BuiltWheel } from "../../fixtures/wheels.js";
 import { parsePylock } from "../../src/standards/pylock.js";
-import { REPO, runCli } from "../index-client/run-cli.js";
+import { REPO_ROOT, runCli } from "../helpers/cli.js";
 
 let work: string;
 let wheels: BuiltWheel[];
@@ -54,12 +54,12 @@ afterAll(async () => {
 });
 
 it("the CLI is built", () => {
-  expect(existsSync(join(REPO, "dist/commands/lock.js"))).toBe(true);
+  expect(existsSync(join(REPO_ROOT, "dist/commands/lock.js"))).toBe(true);
 });
 
 describe("a static index served by nginx, without .metadata files", () => {
   it("index show lists the files and says no PEP 658 metadata is advertised", async () => {
-    const r = await runCli(["index", "show", "helper-lib", "--index-url", nginx.url, "--json"], { env });
+    const r = await runCli(["index", "show", "helper-lib", "--index-url", nginx.url, "--json"], { env, inheritEnv: false });
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const shown = JSON.parse(r.stdout) as { indexes: string[]; files: { filename: string; coreMetadata: unknown; hashes: Record<string, string> }[] };
@@ -71,7 +71,7 @@ describe("a static index served by nginx, without .metadata files", () => {
 
   it("lock reads metadata through Range requests (206) and never downloads a whole wheel", async () => {
     const before = (await wheelRequests()).length;
-    const r = await runCli(["lock", "web-app", "--index-url", nginx.url, "--platform", "manylinux_x86_64", "--python", "3.11", "-o", lockPath()], { env, cwd: work });
+    const r = await runCli(["lock", "web-app", "--index-url", nginx.url, "--platform", "manylinux_x86_64", "--python", "3.11", "-o", lockPath()], { env, cwd: work, inheritEnv: false });
     expect(r.stderr).not.toMatch(/error/i);
     expect(r.code).toBe(0);
     const lock = parsePylock(await readFile(lockPath(), "utf8"), lockPath());
@@ -90,7 +90,7 @@ describe("a static index served by nginx, without .metadata files", () => {
 
   it("fetch downloads the wheels in full (200) into the store, and store verify is clean", async () => {
     const before = (await wheelRequests()).length;
-    const r = await runCli(["fetch", "-l", lockPath(), "--json"], { env, cwd: work });
+    const r = await runCli(["fetch", "-l", lockPath(), "--json"], { env, cwd: work, inheritEnv: false });
     expect(r.code, r.stderr).toBe(0);
     const fetched = JSON.parse(r.stdout) as { wheels: { filename: string; sha256: string; path: string }[] };
     expect(fetched.wheels.map((w) => w.filename)).toEqual([wheels[2].filename, wheels[0].filename].sort());
@@ -99,7 +99,7 @@ describe("a static index served by nginx, without .metadata files", () => {
     const during = (await wheelRequests()).slice(before);
     expect(during.map((h) => `${h.file} ${h.status} ${h.range}`).sort()).toEqual([wheels[0], wheels[2]].map((w) => `${w.filename} 200 -`).sort());
 
-    const verify = await runCli(["store", "verify", "--json"], { env, cwd: work });
+    const verify = await runCli(["store", "verify", "--json"], { env, cwd: work, inheritEnv: false });
     expect(verify.code, verify.stderr).toBe(0);
     const report = JSON.parse(verify.stdout) as { checked: number; problems: unknown[] };
     expect(report.checked).toBe(2);

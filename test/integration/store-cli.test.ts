@@ -85,7 +85,7 @@ describe("pystore store add / ls / info / du / path", () => {
     const text = await cli(store, "store", "info", "alpha");
     expect(text.stdout).toContain("requires-python: >=3.8");
     expect(text.stdout).toMatch(/dependencies:\n    beta ?>= ?2\n/);
-    expect((await cli(store, "store", "du")).stdout).toMatch(/^total: \d+ wheel\(s\), .* in /m);
+    expect((await cli(store, "store", "du")).stdout).toMatch(/^total: \d+ wheel\(s\) \(.*\) and \d+ unpacked tree\(s\) \(.*\), .* in /m);
 
     const path = await cli(store, "store", "path");
     expect(path.stdout.trim()).toBe(store);
@@ -130,7 +130,7 @@ describe("pystore store verify", () => {
     expect(report.code).toBe(6);
     const parsed = JSON.parse(report.stdout);
     expect(parsed.problems.map((p: { entryName: string }) => p.entryName).sort()).toEqual([alphaEntry.entryName, betaEntry.entryName].sort());
-    expect(report.stderr).toMatch(/^error: 2 stored wheel\(s\) are damaged/m);
+    expect(report.stderr).toMatch(/^error: 2 stored wheels are damaged/m);
 
     const repaired = await cli(storeDir, "store", "verify", "--repair");
     // alpha has an origin and is repaired; beta came from a local file and cannot be.

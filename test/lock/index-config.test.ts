@@ -34,6 +34,16 @@ index-pins = { "Internal_Lib" = "https://user:token@nexus.test/simple/" }
 libs = ["src"]
 `;
 
+/** TOOL's index settings as read: pin names canonical, credentials kept (they are stripped only when recorded). */
+const TOOL_INDEX = {
+  indexUrl: "https://config.test/simple/",
+  extraIndexUrls: ["https://config-extra.test/simple/"],
+  findLinks: ["wheels"],
+  indexStrategy: "unsafe-best-match",
+  noIndex: false,
+  indexPins: { "internal-lib": "https://user:token@nexus.test/simple/" },
+};
+
 async function projectDir(name: string, pyproject: string, files: Record<string, string> = {}): Promise<string> {
   const root = join(dir, name);
   await mkdir(root, { recursive: true });
@@ -45,14 +55,7 @@ async function projectDir(name: string, pyproject: string, files: Record<string,
 describe("[tool.pystore] index keys", () => {
   it("parses them, canonicalizes pin names and keeps other keys in `tool`", () => {
     const p = parsePyproject(TOOL, "pyproject.toml");
-    expect(p.index).toEqual({
-      indexUrl: "https://config.test/simple/",
-      extraIndexUrls: ["https://config-extra.test/simple/"],
-      findLinks: ["wheels"],
-      indexStrategy: "unsafe-best-match",
-      noIndex: false,
-      indexPins: { "internal-lib": "https://user:token@nexus.test/simple/" },
-    });
+    expect(p.index).toEqual(TOOL_INDEX);
     expect(p.tool).toEqual({ libs: ["src"] });
   });
 
@@ -73,14 +76,7 @@ describe("precedence", () => {
   it("config applies when nothing else is given; extras and find-links add up", async () => {
     const root = await projectDir("config-only", TOOL);
     const { inputs } = await gatherInputs([], {}, root, {});
-    expect(inputs).toMatchObject({
-      indexUrl: "https://config.test/simple/",
-      extraIndexUrls: ["https://config-extra.test/simple/"],
-      findLinks: ["wheels"],
-      indexStrategy: "unsafe-best-match",
-      noIndex: false,
-      indexPins: { "internal-lib": "https://user:token@nexus.test/simple/" },
-    });
+    expect(inputs).toMatchObject(TOOL_INDEX);
   });
 
   it("flag > requirements file > PYSTORE_INDEX_URL > config for the index URL", async () => {

@@ -1,11 +1,16 @@
-// readLockFile: the one reader of pylock.toml files for commands (missing → FILE_NOT_FOUND with a hint).
+// readLockFile: the one reader of pylock.toml files for commands and the store's closure export
+// (missing → FILE_NOT_FOUND with a hint).
 
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildWheel } from "../../fixtures/wheels.js";
 import { PystoreError } from "../../src/errors.js";
 import { readLockFile } from "../../src/lock/read-lock.js";
+import { entriesForLockFile } from "../../src/store/closure.js";
+import { openStore } from "../../src/store/store.js";
+import { silentLogger } from "../../src/util/log.js";
 
 let dir: string;
 beforeAll(async () => {
@@ -39,5 +44,34 @@ describe("readLockFile", () => {
     await writeFile(path, 'lock-version = "1.0"\n[[packages]]\nversion = "1"\n');
     const error = await readLockFile(path).catch((e: unknown) => e);
     expect((error as PystoreError).code).toBe("INVALID_LOCK");
+  });
+});
+
+describe("entriesForLockFile (store export -l)", () => {
+  it("reads the lock through readLockFile and returns the stored entries it names", async () => {
+    const stored = await buildWheel({ name: "alpha", version: "1.0" }, join(dir, "wheels"));
+    const absent = await buildWheel({ name: "beta", version: "1.0" }, join(dir, "wheels"));
+    const store = await openStore({ dir: join(dir, "store"), log: silentLogger });
+    try {
+      await store.addWheelFile(stored.path);
+      const lockFor = (name: string, w: typeof stored) =>
+        `lock-version = "1.0"\ncreated-by = "test"\n\n[[packages]]\nname = "${name}"\nversion = "1.0"\nwheels = [{name = "${w.filename}", url = "https://i.test/${w.filename}", hashes = {sha256 = "${w.sha256}"}}]\n`;
+      const good = join(dir, "closure-ok.toml");
+      await writeFile(good, lockFor("alpha", stored));
+      expect((await entriesForLockFile(store, good)).map((e) => e.sha256)).toEqual([stored.sha256]);
+
+      const missing = await entriesForLockFile(store, join(dir, "no-lock.toml")).catch((e: unknown) => e);
+      expect((missing as PystoreError).code).toBe("FILE_NOT_FOUND");
+      expect((missing as PystoreError).hint).toContain("pystore lock");
+
+      const unstored = join(dir, "closure-missing.toml");
+      await writeFile(unstored, lockFor("beta", absent));
+      const error = await entriesForLockFile(store, unstored, "pylock.toml").catch((e: unknown) => e);
+      expect((error as PystoreError).code).toBe("ENTRY_NOT_FOUND");
+      expect((error as PystoreError).message).toContain(absent.filename);
+      expect((error as PystoreError).hint).toBe("run `pystore fetch -l pylock.toml` first");
+    } finally {
+      store.close();
+    }
   });
 });

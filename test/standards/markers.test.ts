@@ -1,3 +1,5 @@
+// PEP 508 environment markers: evaluation (the spec's examples, extras per PEP 685, packaging 22+ rules), formatting, and/or.
+
 import { describe, expect, it } from "vitest";
 import { evaluateMarker, formatMarker, markerAnd, markerExtras, markerOr, parseMarker, type EvaluationContext, type MarkerEnvironment } from "../../src/standards/pep508.js";
 

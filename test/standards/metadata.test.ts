@@ -1,3 +1,5 @@
+// Core metadata (packaging.python.org core-metadata spec): parsing METADATA headers and choosing Requires-Dist for an environment.
+
 import { describe, expect, it } from "vitest";
 import { dependenciesFor, parseCoreMetadata, parseHeaders } from "../../src/standards/metadata.js";
 import { formatRequirement, type MarkerEnvironment } from "../../src/standards/pep508.js";

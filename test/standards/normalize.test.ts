@@ -1,3 +1,5 @@
+// PEP 503 project-name normalization and validity.
+
 import { describe, expect, it } from "vitest";
 import { assertProjectName, canonicalizeName, isValidProjectName } from "../../src/standards/normalize.js";
 

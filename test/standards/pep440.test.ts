@@ -1,3 +1,5 @@
+// PEP 440 versions and specifiers: normalization, ordering, matching, pre-release handling (the spec's examples).
+
 import { describe, expect, it } from "vitest";
 import {
   compareVersions,

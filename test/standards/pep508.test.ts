@@ -1,16 +1,8 @@
-import { describe, expect, it } from "vitest";
-import { PystoreError } from "../../src/errors.js";
-import { formatMarker, formatRequirement, parseRequirement } from "../../src/standards/pep508.js";
+// PEP 508 requirements: parsing the spec's examples, formatting, caret error messages, the parse cache.
 
-function errorOf(fn: () => unknown): PystoreError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof PystoreError) return e;
-    throw e;
-  }
-  throw new Error("expected an error");
-}
+import { describe, expect, it } from "vitest";
+import { formatMarker, formatRequirement, parseRequirement } from "../../src/standards/pep508.js";
+import { thrown } from "./thrown.js";
 
 describe("requirements (the spec's examples)", () => {
   it.each([
@@ -65,7 +57,7 @@ describe("requirements (the spec's examples)", () => {
     ["foo; bogus == '1'", "Expected a marker variable or quoted string", 5],
     ["foo @ http://x ; (os_name == 'nt'", "Expected matching ')'", 17],
   ])("rejects %j with a caret", (text, summary, column) => {
-    const err = errorOf(() => parseRequirement(text));
+    const err = thrown(() => parseRequirement(text));
     expect(err.code).toBe("INVALID_REQUIREMENT");
     expect(err.message).toContain(summary);
     expect(err.message).toContain(JSON.stringify(text));

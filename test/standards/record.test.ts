@@ -1,3 +1,5 @@
+// RECORD files (binary distribution format spec): CSV parsing and formatting, quoting, hashes.
+
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { formatRecord, parseRecord } from "../../src/standards/record.js";

@@ -1,19 +1,9 @@
 // Named targets → platform, id and PEP 508 marker environment; Python validation; complete platforms.
 
 import { describe, expect, it } from "vitest";
-import { PystoreError } from "../../src/errors.js";
 import { evaluateMarker } from "../../src/standards/pep508.js";
 import { parsePythonVersion, resolveTarget, targetFromCompletePlatform } from "../../src/standards/targets.js";
-
-function thrown(fn: () => unknown): PystoreError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof PystoreError) return e;
-    throw e;
-  }
-  throw new Error("expected a PystoreError");
-}
+import { thrown } from "./thrown.js";
 
 describe("resolveTarget: named platforms", () => {
   it.each([

@@ -1,3 +1,5 @@
+// src/util/atomic-write.ts: hash- and size-checked writes via temp files, no-overwrite, concurrent writers, cleanup.
+
 import { createHash } from "node:crypto";
 import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";

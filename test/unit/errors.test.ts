@@ -1,3 +1,5 @@
+// src/errors.ts: error codes → exit codes, agreement with docs/exit-codes.md, caret rendering.
+
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { ERROR_CODES, EXIT, PystoreError, caretMessage, exitCodeFor } from "../../src/errors.js";

@@ -1,3 +1,5 @@
+// src/util/redact.ts: credentials removed from URLs and free text before anything prints or stores them.
+
 import { describe, expect, it } from "vitest";
 import { redactText, redactUrl, stripCredentials } from "../../src/util/redact.js";
 

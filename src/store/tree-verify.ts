@@ -1,0 +1,92 @@
+// `store verify` for unpacked trees: re-hash every file of an entry's tree against the wheel's own RECORD
+// (read from the verified .whl) and the tree's index; nothing missing, nothing extra.
+
+import { createHash } from "node:crypto";
+import { lstatSync, readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { checkRecordListing, findDistInfo } from "../bundle/install-wheel.js";
+import { openWheelBytes, readCheckedEntries, readEntrySync } from "../bundle/zip-entries.js";
+import { PystoreError } from "../errors.js";
+import type { RecordRow } from "../standards/record.js";
+import { readVerifiedSync } from "./content.js";
+import type { StoreEntry } from "./entries.js";
+import { TREE_FILES, TREE_INDEX, readTree, treeDir } from "./tree.js";
+
+export interface TreeCheck {
+  status: "none" | "ok" | "corrupted";
+  /** The first problem found, naming the file. */
+  reason?: string;
+}
+
+const NODE_HASH: Record<string, string> = { sha3_256: "sha3-256", sha3_384: "sha3-384", sha3_512: "sha3-512", blake2b: "blake2b512", blake2s: "blake2s256" };
+
+/** The wheel's RECORD rows by path, from the .whl (whose bytes are checked against the row first). */
+async function recordOf(entry: StoreEntry): Promise<Map<string, RecordRow>> {
+  const bytes = readVerifiedSync(entry.path, entry.sha256, entry.size, entry.filename);
+  const opened = await openWheelBytes(entry.path, entry.filename, bytes);
+  try {
+    const { files, byPath } = await readCheckedEntries(opened.zip, entry.filename);
+    const distInfo = findDistInfo(entry.filename, files);
+    const read = (path: string) => (byPath.has(path) ? readEntrySync(opened.bytes, entry.filename, byPath.get(path)!) : undefined);
+    return checkRecordListing(entry.filename, distInfo, files, read).recorded;
+  } finally {
+    opened.close();
+  }
+}
+
+function listFiles(dir: string, rel = "", out: string[] = []): string[] {
+  for (const name of readdirSync(dir)) {
+    const path = rel === "" ? name : `${rel}/${name}`;
+    const info = lstatSync(join(dir, name));
+    if (info.isDirectory()) listFiles(join(dir, name), path, out);
+    else out.push(path);
+  }
+  return out;
+}
+
+/** Check an entry's tree, if it has one. The .whl must already be known good (its RECORD is the reference). */
+export async function checkTree(storeDir: string, entry: StoreEntry): Promise<TreeCheck> {
+  let tree;
+  try {
+    tree = readTree(storeDir, entry);
+  } catch (error) {
+    if (error instanceof PystoreError && error.code === "STORE_CORRUPTED") return { status: "corrupted", reason: `${TREE_INDEX} is damaged` };
+    throw error;
+  }
+  if (!tree) {
+    // A tree directory without its index was never renamed into place by pystore: damage.
+    try {
+      lstatSync(treeDir(storeDir, entry.entryName));
+      return { status: "corrupted", reason: `${TREE_INDEX} is missing` };
+    } catch {
+      return { status: "none" };
+    }
+  }
+  const recorded = await recordOf(entry);
+  const indexed = new Map(tree.index.files.map((f) => [f.path, f]));
+  let present: string[];
+  try {
+    present = listFiles(join(tree.dir, TREE_FILES));
+  } catch (error) {
+    return { status: "corrupted", reason: `cannot list ${TREE_FILES}/: ${(error as Error).message}` };
+  }
+  for (const path of present) if (!indexed.has(path)) return { status: "corrupted", reason: `${path}: not in the wheel` };
+  for (const file of tree.index.files) {
+    let data: Buffer;
+    try {
+      data = readFileSync(join(tree.filesDir, file.path));
+    } catch {
+      return { status: "corrupted", reason: `${file.path}: missing` };
+    }
+    const sha256 = createHash("sha256").update(data).digest("hex");
+    if (sha256 !== file.sha256 || data.length !== file.size) return { status: "corrupted", reason: `${file.path}: sha256 ${sha256} does not match ${file.sha256}` };
+    const row = recorded.get(file.path);
+    // RECORD cannot hash itself (or its signatures); those are compared with the index only.
+    if (!row?.hash) continue;
+    const algorithm = row.hash.algorithm;
+    const found = algorithm === "sha256" ? Buffer.from(sha256, "hex").toString("base64url") : createHash(NODE_HASH[algorithm] ?? algorithm).update(data).digest("base64url");
+    if (found !== row.hash.digest) return { status: "corrupted", reason: `${file.path}: does not match the wheel's RECORD` };
+  }
+  for (const path of recorded.keys()) if (!indexed.has(path)) return { status: "corrupted", reason: `${path}: missing from the tree` };
+  return { status: "ok" };
+}
