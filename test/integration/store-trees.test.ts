@@ -81,6 +81,34 @@ describe("unpacked trees in bundles", () => {
     expect(bad.stderr).toContain("PYSTORE_LINK_MODE");
   });
 
+  // /dev/shm is a tmpfs on Linux: a bundle written there cannot hardlink from a store on another
+  // filesystem, so the importer must fall back (clone, then copy) on EXDEV by itself.
+  const otherFs = "/dev/shm";
+  const crossDevice = (() => {
+    try {
+      return statSync(otherFs).isDirectory() && statSync(otherFs).dev !== statSync(work?.path ?? "/tmp").dev;
+    } catch {
+      return false;
+    }
+  })();
+  it.skipIf(!crossDevice)("falls back to copying when the bundle is on another filesystem (EXDEV)", async () => {
+    const store = storeFor("exdev");
+    const out = join(otherFs, `pystore-exdev-${process.pid}-${n++}`);
+    try {
+      const built = await cli(store, ["bundle", "-l", lockPath, ...TARGET, "-o", out]);
+      expect(built.stderr).not.toMatch(/error/i);
+      expect(built.code).toBe(0);
+      const stored = statSync(join(treeOf(store), "files", "greetlib", "__init__.py"));
+      const bundled = statSync(join(out, GREET_INIT));
+      expect(bundled.dev).not.toBe(stored.dev);
+      expect(stored.nlink).toBe(1);
+      expect(bundled.mode & 0o777).toBe(0o644);
+      expect((await cli(store, ["bundle", "verify", out])).code).toBe(0);
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
+  });
+
   it("concurrent bundles into one empty store all succeed and share one tree", async () => {
     const store = storeFor("race");
     const results = await Promise.all([0, 1, 2, 3].map(() => bundle(store)));
