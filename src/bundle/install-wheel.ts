@@ -234,13 +234,7 @@ export async function installWheel(wheelPath: string, root: string, options: Ins
       options.claimed?.set(target, archive);
       written.push({ path: relativeToRoot(sitePackages, target), hash: { algorithm: "sha256", digest: sha256.toString("base64url") }, size: data.length });
     }
-    const installerData = Buffer.from(INSTALLER);
-    const installerSha = writer.write(join(installedDistInfo, "INSTALLER"), installerData, 0o644);
-    written.push({ path: relativeToRoot(sitePackages, join(installedDistInfo, "INSTALLER")), hash: { algorithm: "sha256", digest: installerSha.toString("base64url") }, size: installerData.length });
-    written.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-    written.push({ path: relativeToRoot(sitePackages, join(installedDistInfo, "RECORD")) });
-    writer.write(join(installedDistInfo, "RECORD"), Buffer.from(formatRecord(written)), 0o644);
-    for (const name of ["INSTALLER", "RECORD"]) options.claimed?.set(join(installedDistInfo, name), archive);
+    finishDistInfo(writer, sitePackages, installedDistInfo, written, archive, options.claimed);
 
     const entryPointsItem = byPath.get(`${distInfo}/entry_points.txt`);
     const entryPoints = entryPointsItem ? parseEntryPoints(read(entryPointsItem).toString("utf8"), `${archive}:${distInfo}/entry_points.txt`) : [];
@@ -258,6 +252,20 @@ export async function installWheel(wheelPath: string, root: string, options: Ins
   } finally {
     opened.close();
   }
+}
+
+/**
+ * Finish an installed .dist-info the same way whichever way its files arrived: INSTALLER, then a fresh
+ * RECORD listing every written file (sorted) and itself, both claimed for the duplicate-file check.
+ */
+export function finishDistInfo(writer: TreeWriter, sitePackages: string, installedDistInfo: string, written: RecordRow[], owner: string, claimed?: Map<string, string>): void {
+  const installerData = Buffer.from(INSTALLER);
+  const installerSha = writer.write(join(installedDistInfo, "INSTALLER"), installerData, 0o644);
+  written.push({ path: relativeToRoot(sitePackages, join(installedDistInfo, "INSTALLER")), hash: { algorithm: "sha256", digest: installerSha.toString("base64url") }, size: installerData.length });
+  written.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  written.push({ path: relativeToRoot(sitePackages, join(installedDistInfo, "RECORD")) });
+  writer.write(join(installedDistInfo, "RECORD"), Buffer.from(formatRecord(written)), 0o644);
+  for (const name of ["INSTALLER", "RECORD"]) claimed?.set(join(installedDistInfo, name), owner);
 }
 
 export function distInfoNameVersion(distInfo: string): [string, string] {

@@ -5,11 +5,10 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { PystoreError } from "../errors.js";
 import type { RecordRow } from "../standards/record.js";
-import { formatRecord } from "../standards/record.js";
 import type { Tree } from "../store/tree.js";
 import { parseEntryPoints } from "./entry-points.js";
 import type { FileImporter } from "./importer.js";
-import { BUNDLE_SCHEME, INSTALLER, NATIVE, distInfoNameVersion, installPath, parseWheelFile, relativeToRoot, rewriteShebang, type InstalledWheel, type InstallScheme } from "./install-wheel.js";
+import { BUNDLE_SCHEME, NATIVE, distInfoNameVersion, finishDistInfo, installPath, parseWheelFile, relativeToRoot, rewriteShebang, type InstalledWheel, type InstallScheme } from "./install-wheel.js";
 import type { TreeWriter } from "./tree-writer.js";
 
 export interface LinkOptions {
@@ -71,13 +70,7 @@ export function linkWheel(filename: string, tree: Tree, opts: LinkOptions): Inst
     opts.claimed?.set(target, filename);
     written.push({ path: relativeToRoot(sitePackages, target), hash: { algorithm: "sha256", digest: Buffer.from(sha256, "hex").toString("base64url") }, size });
   }
-  const installerData = Buffer.from(INSTALLER);
-  const installerSha = writer.write(join(installedDistInfo, "INSTALLER"), installerData, 0o644);
-  written.push({ path: relativeToRoot(sitePackages, join(installedDistInfo, "INSTALLER")), hash: { algorithm: "sha256", digest: installerSha.toString("base64url") }, size: installerData.length });
-  written.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  written.push({ path: relativeToRoot(sitePackages, join(installedDistInfo, "RECORD")) });
-  writer.write(join(installedDistInfo, "RECORD"), Buffer.from(formatRecord(written)), 0o644);
-  for (const name of ["INSTALLER", "RECORD"]) opts.claimed?.set(join(installedDistInfo, name), filename);
+  finishDistInfo(writer, sitePackages, installedDistInfo, written, filename, opts.claimed);
 
   const hasEntryPoints = files.some((f) => f.path === `${distInfo}/entry_points.txt`);
   const entryPoints = hasEntryPoints ? parseEntryPoints(readFileSync(source(`${distInfo}/entry_points.txt`), "utf8"), `${filename}:${distInfo}/entry_points.txt`) : [];
