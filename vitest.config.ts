@@ -1,8 +1,12 @@
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    // Caches the CLI keeps between runs (host probe, bytecode) go to a scratch place, not the user's ~/.cache.
+    env: { XDG_CACHE_HOME: join(tmpdir(), "pystore-test-cache") },
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // Integration tests start real servers and Python processes; two cores go further with forks.

@@ -43,6 +43,8 @@ export const ERROR_CODES = {
   INVALID_CONFIG: "invalidInput",
   INVALID_NETRC: "invalidInput",
   FILE_NOT_FOUND: "invalidInput",
+  /** A path pystore was asked to write (an output file, a download's destination) cannot be created. */
+  IO: "invalidInput",
   // resolution
   NO_SOLUTION: "resolution",
   NO_MATCHING_WHEEL: "resolution",

@@ -9,3 +9,6 @@ export const BUNDLE_MANIFEST_VERSION = 1;
 export const CLOSURE_ARCHIVE_VERSION = 1;
 /** `[tool.pystore]` keys pystore writes into pylock.toml (store-format/pylock-tool-pystore.md). */
 export const PYLOCK_TOOL_VERSION = 1;
+/** The host-probe cache, $XDG_CACHE_HOME/pystore/host-*.json (store-format/README.md): a cache, so a
+ * file of another version is simply ignored and rewritten, never refused. */
+export const HOST_CACHE_FORMAT = 1;

@@ -22,7 +22,8 @@ import { copyAppCode, copyInto, readProject, type ProjectInfo } from "./app-code
 import { FileImporter, type LinkMode } from "./importer.js";
 import { BUNDLE_SCHEME, type InstalledWheel } from "./install-wheel.js";
 import { linkWheel } from "./link-wheel.js";
-import { bootScript, cmdLauncher, implementationName, launchConfig, pyzMain, shLauncher } from "./launcher.js";
+import { parseWheelFilename } from "../standards/wheel-filename.js";
+import { bootScript, cmdLauncher, implementationName, launchConfig, libcRequirementForWheels, pyzMain, shLauncher } from "./launcher.js";
 import { MANIFEST_FILE, bundleHash, formatManifest, stableJson, walkTree, type BundleManifest } from "./manifest.js";
 import { collectExecutables } from "./scripts.js";
 import { serviceUnit, checkUnitOptions } from "./systemd.js";
@@ -183,7 +184,7 @@ export async function buildBundle(req: BundleRequest): Promise<BundleResult> {
     const paths = project ? await copyAppCode(project, staging, [out, staging]) : [];
     const executables = collectExecutables(project, installed, { depScripts: req.depScripts === true, log: req.log });
     for (const exe of executables) {
-      if (exe.kind !== "script") continue;
+      if (exe.kind !== "script" || exe.source === undefined) continue;
       if (!(await stat(exe.source).then((s) => s.isFile(), () => false))) {
         throw new PystoreError("INVALID_PYPROJECT", `${exe.origin}: script file for ${JSON.stringify(exe.name)} does not exist: ${exe.source}`);
       }
@@ -191,6 +192,8 @@ export async function buildBundle(req: BundleRequest): Promise<BundleResult> {
     }
 
     const nativeCode = installed.some((w) => w.hasNativeCode);
+    const nativeTags = installed.filter((w) => w.hasNativeCode).map((w) => parseWheelFilename(w.filename).platformTags);
+    const libc = nativeCode ? libcRequirementForWheels(nativeTags, req.target.platform) : undefined;
     const base = {
       name,
       target: req.target.id,
@@ -198,6 +201,7 @@ export async function buildBundle(req: BundleRequest): Promise<BundleResult> {
       implementation: implementationName(req.target.implementation),
       sysPlatform: req.target.markers.sys_platform,
       ...(nativeCode ? { machine: req.target.markers.platform_machine } : {}),
+      ...(libc ? { libc } : {}),
       paths,
       sitePackages: BUNDLE_SCHEME.purelib,
     };

@@ -53,6 +53,11 @@ export interface InstalledWheel {
   /** Root-relative paths of every file written, sorted. */
   files: string[];
   entryPoints: EntryPoint[];
+  /**
+   * Root-relative paths of the wheel's top-level `.data/scripts` files that are Python scripts (a
+   * `#!python` first line, per the binary distribution format), sorted: they can get launchers.
+   */
+  pythonScripts: string[];
   /** True when the wheel ships compiled code (which cannot be imported from inside a zip). */
   hasNativeCode: boolean;
 }
@@ -210,6 +215,7 @@ export async function installWheel(wheelPath: string, root: string, options: Ins
     }
 
     const written: RecordRow[] = [];
+    const pythonScripts: string[] = [];
     const sitePackages = scheme.purelib;
     const installedDistInfo = join(rootScheme, distInfo);
     for (const { path, target, key } of plan) {
@@ -228,6 +234,7 @@ export async function installWheel(wheelPath: string, root: string, options: Ins
         if (rewritten) {
           data = rewritten;
           sha256 = createHash("sha256").update(data).digest();
+          if (isTopLevelScript(path, dataDir)) pythonScripts.push(target);
         }
       }
       writer.write(target, data, mode, sha256);
@@ -247,6 +254,7 @@ export async function installWheel(wheelPath: string, root: string, options: Ins
       distInfo: installedDistInfo,
       files: installedFiles,
       entryPoints,
+      pythonScripts: pythonScripts.sort(),
       hasNativeCode: files.some((f) => NATIVE.test(f)),
     };
   } finally {
@@ -272,6 +280,12 @@ export function distInfoNameVersion(distInfo: string): [string, string] {
   const stem = distInfo.replace(/\.dist-info$/, "");
   const dash = stem.lastIndexOf("-");
   return dash < 0 ? [stem, ""] : [stem.slice(0, dash), stem.slice(dash + 1)];
+}
+
+/** A file directly in `<name>.data/scripts/` (installers put those, not subdirectories, on PATH). */
+export function isTopLevelScript(path: string, dataDir: string): boolean {
+  const prefix = `${dataDir}/scripts/`;
+  return path.startsWith(prefix) && !path.slice(prefix.length).includes("/");
 }
 
 /** `#!python` / `#!pythonw` first lines become a real interpreter line; other scripts are left alone. */

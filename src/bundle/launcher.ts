@@ -15,6 +15,11 @@ export interface LaunchConfig {
   sysPlatform: string;
   /** Checked only when the bundle holds compiled code: pure bundles run on any machine. */
   machine?: string;
+  /**
+   * Also only with compiled code, for manylinux/musllinux targets: the C library the wheels were built
+   * against. glibc needs at least `version` ("2.28"); musl needs a musl interpreter (any version).
+   */
+  libc?: LibcRequirement;
   /** Bundle-relative sys.path entries in order (app code and libs); site-packages is added after the stdlib. */
   paths: string[];
   sitePackages: string;
@@ -23,6 +28,55 @@ export interface LaunchConfig {
   bundleHash?: string;
   /** .pyz only: true when site-packages must be extracted before import (compiled extensions). */
   extract?: boolean;
+}
+
+export interface LibcRequirement {
+  kind: "glibc" | "musl";
+  /** "MAJOR.MINOR" from the platform tag. */
+  version: string;
+}
+
+const LEGACY_MANYLINUX: Record<string, string> = { manylinux1: "2.5", manylinux2010: "2.12", manylinux2014: "2.17" };
+
+/** The C library a platform tag promises (PEP 600 / PEP 656); undefined for anything that is not Linux-with-libc. */
+export function libcRequirement(platform: string): LibcRequirement | undefined {
+  let m = /^(manylinux|musllinux)_(\d+)_(\d+)_/.exec(platform);
+  if (m) return { kind: m[1] === "manylinux" ? "glibc" : "musl", version: `${Number(m[2])}.${Number(m[3])}` };
+  m = /^(manylinux1|manylinux2010|manylinux2014)_/.exec(platform);
+  return m ? { kind: "glibc", version: LEGACY_MANYLINUX[m[1]]! } : undefined;
+}
+
+function versionParts(version: string): [number, number] {
+  const [major, minor] = version.split(".").map(Number);
+  return [major!, minor!];
+}
+
+function newer(a: string, b: string): boolean {
+  const [am, an] = versionParts(a);
+  const [bm, bn] = versionParts(b);
+  return am !== bm ? am > bm : an > bn;
+}
+
+/**
+ * The C library a bundle's compiled wheels actually need: for each native wheel the oldest libc among
+ * its platform tags of the target's kind (any one tag is a promise the wheel runs there), and the
+ * newest of those over all wheels. A `--platform host` bundle then asks only what its wheels need, not
+ * the build machine's glibc. A wheel without such a tag (plain `linux_*`) gets only the target's word.
+ */
+export function libcRequirementForWheels(wheelPlatformTags: string[][], targetPlatform: string): LibcRequirement | undefined {
+  const target = libcRequirement(targetPlatform);
+  if (!target) return undefined;
+  let need: string | undefined;
+  for (const platforms of wheelPlatformTags) {
+    let wheelNeed: string | undefined;
+    for (const tag of platforms) {
+      const promise = libcRequirement(tag);
+      if (promise?.kind === target.kind && (wheelNeed === undefined || newer(wheelNeed, promise.version))) wheelNeed = promise.version;
+    }
+    if (wheelNeed === undefined) return target;
+    if (need === undefined || newer(wheelNeed, need)) need = wheelNeed;
+  }
+  return need === undefined ? target : { kind: target.kind, version: need };
 }
 
 const IMPLEMENTATIONS: Record<string, string> = { cp: "CPython", pp: "PyPy", gp: "GraalVM", ip: "IronPython", jy: "Jython" };
@@ -127,14 +181,65 @@ def _check(cfg, name):
     want_machine = (cfg.get("machine") or "").lower()
     want_machine = machines.get(want_machine, want_machine)
     problems = []
+    hints = []
     if found != cfg["python"] or impl != cfg["implementation"]:
         problems.append("Python %s %s (found %s %s at %s)" % (cfg["implementation"], cfg["python"], impl, platform.python_version(), sys.executable))
     if sys.platform != cfg["sysPlatform"] or (want_machine and machine != want_machine):
         problems.append("platform %s %s (found %s %s)" % (cfg["sysPlatform"], want_machine or "any", sys.platform, machine))
     if problems:
-        _fail("%s: this bundle was built for target %s and needs %s\n"
-              "hint: install Python %s and put it on PATH as python%s, or set PYSTORE_PYTHON to its path"
-              % (name, cfg["target"], "; ".join(problems), cfg["python"], cfg["python"]))
+        hints.append("install Python %s and put it on PATH as python%s, or set PYSTORE_PYTHON to its path" % (cfg["python"], cfg["python"]))
+    libc = cfg.get("libc")
+    if libc and sys.platform.startswith("linux"):
+        kind, version = _libc()
+        found_libc = ("%s %s" % (kind, version)).strip() if kind else "an unknown C library"
+        if libc["kind"] == "glibc" and (kind != "glibc" or _version_tuple(version) < _version_tuple(libc["version"])):
+            problems.append("glibc %s or newer (found %s)" % (libc["version"], found_libc))
+            hints.append("run it on a machine with glibc %s or newer, or rebuild the bundle for this machine (e.g. --platform host)" % libc["version"])
+        elif libc["kind"] == "musl" and kind != "musl":
+            problems.append("musl libc (found %s)" % found_libc)
+            hints.append("run it on a musl system (e.g. Alpine), or rebuild the bundle for this machine (e.g. --platform host)")
+    if problems:
+        _fail("%s: this bundle was built for target %s and needs %s\nhint: %s"
+              % (name, cfg["target"], "; ".join(problems), "; or ".join(hints)))
+
+
+def _version_tuple(text):
+    parts = []
+    for part in text.split("."):
+        digits = ""
+        for ch in part:
+            if not ch.isdigit():
+                break
+            digits += ch
+        parts.append(int(digits or "0"))
+    return tuple(parts)
+
+
+def _libc():
+    # ("glibc", "2.36"), ("musl", "1.2") or ("musl", ""), or (None, "") when neither can be told.
+    try:
+        text = os.confstr("CS_GNU_LIBC_VERSION")
+    except (AttributeError, ValueError, OSError):
+        text = None
+    if text:
+        parts = text.split()
+        if len(parts) == 2 and parts[0] == "glibc":
+            return "glibc", parts[1]
+    import platform
+    try:
+        lib, version = platform.libc_ver()
+    except (OSError, ValueError):
+        lib, version = "", ""
+    if lib == "glibc" and version:
+        return "glibc", version
+    # musl has no confstr name for its version; its builds of Python name it in the host triple, and a
+    # Python that is not glibc on a system with musl's loader (/lib/ld-musl-<arch>.so.1) is musl's.
+    import glob
+    import sysconfig
+    triples = " ".join(str(sysconfig.get_config_var(v) or "") for v in ("HOST_GNU_TYPE", "MULTIARCH", "SOABI"))
+    if lib == "musl" or "musl" in triples or glob.glob("/lib/ld-musl-*.so.1"):
+        return "musl", version if lib == "musl" else ""
+    return None, ""
 
 
 def _cache_home():

@@ -8,7 +8,7 @@ import type { RecordRow } from "../standards/record.js";
 import type { Tree } from "../store/tree.js";
 import { parseEntryPoints } from "./entry-points.js";
 import type { FileImporter } from "./importer.js";
-import { BUNDLE_SCHEME, NATIVE, distInfoNameVersion, finishDistInfo, installPath, parseWheelFile, relativeToRoot, rewriteShebang, type InstalledWheel, type InstallScheme } from "./install-wheel.js";
+import { BUNDLE_SCHEME, NATIVE, distInfoNameVersion, finishDistInfo, installPath, isTopLevelScript, parseWheelFile, relativeToRoot, rewriteShebang, type InstalledWheel, type InstallScheme } from "./install-wheel.js";
 import type { TreeWriter } from "./tree-writer.js";
 
 export interface LinkOptions {
@@ -53,6 +53,7 @@ export function linkWheel(filename: string, tree: Tree, opts: LinkOptions): Inst
   const sitePackages = scheme.purelib;
   const installedDistInfo = join(rootScheme, distInfo);
   const written: RecordRow[] = [];
+  const pythonScripts: string[] = [];
   for (const { file, target, key } of plan) {
     if (file.path === recordPath || file.path === installerPath) continue;
     let sha256 = file.sha256;
@@ -60,7 +61,9 @@ export function linkWheel(filename: string, tree: Tree, opts: LinkOptions): Inst
     if (key === "scripts") {
       // Scripts get the bundle's interpreter and mode 0755: a file of the bundle's own, never a link.
       const original = readFileSync(source(file.path));
-      const data = rewriteShebang(original, opts.scriptInterpreter ?? "/usr/bin/env python3") ?? original;
+      const rewritten = rewriteShebang(original, opts.scriptInterpreter ?? "/usr/bin/env python3");
+      if (rewritten && isTopLevelScript(file.path, dataDir)) pythonScripts.push(target);
+      const data = rewritten ?? original;
       const digest = writer.write(target, data, 0o755);
       sha256 = digest.toString("hex");
       size = data.length;
@@ -87,6 +90,7 @@ export function linkWheel(filename: string, tree: Tree, opts: LinkOptions): Inst
     distInfo: installedDistInfo,
     files: installedFiles,
     entryPoints,
+    pythonScripts: pythonScripts.sort(),
     hasNativeCode: files.some((f) => NATIVE.test(f.path)),
   };
 }

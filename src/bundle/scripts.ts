@@ -1,5 +1,5 @@
 // A bundle's executables: [project.scripts], [tool.pystore.scripts] (script files or object references),
-// and with --dep-scripts the console_scripts of the installed dependencies.
+// and with --dep-scripts the dependencies' console_scripts and their `#!python` .data/scripts files.
 
 import { PystoreError } from "../errors.js";
 import type { Logger } from "../util/log.js";
@@ -9,7 +9,15 @@ import { scriptBundlePath, type ProjectInfo } from "./app-code.js";
 
 export type Executable =
   | { name: string; kind: "entry"; module: string; attr?: string; origin: string }
-  | { name: string; kind: "script"; /** bundle-relative */ path: string; /** absolute, in the project */ source: string; origin: string };
+  | {
+      name: string;
+      kind: "script";
+      /** bundle-relative */
+      path: string;
+      /** Absolute, in the project: copied into the bundle. Undefined for a wheel's script, installed already. */
+      source?: string;
+      origin: string;
+    };
 
 const EXECUTABLE_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/;
 
@@ -65,6 +73,17 @@ export function collectExecutables(project: ProjectInfo | undefined, installed: 
           continue;
         }
         add({ name: ep.name, kind: "entry", module: ep.module, ...(ep.attr === undefined ? {} : { attr: ep.attr }), origin });
+      }
+      // pip puts these on PATH as they are; here they run through the bootstrap, which gives them the
+      // bundle's sys.path (their `#!/usr/bin/env python3` line alone would not).
+      for (const path of wheel.pythonScripts ?? []) {
+        const name = path.slice(path.lastIndexOf("/") + 1);
+        const origin = `${wheel.name} ${wheel.version} (.data/scripts)`;
+        if (!EXECUTABLE_NAME.test(name)) {
+          opts.log.warn(`skipping ${origin} script ${JSON.stringify(name)}: not a usable file name`);
+          continue;
+        }
+        add({ name, kind: "script", path, origin });
       }
     }
   }

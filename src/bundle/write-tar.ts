@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { PassThrough, Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { constants as zlibConstants, createGzip } from "node:zlib";
+import { PystoreError } from "../errors.js";
 import { writeStreamAtomic, type Written } from "../util/atomic-write.js";
 import type { ManifestFile } from "./manifest.js";
 
@@ -93,7 +94,13 @@ export async function* tarEntries(root: string, files: ManifestFile[], prefix: s
         yield chunk as Buffer;
       }
     }
-    if (written !== item.size) throw new Error(`${item.source}: changed size while being archived`);
+    if (written !== item.size) {
+      // Staged files are linked from the store's trees: a size that differs from the verified index means
+      // the store's copy was edited (through a hardlinked bundle), not a race in this process.
+      throw new PystoreError("BUNDLE_FAILED", `${name}: ${written} bytes, not the ${item.size} recorded for it; the file changed before it was archived`, {
+        hint: "if it came from the store, run `pystore store verify --repair` and bundle again",
+      });
+    }
     yield padding(item.size);
   }
   yield Buffer.alloc(1024);

@@ -35,8 +35,8 @@ export function registerBundleCommands(program: Command, action: ActionFactory):
     .action(action(() => import("../commands/bundle.js")));
   bundle
     .command("verify")
-    .description("check a bundle directory or .pyz against its manifest: changed, missing and extra files (exit 1 if any)")
-    .argument("<out>", "the bundle directory or .pyz file")
+    .description("check a bundle directory, .pyz or tar.gz against its manifest: changed, missing and extra files (exit 1 if any)")
+    .argument("<out>", "the bundle directory, .pyz or tar.gz file")
     .option("--json", "machine-readable output", false)
     .action(action(() => import("../commands/bundle-verify.js")));
 }

@@ -43,8 +43,9 @@ export function registerIndexCommands(program: Command, action: ActionFactory): 
     index
       .command("show")
       .argument("<name>", "project name")
-      .description("list the files a project has on the configured indexes: version, tags, requires-python, yanked, hash, metadata"),
+      .description("list the files a project has on the configured indexes (flags, then the project's [tool.pystore]): version, tags, requires-python, yanked, hash, metadata"),
   )
+    .option("--project <dir>", "use this project's [tool.pystore] index settings and pins, as `lock` does (default: .)")
     .option("--json", "machine-readable output with full detail", false)
     .action(action(() => import("../commands/index-show.js")));
 }

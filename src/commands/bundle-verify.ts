@@ -1,24 +1,27 @@
-// `pystore bundle verify OUT`: compare a bundle directory (or .pyz) with its manifest; exit 1 naming what differs.
+// `pystore bundle verify OUT`: compare a bundle directory, .pyz or tar.gz with its manifest; exit 1 naming what differs.
 
-import { stat } from "node:fs/promises";
+import { open, stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Handler } from "../cli/context.js";
 import { EXIT, PystoreError } from "../errors.js";
 import { MANIFEST_FILE, isClean, verifyBundle } from "../bundle/manifest.js";
 import { verifyPyz } from "../bundle/verify-pyz.js";
+import { isGzip, verifyTarGz } from "../bundle/verify-tar.js";
 
 interface VerifyOptions {
   json: boolean;
 }
 
 const handler: Handler<VerifyOptions> = async (args, options, ctx) => {
-  if (!args[0]) throw new PystoreError("USAGE", "bundle verify needs the bundle directory or .pyz");
+  if (!args[0]) throw new PystoreError("USAGE", "bundle verify needs the bundle directory, .pyz or tar.gz");
   const dir = resolve(ctx.cwd, args[0]);
   const isFile = await stat(dir).then((s) => s.isFile(), () => false);
-  if (isFile && !dir.endsWith(".pyz")) {
-    throw new PystoreError("USAGE", `${dir}: bundle verify checks bundle directories and .pyz files`, { hint: "extract a tar.gz bundle first, then verify the directory" });
+  // A tar.gz is known by its gzip magic, whatever its name; a .pyz by its suffix (it starts with a shebang).
+  const gzip = isFile && isGzip(await readHead(dir));
+  if (isFile && !gzip && !dir.endsWith(".pyz")) {
+    throw new PystoreError("USAGE", `${dir}: bundle verify checks bundle directories, .pyz files and tar.gz archives`, { hint: "give the bundle directory, OUT.pyz or OUT.tar.gz" });
   }
-  const report = isFile ? await verifyPyz(dir) : await verifyBundle(dir);
+  const report = gzip ? await verifyTarGz(dir) : isFile ? await verifyPyz(dir) : await verifyBundle(dir);
   if (options.json) {
     ctx.out(JSON.stringify({ bundle: dir, ok: isClean(report), ...report }, null, 2));
     return isClean(report) ? EXIT.ok : EXIT.checkFailed;
@@ -35,5 +38,16 @@ const handler: Handler<VerifyOptions> = async (args, options, ctx) => {
     details: { ...report },
   });
 };
+
+async function readHead(path: string): Promise<Buffer> {
+  const file = await open(path, "r");
+  try {
+    const head = Buffer.alloc(2);
+    const { bytesRead } = await file.read(head, 0, 2, 0);
+    return head.subarray(0, bytesRead);
+  } finally {
+    await file.close();
+  }
+}
 
 export default handler;

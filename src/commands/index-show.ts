@@ -4,6 +4,7 @@ import type { CommandContext, Handler } from "../cli/context.js";
 import { PystoreError } from "../errors.js";
 import type { HttpCache } from "../index-client/cache.js";
 import { indexClientOptions, type IndexCliOptions } from "../index-client/options.js";
+import { indexSettings, readProject } from "../lock/index-config.js";
 import { assertProjectName, canonicalizeName } from "../standards/normalize.js";
 import { compareVersions, isValidVersion } from "../standards/pep440.js";
 import type { ProjectFile } from "../standards/simple-api.js";
@@ -12,6 +13,7 @@ import { redactUrl, stripCredentials } from "../util/redact.js";
 
 interface IndexShowOptions extends IndexCliOptions {
   json: boolean;
+  project?: string;
 }
 
 interface Row {
@@ -94,10 +96,15 @@ const handler: Handler<IndexShowOptions> = async (args, options, ctx) => {
   const name = args[0];
   if (!name) throw new PystoreError("USAGE", "index show needs a project name");
   assertProjectName(name);
+  // The same sources `lock` would use here: flags, variables, then the project's [tool.pystore] (pins too).
+  const { projectDir, pyproject } = await readProject(options.project, ctx.cwd);
+  const where = indexSettings(options, ctx.env, { config: pyproject?.index });
+  if (pyproject) ctx.log.debug(`index settings from ${pyproject.path} and the command line`);
   const { IndexClient } = await import("../index-client/client.js");
   const store = await openCache(ctx);
-  const client = new IndexClient({ ...indexClientOptions(options, ctx), cache: store.cache });
+  const client = new IndexClient({ ...indexClientOptions(options, ctx), ...where, cache: store.cache, cwd: projectDir });
   try {
+    const pinnedTo = client.pinFor(name);
     const files = await client.getProject(name);
     const rows = files.map(describe).sort(order);
     if (options.json) {
@@ -105,6 +112,7 @@ const handler: Handler<IndexShowOptions> = async (args, options, ctx) => {
         ["project", canonicalizeName(name)],
         ["indexes", client.indexes.map(redactUrl)],
         ["findLinks", client.findLinks.map(redactUrl)],
+        ["pinnedTo", pinnedTo === undefined ? undefined : redactUrl(pinnedTo)],
         ["strategy", client.strategy],
         ["files", rows.map(jsonRow)],
       ]), null, 2));
@@ -120,7 +128,8 @@ const handler: Handler<IndexShowOptions> = async (args, options, ctx) => {
       r.file.hashes.sha256 ? r.file.hashes.sha256.slice(0, 12) : "-",
       r.file.coreMetadata ? "yes" : "no",
     ]);
-    ctx.out(`${canonicalizeName(name)}: ${rows.length} file${rows.length === 1 ? "" : "s"} from ${[...client.indexes, ...client.findLinks].map(redactUrl).join(", ")}`);
+    const from = pinnedTo !== undefined ? `${redactUrl(pinnedTo)} (pinned by [tool.pystore] index-pins)` : [...client.indexes, ...client.findLinks].map(redactUrl).join(", ");
+    ctx.out(`${canonicalizeName(name)}: ${rows.length} file${rows.length === 1 ? "" : "s"} from ${from}`);
     if (rows.length) ctx.out(table([header, ...lines]));
     return 0;
   } finally {

@@ -120,6 +120,11 @@ export class IndexClient {
     this.findLinks = this.findLinksSources.map((s) => s.location);
   }
 
+  /** The index `name` is pinned to (credentials stripped), if any: it is then the only place searched. */
+  pinFor(name: string): string | undefined {
+    return this.pins.get(canonicalizeName(name))?.location;
+  }
+
   /**
    * The files a project has: from the first index that knows it (or every index with unsafe-best-match),
    * plus every find-links source. Throws PACKAGE_NOT_FOUND when none has it.
@@ -152,11 +157,18 @@ export class IndexClient {
     const anyLinks = fromLinks.some((f) => f !== undefined);
     for (const files of fromLinks) found.push(...(files ?? []));
     if (!anyIndex && !anyLinks) {
-      const searched = [...this.indexes, ...this.findLinks].map(redactUrl).join(", ") || "nothing: --no-index and no --find-links";
-      throw new PystoreError("PACKAGE_NOT_FOUND", `no index has a project named ${JSON.stringify(name)} (searched: ${searched})`, {
-        hint: this.noIndex
-          ? "with --no-index only --find-links sources are searched: add the directory or page that holds it"
-          : "check the spelling, or add the index that serves it with --index-url/--extra-index-url",
+      const searched = [...this.indexes, ...this.findLinks].map(redactUrl);
+      if (this.noIndex) {
+        // --no-index may come from a requirements file or [tool.pystore]: say what was (not) searched.
+        const where = searched.length ? `no --find-links source has a project named ${JSON.stringify(name)} (--no-index; searched: ${searched.join(", ")})` : `${JSON.stringify(name)} cannot be found: --no-index turns every index off and no --find-links source was given`;
+        throw new PystoreError("PACKAGE_NOT_FOUND", where, {
+          hint: `add a --find-links directory (or page) that holds ${name}, or drop --no-index (the flag, PYSTORE_NO_INDEX, a requirements-file line or [tool.pystore] no-index) to search the indexes`,
+          details: { project: canonical, searched, noIndex: true },
+        });
+      }
+      throw new PystoreError("PACKAGE_NOT_FOUND", `no index has a project named ${JSON.stringify(name)} (searched: ${searched.join(", ")})`, {
+        hint: "check the spelling, or add the index that serves it with --index-url/--extra-index-url",
+        details: { project: canonical, searched, noIndex: false },
       });
     }
     // The same file can come from two sources (an index and a find-links directory): keep the first.

@@ -1,18 +1,16 @@
 // Collects a lock's inputs from the command line, requirements files and pyproject.toml, in that
 // precedence: explicit flags win over file lines, which win over defaults.
 
-import { existsSync } from "node:fs";
 import { isAbsolute, relative, resolve as resolvePath, sep } from "node:path";
 import { PystoreError } from "../errors.js";
-import { DEFAULT_INDEX_URL } from "../index-client/client.js";
-import { noIndexFlag, strategyFlag } from "../index-client/options.js";
 import { loadTarget } from "../platform/target-loader.js";
 import type { PrereleaseMode } from "../resolver/candidates.js";
 import { parseRequirement, type Requirement } from "../standards/pep508.js";
 import type { Target } from "../standards/targets.js";
 import type { LockInputs } from "./inputs.js";
 import type { RecordedInputs } from "./recorded.js";
-import { projectRequirements, readPyproject, type Pyproject } from "./pyproject.js";
+import { indexSettings, readProject } from "./index-config.js";
+import { projectRequirements, type Pyproject } from "./pyproject.js";
 import { emptyRequirementsFile, readRequirementsFile } from "./requirements-file.js";
 
 export interface LockCliOptions {
@@ -80,9 +78,7 @@ function projectRelative(projectDir: string, path: string): string {
 }
 
 export async function gatherInputs(args: string[], options: LockCliOptions, cwd: string, env: NodeJS.ProcessEnv, defaults: GatherDefaults = {}): Promise<GatheredInputs> {
-  const projectDir = resolvePath(cwd, options.project ?? ".");
-  if (options.project !== undefined && !existsSync(projectDir)) throw new PystoreError("FILE_NOT_FOUND", `project directory ${JSON.stringify(options.project)} does not exist`);
-  const pyproject = await readPyproject(projectDir);
+  const { projectDir, pyproject } = await readProject(options.project, cwd);
   const checked = defaults.check ? defaults.recorded : undefined;
   const files = emptyRequirementsFile();
   let requirementPaths = (options.requirement ?? []).map((p) => resolvePath(cwd, p));
@@ -115,8 +111,7 @@ export async function gatherInputs(args: string[], options: LockCliOptions, cwd:
   }
   const prerelease = (options.prerelease ?? (files.prerelease ? "allow" : checked?.prerelease ?? "if-necessary-or-explicit")) as PrereleaseMode;
   if (!PRERELEASE_MODES.includes(prerelease)) throw new PystoreError("USAGE", `--prerelease ${JSON.stringify(prerelease)}: use ${PRERELEASE_MODES.join(", ")}`);
-  const config = pyproject?.index;
-  const strategy = strategyFlag(options) ?? config?.indexStrategy ?? checked?.indexStrategy ?? "first-index";
+  const where = indexSettings(options, env, { files, config: pyproject?.index, checked });
 
   let pairs: { platform: string; python?: string }[];
   const pythons: (string | undefined)[] = options.python?.length ? options.python : [undefined];
@@ -126,20 +121,6 @@ export async function gatherInputs(args: string[], options: LockCliOptions, cwd:
   else pairs = pythons.map((python) => ({ platform: "host", python }));
   const targets = await loadTargets(pairs, projectDir, env);
 
-  // pip's precedence with the command line first: flag > requirements file > environment > [tool.pystore] >
-  // PyPI. Extra indexes and find-links add up (flag, or else the variable; then the files; then the config).
-  // With --check the recorded values stand in for the environment and the defaults.
-  const envIndex = checked ? undefined : env.PYSTORE_INDEX_URL?.trim() || undefined;
-  const indexUrl = options.indexUrl ?? files.indexUrl ?? envIndex ?? config?.indexUrl ?? checked?.indexUrl ?? DEFAULT_INDEX_URL;
-  const envExtra = checked ? [] : (env.PYSTORE_EXTRA_INDEX_URL?.trim().split(/\s+/).filter(Boolean) ?? []);
-  const flagExtra = options.extraIndexUrl?.length ? options.extraIndexUrl : envExtra;
-  let extraIndexUrls = [...new Set([...flagExtra, ...files.extraIndexUrls, ...(config?.extraIndexUrls ?? [])])];
-  if (checked && extraIndexUrls.length === 0) extraIndexUrls = checked.extraIndexUrls ?? [];
-  let findLinks = [...new Set([...(options.findLinks ?? []), ...files.findLinks, ...(config?.findLinks ?? [])])];
-  if (checked && findLinks.length === 0) findLinks = checked.findLinks ?? [];
-  // An index flag given to --check means "compare with these indexes", so the recorded --no-index yields to it.
-  const recordedNoIndex = checked?.noIndex === true && options.indexUrl === undefined && !options.extraIndexUrl?.length;
-  const noIndex = (checked ? options.index === false || recordedNoIndex : noIndexFlag(options, env)) || files.noIndex || (config?.noIndex ?? false);
   const inputs: LockInputs = {
     rootName,
     requirements,
@@ -148,12 +129,7 @@ export async function gatherInputs(args: string[], options: LockCliOptions, cwd:
     extras,
     groups,
     targets,
-    indexUrl,
-    extraIndexUrls,
-    findLinks,
-    indexStrategy: strategy,
-    noIndex,
-    indexPins: config?.indexPins ?? {},
+    ...where,
     prerelease,
     excludeNewer: normalizeExcludeNewer(options.excludeNewer) ?? checked?.excludeNewer,
     requirementFiles: requirementPaths.map((p) => projectRelative(projectDir, p)),

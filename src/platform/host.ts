@@ -2,6 +2,7 @@
 
 import { execFile } from "node:child_process";
 import { PystoreError } from "../errors.js";
+import { findInterpreter, hostCacheDir, hostCacheEnabled, hostCacheFile, hostFingerprint, readHostCache, wrapperSelection, writeHostCache } from "./host-cache.js";
 import type { MarkerEnvironment } from "../standards/pep508.js";
 import type { PlatformSpec, PythonVersion } from "../standards/tags.js";
 
@@ -55,6 +56,19 @@ if not glibc and sys.platform.startswith("linux"):
         if m:
             musl = [int(m.group(1)), int(m.group(2))]
             break
+libraries = set()
+try:
+    with open("/proc/self/maps") as maps:
+        for line in maps:
+            fields = line.split(None, 5)
+            if len(fields) == 6 and fields[5].startswith("/"):
+                path = fields[5].strip()
+                if os.path.basename(path).startswith(("libc.so", "libc-", "ld-linux", "ld-musl", "libpython")):
+                    libraries.add(path)
+except OSError:
+    pass
+if sys.platform == "darwin":
+    libraries.add("/System/Library/CoreServices/SystemVersion.plist")
 print(json.dumps({
     "markers": markers,
     "version": list(sys.version_info[:2]),
@@ -63,6 +77,8 @@ print(json.dumps({
     "glibc": glibc,
     "musl": musl,
     "mac": platform.mac_ver()[0],
+    "libraries": sorted(libraries),
+    "executable": os.path.realpath(sys.executable) if sys.executable else "",
 }))
 `;
 
@@ -76,14 +92,44 @@ interface ProbeResult {
   mac: string;
 }
 
+/** What the probe prints: the answer, plus the files it depends on (kept only in the on-disk cache). */
+interface ProbeOutput extends ProbeResult {
+  libraries?: string[];
+  executable?: string;
+}
+
+const MARKER_KEYS = [
+  "implementation_name", "implementation_version", "os_name", "platform_machine", "platform_python_implementation",
+  "platform_release", "platform_system", "platform_version", "python_full_version", "python_version", "sys_platform",
+] as const;
+
+/** A cached answer is trusted only if it still has the probe's shape (files get truncated and hand-edited). */
+function isProbeResult(value: unknown): value is ProbeResult {
+  if (typeof value !== "object" || value === null) return false;
+  const r = value as Record<string, unknown>;
+  const markers = r.markers as Record<string, unknown> | null | undefined;
+  const isInt = (n: unknown) => Number.isInteger(n);
+  return (
+    typeof markers === "object" && markers !== null && MARKER_KEYS.every((k) => typeof markers[k] === "string") &&
+    Array.isArray(r.version) && r.version.length === 2 && r.version.every(isInt) &&
+    typeof r.platform === "string" && typeof r.is64 === "boolean" && typeof r.mac === "string" &&
+    (r.glibc === null || typeof r.glibc === "string") &&
+    (r.musl === null || (Array.isArray(r.musl) && r.musl.length === 2 && r.musl.every(isInt)))
+  );
+}
+
 const cache = new Map<string, Promise<HostInfo>>();
 
-/** Detect the host once per process (per interpreter). */
+/**
+ * Detect the host once per process (per interpreter), and across processes through the on-disk cache
+ * (host-cache.ts): a hit costs a few stat calls and no child process.
+ */
 export function detectHost(opts: { env?: NodeJS.ProcessEnv } = {}): Promise<HostInfo> {
-  const python = (opts.env ?? process.env).PYSTORE_PYTHON || "python3";
+  const env = opts.env ?? process.env;
+  const python = env.PYSTORE_PYTHON || "python3";
   let pending = cache.get(python);
   if (!pending) {
-    pending = probe(python);
+    pending = detect(python, env);
     cache.set(python, pending);
     // A failed probe is not cached: the user may fix PATH and retry within a long-lived process.
     pending.catch(() => cache.delete(python));
@@ -91,9 +137,32 @@ export function detectHost(opts: { env?: NodeJS.ProcessEnv } = {}): Promise<Host
   return pending;
 }
 
-function probe(python: string): Promise<HostInfo> {
+async function detect(python: string, env: NodeJS.ProcessEnv): Promise<HostInfo> {
+  // PATH as execFile would search it: the caller's, else this process's (execFile inherits ours).
+  const found = findInterpreter(python, { ...env, PATH: env.PATH ?? process.env.PATH });
+  const fingerprint = found && hostCacheEnabled(env) ? hostFingerprint(found, env) : undefined;
+  const file = found && fingerprint ? hostCacheFile(hostCacheDir(env), found) : undefined;
+  if (file && fingerprint) {
+    const cached = readHostCache(file, fingerprint, env);
+    if (isProbeResult(cached)) return interpret(python, cached);
+  }
+  // Stamped before the probe runs, so a change while it runs makes the written entry miss next time.
+  const selection = file ? wrapperSelection(env) : undefined;
+  const { libraries, executable, ...answer } = await probe(python, found?.path ?? python);
+  const host = interpret(python, answer);
+  if (file && fingerprint && selection) {
+    try {
+      await writeHostCache(file, fingerprint, answer, { libraries: libraries ?? [], executable: executable ?? "", selection });
+    } catch {
+      // An unwritable cache (read-only home, full disk) only costs the next process a probe.
+    }
+  }
+  return host;
+}
+
+function probe(python: string, executable: string): Promise<ProbeOutput> {
   return new Promise((resolve, reject) => {
-    execFile(python, ["-c", PROBE], { encoding: "utf8", timeout: 60_000, maxBuffer: 1 << 20 }, (error, stdout, stderr) => {
+    execFile(executable, ["-c", PROBE], { encoding: "utf8", timeout: 60_000, maxBuffer: 1 << 20 }, (error, stdout, stderr) => {
       if (error) {
         reject(
           new PystoreError("INVALID_TARGET", `Could not detect the host platform by running \`${python}\`: ${String(stderr || error.message).trim()}`, {
@@ -103,11 +172,19 @@ function probe(python: string): Promise<HostInfo> {
         );
         return;
       }
+      let output: unknown;
       try {
-        resolve(interpret(python, JSON.parse(stdout) as ProbeResult));
-      } catch (e) {
-        reject(e);
+        output = JSON.parse(stdout);
+      } catch {
+        output = undefined;
       }
+      if (!isProbeResult(output)) {
+        reject(new PystoreError("INVALID_TARGET", `Could not detect the host platform: \`${python}\` printed something unexpected: ${JSON.stringify(stdout.slice(0, 200))}`, {
+          hint: "set PYSTORE_PYTHON to a CPython interpreter, or name a target with --platform and --python",
+        }));
+        return;
+      }
+      resolve(output as ProbeOutput);
     });
   });
 }

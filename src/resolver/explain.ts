@@ -155,3 +155,22 @@ export function noWheelCauses(failure: Incompatibility): { pkg: string; versions
   visit(failure);
   return out;
 }
+
+/** Every package key the failure's derivation mentions (root included). */
+export function packagesIn(failure: Incompatibility): Set<string> {
+  const out = new Set<string>();
+  const seen = new Set<number>();
+  const visit = (inc: Incompatibility) => {
+    if (seen.has(inc.id)) return;
+    seen.add(inc.id);
+    for (const t of inc.terms) out.add(t.pkg);
+    if (inc.cause.kind === "conflict") {
+      visit(inc.cause.left);
+      visit(inc.cause.right);
+    } else if (inc.cause.kind === "dependency") {
+      out.add(inc.cause.to);
+    }
+  };
+  visit(failure);
+  return out;
+}

@@ -14,7 +14,7 @@ import { silentLogger, type Logger } from "../util/log.js";
 import { redactUrl } from "../util/redact.js";
 import { isWheelFilename, parseWheelFilename } from "../standards/wheel-filename.js";
 import { versionTable, type PrereleaseMode, type VersionTable } from "./candidates.js";
-import { explainFailure, noWheelCauses } from "./explain.js";
+import { explainFailure, noWheelCauses, packagesIn } from "./explain.js";
 import { Solver, SolveFailure, type Dependency, type PackageInfo, type SolverSource } from "./solver.js";
 import { versionsIn } from "./terms.js";
 
@@ -118,6 +118,8 @@ export async function resolve(provider: ResolverProvider, opts: ResolveOptions):
   const rootReqs = opts.requirements.filter(applies).filter((r) => canonicalizeName(r.name) !== rootCanonical);
   const constraints = (opts.constraints ?? []).filter(applies);
   const tables = new Map<string, Promise<VersionTable>>();
+  // Projects no source has: an empty table for the solver, and the source's own error for the report.
+  const notFound = new Map<string, PystoreError>();
   const depsCache = new Map<string, Dependency[]>();
 
   const rootSpecs = (name: string) => [...rootReqs, ...constraints].filter((r) => canonicalizeName(r.name) === name).flatMap((r) => parseSpecifierSet(r.specifier).specifiers);
@@ -131,8 +133,9 @@ export async function resolve(provider: ResolverProvider, opts: ResolveOptions):
         try {
           files = direct ? [direct] : await provider.projectFiles(name);
         } catch (error) {
-          if (error instanceof PystoreError && error.code === "PACKAGE_NOT_FOUND") files = [];
-          else throw error;
+          if (!(error instanceof PystoreError) || error.code !== "PACKAGE_NOT_FOUND") throw error;
+          notFound.set(name, error);
+          files = [];
         }
         const specs = rootSpecs(name);
         return versionTable(files, {
@@ -212,7 +215,7 @@ export async function resolve(provider: ResolverProvider, opts: ResolveOptions):
   try {
     decided = await solver.solve();
   } catch (error) {
-    if (error instanceof SolveFailure) throw failureError(error, opts, target);
+    if (error instanceof SolveFailure) throw failureError(error, opts, target, notFound);
     throw error;
   }
 
@@ -259,10 +262,21 @@ function safeContains(spec: string, version: string): boolean {
   }
 }
 
-function failureError(failure: SolveFailure, opts: ResolveOptions, target: Target): PystoreError {
+function failureError(failure: SolveFailure, opts: ResolveOptions, target: Target, notFound: Map<string, PystoreError>): PystoreError {
   const ctx = { universes: failure.universes, labels: failure.labels, rootKey: ROOT, rootName: opts.rootName };
   const lines = explainFailure(ctx, failure.incompatibility);
   const explanation = lines.join("; ");
+  // A project that no source has is the first thing to fix (a typo, a missing index or --find-links
+  // directory): report the source's own error, which names what was searched, above the chain.
+  const missing = [...new Set([...packagesIn(failure.incompatibility)].map((key) => splitKey(key).name))].filter((name) => notFound.has(name)).sort();
+  if (missing.length > 0) {
+    const cause = notFound.get(missing[0])!;
+    return new PystoreError("PACKAGE_NOT_FOUND", `${cause.message}\n  ${explanation}`, {
+      hint: cause.hint,
+      cause,
+      details: { ...cause.details, package: missing[0], missing, target: target.id, explanation: lines },
+    });
+  }
   const noWheel = noWheelCauses(failure.incompatibility);
   if (noWheel.length > 0) {
     const first = noWheel[0];

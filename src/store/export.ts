@@ -8,7 +8,7 @@ import { PystoreError } from "../errors.js";
 import { TEMP_PREFIX, writeFileAtomic, writeStreamAtomic, type Written } from "../util/atomic-write.js";
 import { readVerifiedSync } from "./content.js";
 import { buildManifest, MANIFEST_NAME, memberPath, stableJson, type ClosureManifest } from "./closure.js";
-import { ensureDirectory } from "./dirs.js";
+import { ensureDirectory } from "../util/dirs.js";
 import type { StoreEntry } from "./entries.js";
 import { tmpDir } from "./layout.js";
 import type { Store } from "./store.js";

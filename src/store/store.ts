@@ -13,7 +13,7 @@ import { silentLogger, type Logger } from "../util/log.js";
 import { stripCredentials } from "../util/redact.js";
 import { cleanTempDebris, crashIfRequested, hashFile, readVerifiedSync, writeContent } from "./content.js";
 import { openDb, type Db } from "./db.js";
-import { ensureDirectory } from "./dirs.js";
+import { ensureDirectory } from "../util/dirs.js";
 import { EntryIndex, type StoreEntry } from "./entries.js";
 import { sqliteHttpCache, type HttpCache } from "./http-cache.js";
 import { dbPath, entryFilePath, entryName, integrityOf, tmpDir, wheelsDir } from "./layout.js";

@@ -4,10 +4,11 @@
 
 import { createHash, randomBytes } from "node:crypto";
 import { constants } from "node:fs";
-import { link, mkdir, open, rename, rm, stat } from "node:fs/promises";
+import { link, open, rename, rm, stat, type FileHandle } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { Readable } from "node:stream";
 import { PystoreError } from "../errors.js";
+import { ensureDirectory } from "./dirs.js";
 
 export const TEMP_PREFIX = ".tmp-";
 
@@ -76,16 +77,35 @@ function verify(sha256: string, size: number, expected: Expected | undefined): v
   }
 }
 
+/**
+ * The typed failure for a destination that cannot be written (its directory cannot be created, e.g. under
+ * /proc, or is not writable): IO naming the path, so the CLI reports it instead of crashing.
+ */
+function cannotWrite(destination: string): (problem: string, cause?: unknown) => PystoreError {
+  return (problem, cause) =>
+    new PystoreError("IO", `cannot write ${destination}: ${problem}`, {
+      hint: "choose a path in a writable directory on a regular filesystem",
+      cause,
+      details: { path: destination },
+    });
+}
+
 /** Stream `source` into `destination` atomically, verifying hash and size before it becomes visible. */
 export async function writeStreamAtomic(source: Readable | AsyncIterable<Uint8Array>, destination: string, options: WriteOptions = {}): Promise<Written> {
-  await mkdir(options.tempDir ?? dirname(destination), { recursive: true });
-  await mkdir(dirname(destination), { recursive: true });
+  const fail = cannotWrite(destination);
+  if (options.tempDir !== undefined) await ensureDirectory(options.tempDir, fail);
+  await ensureDirectory(dirname(destination), fail);
   const temp = tempPathFor(destination, options.tempDir);
   const hash = createHash("sha256");
   let size = 0;
   // Open the temp file ourselves (exclusively) before reading the source: a lazily opened write stream
   // can create the file after a failed pipeline's cleanup has already run, leaving debris behind.
-  const handle = await open(temp, "wx", options.mode ?? 0o644);
+  let handle: FileHandle;
+  try {
+    handle = await open(temp, "wx", options.mode ?? 0o644);
+  } catch (error) {
+    throw fail(`cannot create a file in ${dirname(temp)}: ${(error as Error).message}`, error);
+  }
   let closed = false;
   try {
     for await (const chunk of source) {

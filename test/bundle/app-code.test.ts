@@ -68,6 +68,7 @@ describe("executables", () => {
     version: "1.0",
     distInfo: `site-packages/${name}-1.0.dist-info`,
     files: [],
+    pythonScripts: [],
     hasNativeCode: false,
     entryPoints: Object.entries(scripts).map(([n, v]) => ({ group: "console_scripts", name: n, module: v.split(":")[0], attr: v.split(":")[1] })),
   });

@@ -137,6 +137,77 @@ describe("buildBundle", () => {
     expect((await readdir(dir.path)).filter((f) => f.startsWith(".tmp-"))).toEqual([]);
   });
 
+  it("gives a wheel's #!python .data/scripts launchers (with --dep-scripts) that see the bundle's site-packages", async () => {
+    const tool = await buildWheel(
+      {
+        name: "datatool",
+        version: "2.0",
+        files: {
+          "datatool/__init__.py": "VALUE = 'from site-packages'\n",
+          // Imports its own package: only works with the bundle's sys.path, not a bare python3.
+          "datatool-2.0.data/scripts/datatool-run": "#!python\nimport sys, datatool\nprint(datatool.VALUE, sys.argv[1:], __name__)\nsys.exit(4)\n",
+          "datatool-2.0.data/scripts/shell-helper": "#!/bin/sh\necho shell\n",
+        },
+        modes: { "datatool-2.0.data/scripts/shell-helper": 0o755 },
+      },
+      join(dir.path, "wheels"),
+    );
+    const lock = lockFor([{ wheel: tool, path: tool.filename }]);
+    const result = await buildBundle(request(lock, { depScripts: true }));
+    // Only the Python script gets a launcher; both stay in scripts/.
+    expect(result.executables).toEqual(["datatool-run"]);
+    expect((await readdir(join(result.out, "scripts"))).sort()).toEqual(["datatool-run", "shell-helper"]);
+    const out = run(join(result.out, "bin/datatool-run"), ["a", "b c"], { env: cleanEnv });
+    expect(out.stderr).toBe("");
+    expect(out.stdout).toBe("from site-packages ['a', 'b c'] __main__\n");
+    expect(out.status).toBe(4);
+    const manifest = JSON.parse(await readFile(join(result.out, MANIFEST_FILE), "utf8"));
+    expect(manifest.executables).toEqual([{ name: "datatool-run", kind: "script", target: "scripts/datatool-run", origin: "datatool 2.0 (.data/scripts)" }]);
+    expect(await verifyBundle(result.out)).toEqual({ changed: [], missing: [], extra: [] });
+
+    // A .pyz runs the same script from inside the archive.
+    const pyz = await buildBundle(request(lock, { depScripts: true, format: "pyz", out: join(dir.path, `datatool-${n}.pyz`) }));
+    const zipped = run(SYSTEM_PYTHON, [pyz.out, "x"], { env: cleanEnv });
+    expect(zipped.stderr).toBe("");
+    expect(zipped.stdout).toBe("from site-packages ['x'] __main__\n");
+
+    // Without --dep-scripts: no launcher, the file is still installed.
+    const plain = await buildBundle(request(lock, {}));
+    expect(plain.executables).toEqual([]);
+    expect((await readdir(join(plain.out, "scripts"))).sort()).toEqual(["datatool-run", "shell-helper"]);
+  });
+
+  it("a bundle with compiled code for a newer glibc than the machine's refuses to start, naming both", async () => {
+    const host = run(SYSTEM_PYTHON, ["-c", "import os; print(os.confstr('CS_GNU_LIBC_VERSION') or '')"]).stdout.trim();
+    const nativeFiles = { "nativepkg/__init__.py": "", "nativepkg/_speedups.cpython-311-x86_64-linux-gnu.so": "not really ELF" };
+    const wheelsDir = join(dir.path, "wheels");
+    // The requirement comes from the compiled wheels' own tags: a wheel built for glibc 2.99 needs 2.99.
+    const futureWheel = await buildWheel({ name: "nativepkg", version: "1.0", tags: "cp311-cp311-manylinux_2_99_x86_64", files: nativeFiles }, wheelsDir);
+    const { project } = await writeTwoExecutables(join(dir.path, `proj-${n}`));
+    const future = await buildBundle(request(lockFor([{ wheel: futureWheel, path: futureWheel.filename }]), { projectDir: project, target: resolveTarget("manylinux_2_99_x86_64", "3.11") }));
+    const launch = JSON.parse(await readFile(join(future.out, ".pystore/launch.json"), "utf8"));
+    expect(launch.libc).toEqual({ kind: "glibc", version: "2.99" });
+    const out = run(join(future.out, "bin/thing-c"), [], { env: cleanEnv });
+    expect(out.status).toBe(1);
+    expect(out.stdout).toBe("");
+    expect(out.stderr).toContain(`thing-c: this bundle was built for target manylinux_2_99_x86_64-cp311 and needs`);
+    expect(out.stderr).toContain(`glibc 2.99 or newer (found ${host.startsWith("glibc ") ? host : "an unknown C library"})`);
+
+    // A manylinux_2_17 wheel in a bundle for the default target (glibc 2.28) asks only for 2.17.
+    const todayWheel = await buildWheel({ name: "nativepkg", version: "1.0", tags: "cp311-cp311-manylinux_2_17_x86_64", files: nativeFiles }, wheelsDir);
+    const lock = lockFor([{ wheel: todayWheel, path: todayWheel.filename }]);
+    const today = await buildBundle(request(lock, { projectDir: project }));
+    expect(JSON.parse(await readFile(join(today.out, ".pystore/launch.json"), "utf8")).libc).toEqual({ kind: "glibc", version: "2.17" });
+    if (process.arch === "x64" && host.startsWith("glibc ") && Number(host.split(".")[1]) >= 17) {
+      const ok = run(join(today.out, "bin/thing-c"), ["z"], { env: cleanEnv });
+      expect(ok.stderr).toBe("");
+      expect(ok.stdout).toBe("C Z!\n");
+    }
+    // Pure bundles carry no libc requirement.
+    const pure = await buildBundle(request(lockFor([{ wheel: greet, path: greet.filename }]), { projectDir: project, target: resolveTarget("manylinux_2_99_x86_64", "3.11") }));
+    expect(JSON.parse(await readFile(join(pure.out, ".pystore/launch.json"), "utf8")).libc).toBeUndefined();
+  });
+
   it("verify names changed, missing and extra files", async () => {
     const { project } = await writeTwoExecutables(join(dir.path, `proj-${n}`));
     const result = await buildBundle(request(lockFor([{ wheel: greet, path: greet.filename }]), { projectDir: project }));

@@ -1,7 +1,7 @@
 // tar.gz and .pyz bundles: byte-identical across stores and checkout paths, and runnable, including a
 // compiled C extension (imported from a directory bundle and, after extraction, from a .pyz).
 
-import { copyFile, mkdir, readFile, readdir, stat, writeFile } from "node:fs/promises";
+import { chmod, copyFile, mkdir, readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildCExtensionWheel, cExtensionInfo } from "../../fixtures/c-extension.js";
@@ -15,6 +15,7 @@ import { openStore } from "../../src/store/store.js";
 import { silentLogger } from "../../src/util/log.js";
 import { SYSTEM_PYTHON, patchEntryName, run, tempDir } from "./helpers.js";
 import { verifyPyz } from "../../src/bundle/verify-pyz.js";
+import { verifyTarGz } from "../../src/bundle/verify-tar.js";
 
 const cext = cExtensionInfo(SYSTEM_PYTHON);
 const target = resolveTarget("manylinux_x86_64", "3.11");
@@ -114,6 +115,44 @@ describe("deterministic archives", () => {
     const tampered = join(root, "tampered.pyz");
     await writeFile(tampered, patchEntryName(await readFile(pyz), "app/libs/src/shared/tools.py", "app/libs/src/shared/toolz.py"));
     expect(await verifyPyz(tampered)).toEqual({ changed: [], missing: ["app/libs/src/shared/tools.py"], extra: ["app/libs/src/shared/toolz.py"] });
+  });
+
+  it("verifyTarGz accepts an untouched tar.gz (and a faithful repack) and names modified, re-moded, missing and extra members", async () => {
+    const root = join(dir.path, "tar-verify");
+    const archive = await bundleFrom(root, "tar.gz", join(root, "app.tar.gz"));
+    expect(await verifyTarGz(archive)).toEqual({ changed: [], missing: [], extra: [] });
+    // Rewrite the archive with GNU tar: its own headers and ordering, the same contents.
+    const unpack = join(root, "unpacked");
+    await mkdir(unpack);
+    expect(run("tar", ["-xzf", archive, "-C", unpack]).status).toBe(0);
+    const repack = (name: string) => {
+      const path = join(root, name);
+      expect(run("tar", ["-czf", path, "-C", unpack, "things"]).stderr).toBe("");
+      return path;
+    };
+    expect(await verifyTarGz(repack("same.tar.gz"))).toEqual({ changed: [], missing: [], extra: [] });
+
+    await writeFile(join(unpack, "things/app/libs/src/shared/tools.py"), "raise SystemExit('tampered')\n");
+    await chmod(join(unpack, "things/bin/thing-b"), 0o644);
+    await rm(join(unpack, "things/.pystore/boot.py"));
+    await writeFile(join(unpack, "things/site-packages/implant.pth"), "import os\n");
+    await writeFile(join(unpack, "beside.txt"), "outside the bundle directory\n");
+    const tampered = join(root, "tampered.tar.gz");
+    expect(run("tar", ["-czf", tampered, "-C", unpack, "things", "beside.txt"]).status).toBe(0);
+    expect(await verifyTarGz(tampered)).toEqual({
+      changed: ["app/libs/src/shared/tools.py", "bin/thing-b"],
+      missing: [".pystore/boot.py"],
+      extra: ["beside.txt", "site-packages/implant.pth"],
+    });
+
+    // Not a bundle, and not an archive at all: typed errors, not a crash.
+    const plain = join(root, "plain.tar.gz");
+    expect(run("tar", ["-czf", plain, "-C", unpack, "beside.txt"]).status).toBe(0);
+    await expect(verifyTarGz(plain)).rejects.toMatchObject({ code: "FILE_NOT_FOUND" });
+    const broken = join(root, "broken.tar.gz");
+    const bytes = await readFile(archive);
+    await writeFile(broken, bytes.subarray(0, Math.floor(bytes.length / 2)));
+    await expect(verifyTarGz(broken)).rejects.toMatchObject({ code: "BUNDLE_MODIFIED" });
   });
 });
 

@@ -58,6 +58,8 @@ describe("installWheel", () => {
     expect(installed.version).toBe("1.2");
     expect(installed.entryPoints).toEqual([{ group: "console_scripts", name: "demo", module: "demo_pkg", attr: "main" }]);
     expect(installed.hasNativeCode).toBe(false);
+    // The #!python script can get a launcher (src/bundle/scripts.ts); data files cannot.
+    expect(installed.pythonScripts).toEqual(["scripts/demo-tool"]);
     expect(await readFile(join(root, "site-packages/demo_pkg/__init__.py"), "utf8")).toBe("X = 1\n");
     expect(await readFile(join(root, "site-packages/demo_native.py"), "utf8")).toBe("Y = 2\n");
     expect(await readFile(join(root, "data/share/demo.txt"), "utf8")).toBe("data\n");

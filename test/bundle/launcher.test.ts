@@ -4,7 +4,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bootScript, cmdLauncher, launchConfig, pyzMain, shLauncher } from "../../src/bundle/launcher.js";
+import { bootScript, cmdLauncher, launchConfig, libcRequirement, libcRequirementForWheels, pyzMain, shLauncher } from "../../src/bundle/launcher.js";
 import { serviceUnit } from "../../src/bundle/systemd.js";
 import { PystoreError } from "../../src/errors.js";
 import { SYSTEM_PYTHON, run, tempDir } from "./helpers.js";
@@ -84,6 +84,63 @@ describe("launchers", () => {
     } else {
       expect(out.status).toBe(5);
     }
+  });
+
+  it("checks the C library of bundles with compiled code: glibc at least the target's, or musl", async () => {
+    // What this machine's Python reports, asked independently of the bootstrap.
+    const host = run(SYSTEM_PYTHON, ["-c", "import os; print(os.confstr('CS_GNU_LIBC_VERSION') or '')"]).stdout.trim();
+    const env = { PATH: "/usr/bin:/bin", HOME: join(dir.path, "home") };
+    const machine = process.arch === "arm64" ? "aarch64" : "x86_64";
+
+    const newer = join(dir.path, "mini-glibc-new");
+    await miniBundle(newer, { machine, libc: { kind: "glibc", version: "2.99" } });
+    const refused = run(join(newer, "bin/probe"), [], { env });
+    expect(refused.status).toBe(1);
+    expect(refused.stdout).toBe("");
+    const found = host.startsWith("glibc ") ? host : "an unknown C library";
+    expect(refused.stderr).toContain(`probe: this bundle was built for target ${config.target} and needs glibc 2.99 or newer (found ${found})`);
+    expect(refused.stderr).toContain("hint: run it on a machine with glibc 2.99 or newer");
+    expect(run(join(newer, "bin/probe"), [], { env: { ...env, PYSTORE_NO_TARGET_CHECK: "1" } }).status).toBe(5);
+
+    const musl = join(dir.path, "mini-musl");
+    await miniBundle(musl, { machine, libc: { kind: "musl", version: "1.2" } });
+    const notMusl = run(join(musl, "bin/probe"), [], { env });
+    if (host.startsWith("glibc ")) {
+      expect(notMusl.status).toBe(1);
+      expect(notMusl.stderr).toContain(`needs musl libc (found ${host})`);
+    }
+
+    if (host.startsWith("glibc ")) {
+      // 2.17 is older than any glibc a Python 3.11 machine has (and 2.5 compares as a version, not text).
+      for (const version of ["2.17", "2.5"]) {
+        const older = join(dir.path, `mini-glibc-${version}`);
+        await miniBundle(older, { machine, libc: { kind: "glibc", version } });
+        const ran = run(join(older, "bin/probe"), [], { env });
+        expect(ran.stderr).toBe("");
+        expect(ran.status).toBe(5);
+      }
+    }
+  });
+
+  it("reads the libc requirement from manylinux and musllinux platform names only", () => {
+    expect(libcRequirement("manylinux_2_28_x86_64")).toEqual({ kind: "glibc", version: "2.28" });
+    expect(libcRequirement("manylinux2014_aarch64")).toEqual({ kind: "glibc", version: "2.17" });
+    expect(libcRequirement("manylinux1_x86_64")).toEqual({ kind: "glibc", version: "2.5" });
+    expect(libcRequirement("musllinux_1_1_x86_64")).toEqual({ kind: "musl", version: "1.1" });
+    expect(libcRequirement("linux_x86_64")).toBeUndefined();
+    expect(libcRequirement("macosx_11_0_arm64")).toBeUndefined();
+    expect(libcRequirement("win_amd64")).toBeUndefined();
+  });
+
+  it("asks for the libc the compiled wheels need, not the target's", () => {
+    const host = "manylinux_2_36_x86_64";
+    expect(libcRequirementForWheels([["manylinux_2_17_x86_64", "manylinux2014_x86_64"]], host)).toEqual({ kind: "glibc", version: "2.17" });
+    expect(libcRequirementForWheels([["manylinux_2_17_x86_64"], ["manylinux_2_28_x86_64"]], host)).toEqual({ kind: "glibc", version: "2.28" });
+    expect(libcRequirementForWheels([["manylinux1_x86_64"], ["manylinux_2_12_x86_64"]], host)).toEqual({ kind: "glibc", version: "2.12" });
+    // A plain linux_* wheel promises nothing: only the target vouches for it.
+    expect(libcRequirementForWheels([["manylinux_2_17_x86_64"], ["linux_x86_64"]], host)).toEqual({ kind: "glibc", version: "2.36" });
+    expect(libcRequirementForWheels([["musllinux_1_1_x86_64"]], "musllinux_1_2_x86_64")).toEqual({ kind: "musl", version: "1.1" });
+    expect(libcRequirementForWheels([["manylinux_2_17_x86_64"]], "macosx_11_0_arm64")).toBeUndefined();
   });
 
   it("caches bytecode under an absolute, writable cache home only; relative or missing homes leave the prefix alone", async () => {

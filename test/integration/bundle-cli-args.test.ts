@@ -1,13 +1,13 @@
 // How the real CLI splits `pystore bundle …` (build) from `pystore bundle verify OUT …`: each command gets
 // its own options wherever they are written after its name (no network: the lock points at a local wheel).
 
-import { chmod, writeFile } from "node:fs/promises";
+import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { lockFor, writeTree } from "../../fixtures/projects.js";
 import { buildWheel, type BuiltWheel } from "../../fixtures/wheels.js";
 import { EXIT } from "../../src/errors.js";
-import { tempDir } from "../bundle/helpers.js";
+import { run, tempDir } from "../bundle/helpers.js";
 import { runCli } from "../helpers/cli.js";
 
 // dist/ is built by `npm test`'s pretest (or `npx tsc -p .` by hand) before these run.
@@ -62,7 +62,8 @@ describe("pystore bundle summary", () => {
 describe("pystore bundle verify OUT", () => {
   it("--json after OUT, before OUT, or absent", async () => {
     const out = join(work.path, "checked");
-    expect((await cli(["bundle", "-l", lock, ...TARGET, "-o", out])).code).toBe(0);
+    // --copy: this test edits a file in place, which in a hardlinked bundle would edit the store's tree too.
+    expect((await cli(["bundle", "-l", lock, ...TARGET, "--copy", "-o", out])).code).toBe(0);
     const expected = { bundle: out, ok: true, changed: [], missing: [], extra: [] };
     const after = await cli(["bundle", "verify", out, "--json"]);
     expect(after.code).toBe(0);
@@ -80,6 +81,33 @@ describe("pystore bundle verify OUT", () => {
     const changed = await cli(["bundle", "verify", out, "--json"]);
     expect(changed.code).toBe(EXIT.checkFailed);
     expect(JSON.parse(changed.stdout)).toEqual({ ...expected, ok: false, changed: ["site-packages/plain/__init__.py"] });
+  });
+
+  it("checks a tar.gz without extracting it: pristine passes, a rewritten archive with a modified member fails naming it", async () => {
+    const archive = join(work.path, "verify-me.tar.gz");
+    const built = await cli(["bundle", "-l", lock, ...TARGET, "-o", archive]);
+    expect(built.code).toBe(0);
+    const clean = await cli(["bundle", "verify", archive]);
+    expect(clean.code).toBe(0);
+    expect(clean.stdout).toBe(`${archive}: ok, every file matches pystore-bundle.json\n`);
+
+    // Rewrite the archive with one member's bytes changed (same size, so only the hash tells).
+    const unpack = join(work.path, "verify-me-unpacked");
+    await mkdir(unpack);
+    expect(run("tar", ["-xzf", archive, "-C", unpack]).status).toBe(0);
+    await writeFile(join(unpack, "bundle/site-packages/plain/__init__.py"), "X = 2\ndef main():\n    return 0\n");
+    const tampered = join(work.path, "tampered.tar.gz");
+    expect(run("tar", ["-czf", tampered, "-C", unpack, "bundle"]).status).toBe(0);
+    const text = await cli(["bundle", "verify", tampered]);
+    expect(text.code).toBe(EXIT.checkFailed);
+    expect(text.stdout).toBe("changed: site-packages/plain/__init__.py\n");
+    expect(text.stderr).toContain("1 changed, 0 missing, 0 extra");
+    const json = await cli(["bundle", "verify", tampered, "--json"]);
+    expect(json.code).toBe(EXIT.checkFailed);
+    expect(JSON.parse(json.stdout)).toEqual({ bundle: tampered, ok: false, changed: ["site-packages/plain/__init__.py"], missing: [], extra: [] });
+
+    // A file that is neither a gzip archive nor a .pyz is a usage error.
+    expect((await cli(["bundle", "verify", lock])).code).toBe(EXIT.usage);
   });
 
   it("refuses the build's options and a missing OUT as usage errors (exit 2)", async () => {

@@ -4,6 +4,7 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startIndexServer, type IndexServer } from "../../fixtures/index-server.js";
 import { startTinyproxy, type Tinyproxy } from "../../fixtures/tinyproxy.js";
@@ -100,6 +101,80 @@ describe("pystore index show", () => {
     const r = await runCli(["--store", join(dir, "store-netrc"), "index", "show", "shown-pkg", "--index-url", guarded.url], { env: env({ HOME: join(dir, "netrc-home") }), inheritEnv: false });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(wheels[0].filename);
+  });
+});
+
+describe("a project's [tool.pystore] index settings, as `lock` reads them", () => {
+  let pinned: IndexServer;
+  beforeAll(async () => {
+    // A second index with only one of the files, so the listing shows which index answered.
+    pinned = await startIndexServer({ wheels: [wheels[0]] });
+    extra.push(pinned);
+  });
+
+  function project(name: string, tool: string): string {
+    const root = join(dir, "projects", name);
+    mkdirSync(root, { recursive: true });
+    writeFileSync(join(root, "pyproject.toml"), `[project]\nname = "${name}"\nversion = "0.1"\n\n[tool.pystore]\n${tool}\n`);
+    return root;
+  }
+
+  it("uses the project's index-url when run in the project; the flag still wins", async () => {
+    const root = project("configured", `index-url = "${pinned.url}"`);
+    const store = join(dir, "store-project");
+    const r = await runCli(["--store", store, "index", "show", "shown-pkg"], { cwd: root, env: env(), inheritEnv: false });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.split("\n")[0]).toBe(`shown-pkg: 1 file from ${pinned.url}`);
+    const flag = await runCli(["--store", store, "index", "show", "shown-pkg", "--index-url", open.url], { cwd: root, env: env(), inheritEnv: false });
+    expect(flag.code, flag.stderr).toBe(0);
+    expect(flag.stdout.split("\n")[0]).toBe(`shown-pkg: 4 files from ${open.url}`);
+    // PYSTORE_INDEX_URL sits above the project's config too, as for `lock`.
+    const fromEnv = await runCli(["--store", store, "index", "show", "shown-pkg", "--json"], { cwd: root, env: env({ PYSTORE_INDEX_URL: open.url }), inheritEnv: false });
+    expect(JSON.parse(fromEnv.stdout).indexes).toEqual([open.url]);
+  });
+
+  it("honours index-pins with --project: only the pinned index is asked", async () => {
+    const root = project("pinned", `index-url = "${open.url}"\nindex-pins = { "Shown_Pkg" = "${pinned.url.replace("http://", "http://pin-user:pin-secret@")}" }`);
+    const before = open.requests.length;
+    const r = await runCli(["--store", join(dir, "store-pins"), "index", "show", "shown.pkg", "--project", root], { env: env(), inheritEnv: false });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.split("\n")[0]).toBe(`shown-pkg: 1 file from ${pinned.url} (pinned by [tool.pystore] index-pins)`);
+    expect(r.stdout).toContain(wheels[0].filename);
+    const json = await runCli(["--store", join(dir, "store-pins"), "index", "show", "shown-pkg", "--project", root, "--json"], { env: env(), inheritEnv: false });
+    const data = JSON.parse(json.stdout);
+    expect(data).toMatchObject({ indexes: [open.url], pinnedTo: pinned.url });
+    expect(data.files.map((f: { filename: string }) => f.filename)).toEqual([wheels[0].filename]);
+    expect(open.requests.slice(before).filter((q) => q.path.includes("shown"))).toEqual([]);
+    expect(r.stdout + r.stderr + json.stdout + json.stderr).not.toContain("pin-secret");
+    // An unpinned project still comes from the configured index.
+    const other = await runCli(["--store", join(dir, "store-pins"), "index", "show", "other-pkg", "--project", root], { env: env(), inheritEnv: false });
+    expect(other.code).toBe(4);
+    expect(other.stderr).toContain(`(searched: ${open.url})`);
+  });
+
+  it("honours no-index with find-links relative to the project, and explains a miss", async () => {
+    const root = project("offline-dir", `no-index = true\nfind-links = ["wheels"]\nindex-url = "http://127.0.0.1:9/simple/"`);
+    mkdirSync(join(root, "wheels"));
+    writeFileSync(join(root, "wheels", wheels[0].filename), readFileSync(wheels[0].path));
+    const r = await runCli(["--store", join(dir, "store-noindex"), "index", "show", "shown-pkg", "--project", root, "--json"], { env: env(), inheritEnv: false });
+    expect(r.code, r.stderr).toBe(0);
+    const data = JSON.parse(r.stdout);
+    expect(data.indexes).toEqual([]);
+    expect(data.findLinks).toEqual([pathToFileURL(join(root, "wheels")).toString()]);
+    expect(data.files.map((f: { filename: string }) => f.filename)).toEqual([wheels[0].filename]);
+    const missing = await runCli(["--store", join(dir, "store-noindex"), "index", "show", "absent-pkg", "--project", root], { env: env(), inheritEnv: false });
+    expect(missing.code).toBe(4);
+    expect(missing.stderr).toContain(`error: no --find-links source has a project named "absent-pkg" (--no-index; searched: ${pathToFileURL(join(root, "wheels"))})`);
+    expect(missing.stderr).toContain("or drop --no-index");
+  });
+
+  it("rejects a --project that does not exist and a malformed [tool.pystore]", async () => {
+    const gone = await runCli(["index", "show", "shown-pkg", "--project", join(dir, "projects", "nope")], { env: env(), inheritEnv: false });
+    expect(gone.code).toBe(3);
+    expect(gone.stderr).toMatch(/project directory .* does not exist/);
+    const bad = await runCli(["index", "show", "shown-pkg"], { cwd: project("bad", `index-pins = ["shown-pkg"]`), env: env(), inheritEnv: false });
+    expect(bad.code).toBe(3);
+    expect(bad.stderr).toMatch(/tool\.pystore\.index-pins must be a table/);
   });
 });
 

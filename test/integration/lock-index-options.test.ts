@@ -7,6 +7,7 @@ import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../fixtures/nginx.js";
 import { startIndexServer, type IndexServer } from "../../fixtures/index-server.js";
@@ -93,13 +94,27 @@ describe("--no-index", () => {
     expect((lock.tool?.pystore as Record<string, unknown>)["no-index"]).toBe(true);
   });
 
-  it("fails as a resolution error, without reaching for an index, when find-links lacks a project", async () => {
+  it("fails as PACKAGE_NOT_FOUND, without reaching for an index, when no --find-links source was given", async () => {
     const dir = join(work, "no-index-missing");
     await mkdir(dir, { recursive: true });
     const r = await runIsolated(["lock", "--no-index", "--platform", "manylinux_x86_64", "--python", "3.11", "absent-thing"], dir);
     expect(r.code).toBe(4);
-    expect(r.stderr).toMatch(/no version of absent-thing/);
+    expect(r.stderr).toContain('error: "absent-thing" cannot be found: --no-index turns every index off and no --find-links source was given');
+    expect(r.stderr).toMatch(/^hint: add a --find-links directory \(or page\) that holds absent-thing, or drop --no-index/m);
     expect(r.stderr).not.toMatch(/pypi\.org|cannot reach/);
+  });
+
+  it("names the --find-links sources searched when none has the project, also for a dependency", async () => {
+    const dir = join(work, "no-index-missing-dep");
+    const wheels = join(dir, "wheels");
+    await buildWheel({ name: "needs-ghost", version: "1.0", requiresDist: ["ghost-dep>=1"] }, wheels);
+    const r = await runIsolated(["lock", "--no-index", "--find-links", wheels, "--platform", "manylinux_x86_64", "--python", "3.11", "needs-ghost"], dir);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain(`error: no --find-links source has a project named "ghost-dep" (--no-index; searched: ${pathToFileURL(wheels)}`);
+    // The chain still says who needed it.
+    expect(r.stderr).toContain("needs-ghost 1.0 depends on ghost-dep>=1");
+    expect(r.stderr).toMatch(/^hint: add a --find-links directory \(or page\) that holds ghost-dep, or drop --no-index/m);
+    expect(existsSync(join(dir, "pylock.toml"))).toBe(false);
   });
 });
 
@@ -160,6 +175,27 @@ describe("index pins and config", () => {
     const r = await runCli(["lock", "--index-url", publicIndex.url, "--platform", "manylinux_x86_64", "--python", "3.11"], { cwd: dir, env: env() });
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/tool\.pystore\.index-pins must be a table/);
+  });
+});
+
+describe("outputs that cannot be written", () => {
+  // Node 20's recursive mkdir never returns under /proc; the runCli timeout turns a hang into a failure.
+  it.runIf(process.platform === "linux")("lock -o and export requirements -o under /proc fail fast with IO naming the path", async () => {
+    const dir = join(work, "unwritable");
+    const wheels = join(dir, "wheels");
+    await buildWheel({ name: "plain-pkg", version: "1.0" }, wheels);
+    const base = ["lock", "--no-index", "--find-links", wheels, "--platform", "manylinux_x86_64", "--python", "3.11", "plain-pkg"];
+    const env = { HOME: join(work, "home"), PYSTORE_STORE: join(work, "store-unwritable") };
+    const r = await runCli([...base, "-o", "/proc/pystore-nope/pylock.toml"], { cwd: dir, env, timeoutMs: 60_000 });
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/^error: cannot write \/proc\/pystore-nope\/pylock\.toml: cannot create \/proc\/pystore-nope: /m);
+    expect(r.stderr).toMatch(/^hint: choose a path in a writable directory/m);
+
+    const ok = await runCli(base, { cwd: dir, env, timeoutMs: 60_000 });
+    expect(ok.code, ok.stderr).toBe(0);
+    const exported = await runCli(["export", "requirements", "--platform", "manylinux_x86_64", "--python", "3.11", "-o", "/proc/pystore-nope/requirements.txt"], { cwd: dir, env, timeoutMs: 60_000 });
+    expect(exported.code, exported.stderr).toBe(3);
+    expect(exported.stderr).toContain("error: cannot write /proc/pystore-nope/requirements.txt: cannot create /proc/pystore-nope");
   });
 });
 

@@ -1,6 +1,6 @@
 // `pystore tags` through the real CLI (node bin/pystore, built dist/), compared with pypa/packaging.
 
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -9,7 +9,8 @@ import { packagingTags, type HostAnswer } from "../platform/packaging-oracle.js"
 
 // dist/ is built by `npm test`'s pretest (or `npx tsc -p .` by hand) before these run.
 const dir = mkdtempSync(join(tmpdir(), "pystore-tags-cli-"));
-const pystore = (...args: string[]) => runCli(args, { cwd: dir });
+// The host-probe cache goes to the temp dir, not the runner's ~/.cache.
+const pystore = (...args: string[]) => runCli(args, { cwd: dir, env: { XDG_CACHE_HOME: join(dir, "cache") } });
 
 // One python3 run for the file: packaging's lists for the two targets the CLI is asked about.
 const oracle = packagingTags([{ kind: "manylinux", arch: "x86_64", glibc: [2, 17], python: [3, 11] }, { kind: "host" }]);
@@ -76,5 +77,70 @@ describe("pystore tags", () => {
     expect(run.stdout).toBe("");
     expect(run.stderr).toContain(message);
     expect(run.stderr).toMatch(/\nhint: /);
+  });
+});
+
+// The host probe is cached on disk: count the probes with a python3 wrapper that logs each run.
+describe.skipIf(!oracle)("the host probe cache", () => {
+  const wrapper = join(dir, "logged-python3");
+  const log = join(dir, "probes.log");
+  writeFileSync(wrapper, `#!/bin/sh\necho probe >> '${log}'\nexec python3 "$@"\n`);
+  chmodSync(wrapper, 0o755);
+  const probes = () => (existsSync(log) ? readFileSync(log, "utf8").split("\n").filter(Boolean).length : 0);
+  const hostTags = async (cache: string, extra: NodeJS.ProcessEnv = {}) => {
+    const run = await runCli(["tags", "--json"], { cwd: dir, env: { PYSTORE_PYTHON: wrapper, XDG_CACHE_HOME: cache, ...extra } });
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    return JSON.parse(run.stdout);
+  };
+  const cacheFiles = (cache: string) => (existsSync(join(cache, "pystore")) ? readdirSync(join(cache, "pystore")).filter((f) => /^host-.*\.json$/.test(f)) : []);
+
+  it("a second process reuses the probe, with the same answer; touching the interpreter invalidates it", async () => {
+    const cache = join(dir, "cache-reuse");
+    const before = probes();
+    const first = await hostTags(cache);
+    expect(probes()).toBe(before + 1);
+    expect(cacheFiles(cache)).toHaveLength(1);
+    const second = await hostTags(cache);
+    expect(probes()).toBe(before + 1);
+    expect(second).toEqual(first);
+    expect(second.tags).toEqual((oracle![1] as HostAnswer).pip);
+
+    utimesSync(wrapper, new Date(), new Date(Date.now() + 5_000));
+    expect(await hostTags(cache)).toEqual(first);
+    expect(probes()).toBe(before + 2);
+    await hostTags(cache);
+    expect(probes()).toBe(before + 2);
+  });
+
+  it("rewrites a corrupt cache file", async () => {
+    const cache = join(dir, "cache-corrupt");
+    const first = await hostTags(cache);
+    const [name] = cacheFiles(cache);
+    const file = join(cache, "pystore", name);
+    writeFileSync(file, '{"format": 1, "probe": {"markers": ');
+    const before = probes();
+    expect(await hostTags(cache)).toEqual(first);
+    expect(probes()).toBe(before + 1);
+    expect(() => JSON.parse(readFileSync(file, "utf8"))).not.toThrow();
+    await hostTags(cache);
+    expect(probes()).toBe(before + 1);
+  });
+
+  it("still works, probing every time, when the cache directory cannot be created or is switched off", async () => {
+    // A regular file where the cache directory should be: mkdir fails even for root, unlike chmod.
+    const blocked = join(dir, "not-a-dir");
+    writeFileSync(blocked, "");
+    const before = probes();
+    const first = await hostTags(blocked);
+    await hostTags(blocked);
+    expect(probes()).toBe(before + 2);
+
+    const off = join(dir, "cache-off");
+    mkdirSync(off);
+    expect(await hostTags(off, { PYSTORE_NO_HOST_CACHE: "1" })).toEqual(first);
+    await hostTags(off, { PYSTORE_NO_HOST_CACHE: "1" });
+    expect(probes()).toBe(before + 4);
+    expect(cacheFiles(off)).toEqual([]);
   });
 });

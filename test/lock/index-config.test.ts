@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { gatherInputs } from "../../src/lock/gather.js";
+import { indexSettings, readProject } from "../../src/lock/index-config.js";
 import { inputsTable } from "../../src/lock/inputs.js";
 import { parsePyproject } from "../../src/lock/pyproject.js";
 
@@ -103,6 +104,32 @@ describe("precedence", () => {
     expect((await gatherInputs([], { project: root, requirement: ["noindex.txt"] }, root, {})).inputs.noIndex).toBe(true);
     const configured = await projectDir("no-index-config", TOOL.replace("index-url =", "no-index = true\nindex-url ="));
     expect((await gatherInputs([], {}, configured, {})).inputs.noIndex).toBe(true);
+  });
+});
+
+describe("indexSettings without requirements files (what `index show` uses)", () => {
+  it("gives gatherInputs' answer for the same flags, variables and project", async () => {
+    const root = await projectDir("shared", TOOL);
+    const env = { PYSTORE_EXTRA_INDEX_URL: "https://env-extra.test/simple/" };
+    const flags = { findLinks: ["cli-wheels"] };
+    const { inputs } = await gatherInputs([], { project: root, ...flags }, root, env);
+    const { pyproject } = await readProject(root, root);
+    const settings = indexSettings(flags, env, { config: pyproject?.index });
+    expect(settings).toEqual({
+      indexUrl: inputs.indexUrl,
+      extraIndexUrls: inputs.extraIndexUrls,
+      findLinks: inputs.findLinks,
+      indexStrategy: inputs.indexStrategy,
+      noIndex: inputs.noIndex,
+      indexPins: inputs.indexPins,
+    });
+    expect(settings).toMatchObject({ indexUrl: "https://config.test/simple/", findLinks: ["cli-wheels", "wheels"], indexPins: TOOL_INDEX.indexPins });
+  });
+
+  it("falls back to PyPI and first-index outside a project, and rejects a missing --project", async () => {
+    expect(indexSettings({}, {})).toEqual({ indexUrl: "https://pypi.org/simple/", extraIndexUrls: [], findLinks: [], indexStrategy: "first-index", noIndex: false, indexPins: {} });
+    await expect(readProject("does-not-exist", dir)).rejects.toMatchObject({ code: "FILE_NOT_FOUND" });
+    expect((await readProject(undefined, dir)).pyproject).toBeUndefined();
   });
 });
 

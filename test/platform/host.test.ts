@@ -1,6 +1,6 @@
 // Host detection and target loading, checked against the machine's own python3 and pypa/packaging.
 
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -14,6 +14,8 @@ import { packagingTags, type HostAnswer } from "./packaging-oracle.js";
 const oracle = packagingTags([{ kind: "host" }])?.[0] as HostAnswer | undefined;
 const dir = mkdtempSync(join(tmpdir(), "pystore-host-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+// detectHost() reads process.env: keep its on-disk probe cache in the temp dir (each test file runs in its own process).
+process.env.XDG_CACHE_HOME = join(dir, "cache");
 
 async function rejection(p: Promise<unknown>): Promise<PystoreError> {
   try {
@@ -88,6 +90,18 @@ describe("loadTarget", () => {
     expect(error.code).toBe("INVALID_TARGET");
     expect(error.message).toContain("no-python");
     expect(error.hint).toContain("--platform");
+  });
+
+  it("rejects an interpreter that does not answer the probe, and caches nothing for it", async () => {
+    const liar = join(dir, "liar-python");
+    writeFileSync(liar, "#!/bin/sh\necho not json\n");
+    chmodSync(liar, 0o755);
+    const cache = join(dir, "liar-cache");
+    const error = await rejection(loadTarget("host", undefined, { env: { PYSTORE_PYTHON: liar, XDG_CACHE_HOME: cache } }));
+    expect(error.code).toBe("INVALID_TARGET");
+    expect(error.message).toContain("liar-python");
+    expect(error.message).toContain("not json");
+    expect(existsSync(cache)).toBe(false);
   });
 
   it("reads a complete platform file relative to cwd", async () => {

@@ -101,11 +101,25 @@ describe("explanations", () => {
     expect(error.message).toContain("1.0, 1.1");
   });
 
-  it("says when a dependency is not on the index", async () => {
+  it("reports a dependency no source has as PACKAGE_NOT_FOUND, with the source's words and the chain", async () => {
     const error = await failure({ a: { "1.0": { deps: ["ghost>=1"] } } }, ["a"]);
-    expect(error.code).toBe("NO_SOLUTION");
+    expect(error.code).toBe("PACKAGE_NOT_FOUND");
+    expect(error.exitCode).toBe(4);
+    expect(error.message.split("\n")[0]).toBe("ghost not found");
     expect(error.message).toContain("a 1.0 depends on ghost>=1");
     expect(error.message).toContain("the index has none");
+    expect(error.details).toMatchObject({ package: "ghost", missing: ["ghost"], target: linux.id });
+  });
+
+  it("names the first missing project by name when several are missing", async () => {
+    const error = await failure({}, ["zeta", "Alpha_Missing"]);
+    expect(error.code).toBe("PACKAGE_NOT_FOUND");
+    expect(error.details?.package).toBe("alpha-missing");
+  });
+
+  it("does not blame a missing project the solution never needed", async () => {
+    const { pins } = await run({ a: { "1.0": {}, "2.0": { deps: ["ghost"] } } }, ["a"]);
+    expect(pins).toEqual({ a: "1.0" });
   });
 });
 

@@ -65,4 +65,24 @@ describe("atomic writes", () => {
     expect(results.filter((r) => r.created)).toHaveLength(1);
     expect(await readdir(dir)).toEqual(["e"]);
   });
+
+  it("creates missing parent directories of the destination", async () => {
+    const written = await writeFileAtomic(join(dir, "x", "y", "f.txt"), "deep");
+    expect(written.created).toBe(true);
+    expect(await readFile(join(dir, "x", "y", "f.txt"), "utf8")).toBe("deep");
+  });
+
+  it("fails with IO naming the path when the destination's directory cannot be created", async () => {
+    await writeFile(join(dir, "plain"), "a file, not a directory");
+    const underFile = writeFileAtomic(join(dir, "plain", "sub", "out.txt"), "x");
+    await expect(underFile).rejects.toBeInstanceOf(PystoreError);
+    await expect(underFile).rejects.toMatchObject({ code: "IO", message: expect.stringContaining(join(dir, "plain")) });
+    expect(await readdir(dir)).toEqual(["plain"]);
+  });
+
+  // Node 20's recursive mkdir spins forever under /proc (mkdir answers ENOENT there); Linux only.
+  it.runIf(process.platform === "linux")("fails fast under /proc instead of looping in mkdir", async () => {
+    const attempt = writeFileAtomic("/proc/pystore-nope/deeper/pylock.toml", "x");
+    await expect(attempt).rejects.toMatchObject({ code: "IO", message: expect.stringContaining("/proc/pystore-nope") });
+  });
 });

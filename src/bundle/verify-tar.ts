@@ -1,0 +1,114 @@
+// `bundle verify` for a tar.gz: streams the archive (gzip + tar, never extracted) and compares its members
+// with the manifest stored inside it, under the archive's one top-level directory.
+
+import { createHash, type Hash } from "node:crypto";
+import { list } from "tar";
+import { PystoreError } from "../errors.js";
+import { BUNDLE_MANIFEST_VERSION } from "../format-versions.js";
+import { MANIFEST_FILE, type BundleManifest, type VerifyReport } from "./manifest.js";
+
+interface Member {
+  sha256: string;
+  size: number;
+  mode: string;
+  /** Not a regular file (a symlink, a hard link, a device), or present more than once. */
+  special: boolean;
+}
+
+const REGULAR = new Set(["File", "OldFile", "ContiguousFile"]);
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Every non-directory member by path, and the bytes of each `<top>/pystore-bundle.json`. */
+async function readMembers(path: string): Promise<{ members: Map<string, Member>; manifests: Map<string, Buffer> }> {
+  const members = new Map<string, Member>();
+  const manifests = new Map<string, Buffer>();
+  try {
+    await list({
+      file: path,
+      strict: true,
+      onReadEntry: (entry) => {
+        if (entry.type === "Directory") return;
+        const name = entry.path;
+        const regular = REGULAR.has(entry.type);
+        const isManifest = /^[^/]+\/pystore-bundle\.json$/.test(name) && regular;
+        const hash: Hash = createHash("sha256");
+        const chunks: Buffer[] = [];
+        let size = 0;
+        entry.on("data", (chunk: Buffer) => {
+          hash.update(chunk);
+          size += chunk.length;
+          if (isManifest) chunks.push(chunk);
+        });
+        entry.on("end", () => {
+          // Extracting keeps the last copy of a repeated path; a pystore archive never repeats one.
+          const repeated = members.has(name) || manifests.has(name);
+          if (isManifest) {
+            manifests.set(name, Buffer.concat(chunks));
+            if (repeated) members.set(name, { sha256: "", size: 0, mode: "0000", special: true });
+            return;
+          }
+          const mode = (entry.mode ?? 0) & 0o111 ? "0755" : "0644";
+          members.set(name, { sha256: hash.digest("hex"), size, mode, special: !regular || repeated });
+        });
+      },
+    });
+  } catch (cause) {
+    if (cause instanceof PystoreError) throw cause;
+    throw new PystoreError("BUNDLE_MODIFIED", `${path}: not a readable tar.gz archive: ${(cause as Error).message}`, { cause });
+  }
+  return { members, manifests };
+}
+
+export async function verifyTarGz(path: string): Promise<VerifyReport> {
+  const { members, manifests } = await readMembers(path);
+  if (manifests.size === 0) throw new PystoreError("FILE_NOT_FOUND", `${path} is not a pystore bundle: it holds no <name>/${MANIFEST_FILE}`);
+  if (manifests.size > 1) {
+    throw new PystoreError("BUNDLE_MODIFIED", `${path}: holds ${manifests.size} manifests (${[...manifests.keys()].sort().join(", ")}); a bundle archive has one top-level directory`);
+  }
+  const [manifestPath, manifestBytes] = [...manifests][0];
+  const prefix = manifestPath.slice(0, manifestPath.length - MANIFEST_FILE.length);
+  let manifest: BundleManifest;
+  try {
+    manifest = JSON.parse(manifestBytes.toString("utf8")) as BundleManifest;
+  } catch (cause) {
+    throw new PystoreError("BUNDLE_MODIFIED", `${path}: ${manifestPath} is not valid JSON`, { cause });
+  }
+  if (manifest.formatVersion !== BUNDLE_MANIFEST_VERSION) {
+    throw new PystoreError("STORE_FORMAT", `${path}: bundle manifest format version ${JSON.stringify(manifest.formatVersion)} is not supported (this pystore reads ${BUNDLE_MANIFEST_VERSION})`, {
+      hint: "verify it with the pystore version that built it",
+    });
+  }
+  if (!Array.isArray(manifest.files)) throw new PystoreError("BUNDLE_MODIFIED", `${path}: ${manifestPath} has no files list`);
+  // Paths as the manifest names them (bundle-relative). Members outside the top directory are extra
+  // whatever their name, under their full archive path: extraction would put them beside the bundle.
+  const actual = new Map<string, Member>();
+  const outside: string[] = [];
+  for (const [name, member] of members) {
+    if (name.startsWith(prefix)) actual.set(name.slice(prefix.length), member);
+    else outside.push(name);
+  }
+  const report: VerifyReport = { changed: [], missing: [], extra: [] };
+  for (const file of manifest.files) {
+    const found = actual.get(file.path);
+    if (!found) report.missing.push(file.path);
+    else if (found.special || found.sha256 !== file.sha256 || found.size !== file.size || found.mode !== file.mode) report.changed.push(file.path);
+    actual.delete(file.path);
+  }
+  // A repeated manifest shows up as changed, not as a file the manifest forgot to list.
+  const repeatedManifest = actual.get(MANIFEST_FILE);
+  if (repeatedManifest) {
+    report.changed.push(MANIFEST_FILE);
+    actual.delete(MANIFEST_FILE);
+  }
+  report.extra = [...actual.keys(), ...outside];
+  for (const list of Object.values(report)) list.sort(compare);
+  return report;
+}
+
+/** gzip's magic bytes: how `bundle verify` tells a tar.gz from a .pyz or anything else. */
+export function isGzip(head: Buffer): boolean {
+  return head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
+}
