@@ -152,6 +152,13 @@ export async function readManifest(dir: string): Promise<{ manifest: BundleManif
 export async function verifyBundle(dir: string): Promise<VerifyReport> {
   const { manifest } = await readManifest(dir);
   const actual = new Map((await walkTree(dir, { ignorePycache: true })).map((e) => [e.path, e]));
+  const report = compareWithManifest(manifest, actual);
+  for (const list of Object.values(report)) list.sort(compare);
+  return report;
+}
+
+/** What a bundle holds (path → facts) against its manifest. Consumes `actual`: what is left is extra. */
+export function compareWithManifest(manifest: BundleManifest, actual: Map<string, { sha256?: string; size?: number; mode?: string; special?: boolean }>): VerifyReport {
   const report: VerifyReport = { changed: [], missing: [], extra: [] };
   for (const file of manifest.files) {
     const found = actual.get(file.path);
@@ -160,7 +167,6 @@ export async function verifyBundle(dir: string): Promise<VerifyReport> {
     actual.delete(file.path);
   }
   report.extra = [...actual.keys()];
-  for (const list of Object.values(report)) list.sort(compare);
   return report;
 }
 

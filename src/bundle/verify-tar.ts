@@ -5,7 +5,7 @@ import { createHash, type Hash } from "node:crypto";
 import { list } from "tar";
 import { PystoreError } from "../errors.js";
 import { BUNDLE_MANIFEST_VERSION } from "../format-versions.js";
-import { MANIFEST_FILE, type BundleManifest, type VerifyReport } from "./manifest.js";
+import { MANIFEST_FILE, compareWithManifest, type BundleManifest, type VerifyReport } from "./manifest.js";
 
 interface Member {
   sha256: string;
@@ -90,20 +90,13 @@ export async function verifyTarGz(path: string): Promise<VerifyReport> {
     if (name.startsWith(prefix)) actual.set(name.slice(prefix.length), member);
     else outside.push(name);
   }
-  const report: VerifyReport = { changed: [], missing: [], extra: [] };
-  for (const file of manifest.files) {
-    const found = actual.get(file.path);
-    if (!found) report.missing.push(file.path);
-    else if (found.special || found.sha256 !== file.sha256 || found.size !== file.size || found.mode !== file.mode) report.changed.push(file.path);
-    actual.delete(file.path);
-  }
+  const report = compareWithManifest(manifest, actual);
   // A repeated manifest shows up as changed, not as a file the manifest forgot to list.
-  const repeatedManifest = actual.get(MANIFEST_FILE);
-  if (repeatedManifest) {
+  if (report.extra.includes(MANIFEST_FILE)) {
     report.changed.push(MANIFEST_FILE);
-    actual.delete(MANIFEST_FILE);
+    report.extra = report.extra.filter((path) => path !== MANIFEST_FILE);
   }
-  report.extra = [...actual.keys(), ...outside];
+  report.extra.push(...outside);
   for (const list of Object.values(report)) list.sort(compare);
   return report;
 }
