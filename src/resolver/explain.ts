@@ -53,7 +53,7 @@ function external(ctx: ExplainContext, inc: Incompatibility): string {
       const text = `${many && !who.startsWith("every ") ? `every ${who}` : who} depends on ${requirement(ctx, cause.to, cause.matches)}`;
       if (cause.matches !== 0n) return text;
       const u = ctx.universes.get(cause.to)!;
-      const known = u.versions.length ? `available: ${u.versions.slice(-8).join(", ")}` : "the index has none";
+      const known = u.versions.length ? `available: ${u.versions.slice(-8).join(", ")}` : "no source has any";
       return `${text}, but no version of ${u.display} matches (${known})`;
     }
     case "unavailable": {
@@ -63,7 +63,7 @@ function external(ctx: ExplainContext, inc: Incompatibility): string {
     case "no-versions": {
       const t = inc.terms[0];
       const u = ctx.universes.get(t.pkg)!;
-      const known = u.versions.length ? `available: ${u.versions.slice(-8).join(", ")}` : "the index has none";
+      const known = u.versions.length ? `available: ${u.versions.slice(-8).join(", ")}` : "no source has any";
       return `no version of ${u.display} matches ${rangeText(u, positiveSet(ctx, t)).trim() || "(any)"} (${known})`;
     }
     case "root":

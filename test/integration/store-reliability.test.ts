@@ -106,9 +106,12 @@ describe("kill -9 during a fetch download", () => {
         ].join("\n"),
       );
       const child = spawn(process.execPath, [script, store, server.url, "pkg5"], { stdio: "ignore" });
-      // Wait until the partial download is on disk inside the store, then kill -9 the writer.
+      // Wait until part of the download is on disk inside the store (bytes, not just the temp file, which
+      // is opened before the request is sent), then kill -9 the writer.
       const deadline = Date.now() + 60_000;
-      const partial = () => tmpFiles(store).some((d) => d.startsWith(".tmp-fetch.") && readdirSync(join(store, "tmp", d), { recursive: true }).length > 0);
+      const hasBytes = (dir: string) =>
+        readdirSync(dir, { recursive: true, withFileTypes: true }).some((e) => e.isFile() && statSync(join(e.parentPath, e.name)).size > 0);
+      const partial = () => tmpFiles(store).some((d) => d.startsWith(".tmp-fetch.") && hasBytes(join(store, "tmp", d)));
       while (!partial() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       expect(partial()).toBe(true);
       const exited = new Promise((r) => child.once("exit", r));

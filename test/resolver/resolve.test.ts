@@ -107,7 +107,7 @@ describe("explanations", () => {
     expect(error.exitCode).toBe(4);
     expect(error.message.split("\n")[0]).toBe("ghost not found");
     expect(error.message).toContain("a 1.0 depends on ghost>=1");
-    expect(error.message).toContain("the index has none");
+    expect(error.message).toContain("no source has any");
     expect(error.details).toMatchObject({ package: "ghost", missing: ["ghost"], target: linux.id });
   });
 
