@@ -57,7 +57,12 @@ function finish(samples: Samples, result: SideResult): void {
  * Alternate which tool goes first each run, so a slow spell on the shared machine (or a warming page
  * cache) does not land on one side only.
  */
-export async function compare(runs: number, pystore: Attempt | undefined, pip: Attempt, skipReason = "not run"): Promise<{ pystore: SideResult; pip: SideResult }> {
+export async function compare(
+  runs: number,
+  pystore: Attempt | undefined,
+  pip: Attempt,
+  skipReason = "not run",
+): Promise<{ pystore: SideResult; pip: SideResult }> {
   const results = { pystore: pystore ? ({} as SideResult) : { error: skipReason }, pip: {} as SideResult };
   const samples = { pystore: { wall: [], cpu: [], parts: {} } as Samples, pip: { wall: [], cpu: [], parts: {} } as Samples };
   for (let run = 0; run < runs; run++) {

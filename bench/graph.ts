@@ -8,12 +8,66 @@ const VERSIONS = ["1.0.0", "1.1.0", "1.2.0", "2.0.0", "2.1.0"];
 
 // Spellings vary on purpose (case, "_", ".") so both tools exercise PEP 503 normalization.
 const WORDS = [
-  "core", "attrs_lite", "six.compat", "idna-mini", "certs", "charset", "Colorama", "tz-data", "dateparse", "fsspec-lite",
-  "ujson-ish", "yamlish", "tomlkit-lite", "markup", "jinja-mini", "click-lite", "rich_text", "pygments-lite", "wcwidth", "platformdirs-lite",
-  "filelock", "packaging-lite", "pyparse", "decorator", "wrapt-lite", "deprecated", "cachetools", "multidict", "yarl-lite", "frozenlist",
-  "aiosignal", "async_timeout", "httpcore-lite", "h11-lite", "anyio-lite", "sniffio", "httpx-lite", "requests-lite", "urllib-mini", "Pydantic-lite",
-  "annotated", "typing_ext", "validators", "marshmallow", "sqlalchemy-lite", "greenlet-ish", "alembic-lite", "mako-lite", "psycopg-ish", "redis-lite",
-  "webapp", "worker", "api-server", "cli-tool", "etl-jobs", "dashboard", "notifier", "scheduler", "exporter", "admin.panel",
+  "core",
+  "attrs_lite",
+  "six.compat",
+  "idna-mini",
+  "certs",
+  "charset",
+  "Colorama",
+  "tz-data",
+  "dateparse",
+  "fsspec-lite",
+  "ujson-ish",
+  "yamlish",
+  "tomlkit-lite",
+  "markup",
+  "jinja-mini",
+  "click-lite",
+  "rich_text",
+  "pygments-lite",
+  "wcwidth",
+  "platformdirs-lite",
+  "filelock",
+  "packaging-lite",
+  "pyparse",
+  "decorator",
+  "wrapt-lite",
+  "deprecated",
+  "cachetools",
+  "multidict",
+  "yarl-lite",
+  "frozenlist",
+  "aiosignal",
+  "async_timeout",
+  "httpcore-lite",
+  "h11-lite",
+  "anyio-lite",
+  "sniffio",
+  "httpx-lite",
+  "requests-lite",
+  "urllib-mini",
+  "Pydantic-lite",
+  "annotated",
+  "typing_ext",
+  "validators",
+  "marshmallow",
+  "sqlalchemy-lite",
+  "greenlet-ish",
+  "alembic-lite",
+  "mako-lite",
+  "psycopg-ish",
+  "redis-lite",
+  "webapp",
+  "worker",
+  "api-server",
+  "cli-tool",
+  "etl-jobs",
+  "dashboard",
+  "notifier",
+  "scheduler",
+  "exporter",
+  "admin.panel",
 ];
 
 /** Layers: leaves, libraries, frameworks, applications (a dependency always points to a lower layer). */
@@ -62,7 +116,12 @@ export interface BenchGraph {
 function moduleText(name: string, version: string, n: number): string {
   const lines = [`"""${name} ${version}: generated module ${n} for the pystore benchmark."""`, "", "import os", "import sys", ""];
   for (let f = 0; f < 12; f++) {
-    lines.push(`def function_${f}(value, *args, **kwargs):`, `    """Return a value derived from ${name}.${n}.${f}."""`, `    return (value, ${f}, len(args), sorted(kwargs))`, "");
+    lines.push(
+      `def function_${f}(value, *args, **kwargs):`,
+      `    """Return a value derived from ${name}.${n}.${f}."""`,
+      `    return (value, ${f}, len(args), sorted(kwargs))`,
+      "",
+    );
   }
   return lines.join("\n");
 }
@@ -79,7 +138,8 @@ export function generateGraph(seed = 20240601): BenchGraph {
     const count = 2 + Math.floor(random() * (layer === 3 ? 4 : 3));
     const deps = new Set<number>();
     // Mostly the layer just below, sometimes anything lower: that makes diamonds.
-    while (deps.size < count) deps.add(random() < 0.7 ? below[0] + Math.floor(random() * (below[1] - below[0])) : Math.floor(random() * below[1]));
+    while (deps.size < count)
+      deps.add(random() < 0.7 ? below[0] + Math.floor(random() * (below[1] - below[0])) : Math.floor(random() * below[1]));
     return [...deps].sort((a, b) => a - b);
   });
   const depSpec = new Map<string, string>();
@@ -133,7 +193,18 @@ export function generateGraph(seed = 20240601): BenchGraph {
     const projectIndex = Math.floor(index / VERSIONS.length);
     return BINARY.has(projectIndex) ? BINARY_TAGS.map((tags) => ({ ...s, tags })) : [s];
   });
-  const roots = ["webapp>=1.0", "worker", "api-server", "cli-tool>=1.1", "etl-jobs", "dashboard", "notifier", "scheduler", "exporter", "admin.panel"];
+  const roots = [
+    "webapp>=1.0",
+    "worker",
+    "api-server",
+    "cli-tool>=1.1",
+    "etl-jobs",
+    "dashboard",
+    "notifier",
+    "scheduler",
+    "exporter",
+    "admin.panel",
+  ];
   return { specs: built, roots, projects: WORDS.length };
 }
 

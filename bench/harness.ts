@@ -28,7 +28,11 @@ const hasGnuTime = existsSync(GNU_TIME);
 let timeFiles = 0;
 
 /** Run to completion; never throws for a non-zero exit (the caller decides). Killed after `timeoutMs`. */
-export async function timeCommand(command: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<Timed> {
+export async function timeCommand(
+  command: string,
+  args: string[],
+  opts: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs?: number },
+): Promise<Timed> {
   const timeFile = hasGnuTime ? join(tmpdir(), `pystore-bench-time-${process.pid}-${++timeFiles}`) : undefined;
   const [file, argv] = timeFile ? [GNU_TIME, ["-f", "%U %S", "-o", timeFile, command, ...args]] : [command, args];
   const result = await new Promise<Timed>((resolve, reject) => {
@@ -81,7 +85,11 @@ export function measure(result: Timed): Measure {
 export function combine(parts: Record<string, Measure>): Measure {
   const all = Object.values(parts);
   const cpu = all.every((m) => m.cpuMs !== undefined) ? all.reduce((a, m) => a + m.cpuMs!, 0) : undefined;
-  return { wallMs: all.reduce((a, m) => a + m.wallMs, 0), ...(cpu === undefined ? {} : { cpuMs: cpu }), parts: Object.fromEntries(Object.entries(parts).map(([k, m]) => [k, m.wallMs])) };
+  return {
+    wallMs: all.reduce((a, m) => a + m.wallMs, 0),
+    ...(cpu === undefined ? {} : { cpuMs: cpu }),
+    parts: Object.fromEntries(Object.entries(parts).map(([k, m]) => [k, m.wallMs])),
+  };
 }
 
 export interface Summary {
@@ -97,7 +105,13 @@ export function summarize(samples: number[]): Summary {
   const mid = Math.floor(sorted.length / 2);
   const median = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
   const round = (n: number) => Math.round(n * 10) / 10;
-  return { runs: samples.length, medianMs: round(median), minMs: round(sorted[0]), maxMs: round(sorted[sorted.length - 1]), samplesMs: samples.map(round) };
+  return {
+    runs: samples.length,
+    medianMs: round(median),
+    minMs: round(sorted[0]),
+    maxMs: round(sorted[sorted.length - 1]),
+    samplesMs: samples.map(round),
+  };
 }
 
 /** The parent environment minus anything that would change either tool's behaviour. */
@@ -135,7 +149,10 @@ export function pipEnv(home: string): NodeJS.ProcessEnv {
 export async function installedShape(dir: string): Promise<{ files: number; distInfos: number } | string> {
   try {
     const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-    return { files: entries.filter((e) => e.isFile()).length, distInfos: entries.filter((e) => e.isDirectory() && e.name.endsWith(".dist-info")).length };
+    return {
+      files: entries.filter((e) => e.isFile()).length,
+      distInfos: entries.filter((e) => e.isDirectory() && e.name.endsWith(".dist-info")).length,
+    };
   } catch (error) {
     return `unreadable: ${(error as Error).message}`;
   }

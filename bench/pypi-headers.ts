@@ -21,16 +21,19 @@ export async function startPypiHeaderProxy(upstreamOrigin: string): Promise<Head
   const sockets = new Set<Socket>();
   const server = createServer((req, res) => {
     const headers: IncomingHttpHeaders = { ...req.headers, host: upstream.host };
-    const forward = request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers, agent }, (answer) => {
-      const out = { ...answer.headers };
-      const path = (req.url ?? "").split("?")[0];
-      if (answer.statusCode === 200 || answer.statusCode === 206 || answer.statusCode === 304) {
-        if (path.startsWith("/simple/")) out["cache-control"] = PAGE_CACHE;
-        else if (path.startsWith("/files/")) out["cache-control"] = FILE_CACHE;
-      }
-      res.writeHead(answer.statusCode ?? 502, out);
-      answer.pipe(res);
-    });
+    const forward = request(
+      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers, agent },
+      (answer) => {
+        const out = { ...answer.headers };
+        const path = (req.url ?? "").split("?")[0];
+        if (answer.statusCode === 200 || answer.statusCode === 206 || answer.statusCode === 304) {
+          if (path.startsWith("/simple/")) out["cache-control"] = PAGE_CACHE;
+          else if (path.startsWith("/files/")) out["cache-control"] = FILE_CACHE;
+        }
+        res.writeHead(answer.statusCode ?? 502, out);
+        answer.pipe(res);
+      },
+    );
     forward.on("error", (error) => {
       if (!res.headersSent) res.writeHead(502, { "content-type": "text/plain" });
       res.end(`proxy error: ${error.message}\n`);

@@ -25,7 +25,7 @@ export function machineInfo(): Record<string, unknown> {
     python: quiet("python3", ["-c", "import sys; print(sys.version.split()[0])"]),
     pip: quiet("python3", ["-m", "pip", "--version"]).split(" from ")[0],
     pystore: quiet(process.execPath, [PYSTORE_BIN, "--version"]),
-    os: quiet("sh", ["-c", ". /etc/os-release && echo \"$PRETTY_NAME\""]),
+    os: quiet("sh", ["-c", '. /etc/os-release && echo "$PRETTY_NAME"']),
     kernel: quiet("uname", ["-sr"]),
     gitCommit: quiet("git", ["rev-parse", "--short", "HEAD"]),
   };
@@ -57,7 +57,14 @@ function cpuCell(row: Row): string {
   return `${seconds(a)} / ${seconds(b)} = ${(a / b).toFixed(2)}×`;
 }
 
-const HEADER = ["workload", "variant", "pystore wall: median (min–max)", "pip wall: median (min–max)", "pystore / pip", "CPU median: pystore / pip"];
+const HEADER = [
+  "workload",
+  "variant",
+  "pystore wall: median (min–max)",
+  "pip wall: median (min–max)",
+  "pystore / pip",
+  "CPU median: pystore / pip",
+];
 
 function cells(r: Row): string[] {
   return [r.workload, r.label, cell(r.pystore), cell(r.pip), ratio(r), cpuCell(r)];
@@ -67,10 +74,16 @@ function cells(r: Row): string[] {
 export function formatTable(rows: Row[]): string {
   const body = rows.map(cells);
   const widths = HEADER.map((h, i) => Math.max(h.length, ...body.map((line) => line[i].length)));
-  const format = (line: string[]) => line.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd();
+  const format = (line: string[]) =>
+    line
+      .map((c, i) => c.padEnd(widths[i]))
+      .join("  ")
+      .trimEnd();
   const lines = [format(HEADER), widths.map((w) => "-".repeat(w)).join("  "), ...body.map(format)];
   const failures = rows.flatMap((r) =>
-    (["pystore", "pip"] as const).filter((t) => r[t].error !== undefined).map((t) => `  ${r.workload} / ${r.label} / ${t}: ${r[t].error!.split("\n").join("\n    ")}`),
+    (["pystore", "pip"] as const)
+      .filter((t) => r[t].error !== undefined)
+      .map((t) => `  ${r.workload} / ${r.label} / ${t}: ${r[t].error!.split("\n").join("\n    ")}`),
   );
   if (failures.length > 0) lines.push("", "failures:", ...failures);
   return lines.join("\n");
@@ -88,7 +101,7 @@ export async function writeResults(result: Record<string, unknown>): Promise<str
   await mkdir(dir, { recursive: true });
   const path = join(dir, "latest.json");
   // Temp + rename: a reader never sees half a file.
-  await writeFile(`${path}.tmp-${process.pid}`, JSON.stringify(result, null, 2) + "\n");
+  await writeFile(`${path}.tmp-${process.pid}`, `${JSON.stringify(result, null, 2)}\n`);
   await rename(`${path}.tmp-${process.pid}`, path);
   return path;
 }

@@ -39,7 +39,9 @@ it("benchmarks pystore against pip", async () => {
   if (pypiHeaders) proxy = await startPypiHeaderProxy(server.origin);
   const indexUrl = proxy?.url ?? server.url;
   const log = (text: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${text}\n`);
-  log(`${wheels.length} wheels for ${graph.projects} projects on ${indexUrl}${proxy ? " (PyPI cache headers)" : ""}; ${runs} runs per measurement`);
+  log(
+    `${wheels.length} wheels for ${graph.projects} projects on ${indexUrl}${proxy ? " (PyPI cache headers)" : ""}; ${runs} runs per measurement`,
+  );
 
   const rows: Row[] = [];
   const ctx = { runs, work, server, indexUrl, wheels, roots: graph.roots, specs: graph.specs };
@@ -68,12 +70,20 @@ it("benchmarks pystore against pip", async () => {
     finishedAt: new Date().toISOString(),
     runsPerMeasurement: runs,
     machine: { ...machineBefore, loadAverageAfter: machineInfo().loadAverage },
-    index: { projects: graph.projects, wheels: wheels.length, rootRequirements: graph.roots, cacheHeaders: pypiHeaders ? "pypi (pages max-age=600, files immutable)" : "none (ETag only)" },
+    index: {
+      projects: graph.projects,
+      wheels: wheels.length,
+      rootRequirements: graph.roots,
+      cacheHeaders: pypiHeaders ? "pypi (pages max-age=600, files immutable)" : "none (ETag only)",
+    },
     rows,
     markdown: formatMarkdown(rows),
   });
-  console.log(`\npystore vs pip — median of ${runs} runs (start-up: ${runs * 2}), wall clock per command\n\n${table}\n\nwritten: ${path}\n`);
+  console.log(
+    `\npystore vs pip — median of ${runs} runs (start-up: ${runs * 2}), wall clock per command\n\n${table}\n\nwritten: ${path}\n`,
+  );
   // Not a timing assertion: the bench must have measured something for every row it reports.
   expect(rows.length).toBeGreaterThan(0);
-  for (const side of ["pystore", "pip"] as const) expect(rows.every((r) => r[side].summary !== undefined || r[side].error !== undefined)).toBe(true);
+  for (const side of ["pystore", "pip"] as const)
+    expect(rows.every((r) => r[side].summary !== undefined || r[side].error !== undefined)).toBe(true);
 });

@@ -35,7 +35,8 @@ export function validateResolution(pins: string[], specs: WheelSpec[], roots: st
         problems.push(`${name}==${version} is not in the index`);
         continue;
       }
-      if (meta.requiresPython && !specifierContains(meta.requiresPython, `${python}.0`)) problems.push(`${name}==${version} requires Python ${meta.requiresPython}`);
+      if (meta.requiresPython && !specifierContains(meta.requiresPython, `${python}.0`))
+        problems.push(`${name}==${version} requires Python ${meta.requiresPython}`);
       for (const dep of meta.requiresDist ?? []) {
         const parsed = parseRequirement(dep);
         if (parsed.marker && !evaluateMarker(parsed.marker, env, { extra })) continue;

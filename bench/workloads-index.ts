@@ -87,7 +87,17 @@ export interface LockOutcome {
 export async function lockWorkload(ctx: IndexContext): Promise<LockOutcome> {
   const { server, roots, indexUrl } = ctx;
   const lockArgs = (out: string) => ["lock", "-o", out, "--index-url", indexUrl, ...roots];
-  const pipArgs = (report: string, cache: string[]) => ["install", "--dry-run", "--ignore-installed", "--quiet", "--report", report, ...PIP_INDEX(indexUrl), ...cache, ...roots];
+  const pipArgs = (report: string, cache: string[]) => [
+    "install",
+    "--dry-run",
+    "--ignore-installed",
+    "--quiet",
+    "--report",
+    report,
+    ...PIP_INDEX(indexUrl),
+    ...cache,
+    ...roots,
+  ];
 
   // Warm-ups (untimed): one run of each fills the warm store and pip's warm cache, and yields the
   // lock and report that the agreement check and workload 2 use.
@@ -97,9 +107,15 @@ export async function lockWorkload(ctx: IndexContext): Promise<LockOutcome> {
   const lockPath = join(firstDir, "pylock.toml");
   const reportPath = join(firstDir, "pip-report.json");
   const pystoreRequests = await countRequests(server, () => pystore(ctx, "lock", lockArgs(lockPath), warmStore, firstDir));
-  const pipRequests = await countRequests(server, () => pip(ctx, "install --dry-run", pipArgs(reportPath, ["--cache-dir", pipCache]), firstDir));
-  const pystoreWarmRequests = await countRequests(server, () => pystore(ctx, "lock", lockArgs(join(firstDir, "again.toml")), warmStore, firstDir));
-  const pipWarmRequests = await countRequests(server, () => pip(ctx, "install --dry-run", pipArgs(join(firstDir, "again.json"), ["--cache-dir", pipCache]), firstDir));
+  const pipRequests = await countRequests(server, () =>
+    pip(ctx, "install --dry-run", pipArgs(reportPath, ["--cache-dir", pipCache]), firstDir),
+  );
+  const pystoreWarmRequests = await countRequests(server, () =>
+    pystore(ctx, "lock", lockArgs(join(firstDir, "again.toml")), warmStore, firstDir),
+  );
+  const pipWarmRequests = await countRequests(server, () =>
+    pip(ctx, "install --dry-run", pipArgs(join(firstDir, "again.json"), ["--cache-dir", pipCache]), firstDir),
+  );
 
   const pins = { pystore: await lockPins(lockPath), pip: await reportPins(reportPath) };
   const agree = pins.pystore !== undefined && pins.pip !== undefined && JSON.stringify(pins.pystore) === JSON.stringify(pins.pip);
@@ -149,8 +165,23 @@ export async function lockWorkload(ctx: IndexContext): Promise<LockOutcome> {
     indexRequests: { pystoreCold: pystoreRequests, pipCold: pipRequests, pystoreWarm: pystoreWarmRequests, pipWarm: pipWarmRequests },
   };
   const rows: Row[] = [
-    { workload: "1. resolve + lock", label: "cold (empty store / no pip cache)", pystoreCommand: `${pystoreCommand} (empty store)`, pipCommand: "pip install --dry-run --ignore-installed --report out.json --index-url URL --trusted-host 127.0.0.1 --no-cache-dir ROOTS", ...cold, details },
-    { workload: "1. resolve + lock", label: "warm (second run)", pystoreCommand: `${pystoreCommand} (store from a previous lock)`, pipCommand: "pip install --dry-run --ignore-installed --report out.json --index-url URL --trusted-host 127.0.0.1 --cache-dir WARM ROOTS", ...warm },
+    {
+      workload: "1. resolve + lock",
+      label: "cold (empty store / no pip cache)",
+      pystoreCommand: `${pystoreCommand} (empty store)`,
+      pipCommand:
+        "pip install --dry-run --ignore-installed --report out.json --index-url URL --trusted-host 127.0.0.1 --no-cache-dir ROOTS",
+      ...cold,
+      details,
+    },
+    {
+      workload: "1. resolve + lock",
+      label: "warm (second run)",
+      pystoreCommand: `${pystoreCommand} (store from a previous lock)`,
+      pipCommand:
+        "pip install --dry-run --ignore-installed --report out.json --index-url URL --trusted-host 127.0.0.1 --cache-dir WARM ROOTS",
+      ...warm,
+    },
   ];
 
   // The pins to install in workload 2: pystore's lock when it works, else pip's report.
@@ -193,13 +224,17 @@ async function reportPins(path: string): Promise<string[] | undefined> {
 
 /** pip's hash-checking format: every wheel of each pinned version may be the one pip picks. */
 function requirementsWithHashes(pins: string[], wheels: BuiltWheel[]): string {
-  return pins
-    .map((pin) => {
-      const [name, version] = pin.split("==");
-      const hashes = wheels.filter((w) => canonical(w.filename.split("-")[0]) === name && w.filename.split("-")[1] === version).map((w) => `--hash=sha256:${w.sha256}`);
-      return [pin, ...hashes].join(" \\\n    ");
-    })
-    .join("\n") + "\n";
+  return (
+    `${pins
+      .map((pin) => {
+        const [name, version] = pin.split("==");
+        const hashes = wheels
+          .filter((w) => canonical(w.filename.split("-")[0]) === name && w.filename.split("-")[1] === version)
+          .map((w) => `--hash=sha256:${w.sha256}`);
+        return [pin, ...hashes].join(" \\\n    ");
+      })
+      .join("\n")}\n`
+  );
 }
 
 export async function installWorkload(ctx: IndexContext, lock: LockOutcome): Promise<Row[]> {
@@ -212,7 +247,18 @@ export async function installWorkload(ctx: IndexContext, lock: LockOutcome): Pro
   const broken = lockPath ? undefined : "needs the lock from workload 1 (pystore lock failed)";
   const fetchArgs = ["fetch", "--platform", "host", "-l", lockPath ?? ""];
   const bundleArgs = (out: string) => ["bundle", "--platform", "host", "-l", lockPath ?? "", "-o", out];
-  const pipArgs = (target: string, cache: string[]) => ["install", "--no-deps", "--no-compile", "--quiet", "--target", target, "-r", requirements, ...PIP_INDEX(ctx.indexUrl), ...cache];
+  const pipArgs = (target: string, cache: string[]) => [
+    "install",
+    "--no-deps",
+    "--no-compile",
+    "--quiet",
+    "--target",
+    target,
+    "-r",
+    requirements,
+    ...PIP_INDEX(ctx.indexUrl),
+    ...cache,
+  ];
 
   const warmStore = join(await fresh(ctx, "install-warm"), "store");
   const pipCache = join(await fresh(ctx, "pip-cache-install"), "cache");
@@ -221,13 +267,22 @@ export async function installWorkload(ctx: IndexContext, lock: LockOutcome): Pro
   const indexRequests: Record<string, RequestCounts | string> = {};
   if (!broken) {
     indexRequests.pystoreFetchCold = await countRequests(ctx.server, () => pystore(ctx, "fetch", fetchArgs, warmStore, primeDir));
-    indexRequests.pystoreBundleAfterFetch = await countRequests(ctx.server, () => pystore(ctx, "bundle", bundleArgs(join(primeDir, "bundle")), warmStore, primeDir));
+    indexRequests.pystoreBundleAfterFetch = await countRequests(ctx.server, () =>
+      pystore(ctx, "bundle", bundleArgs(join(primeDir, "bundle")), warmStore, primeDir),
+    );
     primeError = [indexRequests.pystoreFetchCold, indexRequests.pystoreBundleAfterFetch].find((r): r is string => typeof r === "string");
   }
-  indexRequests.pipCold = await countRequests(ctx.server, () => pip(ctx, "install --target", pipArgs(join(primeDir, "target"), ["--cache-dir", pipCache]), primeDir));
-  indexRequests.pipWarm = await countRequests(ctx.server, () => pip(ctx, "install --target", pipArgs(join(primeDir, "target-again"), ["--cache-dir", pipCache]), primeDir));
+  indexRequests.pipCold = await countRequests(ctx.server, () =>
+    pip(ctx, "install --target", pipArgs(join(primeDir, "target"), ["--cache-dir", pipCache]), primeDir),
+  );
+  indexRequests.pipWarm = await countRequests(ctx.server, () =>
+    pip(ctx, "install --target", pipArgs(join(primeDir, "target-again"), ["--cache-dir", pipCache]), primeDir),
+  );
   // pystore's bundle holds site-packages plus its manifest and launcher files; pip's target also gets bin/.
-  const installed = { pystoreSitePackages: await installedShape(join(primeDir, "bundle", "site-packages")), pipTarget: await installedShape(join(primeDir, "target")) };
+  const installed = {
+    pystoreSitePackages: await installedShape(join(primeDir, "bundle", "site-packages")),
+    pipTarget: await installedShape(join(primeDir, "target")),
+  };
 
   const cold = await compare(
     ctx.runs,
@@ -260,10 +315,28 @@ export async function installWorkload(ctx: IndexContext, lock: LockOutcome): Pro
     },
     broken ?? primeError,
   );
-  const pipCommand = "pip install --no-deps --no-compile --target DIR -r requirements-with-hashes.txt --index-url URL --trusted-host 127.0.0.1";
-  const details = { packages: (await readFile(requirements, "utf8")).split("\n").filter((l) => /^\S/.test(l)).length, installed, indexRequests };
+  const pipCommand =
+    "pip install --no-deps --no-compile --target DIR -r requirements-with-hashes.txt --index-url URL --trusted-host 127.0.0.1";
+  const details = {
+    packages: (await readFile(requirements, "utf8")).split("\n").filter((l) => /^\S/.test(l)).length,
+    installed,
+    indexRequests,
+  };
   return [
-    { workload: "2. download + install", label: "cold (empty store / no pip cache)", pystoreCommand: "pystore fetch --platform host -l pylock.toml && pystore bundle -l pylock.toml -o DIR (empty store)", pipCommand: `${pipCommand} --no-cache-dir`, ...cold, details },
-    { workload: "2. download + install", label: "warm (store / cache filled)", pystoreCommand: "pystore bundle -l pylock.toml -o DIR (filled store)", pipCommand: `${pipCommand} --cache-dir WARM`, ...warm },
+    {
+      workload: "2. download + install",
+      label: "cold (empty store / no pip cache)",
+      pystoreCommand: "pystore fetch --platform host -l pylock.toml && pystore bundle -l pylock.toml -o DIR (empty store)",
+      pipCommand: `${pipCommand} --no-cache-dir`,
+      ...cold,
+      details,
+    },
+    {
+      workload: "2. download + install",
+      label: "warm (store / cache filled)",
+      pystoreCommand: "pystore bundle -l pylock.toml -o DIR (filled store)",
+      pipCommand: `${pipCommand} --cache-dir WARM`,
+      ...warm,
+    },
   ];
 }

@@ -24,14 +24,18 @@ async function fresh(work: string, label: string): Promise<string> {
  */
 async function debianLock(dir: string): Promise<{ lockPath: string; filenames: string[] }> {
   const names = (await readdir(DEBIAN_WHEELS)).filter((f) => f.endsWith(".whl") && PROJECTS.includes(f.split("-")[0].toLowerCase())).sort();
-  if (names.length !== PROJECTS.length) throw new Error(`expected ${PROJECTS.join(", ")} wheels in ${DEBIAN_WHEELS}, found: ${names.join(", ") || "none"}`);
+  if (names.length !== PROJECTS.length)
+    throw new Error(`expected ${PROJECTS.join(", ")} wheels in ${DEBIAN_WHEELS}, found: ${names.join(", ") || "none"}`);
   const locked = await Promise.all(
     names.map(async (filename) => {
       const bytes = await readFile(join(DEBIAN_WHEELS, filename));
       const path = join(dir, "wheels", filename);
       await mkdir(join(dir, "wheels"), { recursive: true });
       await writeFile(path, bytes);
-      return { wheel: { filename, path, bytes, sha256: createHash("sha256").update(bytes).digest("hex"), size: bytes.length, metadata: "" }, path: `wheels/${filename}` };
+      return {
+        wheel: { filename, path, bytes, sha256: createHash("sha256").update(bytes).digest("hex"), size: bytes.length, metadata: "" },
+        path: `wheels/${filename}`,
+      };
     }),
   );
   const lockPath = join(dir, "pylock.toml");
@@ -51,7 +55,11 @@ export async function realWheelsWorkload(runs: number, work: string): Promise<Ro
     setupError = (error as Error).message;
   }
   const bundle = async (store: string, cwd: string) => {
-    const result = await timeCommand(process.execPath, [PYSTORE_BIN, "bundle", "--platform", "host", "-l", lockPath!, "-o", join(cwd, "bundle")], { cwd, env: pystoreEnv(store, home) });
+    const result = await timeCommand(
+      process.execPath,
+      [PYSTORE_BIN, "bundle", "--platform", "host", "-l", lockPath!, "-o", join(cwd, "bundle")],
+      { cwd, env: pystoreEnv(store, home) },
+    );
     if (result.code !== 0) throw failure("pystore bundle", result);
     return measure(result);
   };
@@ -59,7 +67,20 @@ export async function realWheelsWorkload(runs: number, work: string): Promise<Ro
   const pip = async () => {
     const dir = await fresh(work, "pip-debian");
     lastPipTarget = join(dir, "target");
-    const args = ["-m", "pip", "install", "--no-index", "--find-links", DEBIAN_WHEELS, "--target", join(dir, "target"), "--no-deps", "--no-compile", "--quiet", ...PROJECTS];
+    const args = [
+      "-m",
+      "pip",
+      "install",
+      "--no-index",
+      "--find-links",
+      DEBIAN_WHEELS,
+      "--target",
+      join(dir, "target"),
+      "--no-deps",
+      "--no-compile",
+      "--quiet",
+      ...PROJECTS,
+    ];
     const result = await timeCommand("python3", args, { cwd: dir, env: pipEnv(home) });
     if (result.code !== 0) throw failure("pip install --find-links", result);
     return measure(result);
@@ -96,22 +117,43 @@ export async function realWheelsWorkload(runs: number, work: string): Promise<Ro
   const pipCommand = `pip install --no-index --find-links ${DEBIAN_WHEELS} --target DIR --no-deps --no-compile ${PROJECTS.join(" ")}`;
   const details = {
     wheels: filenames,
-    installed: { pystoreSitePackages: await installedShape(join(primeDir, "bundle", "site-packages")), pipTarget: pipPrime ? await installedShape(pipPrimeTarget) : "pip failed" },
+    installed: {
+      pystoreSitePackages: await installedShape(join(primeDir, "bundle", "site-packages")),
+      pipTarget: pipPrime ? await installedShape(pipPrimeTarget) : "pip failed",
+    },
   };
   return [
-    { workload: "3. real wheels (Debian)", label: "cold store (imports the wheels)", pystoreCommand: "pystore bundle -l pylock.toml -o DIR (lock with path = wheels/<Debian wheel>; empty store)", pipCommand, ...cold, details },
-    { workload: "3. real wheels (Debian)", label: "warm store", pystoreCommand: "pystore bundle -l pylock.toml -o DIR (filled store)", pipCommand, ...warm },
+    {
+      workload: "3. real wheels (Debian)",
+      label: "cold store (imports the wheels)",
+      pystoreCommand: "pystore bundle -l pylock.toml -o DIR (lock with path = wheels/<Debian wheel>; empty store)",
+      pipCommand,
+      ...cold,
+      details,
+    },
+    {
+      workload: "3. real wheels (Debian)",
+      label: "warm store",
+      pystoreCommand: "pystore bundle -l pylock.toml -o DIR (filled store)",
+      pipCommand,
+      ...warm,
+    },
   ];
 }
 
 export async function startupWorkload(runs: number, work: string): Promise<Row[]> {
   const home = join(work, "home");
   const store = join(await fresh(work, "startup"), "store");
-  const pystore = (args: string[], extraEnv: NodeJS.ProcessEnv = {}) => async () => {
-    const result = await timeCommand(process.execPath, [PYSTORE_BIN, ...args], { cwd: REPO_ROOT, env: { ...pystoreEnv(store, home), ...extraEnv } });
-    if (result.code !== 0) throw failure(`pystore ${args.join(" ")}`, result);
-    return measure(result);
-  };
+  const pystore =
+    (args: string[], extraEnv: NodeJS.ProcessEnv = {}) =>
+    async () => {
+      const result = await timeCommand(process.execPath, [PYSTORE_BIN, ...args], {
+        cwd: REPO_ROOT,
+        env: { ...pystoreEnv(store, home), ...extraEnv },
+      });
+      if (result.code !== 0) throw failure(`pystore ${args.join(" ")}`, result);
+      return measure(result);
+    };
   const pip = async () => {
     const result = await timeCommand("python3", ["-m", "pip", "--version"], { cwd: REPO_ROOT, env: pipEnv(home) });
     if (result.code !== 0) throw failure("pip --version", result);
@@ -123,8 +165,26 @@ export async function startupWorkload(runs: number, work: string): Promise<Row[]
   const tags = await compare(runs * 2, pystore(["tags"]), pip);
   const tagsUncached = await compare(runs * 2, pystore(["tags"], { PYSTORE_NO_HOST_CACHE: "1" }), pip);
   return [
-    { workload: "4. CLI start-up", label: "--version", pystoreCommand: "pystore --version", pipCommand: "python3 -m pip --version", ...version },
-    { workload: "4. CLI start-up", label: "tags (host probe cached on disk)", pystoreCommand: "pystore tags", pipCommand: "python3 -m pip --version", ...tags },
-    { workload: "4. CLI start-up", label: "tags, PYSTORE_NO_HOST_CACHE=1 (runs python3)", pystoreCommand: "PYSTORE_NO_HOST_CACHE=1 pystore tags", pipCommand: "python3 -m pip --version", ...tagsUncached },
+    {
+      workload: "4. CLI start-up",
+      label: "--version",
+      pystoreCommand: "pystore --version",
+      pipCommand: "python3 -m pip --version",
+      ...version,
+    },
+    {
+      workload: "4. CLI start-up",
+      label: "tags (host probe cached on disk)",
+      pystoreCommand: "pystore tags",
+      pipCommand: "python3 -m pip --version",
+      ...tags,
+    },
+    {
+      workload: "4. CLI start-up",
+      label: "tags, PYSTORE_NO_HOST_CACHE=1 (runs python3)",
+      pystoreCommand: "PYSTORE_NO_HOST_CACHE=1 pystore tags",
+      pipCommand: "python3 -m pip --version",
+      ...tagsUncached,
+    },
   ];
 }

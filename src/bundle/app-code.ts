@@ -82,7 +82,8 @@ export async function readProject(dir: string): Promise<ProjectInfo> {
   const libsValue = tool.libs;
   let declared: string[];
   if (libsValue !== undefined) {
-    if (!Array.isArray(libsValue) || libsValue.some((v) => typeof v !== "string")) throw invalid(pyprojectPath, "[tool.pystore] libs must be an array of directory paths");
+    if (!Array.isArray(libsValue) || libsValue.some((v) => typeof v !== "string"))
+      throw invalid(pyprojectPath, "[tool.pystore] libs must be an array of directory paths");
     declared = libsValue as string[];
   } else {
     declared = (await isDir(join(projectDir, "src"))) ? ["src"] : ["."];
@@ -91,7 +92,8 @@ export async function readProject(dir: string): Promise<ProjectInfo> {
   const labels = new Set<string>();
   for (const entry of declared) {
     const source = resolve(projectDir, entry);
-    if (!(await isDir(source))) throw invalid(pyprojectPath, `[tool.pystore] libs entry ${JSON.stringify(entry)} is not a directory (${source})`);
+    if (!(await isDir(source)))
+      throw invalid(pyprojectPath, `[tool.pystore] libs entry ${JSON.stringify(entry)} is not a directory (${source})`);
     let label = libLabel(entry);
     for (let i = 2; labels.has(label); i++) label = `${libLabel(entry)}-${i}`;
     labels.add(label);
@@ -126,7 +128,8 @@ async function collect(lib: LibDir, exclude: string[]): Promise<CopiedFile[]> {
       if (!info) continue;
       const relPath = rel === "" ? name : `${rel}/${name}`;
       if (info.isDirectory()) {
-        if (lib.flat && depth === 0 && (FLAT_SKIP_PACKAGES.has(name) || !(await stat(join(full, "__init__.py")).catch(() => undefined)))) continue;
+        if (lib.flat && depth === 0 && (FLAT_SKIP_PACKAGES.has(name) || !(await stat(join(full, "__init__.py")).catch(() => undefined))))
+          continue;
         await walk(full, relPath, depth + 1);
       } else if (info.isFile()) {
         if (lib.flat && depth === 0 && (!name.endsWith(".py") || FLAT_SKIP_MODULES.has(name))) continue;
@@ -160,7 +163,11 @@ export async function copyAppCode(project: ProjectInfo, root: string, exclude: s
 export function scriptBundlePath(project: ProjectInfo, declared: string, source: string): string {
   const rel = relative(project.dir, resolve(project.dir, declared)).split(sep).join("/");
   if (rel.startsWith("../") || rel === "..") {
-    throw invalid(join(project.dir, "pyproject.toml"), `script file ${JSON.stringify(declared)} is outside the project directory`, `move it under ${basename(project.dir)}/ or into a lib`);
+    throw invalid(
+      join(project.dir, "pyproject.toml"),
+      `script file ${JSON.stringify(declared)} is outside the project directory`,
+      `move it under ${basename(project.dir)}/ or into a lib`,
+    );
   }
   return `app/scripts/${checkRelativePath(source, rel)}`;
 }

@@ -94,22 +94,32 @@ async function gatherWheels(req: BundleRequest, selected: SelectedPackage[]): Pr
     await req.store.checkWheelFile(source, { filename: pkg.wheel.name, expectedSha256: pkg.sha256 });
   }
   const addLocal = async () => {
-    for (const { pkg, source } of local) found.set(pkg.sha256, await req.store.addWheelFile(source, { filename: pkg.wheel.name, expectedSha256: pkg.sha256 }));
+    for (const { pkg, source } of local)
+      found.set(pkg.sha256, await req.store.addWheelFile(source, { filename: pkg.wheel.name, expectedSha256: pkg.sha256 }));
     return found;
   };
   const remote = missing.filter((p) => p.wheel.path === undefined);
   if (remote.length === 0) return addLocal();
   if (req.offline || !req.client) {
-    throw new PystoreError("OFFLINE_MISSING", `--offline: ${remote.length} wheel(s) needed for ${req.target.id} are not in the store: ${remote.map((p) => p.wheel.name).join(", ")}`, {
-      hint: "run `pystore fetch` (or this command without --offline) where the index is reachable, or import the store with `pystore store import`",
-      details: { missing: remote.map((p) => ({ name: p.name, wheel: p.wheel.name, sha256: p.sha256 })) },
-    });
+    throw new PystoreError(
+      "OFFLINE_MISSING",
+      `--offline: ${remote.length} wheel(s) needed for ${req.target.id} are not in the store: ${remote.map((p) => p.wheel.name).join(", ")}`,
+      {
+        hint: "run `pystore fetch` (or this command without --offline) where the index is reachable, or import the store with `pystore store import`",
+        details: { missing: remote.map((p) => ({ name: p.name, wheel: p.wheel.name, sha256: p.sha256 })) },
+      },
+    );
   }
   const client = await req.client();
   const indexes = new Map(req.lock.packages.map((p) => [canonicalizeName(p.name), p.index]));
   const requests: FetchRequest[] = remote.map((pkg) => {
     if (!pkg.wheel.url) throw new PystoreError("INVALID_LOCK", `${pkg.name}: wheel ${pkg.wheel.name} has neither url nor path in the lock`);
-    const file: ProjectFile = { filename: pkg.wheel.name, url: pkg.wheel.url, hashes: pkg.wheel.hashes, index: indexes.get(canonicalizeName(pkg.name)) ?? "" };
+    const file: ProjectFile = {
+      filename: pkg.wheel.name,
+      url: pkg.wheel.url,
+      hashes: pkg.wheel.hashes,
+      index: indexes.get(canonicalizeName(pkg.name)) ?? "",
+    };
     if (pkg.wheel.size !== undefined) file.size = pkg.wheel.size;
     req.log.info(`fetching ${pkg.wheel.name} from ${redactUrl(pkg.wheel.url)}`);
     return { file, expected: { sha256: pkg.sha256, ...(pkg.wheel.size === undefined ? {} : { size: pkg.wheel.size }) } };
@@ -135,7 +145,9 @@ async function publishDir(staging: string, out: string): Promise<void> {
   const isBundle = await exists(join(out, MANIFEST_FILE));
   const isEmptyDir = (await stat(out)).isDirectory() && (await readdir(out)).length === 0;
   if (!isBundle && !isEmptyDir) {
-    throw new PystoreError("BUNDLE_FAILED", `${out} exists and is not a pystore bundle; refusing to replace it`, { hint: "choose another -o or remove it first" });
+    throw new PystoreError("BUNDLE_FAILED", `${out} exists and is not a pystore bundle; refusing to replace it`, {
+      hint: "choose another -o or remove it first",
+    });
   }
   const old = `${dirname(out)}/${TEMP_PREFIX}old-${basename(out)}.${process.pid}.${randomBytes(4).toString("hex")}`;
   await rename(out, old);
@@ -174,7 +186,8 @@ export async function buildBundle(req: BundleRequest): Promise<BundleResult> {
     const importer = new FileImporter(req.log, req.linkMode);
     for (const pkg of selected) {
       const entry = wheels.get(pkg.sha256)!;
-      if (entry.sha256 !== pkg.sha256) throw new PystoreError("INTERNAL", `${entry.filename}: store entry ${entry.sha256} is not the locked ${pkg.sha256}`);
+      if (entry.sha256 !== pkg.sha256)
+        throw new PystoreError("INTERNAL", `${entry.filename}: store entry ${entry.sha256} is not the locked ${pkg.sha256}`);
       const { tree, created } = await ensureTree(req.store.dir, entry);
       req.log.debug(`${created ? "unpacked and installing" : "installing"} ${entry.filename}`);
       installed.push(linkWheel(entry.filename, tree, { scheme: BUNDLE_SCHEME, claimed, writer, importer }));
@@ -185,8 +198,16 @@ export async function buildBundle(req: BundleRequest): Promise<BundleResult> {
     const executables = collectExecutables(project, installed, { depScripts: req.depScripts === true, log: req.log });
     for (const exe of executables) {
       if (exe.kind !== "script" || exe.source === undefined) continue;
-      if (!(await stat(exe.source).then((s) => s.isFile(), () => false))) {
-        throw new PystoreError("INVALID_PYPROJECT", `${exe.origin}: script file for ${JSON.stringify(exe.name)} does not exist: ${exe.source}`);
+      if (
+        !(await stat(exe.source).then(
+          (s) => s.isFile(),
+          () => false,
+        ))
+      ) {
+        throw new PystoreError(
+          "INVALID_PYPROJECT",
+          `${exe.origin}: script file for ${JSON.stringify(exe.name)} does not exist: ${exe.source}`,
+        );
       }
       await copyInto(staging, { path: exe.path, source: exe.source });
     }
@@ -207,8 +228,14 @@ export async function buildBundle(req: BundleRequest): Promise<BundleResult> {
     };
     const windows = req.target.markers.sys_platform === "win32";
     if (req.format === "pyz") {
-      const siteFiles = (await walkTree(join(staging, BUNDLE_SCHEME.purelib), { known: writer.written, knownPrefix: BUNDLE_SCHEME.purelib })).map(({ path, sha256, mode }) => ({ path, sha256, mode }));
-      const config = { ...launchConfig(base, executables), bundleHash: createHash("sha256").update(stableJson(siteFiles)).digest("hex"), extract: nativeCode };
+      const siteFiles = (
+        await walkTree(join(staging, BUNDLE_SCHEME.purelib), { known: writer.written, knownPrefix: BUNDLE_SCHEME.purelib })
+      ).map(({ path, sha256, mode }) => ({ path, sha256, mode }));
+      const config = {
+        ...launchConfig(base, executables),
+        bundleHash: createHash("sha256").update(stableJson(siteFiles)).digest("hex"),
+        extract: nativeCode,
+      };
       writeGenerated(".pystore/launch.json", stableJson(config));
       writeGenerated("__main__.py", pyzMain());
     } else {
@@ -233,8 +260,15 @@ export async function buildBundle(req: BundleRequest): Promise<BundleResult> {
       name,
       target: { id: req.target.id, platform: req.target.platform, python: req.target.python, implementation: req.target.implementation },
       lock: { sha256: createHash("sha256").update(req.lockText).digest("hex") },
-      packages: selected.map((p) => ({ name: canonicalizeName(p.name), version: p.version, wheel: p.wheel.name, sha256: p.sha256 })).sort(byName),
-      executables: executables.map((e) => ({ name: e.name, kind: e.kind, target: e.kind === "entry" ? `${e.module}${e.attr ? `:${e.attr}` : ""}` : e.path, origin: e.origin })),
+      packages: selected
+        .map((p) => ({ name: canonicalizeName(p.name), version: p.version, wheel: p.wheel.name, sha256: p.sha256 }))
+        .sort(byName),
+      executables: executables.map((e) => ({
+        name: e.name,
+        kind: e.kind,
+        target: e.kind === "entry" ? `${e.module}${e.attr ? `:${e.attr}` : ""}` : e.path,
+        origin: e.origin,
+      })),
       paths,
       sitePackages: BUNDLE_SCHEME.purelib,
       nativeCode,
@@ -249,7 +283,11 @@ export async function buildBundle(req: BundleRequest): Promise<BundleResult> {
     } else if (req.format === "tar.gz") {
       await writeTarGz(staging, manifest.files, [manifestFile], { prefix: canonicalizeName(name), mtime: req.mtime, destination: out });
     } else {
-      await writePyz(staging, manifest.files, [manifestFile], { destination: out, mtime: req.mtime, shebang: `#!/usr/bin/env python${req.target.python}` });
+      await writePyz(staging, manifest.files, [manifestFile], {
+        destination: out,
+        mtime: req.mtime,
+        shebang: `#!/usr/bin/env python${req.target.python}`,
+      });
     }
     req.store.addRoot("bundle", out, [...new Set(selected.map((p) => p.sha256))].sort());
     return {

@@ -43,7 +43,10 @@ export function parseEntryPoints(text: string, source: string): EntryPoint[] {
     } catch {
       // Groups other than scripts may hold anything; only scripts must be valid references to be usable.
       if (group === "console_scripts" || group === "gui_scripts") {
-        throw new PystoreError("INVALID_METADATA", `${source}: entry point ${JSON.stringify(name)} in [${group}] is not a valid object reference`);
+        throw new PystoreError(
+          "INVALID_METADATA",
+          `${source}: entry point ${JSON.stringify(name)} in [${group}] is not a valid object reference`,
+        );
       }
     }
   }

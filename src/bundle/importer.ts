@@ -13,7 +13,9 @@ export function linkModeFromEnv(env: NodeJS.ProcessEnv): LinkMode | undefined {
   const value = env.PYSTORE_LINK_MODE;
   if (value === undefined || value === "") return undefined;
   if (!(LINK_MODES as string[]).includes(value)) {
-    throw new PystoreError("USAGE", `PYSTORE_LINK_MODE=${JSON.stringify(value)} is not a link mode`, { hint: `use one of: ${LINK_MODES.join(", ")}` });
+    throw new PystoreError("USAGE", `PYSTORE_LINK_MODE=${JSON.stringify(value)} is not a link mode`, {
+      hint: `use one of: ${LINK_MODES.join(", ")}`,
+    });
   }
   return value as LinkMode;
 }

@@ -64,7 +64,13 @@ export interface InstalledWheel {
 
 export const INSTALLER = "pystore\n";
 const ACCEPTED_HASHES = new Set(["sha256", "sha384", "sha512", "sha3_256", "sha3_384", "sha3_512", "blake2b", "blake2s"]);
-const NODE_HASH: Record<string, string> = { sha3_256: "sha3-256", sha3_384: "sha3-384", sha3_512: "sha3-512", blake2b: "blake2b512", blake2s: "blake2s256" };
+const NODE_HASH: Record<string, string> = {
+  sha3_256: "sha3-256",
+  sha3_384: "sha3-384",
+  sha3_512: "sha3-512",
+  blake2b: "blake2b512",
+  blake2s: "blake2s256",
+};
 export const NATIVE = /\.(so|pyd|dylib|dll)$|\.so\.\d/;
 
 function mismatch(archive: string, file: string, why: string): PystoreError {
@@ -75,7 +81,9 @@ function mismatch(archive: string, file: string, why: string): PystoreError {
 }
 
 function digest(algorithm: string, data: Buffer): string {
-  return createHash(NODE_HASH[algorithm] ?? algorithm).update(data).digest("base64url");
+  return createHash(NODE_HASH[algorithm] ?? algorithm)
+    .update(data)
+    .digest("base64url");
 }
 
 export interface RecordListing {
@@ -90,7 +98,12 @@ export interface RecordListing {
  * RECORD must list every file of the wheel, each with an accepted hash, and nothing else. `read` returns
  * an archive member's bytes (undefined when absent). Shared with the store's unpacked trees.
  */
-export function checkRecordListing(archive: string, distInfo: string, files: string[], read: (path: string) => Buffer | undefined): RecordListing {
+export function checkRecordListing(
+  archive: string,
+  distInfo: string,
+  files: string[],
+  read: (path: string) => Buffer | undefined,
+): RecordListing {
   const recordPath = `${distInfo}/RECORD`;
   const recordBytes = read(recordPath);
   if (!recordBytes) throw mismatch(archive, recordPath, "the wheel has no RECORD file");
@@ -108,7 +121,8 @@ export function checkRecordListing(archive: string, distInfo: string, files: str
     const row = recorded.get(path);
     if (!row) throw mismatch(archive, path, "present in the wheel but not listed in RECORD");
     if (!row.hash) throw mismatch(archive, path, "listed in RECORD without a hash");
-    if (!ACCEPTED_HASHES.has(row.hash.algorithm)) throw mismatch(archive, path, `RECORD uses the weak or unknown hash ${JSON.stringify(row.hash.algorithm)}`);
+    if (!ACCEPTED_HASHES.has(row.hash.algorithm))
+      throw mismatch(archive, path, `RECORD uses the weak or unknown hash ${JSON.stringify(row.hash.algorithm)}`);
   }
   for (const path of recorded.keys()) {
     if (!present.has(path)) throw mismatch(archive, path, "listed in RECORD but missing from the wheel");
@@ -120,7 +134,8 @@ export function checkRecordListing(archive: string, distInfo: string, files: str
 export function checkRecordedFile(archive: string, path: string, data: Buffer, sha256: Buffer, expected: RecordRow): void {
   const found = expected.hash!.algorithm === "sha256" ? sha256.toString("base64url") : digest(expected.hash!.algorithm, data);
   if (found !== expected.hash!.digest) throw mismatch(archive, path, `${expected.hash!.algorithm} does not match RECORD`);
-  if (expected.size !== undefined && expected.size !== data.length) throw mismatch(archive, path, `size ${data.length} does not match RECORD's ${expected.size}`);
+  if (expected.size !== undefined && expected.size !== data.length)
+    throw mismatch(archive, path, `size ${data.length} does not match RECORD's ${expected.size}`);
 }
 
 /** The key/value lines of WHEEL. */
@@ -140,23 +155,37 @@ export function findDistInfo(archive: string, paths: string[]): string {
     if (top.endsWith(".dist-info") && second === "WHEEL" && path.split("/").length === 2) candidates.add(top);
   }
   if (candidates.size !== 1) {
-    throw new PystoreError("UNSAFE_WHEEL", `${archive}: expected exactly one top-level .dist-info directory with a WHEEL file, found ${candidates.size}`, {
-      hint: "this is not a valid wheel",
-    });
+    throw new PystoreError(
+      "UNSAFE_WHEEL",
+      `${archive}: expected exactly one top-level .dist-info directory with a WHEEL file, found ${candidates.size}`,
+      {
+        hint: "this is not a valid wheel",
+      },
+    );
   }
   return [...candidates][0];
 }
 
 /** Map a path inside the wheel to its root-relative install path, following the `.data/` scheme directories. */
-export function installPath(archive: string, path: string, dataDir: string, rootScheme: string, scheme: InstallScheme): { target: string; key: string } {
-  if (path.startsWith(dataDir + "/")) {
+export function installPath(
+  archive: string,
+  path: string,
+  dataDir: string,
+  rootScheme: string,
+  scheme: InstallScheme,
+): { target: string; key: string } {
+  if (path.startsWith(`${dataDir}/`)) {
     const rest = path.slice(dataDir.length + 1);
     const slash = rest.indexOf("/");
     const key = slash < 0 ? rest : rest.slice(0, slash);
     if (!Object.hasOwn(scheme, key) || slash < 0) {
-      throw new PystoreError("UNSAFE_WHEEL", `${archive}: refusing archive entry ${JSON.stringify(path)}: unknown install scheme ${JSON.stringify(key)} in ${dataDir}/`, {
-        hint: "known schemes are purelib, platlib, scripts, data and headers",
-      });
+      throw new PystoreError(
+        "UNSAFE_WHEEL",
+        `${archive}: refusing archive entry ${JSON.stringify(path)}: unknown install scheme ${JSON.stringify(key)} in ${dataDir}/`,
+        {
+          hint: "known schemes are purelib, platlib, scripts, data and headers",
+        },
+      );
     }
     const inner = rest.slice(slash + 1);
     const base = scheme[key as keyof InstallScheme];
@@ -195,14 +224,19 @@ export async function installWheel(wheelPath: string, root: string, options: Ins
     const dataDir = distInfo.replace(/\.dist-info$/, ".data");
     const read = (item: ZipItem) => readEntrySync(opened.bytes, archive, item);
 
-    const wheelFields = parseWheelFile((read(byPath.get(`${distInfo}/WHEEL`)!)).toString("utf8"));
+    const wheelFields = parseWheelFile(read(byPath.get(`${distInfo}/WHEEL`)!).toString("utf8"));
     const wheelVersion = wheelFields.get("wheel-version") ?? "";
     if (!/^1(\.\d+)*$/.test(wheelVersion)) {
-      throw new PystoreError("UNSAFE_WHEEL", `${archive}: unsupported Wheel-Version ${JSON.stringify(wheelVersion)} (pystore installs 1.x)`);
+      throw new PystoreError(
+        "UNSAFE_WHEEL",
+        `${archive}: unsupported Wheel-Version ${JSON.stringify(wheelVersion)} (pystore installs 1.x)`,
+      );
     }
     const rootScheme = wheelFields.get("root-is-purelib")?.toLowerCase() === "true" ? scheme.purelib : scheme.platlib;
 
-    const { recordPath, recorded, unsigned } = checkRecordListing(archive, distInfo, files, (path) => (byPath.has(path) ? read(byPath.get(path)!) : undefined));
+    const { recordPath, recorded, unsigned } = checkRecordListing(archive, distInfo, files, (path) =>
+      byPath.has(path) ? read(byPath.get(path)!) : undefined,
+    );
 
     const plan = files.map((path) => ({ path, ...installPath(archive, path, dataDir, rootScheme, scheme) }));
     for (const { path, target } of plan) {
@@ -239,14 +273,24 @@ export async function installWheel(wheelPath: string, root: string, options: Ins
       }
       writer.write(target, data, mode, sha256);
       options.claimed?.set(target, archive);
-      written.push({ path: relativeToRoot(sitePackages, target), hash: { algorithm: "sha256", digest: sha256.toString("base64url") }, size: data.length });
+      written.push({
+        path: relativeToRoot(sitePackages, target),
+        hash: { algorithm: "sha256", digest: sha256.toString("base64url") },
+        size: data.length,
+      });
     }
     finishDistInfo(writer, sitePackages, installedDistInfo, written, archive, options.claimed);
 
     const entryPointsItem = byPath.get(`${distInfo}/entry_points.txt`);
-    const entryPoints = entryPointsItem ? parseEntryPoints(read(entryPointsItem).toString("utf8"), `${archive}:${distInfo}/entry_points.txt`) : [];
+    const entryPoints = entryPointsItem
+      ? parseEntryPoints(read(entryPointsItem).toString("utf8"), `${archive}:${distInfo}/entry_points.txt`)
+      : [];
     const [name, version] = distInfoNameVersion(distInfo);
-    const installedFiles = [...plan.filter((p) => p.path !== recordPath && p.path !== `${distInfo}/INSTALLER`).map((p) => p.target), join(installedDistInfo, "INSTALLER"), join(installedDistInfo, "RECORD")].sort();
+    const installedFiles = [
+      ...plan.filter((p) => p.path !== recordPath && p.path !== `${distInfo}/INSTALLER`).map((p) => p.target),
+      join(installedDistInfo, "INSTALLER"),
+      join(installedDistInfo, "RECORD"),
+    ].sort();
     return {
       filename: archive,
       name,
@@ -266,10 +310,21 @@ export async function installWheel(wheelPath: string, root: string, options: Ins
  * Finish an installed .dist-info the same way whichever way its files arrived: INSTALLER, then a fresh
  * RECORD listing every written file (sorted) and itself, both claimed for the duplicate-file check.
  */
-export function finishDistInfo(writer: TreeWriter, sitePackages: string, installedDistInfo: string, written: RecordRow[], owner: string, claimed?: Map<string, string>): void {
+export function finishDistInfo(
+  writer: TreeWriter,
+  sitePackages: string,
+  installedDistInfo: string,
+  written: RecordRow[],
+  owner: string,
+  claimed?: Map<string, string>,
+): void {
   const installerData = Buffer.from(INSTALLER);
   const installerSha = writer.write(join(installedDistInfo, "INSTALLER"), installerData, 0o644);
-  written.push({ path: relativeToRoot(sitePackages, join(installedDistInfo, "INSTALLER")), hash: { algorithm: "sha256", digest: installerSha.toString("base64url") }, size: installerData.length });
+  written.push({
+    path: relativeToRoot(sitePackages, join(installedDistInfo, "INSTALLER")),
+    hash: { algorithm: "sha256", digest: installerSha.toString("base64url") },
+    size: installerData.length,
+  });
   written.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   written.push({ path: relativeToRoot(sitePackages, join(installedDistInfo, "RECORD")) });
   writer.write(join(installedDistInfo, "RECORD"), Buffer.from(formatRecord(written)), 0o644);

@@ -88,7 +88,10 @@ export function implementationName(code: string): string {
 export function launchConfig(base: Omit<LaunchConfig, "executables" | "formatVersion">, executables: Executable[]): LaunchConfig {
   const table: LaunchConfig["executables"] = {};
   for (const exe of executables) {
-    table[exe.name] = exe.kind === "entry" ? { kind: "entry", module: exe.module, ...(exe.attr === undefined ? {} : { attr: exe.attr }) } : { kind: "script", path: exe.path };
+    table[exe.name] =
+      exe.kind === "entry"
+        ? { kind: "entry", module: exe.module, ...(exe.attr === undefined ? {} : { attr: exe.attr }) }
+        : { kind: "script", path: exe.path };
   }
   return { formatVersion: 1, ...base, executables: table };
 }

@@ -8,7 +8,19 @@ import type { RecordRow } from "../standards/record.js";
 import type { Tree } from "../store/tree.js";
 import { parseEntryPoints } from "./entry-points.js";
 import type { FileImporter } from "./importer.js";
-import { BUNDLE_SCHEME, NATIVE, distInfoNameVersion, finishDistInfo, installPath, isTopLevelScript, parseWheelFile, relativeToRoot, rewriteShebang, type InstalledWheel, type InstallScheme } from "./install-wheel.js";
+import {
+  BUNDLE_SCHEME,
+  NATIVE,
+  distInfoNameVersion,
+  finishDistInfo,
+  installPath,
+  isTopLevelScript,
+  parseWheelFile,
+  relativeToRoot,
+  rewriteShebang,
+  type InstalledWheel,
+  type InstallScheme,
+} from "./install-wheel.js";
 import type { TreeWriter } from "./tree-writer.js";
 
 export interface LinkOptions {
@@ -71,12 +83,18 @@ export function linkWheel(filename: string, tree: Tree, opts: LinkOptions): Inst
       writer.importFile(target, source(file.path), importer, { sha256, size, mode: file.executable ? "0755" : "0644" });
     }
     opts.claimed?.set(target, filename);
-    written.push({ path: relativeToRoot(sitePackages, target), hash: { algorithm: "sha256", digest: Buffer.from(sha256, "hex").toString("base64url") }, size });
+    written.push({
+      path: relativeToRoot(sitePackages, target),
+      hash: { algorithm: "sha256", digest: Buffer.from(sha256, "hex").toString("base64url") },
+      size,
+    });
   }
   finishDistInfo(writer, sitePackages, installedDistInfo, written, filename, opts.claimed);
 
   const hasEntryPoints = files.some((f) => f.path === `${distInfo}/entry_points.txt`);
-  const entryPoints = hasEntryPoints ? parseEntryPoints(readFileSync(source(`${distInfo}/entry_points.txt`), "utf8"), `${filename}:${distInfo}/entry_points.txt`) : [];
+  const entryPoints = hasEntryPoints
+    ? parseEntryPoints(readFileSync(source(`${distInfo}/entry_points.txt`), "utf8"), `${filename}:${distInfo}/entry_points.txt`)
+    : [];
   const [name, version] = distInfoNameVersion(distInfo);
   const installedFiles = [
     ...plan.filter((p) => p.file.path !== recordPath && p.file.path !== installerPath).map((p) => p.target),

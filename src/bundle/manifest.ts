@@ -45,11 +45,15 @@ export function stableJson(value: unknown): string {
   const sort = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.map(sort);
     if (v && typeof v === "object") {
-      return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sort((v as Record<string, unknown>)[k])]));
+      return Object.fromEntries(
+        Object.keys(v)
+          .sort()
+          .map((k) => [k, sort((v as Record<string, unknown>)[k])]),
+      );
     }
     return v;
   };
-  return JSON.stringify(sort(value), null, 2) + "\n";
+  return `${JSON.stringify(sort(value), null, 2)}\n`;
 }
 
 export function formatManifest(manifest: BundleManifest): string {
@@ -117,7 +121,8 @@ export async function walkTree(root: string, opts: WalkOptions = {}): Promise<Tr
       }
       const info = lstatSync(full);
       if (info.isDirectory()) await walk(full, path);
-      else if (info.isFile()) out.push({ path, sha256: await hashTreeFile(full, info.size), size: info.size, mode: info.mode & 0o111 ? "0755" : "0644" });
+      else if (info.isFile())
+        out.push({ path, sha256: await hashTreeFile(full, info.size), size: info.size, mode: info.mode & 0o111 ? "0755" : "0644" });
       else out.push({ path, sha256: "", size: 0, mode: "0000", special: true });
     }
   }
@@ -140,9 +145,13 @@ export async function readManifest(dir: string): Promise<{ manifest: BundleManif
     throw new PystoreError("BUNDLE_MODIFIED", `${path}: the manifest is not valid JSON`, { cause });
   }
   if (manifest.formatVersion !== BUNDLE_MANIFEST_VERSION) {
-    throw new PystoreError("STORE_FORMAT", `${path}: bundle manifest format version ${JSON.stringify(manifest.formatVersion)} is not supported (this pystore reads ${BUNDLE_MANIFEST_VERSION})`, {
-      hint: "verify it with the pystore version that built it",
-    });
+    throw new PystoreError(
+      "STORE_FORMAT",
+      `${path}: bundle manifest format version ${JSON.stringify(manifest.formatVersion)} is not supported (this pystore reads ${BUNDLE_MANIFEST_VERSION})`,
+      {
+        hint: "verify it with the pystore version that built it",
+      },
+    );
   }
   if (!Array.isArray(manifest.files)) throw new PystoreError("BUNDLE_MODIFIED", `${path}: the manifest has no files list`);
   return { manifest, text };
@@ -158,12 +167,16 @@ export async function verifyBundle(dir: string): Promise<VerifyReport> {
 }
 
 /** What a bundle holds (path → facts) against its manifest. Consumes `actual`: what is left is extra. */
-export function compareWithManifest(manifest: BundleManifest, actual: Map<string, { sha256?: string; size?: number; mode?: string; special?: boolean }>): VerifyReport {
+export function compareWithManifest(
+  manifest: BundleManifest,
+  actual: Map<string, { sha256?: string; size?: number; mode?: string; special?: boolean }>,
+): VerifyReport {
   const report: VerifyReport = { changed: [], missing: [], extra: [] };
   for (const file of manifest.files) {
     const found = actual.get(file.path);
     if (!found) report.missing.push(file.path);
-    else if (found.special || found.sha256 !== file.sha256 || found.size !== file.size || found.mode !== file.mode) report.changed.push(file.path);
+    else if (found.special || found.sha256 !== file.sha256 || found.size !== file.size || found.mode !== file.mode)
+      report.changed.push(file.path);
     actual.delete(file.path);
   }
   report.extra = [...actual.keys()];

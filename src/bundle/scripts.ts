@@ -34,7 +34,11 @@ function checkName(name: string, origin: string): void {
   }
 }
 
-export function collectExecutables(project: ProjectInfo | undefined, installed: InstalledWheel[], opts: { depScripts: boolean; log: Logger }): Executable[] {
+export function collectExecutables(
+  project: ProjectInfo | undefined,
+  installed: InstalledWheel[],
+  opts: { depScripts: boolean; log: Logger },
+): Executable[] {
   const result = new Map<string, Executable>();
   const add = (exe: Executable) => {
     const existing = result.get(exe.name);

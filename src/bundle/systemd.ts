@@ -14,7 +14,10 @@ const SAFE_USER = /^[a-z_][a-z0-9_-]*\$?$/i;
 
 export function checkUnitOptions(opts: UnitOptions): void {
   if (!SAFE_PREFIX.test(opts.prefix) || opts.prefix.split("/").includes("..")) {
-    throw new PystoreError("USAGE", `--prefix ${JSON.stringify(opts.prefix)} must be an absolute path without spaces or "..", e.g. /opt/myapp`);
+    throw new PystoreError(
+      "USAGE",
+      `--prefix ${JSON.stringify(opts.prefix)} must be an absolute path without spaces or "..", e.g. /opt/myapp`,
+    );
   }
   if (opts.user !== undefined && !SAFE_USER.test(opts.user)) {
     throw new PystoreError("USAGE", `--user ${JSON.stringify(opts.user)} is not a valid user name`);

@@ -37,10 +37,14 @@ export async function verifyPyz(path: string): Promise<VerifyReport> {
       const mode = (entry.externalFileAttributes >>> 16) & 0o111 ? "0755" : "0644";
       actual.set(entry.fileName, { sha256: hash.digest("hex"), size, mode });
     }
-    if (manifestText === undefined) throw new PystoreError("FILE_NOT_FOUND", `${path} is not a pystore bundle: it holds no ${MANIFEST_FILE}`);
+    if (manifestText === undefined)
+      throw new PystoreError("FILE_NOT_FOUND", `${path} is not a pystore bundle: it holds no ${MANIFEST_FILE}`);
     const manifest = JSON.parse(manifestText) as BundleManifest;
     if (manifest.formatVersion !== BUNDLE_MANIFEST_VERSION) {
-      throw new PystoreError("STORE_FORMAT", `${path}: bundle manifest format version ${JSON.stringify(manifest.formatVersion)} is not supported (this pystore reads ${BUNDLE_MANIFEST_VERSION})`);
+      throw new PystoreError(
+        "STORE_FORMAT",
+        `${path}: bundle manifest format version ${JSON.stringify(manifest.formatVersion)} is not supported (this pystore reads ${BUNDLE_MANIFEST_VERSION})`,
+      );
     }
     const report: VerifyReport = { changed: [], missing: [], extra: [] };
     for (const file of manifest.files) {

@@ -64,9 +64,13 @@ async function readMembers(path: string): Promise<{ members: Map<string, Member>
 
 export async function verifyTarGz(path: string): Promise<VerifyReport> {
   const { members, manifests } = await readMembers(path);
-  if (manifests.size === 0) throw new PystoreError("FILE_NOT_FOUND", `${path} is not a pystore bundle: it holds no <name>/${MANIFEST_FILE}`);
+  if (manifests.size === 0)
+    throw new PystoreError("FILE_NOT_FOUND", `${path} is not a pystore bundle: it holds no <name>/${MANIFEST_FILE}`);
   if (manifests.size > 1) {
-    throw new PystoreError("BUNDLE_MODIFIED", `${path}: holds ${manifests.size} manifests (${[...manifests.keys()].sort().join(", ")}); a bundle archive has one top-level directory`);
+    throw new PystoreError(
+      "BUNDLE_MODIFIED",
+      `${path}: holds ${manifests.size} manifests (${[...manifests.keys()].sort().join(", ")}); a bundle archive has one top-level directory`,
+    );
   }
   const [manifestPath, manifestBytes] = [...manifests][0];
   const prefix = manifestPath.slice(0, manifestPath.length - MANIFEST_FILE.length);
@@ -77,9 +81,13 @@ export async function verifyTarGz(path: string): Promise<VerifyReport> {
     throw new PystoreError("BUNDLE_MODIFIED", `${path}: ${manifestPath} is not valid JSON`, { cause });
   }
   if (manifest.formatVersion !== BUNDLE_MANIFEST_VERSION) {
-    throw new PystoreError("STORE_FORMAT", `${path}: bundle manifest format version ${JSON.stringify(manifest.formatVersion)} is not supported (this pystore reads ${BUNDLE_MANIFEST_VERSION})`, {
-      hint: "verify it with the pystore version that built it",
-    });
+    throw new PystoreError(
+      "STORE_FORMAT",
+      `${path}: bundle manifest format version ${JSON.stringify(manifest.formatVersion)} is not supported (this pystore reads ${BUNDLE_MANIFEST_VERSION})`,
+      {
+        hint: "verify it with the pystore version that built it",
+      },
+    );
   }
   if (!Array.isArray(manifest.files)) throw new PystoreError("BUNDLE_MODIFIED", `${path}: ${manifestPath} has no files list`);
   // Paths as the manifest names them (bundle-relative). Members outside the top directory are extra

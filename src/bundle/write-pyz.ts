@@ -13,7 +13,14 @@ import type { ManifestFile } from "./manifest.js";
  */
 function dosDate(epoch: number): Date {
   const utc = new Date(epoch * 1000);
-  return new Date(utc.getUTCFullYear(), utc.getUTCMonth(), utc.getUTCDate(), utc.getUTCHours(), utc.getUTCMinutes(), utc.getUTCSeconds() - (utc.getUTCSeconds() % 2));
+  return new Date(
+    utc.getUTCFullYear(),
+    utc.getUTCMonth(),
+    utc.getUTCDate(),
+    utc.getUTCHours(),
+    utc.getUTCMinutes(),
+    utc.getUTCSeconds() - (utc.getUTCSeconds() % 2),
+  );
 }
 
 export interface PyzOptions {
@@ -24,7 +31,12 @@ export interface PyzOptions {
 }
 
 /** Write the .pyz atomically. `extra` are generated files (the manifest, __main__.py, the launch config). */
-export async function writePyz(root: string, files: ManifestFile[], extra: { path: string; data: Buffer; mode?: number }[], opts: PyzOptions): Promise<Written> {
+export async function writePyz(
+  root: string,
+  files: ManifestFile[],
+  extra: { path: string; data: Buffer; mode?: number }[],
+  opts: PyzOptions,
+): Promise<Written> {
   const mtime = dosDate(opts.mtime);
   const zip = new yazl.ZipFile();
   const entries = new Map<string, { source?: string; data?: Buffer; mode: number }>();
@@ -42,7 +54,7 @@ export async function writePyz(root: string, files: ManifestFile[], extra: { pat
     addDirs(file.path);
   }
   // Explicit directory entries: older zipimport versions only see packages and namespace dirs that have one.
-  const names = [...[...dirs].map((d) => d + "/"), ...entries.keys()].sort();
+  const names = [...[...dirs].map((d) => `${d}/`), ...entries.keys()].sort();
   for (const name of names) {
     const options = { mtime, forceDosTimestamp: true };
     if (name.endsWith("/") && !entries.has(name)) {
@@ -55,7 +67,7 @@ export async function writePyz(root: string, files: ManifestFile[], extra: { pat
   }
   zip.end();
   const out = new PassThrough();
-  out.write(Buffer.from(opts.shebang.endsWith("\n") ? opts.shebang : opts.shebang + "\n"));
+  out.write(Buffer.from(opts.shebang.endsWith("\n") ? opts.shebang : `${opts.shebang}\n`));
   (zip as unknown as NodeJS.EventEmitter).on("error", (error: Error) => out.destroy(error));
   zip.outputStream.on("error", (error) => out.destroy(error));
   zip.outputStream.pipe(out);

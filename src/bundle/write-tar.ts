@@ -21,7 +21,7 @@ export function sourceDateEpoch(env: NodeJS.ProcessEnv): number {
 }
 
 function octal(value: number, width: number): string {
-  return value.toString(8).padStart(width - 1, "0") + "\0";
+  return `${value.toString(8).padStart(width - 1, "0")}\0`;
 }
 
 function paxRecord(key: string, value: string): Buffer {
@@ -45,7 +45,7 @@ function header(name: string, size: number, mode: number, type: "0" | "5" | "x",
   block.write("00", 263, "ascii");
   let sum = 0;
   for (const byte of block) sum += byte;
-  block.write(octal(sum, 7) + " ", 148, "ascii");
+  block.write(`${octal(sum, 7)} `, 148, "ascii");
   return block;
 }
 
@@ -58,16 +58,30 @@ function headers(name: string, size: number, mode: number, type: "0" | "5", mtim
   if (Buffer.byteLength(name) <= 100) return [header(name, size, mode, type, mtime)];
   const pax = paxRecord("path", name);
   // The ustar name of a PAX-described entry is only a fallback for old readers; keep it deterministic.
-  const short = Buffer.from(name).subarray(0, 100).toString("utf8").replace(/\uFFFD$/, "");
-  return [header(`PaxHeader/${short}`.slice(0, 100), pax.length, 0o644, "x", mtime), pax, padding(pax.length), header(short, size, mode, type, mtime)];
+  const short = Buffer.from(name)
+    .subarray(0, 100)
+    .toString("utf8")
+    .replace(/\uFFFD$/, "");
+  return [
+    header(`PaxHeader/${short}`.slice(0, 100), pax.length, 0o644, "x", mtime),
+    pax,
+    padding(pax.length),
+    header(short, size, mode, type, mtime),
+  ];
 }
 
 /** The tar stream of `files` under `root`, every path prefixed by `prefix/`, directories synthesised. */
-export async function* tarEntries(root: string, files: ManifestFile[], prefix: string, mtime: number, extra: { path: string; data: Buffer }[] = []): AsyncGenerator<Buffer> {
+export async function* tarEntries(
+  root: string,
+  files: ManifestFile[],
+  prefix: string,
+  mtime: number,
+  extra: { path: string; data: Buffer }[] = [],
+): AsyncGenerator<Buffer> {
   const items = new Map<string, { type: "0" | "5"; mode: number; size: number; source?: string; data?: Buffer }>();
   const addDirs = (path: string) => {
     const parts = path.split("/");
-    for (let i = 1; i < parts.length; i++) items.set(parts.slice(0, i).join("/") + "/", { type: "5", mode: 0o755, size: 0 });
+    for (let i = 1; i < parts.length; i++) items.set(`${parts.slice(0, i).join("/")}/`, { type: "5", mode: 0o755, size: 0 });
   };
   for (const file of files) {
     const path = `${prefix}/${file.path}`;
@@ -97,9 +111,13 @@ export async function* tarEntries(root: string, files: ManifestFile[], prefix: s
     if (written !== item.size) {
       // Staged files are linked from the store's trees: a size that differs from the verified index means
       // the store's copy was edited (through a hardlinked bundle), not a race in this process.
-      throw new PystoreError("BUNDLE_FAILED", `${name}: ${written} bytes, not the ${item.size} recorded for it; the file changed before it was archived`, {
-        hint: "if it came from the store, run `pystore store verify --repair` and bundle again",
-      });
+      throw new PystoreError(
+        "BUNDLE_FAILED",
+        `${name}: ${written} bytes, not the ${item.size} recorded for it; the file changed before it was archived`,
+        {
+          hint: "if it came from the store, run `pystore store verify --repair` and bundle again",
+        },
+      );
     }
     yield padding(item.size);
   }
@@ -122,10 +140,20 @@ function fixGzipHeader(): Transform {
 }
 
 /** Write OUT.tar.gz atomically from a staged bundle tree. */
-export async function writeTarGz(root: string, files: ManifestFile[], extra: { path: string; data: Buffer }[], opts: { prefix: string; mtime: number; destination: string }): Promise<Written> {
+export async function writeTarGz(
+  root: string,
+  files: ManifestFile[],
+  extra: { path: string; data: Buffer }[],
+  opts: { prefix: string; mtime: number; destination: string },
+): Promise<Written> {
   // An error in any stage (a file vanishing mid-read) reaches the atomic writer through `out`, which then
   // removes its temp file instead of publishing a truncated archive.
   const out = new PassThrough();
-  pipeline(Readable.from(tarEntries(root, files, opts.prefix, opts.mtime, extra)), createGzip({ level: zlibConstants.Z_BEST_COMPRESSION }), fixGzipHeader(), out).catch((error) => out.destroy(error));
+  pipeline(
+    Readable.from(tarEntries(root, files, opts.prefix, opts.mtime, extra)),
+    createGzip({ level: zlibConstants.Z_BEST_COMPRESSION }),
+    fixGzipHeader(),
+    out,
+  ).catch((error) => out.destroy(error));
   return writeStreamAtomic(out, opts.destination, { mode: 0o644 });
 }

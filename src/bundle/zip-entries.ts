@@ -30,10 +30,14 @@ function decodeName(archive: string, raw: Buffer): string {
   try {
     return new TextDecoder("utf-8", { fatal: true }).decode(raw);
   } catch {
-    throw new PystoreError("UNSAFE_WHEEL", `${archive}: refusing archive entry ${JSON.stringify(raw.toString("latin1"))}: name is not valid UTF-8`, {
-      hint: "the wheel is malformed or hostile; nothing from it was used",
-      details: { archive, reason: "name is not valid UTF-8" },
-    });
+    throw new PystoreError(
+      "UNSAFE_WHEEL",
+      `${archive}: refusing archive entry ${JSON.stringify(raw.toString("latin1"))}: name is not valid UTF-8`,
+      {
+        hint: "the wheel is malformed or hostile; nothing from it was used",
+        details: { archive, reason: "name is not valid UTF-8" },
+      },
+    );
   }
 }
 
@@ -42,7 +46,9 @@ export async function openWheelZip(wheelPath: string, archive: string, opts: Zip
     // decodeStrings: false, so hostile names reach our own checks (and typed errors) instead of yauzl's plain Errors.
     return await yauzl.openPromise(wheelPath, { lazyEntries: true, decodeStrings: false, autoClose: false, validateEntrySizes: true });
   } catch (cause) {
-    throw new PystoreError(opts.corruptCode ?? "UNSAFE_WHEEL", `${archive}: not a readable zip archive: ${(cause as Error).message}`, { cause });
+    throw new PystoreError(opts.corruptCode ?? "UNSAFE_WHEEL", `${archive}: not a readable zip archive: ${(cause as Error).message}`, {
+      cause,
+    });
   }
 }
 
@@ -130,7 +136,8 @@ export function readEntrySync(bytes: ZipBytes, archive: string, item: ZipItem): 
   } else {
     throw corrupt(archive, name, `unsupported compression method ${entry.compressionMethod}`);
   }
-  if (data.length !== entry.uncompressedSize) throw corrupt(archive, name, `expands to ${data.length} bytes, not the ${entry.uncompressedSize} its header says`);
+  if (data.length !== entry.uncompressedSize)
+    throw corrupt(archive, name, `expands to ${data.length} bytes, not the ${entry.uncompressedSize} its header says`);
   return data;
 }
 

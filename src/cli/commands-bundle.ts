@@ -27,9 +27,12 @@ export function registerBundleCommands(program: Command, action: ActionFactory):
       .option("--prefix <path>", "where the bundle will be installed, for systemd units (default: /opt/NAME)")
       .option("--user <user>", "User= for systemd units")
       .option("--dep-scripts", "also make launchers for the dependencies' console_scripts", false)
-      .option("--copy", "copy files from the store instead of hardlinking them (a bundle sharing nothing with the store; also PYSTORE_LINK_MODE=hardlink|clone|copy)")
+      .option(
+        "--copy",
+        "copy files from the store instead of hardlinking them (a bundle sharing nothing with the store; also PYSTORE_LINK_MODE=hardlink|clone|copy)",
+      )
       .option("--extra <name>", "include a locked extra (repeatable)", collect)
-      .option("--group <name>", "include a locked dependency group (repeatable)", collect)
+      .option("--group <name>", "include a locked dependency group (repeatable)", collect),
   )
     .option("--json", "machine-readable output", false)
     .action(action(() => import("../commands/bundle.js")));

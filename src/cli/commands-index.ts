@@ -8,10 +8,20 @@ const collect = (value: string, previous: string[] = []) => [...previous, value]
 /** Declare the index/network flags on `command` (they arrive as IndexCliOptions, src/index-client/options.ts). */
 export function addIndexOptions(command: Command): Command {
   return command
-    .option("--index-url <url>", "simple index URL (default: $PYSTORE_INDEX_URL, else https://pypi.org/simple/); credentials may be in the URL")
-    .option("--extra-index-url <url>", "another index, consulted after --index-url (repeatable; default: $PYSTORE_EXTRA_INDEX_URL)", collect)
+    .option(
+      "--index-url <url>",
+      "simple index URL (default: $PYSTORE_INDEX_URL, else https://pypi.org/simple/); credentials may be in the URL",
+    )
+    .option(
+      "--extra-index-url <url>",
+      "another index, consulted after --index-url (repeatable; default: $PYSTORE_EXTRA_INDEX_URL)",
+      collect,
+    )
     .option("--find-links <dir-or-url>", "a directory of wheels or an HTML page of links (repeatable)", collect)
-    .option("--no-index", "consult no index (ignore --index-url, --extra-index-url, their variables and config): only --find-links ($PYSTORE_NO_INDEX=1)")
+    .option(
+      "--no-index",
+      "consult no index (ignore --index-url, --extra-index-url, their variables and config): only --find-links ($PYSTORE_NO_INDEX=1)",
+    )
     .option("--index-strategy <strategy>", "first-index (default: a project comes from the first index that has it) or unsafe-best-match")
     .option("--proxy <url>", "HTTP(S) proxy, http://[user:password@]host:port (default: $https_proxy/$http_proxy/$all_proxy)")
     .option("--cert <file>", "PEM bundle of extra CA certificates to trust (default: $SSL_CERT_FILE)")
@@ -27,7 +37,10 @@ export function addIndexOptions(command: Command): Command {
  */
 export function addTransportOptions(command: Command): Command {
   return command
-    .option("--index-url <url>", "credentials for downloads: USER:PASSWORD in this URL apply to files on the same host and port (default: $PYSTORE_INDEX_URL)")
+    .option(
+      "--index-url <url>",
+      "credentials for downloads: USER:PASSWORD in this URL apply to files on the same host and port (default: $PYSTORE_INDEX_URL)",
+    )
     .option("--extra-index-url <url>", "more credentials the same way (repeatable; default: $PYSTORE_EXTRA_INDEX_URL)", collect)
     .option("--proxy <url>", "HTTP(S) proxy, http://[user:password@]host:port (default: $https_proxy/$http_proxy/$all_proxy)")
     .option("--cert <file>", "PEM bundle of extra CA certificates to trust (default: $SSL_CERT_FILE)")
@@ -43,7 +56,9 @@ export function registerIndexCommands(program: Command, action: ActionFactory): 
     index
       .command("show")
       .argument("<name>", "project name")
-      .description("list the files a project has on the configured indexes (flags, then the project's [tool.pystore]): version, tags, requires-python, yanked, hash, metadata"),
+      .description(
+        "list the files a project has on the configured indexes (flags, then the project's [tool.pystore]): version, tags, requires-python, yanked, hash, metadata",
+      ),
   )
     .option("--project <dir>", "use this project's [tool.pystore] index settings and pins, as `lock` does (default: .)")
     .option("--json", "machine-readable output with full detail", false)

@@ -5,7 +5,9 @@ import { addIndexOptions } from "./commands-index.js";
 import type { ActionFactory } from "./register.js";
 
 export function registerStoreCommands(program: Command, action: ActionFactory): void {
-  const store = program.command("store").description("manage the local wheel store (by sha256): add, list, verify and repair, gc, export and import air-gap closures");
+  const store = program
+    .command("store")
+    .description("manage the local wheel store (by sha256): add, list, verify and repair, gc, export and import air-gap closures");
   store
     .command("add")
     .description("import local wheel files into the store")

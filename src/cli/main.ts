@@ -24,7 +24,7 @@ function makeAction(program: Command, load: HandlerLoader, state: { exitCode: nu
       cwd: process.cwd(),
       log: stderrLogger({ verbose: !!global.verbose, quiet: !!global.quiet, env: process.env }),
       out: (text) => {
-        process.stdout.write(text.endsWith("\n") ? text : text + "\n");
+        process.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
       },
     };
     const handler = (await load()).default;

@@ -7,7 +7,7 @@ export function stderrLogger(options: { verbose: boolean; quiet: boolean; env: N
   const color = !options.env.NO_COLOR && process.stderr.isTTY === true;
   const paint = (code: string, text: string) => (color ? `\x1b[${code}m${text}\x1b[0m` : text);
   // Redact once more at the edge: a credential must never reach the terminal or a CI log.
-  const write = (line: string) => process.stderr.write(redactText(line) + "\n");
+  const write = (line: string) => process.stderr.write(`${redactText(line)}\n`);
   return {
     info: (m) => {
       if (!options.quiet) write(m);

@@ -15,11 +15,16 @@ interface VerifyOptions {
 const handler: Handler<VerifyOptions> = async (args, options, ctx) => {
   if (!args[0]) throw new PystoreError("USAGE", "bundle verify needs the bundle directory, .pyz or tar.gz");
   const dir = resolve(ctx.cwd, args[0]);
-  const isFile = await stat(dir).then((s) => s.isFile(), () => false);
+  const isFile = await stat(dir).then(
+    (s) => s.isFile(),
+    () => false,
+  );
   // A tar.gz is known by its gzip magic, whatever its name; a .pyz by its suffix (it starts with a shebang).
   const gzip = isFile && isGzip(await readHead(dir));
   if (isFile && !gzip && !dir.endsWith(".pyz")) {
-    throw new PystoreError("USAGE", `${dir}: bundle verify checks bundle directories, .pyz files and tar.gz archives`, { hint: "give the bundle directory, OUT.pyz or OUT.tar.gz" });
+    throw new PystoreError("USAGE", `${dir}: bundle verify checks bundle directories, .pyz files and tar.gz archives`, {
+      hint: "give the bundle directory, OUT.pyz or OUT.tar.gz",
+    });
   }
   const report = gzip ? await verifyTarGz(dir) : isFile ? await verifyPyz(dir) : await verifyBundle(dir);
   if (options.json) {
@@ -30,13 +35,21 @@ const handler: Handler<VerifyOptions> = async (args, options, ctx) => {
     ctx.out(`${dir}: ok, every file matches ${MANIFEST_FILE}`);
     return EXIT.ok;
   }
-  const lines = [...report.changed.map((p) => `changed: ${p}`), ...report.missing.map((p) => `missing: ${p}`), ...report.extra.map((p) => `extra: ${p}`)];
+  const lines = [
+    ...report.changed.map((p) => `changed: ${p}`),
+    ...report.missing.map((p) => `missing: ${p}`),
+    ...report.extra.map((p) => `extra: ${p}`),
+  ];
   ctx.out(lines.join("\n"));
   const summary = `${report.changed.length} changed, ${report.missing.length} missing, ${report.extra.length} extra`;
-  throw new PystoreError("BUNDLE_MODIFIED", `${dir} does not match its manifest (${summary}): ${lines.slice(0, 5).join("; ")}${lines.length > 5 ? "; …" : ""}`, {
-    hint: "rebuild the bundle with `pystore bundle`; bundles are never edited in place",
-    details: { ...report },
-  });
+  throw new PystoreError(
+    "BUNDLE_MODIFIED",
+    `${dir} does not match its manifest (${summary}): ${lines.slice(0, 5).join("; ")}${lines.length > 5 ? "; …" : ""}`,
+    {
+      hint: "rebuild the bundle with `pystore bundle`; bundles are never edited in place",
+      details: { ...report },
+    },
+  );
 };
 
 async function readHead(path: string): Promise<Buffer> {

@@ -39,7 +39,8 @@ const FORMATS: BundleFormat[] = ["dir", "tar.gz", "pyz"];
 /** --format, else inferred from OUT's suffix, else a directory. */
 export function chooseFormat(format: string | undefined, out: string): BundleFormat {
   if (format !== undefined) {
-    if (!(FORMATS as string[]).includes(format)) throw new PystoreError("USAGE", `unknown --format ${JSON.stringify(format)}`, { hint: `use one of: ${FORMATS.join(", ")}` });
+    if (!(FORMATS as string[]).includes(format))
+      throw new PystoreError("USAGE", `unknown --format ${JSON.stringify(format)}`, { hint: `use one of: ${FORMATS.join(", ")}` });
     return format as BundleFormat;
   }
   if (out.endsWith(".tar.gz") || out.endsWith(".tgz")) return "tar.gz";
@@ -58,20 +59,56 @@ async function isFile(path: string): Promise<boolean> {
  * "bundle without a lock locks first": resolve the project for this one target (as `pystore lock` would),
  * write pylock.toml beside pyproject.toml, and bundle from it. The resolver loads only on this path.
  */
-async function lockFirst(projectDir: string, lockPath: string, options: BundleOptions, ctx: CommandContext, store: Store, openClient: (opts?: IndexClientOptions) => Promise<IndexClient>): Promise<string> {
-  const [{ gatherInputs }, { buildLock }, { IndexProvider }] = await Promise.all([import("../lock/gather.js"), import("../lock/build-lock.js"), import("../resolver/index-provider.js")]);
+async function lockFirst(
+  projectDir: string,
+  lockPath: string,
+  options: BundleOptions,
+  ctx: CommandContext,
+  store: Store,
+  openClient: (opts?: IndexClientOptions) => Promise<IndexClient>,
+): Promise<string> {
+  const [{ gatherInputs }, { buildLock }, { IndexProvider }] = await Promise.all([
+    import("../lock/gather.js"),
+    import("../lock/build-lock.js"),
+    import("../resolver/index-provider.js"),
+  ]);
   const { inputs } = await gatherInputs(
     [],
-    { project: projectDir, platform: [options.platform ?? "host"], python: options.python ? [options.python] : [], extra: options.extra, group: options.group, indexUrl: options.indexUrl, extraIndexUrl: options.extraIndexUrl, findLinks: options.findLinks, index: options.index, indexStrategy: options.indexStrategy },
+    {
+      project: projectDir,
+      platform: [options.platform ?? "host"],
+      python: options.python ? [options.python] : [],
+      extra: options.extra,
+      group: options.group,
+      indexUrl: options.indexUrl,
+      extraIndexUrl: options.extraIndexUrl,
+      findLinks: options.findLinks,
+      index: options.index,
+      indexStrategy: options.indexStrategy,
+    },
     ctx.cwd,
     ctx.env,
   );
   ctx.log.info(`no ${lockPath}: locking first`);
-  const client = await openClient({ indexUrl: inputs.indexUrl, extraIndexUrls: inputs.extraIndexUrls, findLinks: inputs.findLinks, indexStrategy: inputs.indexStrategy, noIndex: inputs.noIndex, indexPins: inputs.indexPins });
+  const client = await openClient({
+    indexUrl: inputs.indexUrl,
+    extraIndexUrls: inputs.extraIndexUrls,
+    findLinks: inputs.findLinks,
+    indexStrategy: inputs.indexStrategy,
+    noIndex: inputs.noIndex,
+    indexPins: inputs.indexPins,
+  });
   const { lock } = await buildLock(new IndexProvider(client, ctx.log), inputs, { log: ctx.log });
   const text = writePylock(lock);
   await writeFileAtomic(lockPath, text);
-  store.addRoot("lock", lockPath, lock.packages.flatMap((p) => p.wheels ?? []).map((w) => w.hashes.sha256).filter((h): h is string => !!h));
+  store.addRoot(
+    "lock",
+    lockPath,
+    lock.packages
+      .flatMap((p) => p.wheels ?? [])
+      .map((w) => w.hashes.sha256)
+      .filter((h): h is string => !!h),
+  );
   const count = lock.packages.length;
   ctx.log.info(`wrote ${lockPath}: ${count} ${count === 1 ? "package" : "packages"}`);
   return text;
@@ -140,7 +177,9 @@ const handler: Handler<BundleOptions> = async (_args, options, ctx) => {
       ctx.out(JSON.stringify(result, null, 2));
     } else {
       const n = (count: number, one: string) => `${count} ${one}${count === 1 ? "" : "s"}`;
-      const lines = [`bundled ${result.name} for ${target.id} into ${result.out} (${result.format}, ${n(result.packages.length, "package")}, ${n(result.files, "file")})`];
+      const lines = [
+        `bundled ${result.name} for ${target.id} into ${result.out} (${result.format}, ${n(result.packages.length, "package")}, ${n(result.files, "file")})`,
+      ];
       for (const exe of result.executables) lines.push(`  ${executableLine(result.format, result.out, exe)}`);
       lines.push(`bundle hash: ${result.bundleHash}`);
       ctx.out(lines.join("\n"));

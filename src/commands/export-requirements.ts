@@ -21,9 +21,12 @@ const handler: Handler<ExportOptions> = async (_args, options, ctx) => {
   const { lock } = await readLockFile(lockPath);
   const target = await loadTarget(options.platform ?? "host", options.python, { cwd: ctx.cwd, env: ctx.env });
   const selected = selectForTarget(lock, target);
-  const lines = [`# pystore export requirements for target ${target.id}`, "# install with: pip install --require-hashes --no-deps -r <this file>"];
+  const lines = [
+    `# pystore export requirements for target ${target.id}`,
+    "# install with: pip install --require-hashes --no-deps -r <this file>",
+  ];
   for (const s of selected) lines.push(`${canonicalizeName(s.name)}==${s.version} \\`, `    --hash=sha256:${s.sha256}`);
-  const body = lines.join("\n") + "\n";
+  const body = `${lines.join("\n")}\n`;
   if (options.output) {
     await writeFileAtomic(resolvePath(ctx.cwd, options.output), body);
     ctx.log.info(`wrote ${options.output}: ${selected.length} requirement${selected.length === 1 ? "" : "s"} for ${target.id}`);

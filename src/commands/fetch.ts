@@ -35,7 +35,8 @@ function allWheels(lock: Pylock, lockPath: string): Wanted[] {
   for (const pkg of lock.packages) {
     for (const wheel of pkg.wheels ?? []) {
       const sha256 = wheel.hashes.sha256?.toLowerCase();
-      if (!sha256) throw new PystoreError("INVALID_LOCK", `${lockPath}: ${wheel.name} has no sha256 hash; pystore's store is addressed by sha256`);
+      if (!sha256)
+        throw new PystoreError("INVALID_LOCK", `${lockPath}: ${wheel.name} has no sha256 hash; pystore's store is addressed by sha256`);
       out.push({ name: pkg.name, version: pkg.version ?? "", wheel, sha256, index: pkg.index });
     }
   }
@@ -69,7 +70,10 @@ const handler: Handler<FetchOptions> = async (_args, options, ctx) => {
   let wanted: Wanted[];
   if (options.platform || options.python) {
     const target = await loadTarget(options.platform ?? "host", options.python, { cwd: ctx.cwd, env: ctx.env });
-    wanted = selectForTarget(lock, target).map((s) => ({ ...s, index: lock.packages.find((p) => p.name === s.name && (p.version ?? s.version) === s.version)?.index }));
+    wanted = selectForTarget(lock, target).map((s) => ({
+      ...s,
+      index: lock.packages.find((p) => p.name === s.name && (p.version ?? s.version) === s.version)?.index,
+    }));
     ctx.log.info(`fetching ${plural(wanted.length)} for ${target.id}`);
   } else {
     wanted = allWheels(lock, lockPath);
@@ -95,7 +99,11 @@ const handler: Handler<FetchOptions> = async (_args, options, ctx) => {
       }
     };
     await Promise.all(Array.from({ length: Math.min(jobs, wanted.length) }, worker));
-    store.addRoot("fetch", lockPath, results.map((r) => r.sha256));
+    store.addRoot(
+      "fetch",
+      lockPath,
+      results.map((r) => r.sha256),
+    );
   } finally {
     await client?.close();
     store.close();

@@ -68,7 +68,7 @@ function jsonRow(row: Row): Record<string, unknown> {
     ["index", redactUrl(f.index)],
     ["hashes", sortedRecord(f.hashes)],
     ["requiresPython", f.requiresPython ?? null],
-    ["yanked", f.yanked ? f.yanked.reason ?? true : false],
+    ["yanked", f.yanked ? (f.yanked.reason ?? true) : false],
     ["size", f.size ?? null],
     ["uploadTime", f.uploadTime ?? null],
     ["coreMetadata", f.coreMetadata ? sortedObject([["hashes", sortedRecord(f.coreMetadata.hashes)]]) : null],
@@ -77,7 +77,14 @@ function jsonRow(row: Row): Record<string, unknown> {
 
 function table(rows: string[][]): string {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]))).join("  ").trimEnd()).join("\n");
+  return rows
+    .map((r) =>
+      r
+        .map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i])))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
 }
 
 async function openCache(ctx: CommandContext): Promise<{ cache?: HttpCache; close(): void }> {
@@ -108,14 +115,20 @@ const handler: Handler<IndexShowOptions> = async (args, options, ctx) => {
     const files = await client.getProject(name);
     const rows = files.map(describe).sort(order);
     if (options.json) {
-      ctx.out(JSON.stringify(sortedObject([
-        ["project", canonicalizeName(name)],
-        ["indexes", client.indexes.map(redactUrl)],
-        ["findLinks", client.findLinks.map(redactUrl)],
-        ["pinnedTo", pinnedTo === undefined ? undefined : redactUrl(pinnedTo)],
-        ["strategy", client.strategy],
-        ["files", rows.map(jsonRow)],
-      ]), null, 2));
+      ctx.out(
+        JSON.stringify(
+          sortedObject([
+            ["project", canonicalizeName(name)],
+            ["indexes", client.indexes.map(redactUrl)],
+            ["findLinks", client.findLinks.map(redactUrl)],
+            ["pinnedTo", pinnedTo === undefined ? undefined : redactUrl(pinnedTo)],
+            ["strategy", client.strategy],
+            ["files", rows.map(jsonRow)],
+          ]),
+          null,
+          2,
+        ),
+      );
       return 0;
     }
     const header = ["VERSION", "FILENAME", "TAGS", "REQUIRES-PYTHON", "YANKED", "SHA256", "METADATA"];
@@ -128,7 +141,10 @@ const handler: Handler<IndexShowOptions> = async (args, options, ctx) => {
       r.file.hashes.sha256 ? r.file.hashes.sha256.slice(0, 12) : "-",
       r.file.coreMetadata ? "yes" : "no",
     ]);
-    const from = pinnedTo !== undefined ? `${redactUrl(pinnedTo)} (pinned by [tool.pystore] index-pins)` : [...client.indexes, ...client.findLinks].map(redactUrl).join(", ");
+    const from =
+      pinnedTo !== undefined
+        ? `${redactUrl(pinnedTo)} (pinned by [tool.pystore] index-pins)`
+        : [...client.indexes, ...client.findLinks].map(redactUrl).join(", ");
     ctx.out(`${canonicalizeName(name)}: ${rows.length} file${rows.length === 1 ? "" : "s"} from ${from}`);
     if (rows.length) ctx.out(table([header, ...lines]));
     return 0;

@@ -39,7 +39,10 @@ const handler: Handler<LockOptions> = async (args, options, ctx) => {
     const reasons = checkLock(existing, inputs);
     if (options.json) ctx.out(JSON.stringify({ lock: output, fresh: reasons.length === 0, reasons }, null, 2));
     if (reasons.length > 0) {
-      throw new PystoreError("LOCK_STALE", `${output} is stale:\n  ${reasons.join("\n  ")}`, { hint: "run pystore lock to update it", details: { reasons } });
+      throw new PystoreError("LOCK_STALE", `${output} is stale:\n  ${reasons.join("\n  ")}`, {
+        hint: "run pystore lock to update it",
+        details: { reasons },
+      });
     }
     ctx.log.info(`${output} is up to date`);
     return 0;
@@ -88,10 +91,26 @@ const handler: Handler<LockOptions> = async (args, options, ctx) => {
     const text = writePylock(lock);
     if (previous !== text) await writeFileAtomic(output, text);
     const wheels = lock.packages.flatMap((p) => p.wheels ?? []);
-    store?.addRoot("lock", output, wheels.map((w) => w.hashes.sha256).filter((s): s is string => !!s));
-    ctx.log.info(`${previous === text ? "unchanged" : "wrote"} ${output}: ${plural(lock.packages.length, "package")}, ${plural(wheels.length, "wheel")}, ${plural(inputs.targets.length, "target")} (${plural(provider.pagesFetched, "project page")}, ${plural(provider.metadataFetched, "metadata file")})`);
+    store?.addRoot(
+      "lock",
+      output,
+      wheels.map((w) => w.hashes.sha256).filter((s): s is string => !!s),
+    );
+    ctx.log.info(
+      `${previous === text ? "unchanged" : "wrote"} ${output}: ${plural(lock.packages.length, "package")}, ${plural(wheels.length, "wheel")}, ${plural(inputs.targets.length, "target")} (${plural(provider.pagesFetched, "project page")}, ${plural(provider.metadataFetched, "metadata file")})`,
+    );
     if (options.json) {
-      ctx.out(JSON.stringify({ lock: output, changed: previous !== text, packages: lock.packages.map((p) => ({ name: p.name, version: p.version, marker: p.marker ?? null })) }, null, 2));
+      ctx.out(
+        JSON.stringify(
+          {
+            lock: output,
+            changed: previous !== text,
+            packages: lock.packages.map((p) => ({ name: p.name, version: p.version, marker: p.marker ?? null })),
+          },
+          null,
+          2,
+        ),
+      );
     }
     return 0;
   } finally {

@@ -12,7 +12,8 @@ interface Options {
 
 const handler: Handler<Options> = async (_args, options, ctx) => {
   const port = options.port === undefined ? 0 : Number(options.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new PystoreError("USAGE", `--port expects 0-65535, got ${JSON.stringify(options.port)}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new PystoreError("USAGE", `--port expects 0-65535, got ${JSON.stringify(options.port)}`);
   await withStore(
     ctx,
     async (store) => {

@@ -31,9 +31,13 @@ const handler: Handler<{ json?: boolean }> = async (_args, options, ctx) => {
         const projects = Object.fromEntries([...perProject].sort(([a], [b]) => (a < b ? -1 : 1)));
         return ctx.out(json({ bytes: total, entries: entries.length, projects, store: store.dir, treeBytes, trees, wheelBytes }));
       }
-      const rows = [...perProject].sort(([a], [b]) => (a < b ? -1 : 1)).map(([name, p]) => [name, String(p.entries), humanSize(p.bytes), p.treeBytes > 0 ? `+ ${humanSize(p.treeBytes)} unpacked` : ""]);
+      const rows = [...perProject]
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([name, p]) => [name, String(p.entries), humanSize(p.bytes), p.treeBytes > 0 ? `+ ${humanSize(p.treeBytes)} unpacked` : ""]);
       if (rows.length > 0) ctx.out(columns(rows));
-      ctx.out(`total: ${entries.length} wheel(s) (${humanSize(wheelBytes)}) and ${trees} unpacked tree(s) (${humanSize(treeBytes)}), ${humanSize(total)} (${total} bytes) in ${store.dir}`);
+      ctx.out(
+        `total: ${entries.length} wheel(s) (${humanSize(wheelBytes)}) and ${trees} unpacked tree(s) (${humanSize(treeBytes)}), ${humanSize(total)} (${total} bytes) in ${store.dir}`,
+      );
     },
     { readonly: true },
   );

@@ -13,7 +13,8 @@ interface Options {
 
 const handler: Handler<Options> = async (_args, options, ctx) => {
   const graceSeconds = options.grace === undefined ? DEFAULT_GC_GRACE_MS / 1000 : Number(options.grace);
-  if (!Number.isFinite(graceSeconds) || graceSeconds < 0) throw new PystoreError("USAGE", `--grace expects seconds, got ${JSON.stringify(options.grace)}`);
+  if (!Number.isFinite(graceSeconds) || graceSeconds < 0)
+    throw new PystoreError("USAGE", `--grace expects seconds, got ${JSON.stringify(options.grace)}`);
   await withStore(ctx, async (store) => {
     const result = collectGarbage(store, { dryRun: options.dryRun, graceMs: graceSeconds * 1000 });
     if (options.json) {

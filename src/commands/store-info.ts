@@ -12,7 +12,9 @@ const handler: Handler<{ json?: boolean }> = async (args, options, ctx) => {
     async (store) => {
       const entries = store.find(query);
       if (entries.length === 0) {
-        throw new PystoreError("ENTRY_NOT_FOUND", `nothing in the store matches ${JSON.stringify(query)}`, { hint: "see `pystore store ls`" });
+        throw new PystoreError("ENTRY_NOT_FOUND", `nothing in the store matches ${JSON.stringify(query)}`, {
+          hint: "see `pystore store ls`",
+        });
       }
       if (options.json) return ctx.out(json(entries.map((e) => entryJson(e, true))));
       const blocks = entries.map((e) =>

@@ -54,13 +54,18 @@ const handler: Handler<Options> = async (_args, options, ctx) => {
           const why = p.repairError ?? (p.repaired ? undefined : p.reason);
           ctx.out(`${p.repaired ? "repaired" : p.status} ${label}${why ? ` (${why})` : ""}`);
         }
-        if (report.orphans.length > 0) ctx.log.info(`${report.orphans.length} file(s) without a row (crash leftovers; \`pystore store gc\` removes them)`);
-        ctx.out(`checked ${plural(report.checked, "wheel")} and ${plural(report.treesChecked, "unpacked tree")}: ${bad.length === 0 ? "all intact" : `${bad.length} damaged`}${report.problems.length - bad.length > 0 ? `, ${report.problems.length - bad.length} repaired` : ""}`);
+        if (report.orphans.length > 0)
+          ctx.log.info(`${report.orphans.length} file(s) without a row (crash leftovers; \`pystore store gc\` removes them)`);
+        ctx.out(
+          `checked ${plural(report.checked, "wheel")} and ${plural(report.treesChecked, "unpacked tree")}: ${bad.length === 0 ? "all intact" : `${bad.length} damaged`}${report.problems.length - bad.length > 0 ? `, ${report.problems.length - bad.length} repaired` : ""}`,
+        );
       }
       if (bad.length > 0) {
         const names = bad.map((p) => (p.what === "tree" ? `${p.entry.entryName}/tree` : p.entry.entryName));
         throw new PystoreError("STORE_CORRUPTED", `${damagedSummary(bad)}: ${names.join(", ")}`, {
-          hint: options.repair ? "re-add them with `pystore store add` or re-fetch them with `pystore fetch`" : "run `pystore store verify --repair` to re-fetch wheels from their recorded origin and re-extract trees",
+          hint: options.repair
+            ? "re-add them with `pystore store add` or re-fetch them with `pystore fetch`"
+            : "run `pystore store verify --repair` to re-fetch wheels from their recorded origin and re-extract trees",
           details: { entries: bad.map((p) => p.entry.sha256) },
         });
       }

@@ -14,14 +14,17 @@ interface UrlCredential {
 }
 
 function basic(username: string, password: string): string {
-  return "Basic " + Buffer.from(`${username}:${password}`).toString("base64");
+  return `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}`;
 }
 
 export class CredentialStore {
   private readonly fromUrls: UrlCredential[] = [];
   private netrc: Promise<Netrc | undefined> | undefined;
 
-  constructor(private readonly env: NodeJS.ProcessEnv, private readonly log?: Logger) {}
+  constructor(
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly log?: Logger,
+  ) {}
 
   /** Remember the credentials in `url` (if any); returns the URL without them. */
   register(url: string): string {

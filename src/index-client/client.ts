@@ -77,7 +77,9 @@ export class IndexClient {
     this.noIndex = opts.noIndex ?? false;
     this.strategy = opts.indexStrategy ?? "first-index";
     if (this.strategy !== "first-index" && this.strategy !== "unsafe-best-match") {
-      throw new PystoreError("USAGE", `unknown index strategy ${JSON.stringify(this.strategy)}`, { hint: "use first-index or unsafe-best-match" });
+      throw new PystoreError("USAGE", `unknown index strategy ${JSON.stringify(this.strategy)}`, {
+        hint: "use first-index or unsafe-best-match",
+      });
     }
     const credentials = new CredentialStore(env, this.log);
     this.http = new HttpTransport({
@@ -109,7 +111,12 @@ export class IndexClient {
     this.findLinksSources = (opts.findLinks ?? []).map(clean).map((u) => sourceFor(u, "find-links", ctx, cwd));
     const pins = Object.entries(opts.indexPins ?? {});
     if (this.noIndex && pins.length > 0) {
-      this.log.warn(`--no-index: ignoring the index pins of ${pins.map(([p]) => p).sort().join(", ")}; they come from --find-links only`);
+      this.log.warn(
+        `--no-index: ignoring the index pins of ${pins
+          .map(([p]) => p)
+          .sort()
+          .join(", ")}; they come from --find-links only`,
+      );
     }
     for (const [project, url] of this.noIndex ? [] : pins) {
       const cleaned = clean(url);
@@ -135,9 +142,13 @@ export class IndexClient {
     if (pinned) {
       const files = await this.semaphore.run(() => pinned.list(canonical));
       if (files === undefined) {
-        throw new PystoreError("PACKAGE_NOT_FOUND", `${JSON.stringify(name)} is pinned to ${redactUrl(pinned.location)}, which has no such project`, {
-          hint: "fix the index pin in the configuration, or remove it",
-        });
+        throw new PystoreError(
+          "PACKAGE_NOT_FOUND",
+          `${JSON.stringify(name)} is pinned to ${redactUrl(pinned.location)}, which has no such project`,
+          {
+            hint: "fix the index pin in the configuration, or remove it",
+          },
+        );
       }
       return files;
     }
@@ -160,16 +171,22 @@ export class IndexClient {
       const searched = [...this.indexes, ...this.findLinks].map(redactUrl);
       if (this.noIndex) {
         // --no-index may come from a requirements file or [tool.pystore]: say what was (not) searched.
-        const where = searched.length ? `no --find-links source has a project named ${JSON.stringify(name)} (--no-index; searched: ${searched.join(", ")})` : `${JSON.stringify(name)} cannot be found: --no-index turns every index off and no --find-links source was given`;
+        const where = searched.length
+          ? `no --find-links source has a project named ${JSON.stringify(name)} (--no-index; searched: ${searched.join(", ")})`
+          : `${JSON.stringify(name)} cannot be found: --no-index turns every index off and no --find-links source was given`;
         throw new PystoreError("PACKAGE_NOT_FOUND", where, {
           hint: `add a --find-links directory (or page) that holds ${name}, or drop --no-index (the flag, PYSTORE_NO_INDEX, a requirements-file line or [tool.pystore] no-index) to search the indexes`,
           details: { project: canonical, searched, noIndex: true },
         });
       }
-      throw new PystoreError("PACKAGE_NOT_FOUND", `no index has a project named ${JSON.stringify(name)} (searched: ${searched.join(", ")})`, {
-        hint: "check the spelling, or add the index that serves it with --index-url/--extra-index-url",
-        details: { project: canonical, searched, noIndex: false },
-      });
+      throw new PystoreError(
+        "PACKAGE_NOT_FOUND",
+        `no index has a project named ${JSON.stringify(name)} (searched: ${searched.join(", ")})`,
+        {
+          hint: "check the spelling, or add the index that serves it with --index-url/--extra-index-url",
+          details: { project: canonical, searched, noIndex: false },
+        },
+      );
     }
     // The same file can come from two sources (an index and a find-links directory): keep the first.
     const seen = new Set<string>();
@@ -187,9 +204,13 @@ export class IndexClient {
     const cached = this.cache?.get(key);
     if (cached && cached.contentType === METADATA_CONTENT_TYPE) return cached.body;
     if (this.offline && !file.url.startsWith("file:")) {
-      throw new PystoreError("OFFLINE_MISSING", `offline: the core metadata of ${file.filename} (from ${redactUrl(file.index)}) is not in the cache`, {
-        hint: "run once without --offline to fill the cache",
-      });
+      throw new PystoreError(
+        "OFFLINE_MISSING",
+        `offline: the core metadata of ${file.filename} (from ${redactUrl(file.index)}) is not in the cache`,
+        {
+          hint: "run once without --offline to fill the cache",
+        },
+      );
     }
     const text = await this.semaphore.run(() => fetchCoreMetadata(this.http, file, this.log));
     this.cache?.put(key, { body: text, contentType: METADATA_CONTENT_TYPE, fetchedAt: new Date().toISOString() });
@@ -197,7 +218,11 @@ export class IndexClient {
   }
 
   /** Download `file` to `destination` atomically, verified against `expected` (default: the index's sha256 and size). */
-  async downloadToFile(file: ProjectFile, destination: string, opts: { tempDir?: string; expected?: { sha256?: string; size?: number } } = {}): Promise<Written> {
+  async downloadToFile(
+    file: ProjectFile,
+    destination: string,
+    opts: { tempDir?: string; expected?: { sha256?: string; size?: number } } = {},
+  ): Promise<Written> {
     return this.semaphore.run(() => downloadFile(this.http, file, destination, { ...opts, offline: this.offline, log: this.log }));
   }
 

@@ -28,9 +28,13 @@ function incomplete(received: number, total: number | undefined, url: string, ca
 
 function statusError(status: number, url: string): PystoreError {
   if (status === 401 || status === 403) {
-    return new PystoreError("AUTH_REQUIRED", `${redactUrl(url)} answered ${status}: ${status === 401 ? "authentication required" : "access denied"}`, {
-      hint: "pass credentials with --index-url https://USER:PASSWORD@host/simple/ (they also apply to downloads from that host) or put them in ~/.netrc ($NETRC)",
-    });
+    return new PystoreError(
+      "AUTH_REQUIRED",
+      `${redactUrl(url)} answered ${status}: ${status === 401 ? "authentication required" : "access denied"}`,
+      {
+        hint: "pass credentials with --index-url https://USER:PASSWORD@host/simple/ (they also apply to downloads from that host) or put them in ~/.netrc ($NETRC)",
+      },
+    );
   }
   return new PystoreError("HTTP_STATUS", `${redactUrl(url)} answered HTTP ${status}`);
 }
@@ -42,7 +46,14 @@ interface Budget {
 }
 
 /** The body bytes of `url`, resuming across interruptions; throws RestartDownload when resuming is impossible. */
-async function* resumingBody(http: HttpTransport, url: string, filename: string, expectedSize: number | undefined, budget: Budget, log: Logger): AsyncGenerator<Buffer> {
+async function* resumingBody(
+  http: HttpTransport,
+  url: string,
+  filename: string,
+  expectedSize: number | undefined,
+  budget: Budget,
+  log: Logger,
+): AsyncGenerator<Buffer> {
   let received = 0;
   let total = expectedSize;
   let validator: string | undefined;
@@ -99,7 +110,11 @@ async function* resumingBody(http: HttpTransport, url: string, filename: string,
           yield chunk as Buffer;
         }
       } catch (error) {
-        failure = networkError(error, url, { proxy: http.proxyFor(url), connectTimeoutMs: http.connectTimeoutMs, readTimeoutMs: http.readTimeoutMs });
+        failure = networkError(error, url, {
+          proxy: http.proxyFor(url),
+          connectTimeoutMs: http.connectTimeoutMs,
+          readTimeoutMs: http.readTimeoutMs,
+        });
       }
       if (!failure) {
         if (total === undefined || received >= total) return;
@@ -110,7 +125,10 @@ async function* resumingBody(http: HttpTransport, url: string, filename: string,
       if (!(error instanceof PystoreError) || (error.code !== "NETWORK" && error.code !== "TIMEOUT")) throw error;
       failure = error;
     }
-    const reported = failure.code === "TIMEOUT" || received === 0 || failure.code === "INCOMPLETE_DOWNLOAD" ? failure : incomplete(received, total, url, failure);
+    const reported =
+      failure.code === "TIMEOUT" || received === 0 || failure.code === "INCOMPLETE_DOWNLOAD"
+        ? failure
+        : incomplete(received, total, url, failure);
     if (budget.attempts <= 0) throw reported;
     budget.last = reported;
     budget.attempts--;
@@ -119,7 +137,12 @@ async function* resumingBody(http: HttpTransport, url: string, filename: string,
   }
 }
 
-export async function downloadFile(http: HttpTransport, file: ProjectFile, destination: string, opts: DownloadOptions & { offline: boolean; log: Logger }): Promise<Written> {
+export async function downloadFile(
+  http: HttpTransport,
+  file: ProjectFile,
+  destination: string,
+  opts: DownloadOptions & { offline: boolean; log: Logger },
+): Promise<Written> {
   const expected: Expected = {
     sha256: opts.expected?.sha256 ?? file.hashes.sha256,
     size: opts.expected?.size ?? file.size,
@@ -129,17 +152,25 @@ export async function downloadFile(http: HttpTransport, file: ProjectFile, desti
     return writeStreamAtomic(createReadStream(fileURLToPath(file.url)), destination, { expected, tempDir: opts.tempDir });
   }
   if (opts.offline) {
-    throw new PystoreError("OFFLINE_MISSING", `offline: ${file.filename} is not in the store and cannot be downloaded from ${redactUrl(file.index)}`, {
-      hint: "run once without --offline (e.g. `pystore fetch`) to put it in the store",
-    });
+    throw new PystoreError(
+      "OFFLINE_MISSING",
+      `offline: ${file.filename} is not in the store and cannot be downloaded from ${redactUrl(file.index)}`,
+      {
+        hint: "run once without --offline (e.g. `pystore fetch`) to put it in the store",
+      },
+    );
   }
   const budget: Budget = { attempts: http.retries };
   for (;;) {
     try {
-      return await writeStreamAtomic(resumingBody(http, file.url, file.filename, expected.size, budget, opts.log), destination, { expected, tempDir: opts.tempDir });
+      return await writeStreamAtomic(resumingBody(http, file.url, file.filename, expected.size, budget, opts.log), destination, {
+        expected,
+        tempDir: opts.tempDir,
+      });
     } catch (error) {
       if (!(error instanceof RestartDownload)) throw error;
-      if (budget.attempts <= 0) throw budget.last ?? new PystoreError("INCOMPLETE_DOWNLOAD", `incomplete download: ${redactUrl(file.url)} could not be resumed`);
+      if (budget.attempts <= 0)
+        throw budget.last ?? new PystoreError("INCOMPLETE_DOWNLOAD", `incomplete download: ${redactUrl(file.url)} could not be resumed`);
       budget.attempts--;
     }
   }

@@ -73,30 +73,48 @@ function isProxyAuthError(error: unknown): boolean {
 }
 
 // DNS failures, refused connections and timeouts mostly mean a wrong URL, a missing proxy, or no network at all.
-const OFFLINE_HINT = "check the index URL and the proxy variables (https_proxy, http_proxy, no_proxy), or work without the network: --offline, or --no-index --find-links DIR";
+const OFFLINE_HINT =
+  "check the index URL and the proxy variables (https_proxy, http_proxy, no_proxy), or work without the network: --offline, or --no-index --find-links DIR";
 
 /** Turn a thrown network error into a PystoreError naming the (redacted) URL. */
-export function networkError(error: unknown, url: string, opts: { proxy?: string; connectTimeoutMs: number; readTimeoutMs: number }): PystoreError {
+export function networkError(
+  error: unknown,
+  url: string,
+  opts: { proxy?: string; connectTimeoutMs: number; readTimeoutMs: number },
+): PystoreError {
   if (error instanceof PystoreError) return error;
   const tls = tlsError(error, url);
   if (tls) return tls;
   if (isProxyAuthError(error)) return proxyAuthError(opts.proxy);
   const proxyStatus = /Proxy response \((\d+)\)/.exec(String((error as Error)?.message ?? ""));
   if (proxyStatus) {
-    return new PystoreError("NETWORK", `proxy ${redactUrl(opts.proxy ?? "")} refused to connect to ${redactUrl(url)} (status ${proxyStatus[1]})`, {
-      hint: "check the proxy's allowed ports and destinations, or exclude the host with no_proxy",
-      cause: error,
-    });
+    return new PystoreError(
+      "NETWORK",
+      `proxy ${redactUrl(opts.proxy ?? "")} refused to connect to ${redactUrl(url)} (status ${proxyStatus[1]})`,
+      {
+        hint: "check the proxy's allowed ports and destinations, or exclude the host with no_proxy",
+        cause: error,
+      },
+    );
   }
   const code = errorCode(error);
   if (code === "UND_ERR_CONNECT_TIMEOUT") {
-    return new PystoreError("TIMEOUT", `timed out connecting to ${redactUrl(url)} after ${opts.connectTimeoutMs} ms`, { cause: error, hint: `raise --connect-timeout; ${OFFLINE_HINT}` });
+    return new PystoreError("TIMEOUT", `timed out connecting to ${redactUrl(url)} after ${opts.connectTimeoutMs} ms`, {
+      cause: error,
+      hint: `raise --connect-timeout; ${OFFLINE_HINT}`,
+    });
   }
   if (code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_BODY_TIMEOUT") {
-    return new PystoreError("TIMEOUT", `timed out reading from ${redactUrl(url)}: no data for ${opts.readTimeoutMs} ms`, { cause: error, hint: `the server stalled: retry later or raise --read-timeout; ${OFFLINE_HINT}` });
+    return new PystoreError("TIMEOUT", `timed out reading from ${redactUrl(url)}: no data for ${opts.readTimeoutMs} ms`, {
+      cause: error,
+      hint: `the server stalled: retry later or raise --read-timeout; ${OFFLINE_HINT}`,
+    });
   }
   const via = opts.proxy ? ` (via proxy ${redactUrl(opts.proxy)})` : "";
-  return new PystoreError("NETWORK", `cannot reach ${redactUrl(url)}${via}: ${code ?? (error as Error)?.message ?? String(error)}`, { cause: error, hint: OFFLINE_HINT });
+  return new PystoreError("NETWORK", `cannot reach ${redactUrl(url)}${via}: ${code ?? (error as Error)?.message ?? String(error)}`, {
+    cause: error,
+    hint: OFFLINE_HINT,
+  });
 }
 
 export function proxyAuthError(proxy: string | undefined): PystoreError {
@@ -177,7 +195,9 @@ export class HttpTransport {
       if (auth) headers.authorization = auth;
       const proxy = this.proxyFor(current);
       const dispatcher = await this.dispatcherFor(current);
-      this.log.debug(`${options.method ?? "GET"} ${redactUrl(current)}${proxy ? ` via ${redactUrl(proxy)}` : ""}${headers.range ? ` (${headers.range})` : ""}`);
+      this.log.debug(
+        `${options.method ?? "GET"} ${redactUrl(current)}${proxy ? ` via ${redactUrl(proxy)}` : ""}${headers.range ? ` (${headers.range})` : ""}`,
+      );
       let res: Dispatcher.ResponseData;
       try {
         res = await request(current, { method: options.method ?? "GET", headers, dispatcher });
@@ -220,7 +240,14 @@ export class HttpTransport {
         wait = this.backoff(attempt, res.headers["retry-after"]);
         this.log.debug(`${res.status} from ${redactUrl(url)}; retrying in ${wait} ms (attempt ${attempt + 1} of ${this.retries + 1})`);
       } catch (error) {
-        const mapped = error instanceof PystoreError ? error : networkError(error, url, { proxy: this.proxyFor(url), connectTimeoutMs: this.connectTimeoutMs, readTimeoutMs: this.readTimeoutMs });
+        const mapped =
+          error instanceof PystoreError
+            ? error
+            : networkError(error, url, {
+                proxy: this.proxyFor(url),
+                connectTimeoutMs: this.connectTimeoutMs,
+                readTimeoutMs: this.readTimeoutMs,
+              });
         if (!isTransient(mapped) || attempt > this.retries) throw mapped;
         wait = this.backoff(attempt);
         this.log.debug(`${mapped.message}; retrying in ${wait} ms (attempt ${attempt + 1} of ${this.retries + 1})`);

@@ -30,11 +30,16 @@ async function readLocal(file: ProjectFile): Promise<string> {
   const handle = await open(fileURLToPath(file.url), "r");
   try {
     const { size } = await handle.stat();
-    return await readMetadataByRanges(size, async (start, end) => {
-      const buffer = Buffer.alloc(end - start);
-      const { bytesRead } = await handle.read(buffer, 0, end - start, start);
-      return buffer.subarray(0, bytesRead);
-    }, file.filename, file.filename);
+    return await readMetadataByRanges(
+      size,
+      async (start, end) => {
+        const buffer = Buffer.alloc(end - start);
+        const { bytesRead } = await handle.read(buffer, 0, end - start, start);
+        return buffer.subarray(0, bytesRead);
+      },
+      file.filename,
+      file.filename,
+    );
   } finally {
     await handle.close();
   }
@@ -42,7 +47,9 @@ async function readLocal(file: ProjectFile): Promise<string> {
 
 function statusError(res: HttpResponse, url: string): PystoreError {
   if (res.status === 401 || res.status === 403) {
-    return new PystoreError("AUTH_REQUIRED", `${redactUrl(url)} answered ${res.status}`, { hint: "pass credentials with --index-url https://USER:PASSWORD@host/simple/ (they also apply to downloads from that host) or put them in ~/.netrc ($NETRC)" });
+    return new PystoreError("AUTH_REQUIRED", `${redactUrl(url)} answered ${res.status}`, {
+      hint: "pass credentials with --index-url https://USER:PASSWORD@host/simple/ (they also apply to downloads from that host) or put them in ~/.netrc ($NETRC)",
+    });
   }
   return new PystoreError("HTTP_STATUS", `${redactUrl(url)} answered HTTP ${res.status}`);
 }
@@ -106,9 +113,13 @@ async function fromRanges(http: HttpTransport, file: ProjectFile, log: Logger): 
 
 export async function fetchCoreMetadata(http: HttpTransport, file: ProjectFile, log: Logger): Promise<string> {
   if (!file.filename.endsWith(".whl")) {
-    throw new PystoreError("INVALID_INDEX_RESPONSE", `cannot read core metadata of ${JSON.stringify(file.filename)}: only wheels are supported`, {
-      hint: "pystore installs wheels only; this project needs a wheel for your target",
-    });
+    throw new PystoreError(
+      "INVALID_INDEX_RESPONSE",
+      `cannot read core metadata of ${JSON.stringify(file.filename)}: only wheels are supported`,
+      {
+        hint: "pystore installs wheels only; this project needs a wheel for your target",
+      },
+    );
   }
   if (file.url.startsWith("file:")) return readLocal(file);
   if (file.coreMetadata) {

@@ -81,7 +81,7 @@ class Lexer {
       if (lineText.trim() === "") break;
       lines.push(lineText);
     }
-    return lines.map((l) => l + "\n").join("");
+    return lines.map((l) => `${l}\n`).join("");
   }
 }
 
@@ -91,7 +91,9 @@ export function parseNetrc(text: string, source = "netrc"): Netrc {
   const macros: Record<string, string> = {};
   let current: NetrcEntry | undefined;
   const fail = (line: number, problem: string) =>
-    new PystoreError("INVALID_NETRC", `${source}:${line}: ${problem}`, { hint: "see `man netrc`: machine NAME login USER password SECRET" });
+    new PystoreError("INVALID_NETRC", `${source}:${line}: ${problem}`, {
+      hint: "see `man netrc`: machine NAME login USER password SECRET",
+    });
 
   for (let token = lexer.next(); token; token = lexer.next()) {
     const keyword = token.value;
@@ -136,5 +138,8 @@ export function parseNetrc(text: string, source = "netrc"): Netrc {
 /** The entry for `host`: the first matching `machine`, else `default`. */
 export function netrcLookup(netrc: Netrc, host: string): NetrcEntry | undefined {
   const wanted = host.toLowerCase();
-  return netrc.entries.find((e) => e.machine !== undefined && e.machine.toLowerCase() === wanted) ?? netrc.entries.find((e) => e.machine === undefined);
+  return (
+    netrc.entries.find((e) => e.machine !== undefined && e.machine.toLowerCase() === wanted) ??
+    netrc.entries.find((e) => e.machine === undefined)
+  );
 }

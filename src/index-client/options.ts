@@ -27,7 +27,8 @@ function seconds(raw: string | undefined, name: string): number | undefined {
   raw = raw?.trim();
   if (!raw) return undefined;
   const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new PystoreError(codeFor(name), `${name}=${JSON.stringify(raw)} is not a positive number of seconds`);
+  if (!Number.isFinite(value) || value <= 0)
+    throw new PystoreError(codeFor(name), `${name}=${JSON.stringify(raw)} is not a positive number of seconds`);
   return Math.round(value * 1000);
 }
 
@@ -35,7 +36,8 @@ function count(raw: string | undefined, name: string, min: number): number | und
   raw = raw?.trim();
   if (!raw) return undefined;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) throw new PystoreError(codeFor(name), `${name}=${JSON.stringify(raw)} is not an integer >= ${min}`);
+  if (!Number.isInteger(value) || value < min)
+    throw new PystoreError(codeFor(name), `${name}=${JSON.stringify(raw)} is not an integer >= ${min}`);
   return value;
 }
 
@@ -57,7 +59,9 @@ export function strategyFlag(flags: IndexCliOptions): IndexStrategy | undefined 
   const strategy = flags.indexStrategy;
   if (strategy === undefined) return undefined;
   if (strategy !== "first-index" && strategy !== "unsafe-best-match") {
-    throw new PystoreError("USAGE", `unknown --index-strategy ${JSON.stringify(strategy)}`, { hint: "use first-index (default) or unsafe-best-match" });
+    throw new PystoreError("USAGE", `unknown --index-strategy ${JSON.stringify(strategy)}`, {
+      hint: "use first-index (default) or unsafe-best-match",
+    });
   }
   return strategy;
 }
@@ -79,7 +83,8 @@ export function indexClientOptions(flags: IndexCliOptions, ctx: { env: NodeJS.Pr
     proxy: flags.proxy,
     cert: flags.cert,
     offline: flags.offline ?? false,
-    connectTimeoutMs: seconds(flags.connectTimeout, "--connect-timeout") ?? seconds(ctx.env.PYSTORE_CONNECT_TIMEOUT, "PYSTORE_CONNECT_TIMEOUT"),
+    connectTimeoutMs:
+      seconds(flags.connectTimeout, "--connect-timeout") ?? seconds(ctx.env.PYSTORE_CONNECT_TIMEOUT, "PYSTORE_CONNECT_TIMEOUT"),
     readTimeoutMs: seconds(flags.readTimeout, "--read-timeout") ?? seconds(ctx.env.PYSTORE_READ_TIMEOUT, "PYSTORE_READ_TIMEOUT"),
     retries: count(flags.retries, "--retries", 0) ?? count(ctx.env.PYSTORE_RETRIES, "PYSTORE_RETRIES", 0),
     concurrency: count(ctx.env.PYSTORE_CONCURRENCY, "PYSTORE_CONCURRENCY", 1),

@@ -18,10 +18,14 @@ export function normalizeProxyUrl(proxy: string): string {
   try {
     url = new URL(withScheme);
   } catch {
-    throw new PystoreError("INVALID_CONFIG", `invalid proxy URL ${JSON.stringify(redactUrl(proxy))}`, { hint: "write it as http://[user:password@]host:port" });
+    throw new PystoreError("INVALID_CONFIG", `invalid proxy URL ${JSON.stringify(redactUrl(proxy))}`, {
+      hint: "write it as http://[user:password@]host:port",
+    });
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new PystoreError("INVALID_CONFIG", `unsupported proxy scheme ${JSON.stringify(url.protocol)} in ${redactUrl(proxy)}`, { hint: "use an http:// or https:// proxy" });
+    throw new PystoreError("INVALID_CONFIG", `unsupported proxy scheme ${JSON.stringify(url.protocol)} in ${redactUrl(proxy)}`, {
+      hint: "use an http:// or https:// proxy",
+    });
   }
   return url.toString();
 }

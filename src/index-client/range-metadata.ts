@@ -25,7 +25,9 @@ interface CentralEntry {
 }
 
 function bad(label: string, problem: string): PystoreError {
-  return new PystoreError("INVALID_INDEX_RESPONSE", `${label}: not a readable wheel (${problem})`, { hint: "the file is not a zip archive; the index may have served an error page" });
+  return new PystoreError("INVALID_INDEX_RESPONSE", `${label}: not a readable wheel (${problem})`, {
+    hint: "the file is not a zip archive; the index may have served an error page",
+  });
 }
 
 function locateCentralDirectory(tail: Buffer, tailStart: number, label: string): { offset: number; size: number; zip64LocatorAt?: number } {
@@ -43,7 +45,10 @@ function locateCentralDirectory(tail: Buffer, tailStart: number, label: string):
   throw bad(label, "no end-of-central-directory record");
 }
 
-function zip64Field(extra: Buffer, want: { size: boolean; compressed: boolean; offset: boolean }): { size?: number; compressed?: number; offset?: number } {
+function zip64Field(
+  extra: Buffer,
+  want: { size: boolean; compressed: boolean; offset: boolean },
+): { size?: number; compressed?: number; offset?: number } {
   for (let p = 0; p + 4 <= extra.length; ) {
     const id = extra.readUInt16LE(p);
     const len = extra.readUInt16LE(p + 2);
@@ -74,7 +79,11 @@ export function parseCentralDirectory(cd: Buffer, label: string): CentralEntry[]
     let localOffset = cd.readUInt32LE(p + 42);
     const name = cd.subarray(p + 46, p + 46 + nameLength).toString("utf8");
     const extra = cd.subarray(p + 46 + nameLength, p + 46 + nameLength + extraLength);
-    const z = zip64Field(extra, { size: size === 0xffffffff, compressed: compressedSize === 0xffffffff, offset: localOffset === 0xffffffff });
+    const z = zip64Field(extra, {
+      size: size === 0xffffffff,
+      compressed: compressedSize === 0xffffffff,
+      offset: localOffset === 0xffffffff,
+    });
     size = z.size ?? size;
     compressedSize = z.compressed ?? compressedSize;
     localOffset = z.offset ?? localOffset;
@@ -103,16 +112,26 @@ export function findMetadataEntry<T extends { name: string }>(entries: T[], labe
  * Read METADATA with range reads: the tail (end-of-central-directory), the central directory if the
  * tail did not hold it, then the member's local header and data.
  */
-export async function readMetadataByRanges(totalSize: number, read: RangeReader, label: string, filename?: string, tail?: Buffer): Promise<string> {
+export async function readMetadataByRanges(
+  totalSize: number,
+  read: RangeReader,
+  label: string,
+  filename?: string,
+  tail?: Buffer,
+): Promise<string> {
   const tailStart = Math.max(0, totalSize - TAIL_BYTES);
   tail ??= await read(tailStart, totalSize);
   const tailOffset = totalSize - tail.length;
   let { offset, size, zip64LocatorAt } = locateCentralDirectory(tail, tailOffset, label);
   if (zip64LocatorAt !== undefined) {
-    const locator = zip64LocatorAt >= tailOffset ? tail.subarray(zip64LocatorAt - tailOffset, zip64LocatorAt - tailOffset + 20) : await read(zip64LocatorAt, zip64LocatorAt + 20);
+    const locator =
+      zip64LocatorAt >= tailOffset
+        ? tail.subarray(zip64LocatorAt - tailOffset, zip64LocatorAt - tailOffset + 20)
+        : await read(zip64LocatorAt, zip64LocatorAt + 20);
     if (locator.readUInt32LE(0) !== ZIP64_LOCATOR_SIG) throw bad(label, "broken zip64 locator");
     const recordAt = Number(locator.readBigUInt64LE(8));
-    const record = recordAt >= tailOffset ? tail.subarray(recordAt - tailOffset, recordAt - tailOffset + 56) : await read(recordAt, recordAt + 56);
+    const record =
+      recordAt >= tailOffset ? tail.subarray(recordAt - tailOffset, recordAt - tailOffset + 56) : await read(recordAt, recordAt + 56);
     if (record.readUInt32LE(0) !== ZIP64_EOCD_SIG) throw bad(label, "broken zip64 end-of-central-directory record");
     size = Number(record.readBigUInt64LE(40));
     offset = Number(record.readBigUInt64LE(48));
@@ -123,9 +142,10 @@ export async function readMetadataByRanges(totalSize: number, read: RangeReader,
   if (entry.size > 16 * 1024 * 1024) throw bad(label, "METADATA larger than 16 MiB");
   // The local header's name and extra lengths may differ from the central ones: read generously, then exactly.
   const guess = 30 + Buffer.byteLength(entry.name) + 256 + entry.compressedSize;
-  let local = entry.localOffset >= tailOffset && entry.localOffset + guess <= totalSize
-    ? tail.subarray(entry.localOffset - tailOffset, entry.localOffset - tailOffset + guess)
-    : await read(entry.localOffset, Math.min(totalSize, entry.localOffset + guess));
+  let local =
+    entry.localOffset >= tailOffset && entry.localOffset + guess <= totalSize
+      ? tail.subarray(entry.localOffset - tailOffset, entry.localOffset - tailOffset + guess)
+      : await read(entry.localOffset, Math.min(totalSize, entry.localOffset + guess));
   if (local.length < 30 || local.readUInt32LE(0) !== LOCAL_SIG) throw bad(label, "broken local file header");
   const dataStart = 30 + local.readUInt16LE(26) + local.readUInt16LE(28);
   if (dataStart + entry.compressedSize > local.length) {

@@ -57,9 +57,13 @@ export function parseSimplePage(body: string, contentType: string, pageUrl: stri
   } else if (type === "text/html" || type === "application/vnd.pypi.simple.v1+html" || type === "application/vnd.pypi.simple.latest+html") {
     page = parseProjectHtml(body, pageUrl, index, { strict: true });
   } else {
-    throw new PystoreError("INVALID_INDEX_RESPONSE", `invalid project page from ${redactUrl(pageUrl)}: unexpected content type ${JSON.stringify(contentType)}`, {
-      hint: "a simple index answers with application/vnd.pypi.simple.v1+json or text/html; check --index-url",
-    });
+    throw new PystoreError(
+      "INVALID_INDEX_RESPONSE",
+      `invalid project page from ${redactUrl(pageUrl)}: unexpected content type ${JSON.stringify(contentType)}`,
+      {
+        hint: "a simple index answers with application/vnd.pypi.simple.v1+json or text/html; check --index-url",
+      },
+    );
   }
   const warning = checkApiVersion(page.apiVersion, pageUrl);
   if (warning) log.warn(warning);
@@ -69,7 +73,10 @@ export function parseSimplePage(body: string, contentType: string, pageUrl: stri
 export class RemoteIndexSource implements Source {
   readonly kind = "index" as const;
   readonly location: string;
-  constructor(readonly url: string, private readonly ctx: SourceContext) {
+  constructor(
+    readonly url: string,
+    private readonly ctx: SourceContext,
+  ) {
     this.location = stripCredentials(url);
   }
 
@@ -104,10 +111,16 @@ export class RemoteIndexSource implements Source {
         await res.body.dump();
         const proxy = this.ctx.http.proxyFor(pageUrl);
         // Some proxies (tinyproxy) answer 401, not 407, to wrong proxy credentials: say so rather than blame the index alone.
-        const viaProxy = proxy ? `; the request went through the proxy ${redactUrl(proxy)}, which may be the one refusing its credentials` : "";
-        throw new PystoreError("AUTH_REQUIRED", `${redactUrl(this.location)} answered ${res.status} for ${JSON.stringify(name)}: ${res.status === 401 ? "authentication required" : "access denied"}`, {
-          hint: `pass credentials with --index-url https://USER:PASSWORD@host/simple/ (they also apply to downloads from that host) or put them in ~/.netrc ($NETRC)${viaProxy}`,
-        });
+        const viaProxy = proxy
+          ? `; the request went through the proxy ${redactUrl(proxy)}, which may be the one refusing its credentials`
+          : "";
+        throw new PystoreError(
+          "AUTH_REQUIRED",
+          `${redactUrl(this.location)} answered ${res.status} for ${JSON.stringify(name)}: ${res.status === 401 ? "authentication required" : "access denied"}`,
+          {
+            hint: `pass credentials with --index-url https://USER:PASSWORD@host/simple/ (they also apply to downloads from that host) or put them in ~/.netrc ($NETRC)${viaProxy}`,
+          },
+        );
       }
       if (res.status !== 200) {
         await res.body.dump();
@@ -136,7 +149,10 @@ async function localFile(path: string, index: string): Promise<ProjectFile> {
 
 async function listDirectory(dir: string, name: string, index: string): Promise<ProjectFile[]> {
   const wanted = canonicalizeName(name);
-  const names = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isFile() && distributionName(e.name) === wanted).map((e) => e.name).sort();
+  const names = (await readdir(dir, { withFileTypes: true }))
+    .filter((e) => e.isFile() && distributionName(e.name) === wanted)
+    .map((e) => e.name)
+    .sort();
   return Promise.all(names.map((n) => localFile(join(dir, n), index)));
 }
 
@@ -156,14 +172,16 @@ export class FileIndexSource implements Source {
     try {
       entries = await readdir(this.root);
     } catch (error) {
-      throw new PystoreError("FILE_NOT_FOUND", `cannot read the index directory ${this.root}: ${(error as Error).message}`, { cause: error });
+      throw new PystoreError("FILE_NOT_FOUND", `cannot read the index directory ${this.root}: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
     const dirName = entries.includes(wanted) ? wanted : entries.find((e) => canonicalizeName(e) === wanted);
     if (!dirName) return undefined;
     const dir = join(this.root, dirName);
     try {
       const html = await readFile(join(dir, "index.html"), "utf8");
-      const page = parseProjectHtml(html, pathToFileURL(dir).toString() + "/", this.location);
+      const page = parseProjectHtml(html, `${pathToFileURL(dir).toString()}/`, this.location);
       return page.files;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
@@ -175,13 +193,18 @@ export class FileIndexSource implements Source {
 /** --find-links DIR: a flat directory of wheels and sdists. */
 export class FindLinksDirSource implements Source {
   readonly kind = "find-links" as const;
-  constructor(readonly location: string, private readonly dir: string) {}
+  constructor(
+    readonly location: string,
+    private readonly dir: string,
+  ) {}
   async list(name: string): Promise<ProjectFile[] | undefined> {
     try {
       const files = await listDirectory(this.dir, name, this.location);
       return files.length ? files : undefined;
     } catch (error) {
-      throw new PystoreError("FILE_NOT_FOUND", `cannot read the --find-links directory ${this.dir}: ${(error as Error).message}`, { cause: error });
+      throw new PystoreError("FILE_NOT_FOUND", `cannot read the --find-links directory ${this.dir}: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
   }
 }
@@ -191,7 +214,10 @@ export class FindLinksPageSource implements Source {
   readonly kind = "find-links" as const;
   readonly location: string;
   private page?: Promise<ProjectFile[]>;
-  constructor(private readonly url: string, private readonly ctx: SourceContext) {
+  constructor(
+    private readonly url: string,
+    private readonly ctx: SourceContext,
+  ) {
     this.location = stripCredentials(url);
   }
 
@@ -211,7 +237,9 @@ export class FindLinksPageSource implements Source {
         if (res.status !== 200) {
           await res.body.dump();
           if (res.status === 401 || res.status === 403) {
-            throw new PystoreError("AUTH_REQUIRED", `${redactUrl(key)} answered ${res.status}`, { hint: "put credentials in the find-links URL (https://USER:PASSWORD@host/...) or in ~/.netrc ($NETRC)" });
+            throw new PystoreError("AUTH_REQUIRED", `${redactUrl(key)} answered ${res.status}`, {
+              hint: "put credentials in the find-links URL (https://USER:PASSWORD@host/...) or in ~/.netrc ($NETRC)",
+            });
           }
           throw new PystoreError("HTTP_STATUS", `find-links page ${redactUrl(key)} answered HTTP ${res.status}`);
         }

@@ -32,10 +32,16 @@ export async function loadCaBundle(cert: string | undefined, env: NodeJS.Process
   try {
     pem = await readFile(path, "utf8");
   } catch (error) {
-    throw new PystoreError("FILE_NOT_FOUND", `cannot read CA bundle ${JSON.stringify(path)}${cert ? " (--cert)" : " (SSL_CERT_FILE)"}: ${(error as Error).message}`, { cause: error });
+    throw new PystoreError(
+      "FILE_NOT_FOUND",
+      `cannot read CA bundle ${JSON.stringify(path)}${cert ? " (--cert)" : " (SSL_CERT_FILE)"}: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
   if (!pem.includes("-----BEGIN CERTIFICATE-----")) {
-    throw new PystoreError("INVALID_CONFIG", `CA bundle ${JSON.stringify(path)} holds no PEM certificate`, { hint: "pass a PEM file (-----BEGIN CERTIFICATE-----)" });
+    throw new PystoreError("INVALID_CONFIG", `CA bundle ${JSON.stringify(path)} holds no PEM certificate`, {
+      hint: "pass a PEM file (-----BEGIN CERTIFICATE-----)",
+    });
   }
   // The extra bundle adds trust; it does not replace the default roots.
   const system = await systemBundle();
@@ -50,7 +56,14 @@ const UNKNOWN_ISSUER = new Set([
   "DEPTH_ZERO_SELF_SIGNED_CERT",
 ]);
 
-const OTHER_TLS = new Set(["CERT_HAS_EXPIRED", "CERT_NOT_YET_VALID", "ERR_TLS_CERT_ALTNAME_INVALID", "CERT_REVOKED", "ERR_SSL_WRONG_VERSION_NUMBER", "EPROTO"]);
+const OTHER_TLS = new Set([
+  "CERT_HAS_EXPIRED",
+  "CERT_NOT_YET_VALID",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+  "CERT_REVOKED",
+  "ERR_SSL_WRONG_VERSION_NUMBER",
+  "EPROTO",
+]);
 
 /** A TLS failure as a PystoreError, or undefined if `error` is not about TLS. */
 export function tlsError(error: unknown, url: string): PystoreError | undefined {
@@ -58,10 +71,14 @@ export function tlsError(error: unknown, url: string): PystoreError | undefined 
   for (let depth = 0; e && depth < 5; depth++) {
     const code = (e as { code?: string }).code;
     if (code && UNKNOWN_ISSUER.has(code)) {
-      return new PystoreError("TLS", `TLS: cannot verify the certificate of ${redactUrl(url)} (${code}: issued by an unknown certificate authority)`, {
-        hint: "if your index or proxy uses a private CA, pass its PEM file with --cert FILE or SSL_CERT_FILE=FILE",
-        cause: error,
-      });
+      return new PystoreError(
+        "TLS",
+        `TLS: cannot verify the certificate of ${redactUrl(url)} (${code}: issued by an unknown certificate authority)`,
+        {
+          hint: "if your index or proxy uses a private CA, pass its PEM file with --cert FILE or SSL_CERT_FILE=FILE",
+          cause: error,
+        },
+      );
     }
     if (code && OTHER_TLS.has(code)) {
       return new PystoreError("TLS", `TLS: connection to ${redactUrl(url)} failed (${code}: ${(e as Error).message})`, { cause: error });

@@ -50,9 +50,13 @@ function lockPreferences(existing: Pylock | undefined, target: Target, opts: Bui
 function checkTargetPython(inputs: LockInputs, target: Target): void {
   if (!inputs.requiresPython) return;
   if (!specifierContains(inputs.requiresPython, target.markers.python_full_version, { prereleases: true })) {
-    throw new PystoreError("INVALID_TARGET", `target ${target.id} runs Python ${target.markers.python_full_version}, outside the project's requires-python ${JSON.stringify(inputs.requiresPython)}`, {
-      hint: "drop that --python, or widen requires-python in pyproject.toml",
-    });
+    throw new PystoreError(
+      "INVALID_TARGET",
+      `target ${target.id} runs Python ${target.markers.python_full_version}, outside the project's requires-python ${JSON.stringify(inputs.requiresPython)}`,
+      {
+        hint: "drop that --python, or widen requires-python in pyproject.toml",
+      },
+    );
   }
 }
 
@@ -68,12 +72,18 @@ function localPath(url: string, lockDir: string | undefined): string | undefined
 function wheelEntry(file: ProjectFile, lockDir: string | undefined): PylockWheel {
   const sha256 = file.hashes.sha256;
   if (!sha256) {
-    throw new PystoreError("INVALID_INDEX_RESPONSE", `the index gave no sha256 for ${file.filename} (only: ${Object.keys(file.hashes).join(", ") || "none"})`, {
-      hint: "pystore locks need sha256 hashes; use an index that publishes them (PEP 503 #sha256= fragments or PEP 691 hashes)",
-    });
+    throw new PystoreError(
+      "INVALID_INDEX_RESPONSE",
+      `the index gave no sha256 for ${file.filename} (only: ${Object.keys(file.hashes).join(", ") || "none"})`,
+      {
+        hint: "pystore locks need sha256 hashes; use an index that publishes them (PEP 503 #sha256= fragments or PEP 691 hashes)",
+      },
+    );
   }
   const path = localPath(file.url, lockDir);
-  const wheel: PylockWheel = path ? { name: file.filename, path, hashes: { sha256: sha256.toLowerCase() } } : { name: file.filename, url: stripCredentials(file.url), hashes: { sha256: sha256.toLowerCase() } };
+  const wheel: PylockWheel = path
+    ? { name: file.filename, path, hashes: { sha256: sha256.toLowerCase() } }
+    : { name: file.filename, url: stripCredentials(file.url), hashes: { sha256: sha256.toLowerCase() } };
   if (file.size !== undefined) wheel.size = file.size;
   if (file.uploadTime !== undefined) wheel.uploadTime = file.uploadTime;
   return wheel;
@@ -152,9 +162,13 @@ export function mergeResolutions(inputs: LockInputs, targets: Target[], resoluti
         if (other.name !== entry.name || other.version === entry.version) continue;
         const clash = other.targets.map(environmentMarker).find((m) => envs.includes(m));
         if (clash) {
-          throw new PystoreError("NO_SOLUTION", `targets with the same environment marker (${clash}) need different versions of ${entry.name} (${entry.version} and ${other.version})`, {
-            hint: "lock such targets (e.g. manylinux and musllinux) into separate lock files",
-          });
+          throw new PystoreError(
+            "NO_SOLUTION",
+            `targets with the same environment marker (${clash}) need different versions of ${entry.name} (${entry.version} and ${other.version})`,
+            {
+              hint: "lock such targets (e.g. manylinux and musllinux) into separate lock files",
+            },
+          );
         }
       }
     }

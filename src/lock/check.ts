@@ -10,7 +10,9 @@ import { inputsTable, sortTargets, type LockInputs } from "./inputs.js";
 import { selectForTarget } from "./select.js";
 
 function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_k, v) => (v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1))) : v));
+  return JSON.stringify(value, (_k, v) =>
+    v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1))) : v,
+  );
 }
 
 function listDiff(label: string, before: unknown, after: unknown): string | undefined {
@@ -26,7 +28,8 @@ function listDiff(label: string, before: unknown, after: unknown): string | unde
 export function checkLock(lock: Pylock, inputs: LockInputs): string[] {
   const recorded = (lock.tool?.pystore ?? undefined) as Record<string, unknown> | undefined;
   if (!recorded) return ["the lock has no [tool.pystore] table (not written by pystore lock)"];
-  if (recorded["format-version"] !== PYLOCK_TOOL_VERSION) return [`[tool.pystore] format-version ${String(recorded["format-version"])} is not ${PYLOCK_TOOL_VERSION}`];
+  if (recorded["format-version"] !== PYLOCK_TOOL_VERSION)
+    return [`[tool.pystore] format-version ${String(recorded["format-version"])} is not ${PYLOCK_TOOL_VERSION}`];
   const current = inputsTable(inputs);
   const reasons: string[] = [];
   for (const key of new Set([...Object.keys(current), ...Object.keys(recorded)])) {

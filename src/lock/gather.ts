@@ -63,7 +63,9 @@ export function normalizeExcludeNewer(text: string | undefined): string | undefi
   const iso = /^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T23:59:59Z` : text;
   const ms = Date.parse(iso);
   if (!Number.isFinite(ms) || !/^\d{4}-\d{2}-\d{2}/.test(text)) {
-    throw new PystoreError("USAGE", `--exclude-newer ${JSON.stringify(text)} is not an RFC 3339 timestamp or a YYYY-MM-DD date`, { hint: "e.g. --exclude-newer 2024-06-01T00:00:00Z" });
+    throw new PystoreError("USAGE", `--exclude-newer ${JSON.stringify(text)} is not an RFC 3339 timestamp or a YYYY-MM-DD date`, {
+      hint: "e.g. --exclude-newer 2024-06-01T00:00:00Z",
+    });
   }
   return new Date(ms).toISOString();
 }
@@ -77,7 +79,13 @@ function projectRelative(projectDir: string, path: string): string {
   return (rel === "" || isAbsolute(rel) ? path : rel).split(sep).join("/");
 }
 
-export async function gatherInputs(args: string[], options: LockCliOptions, cwd: string, env: NodeJS.ProcessEnv, defaults: GatherDefaults = {}): Promise<GatheredInputs> {
+export async function gatherInputs(
+  args: string[],
+  options: LockCliOptions,
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  defaults: GatherDefaults = {},
+): Promise<GatheredInputs> {
   const { projectDir, pyproject } = await readProject(options.project, cwd);
   const checked = defaults.check ? defaults.recorded : undefined;
   const files = emptyRequirementsFile();
@@ -105,18 +113,27 @@ export async function gatherInputs(args: string[], options: LockCliOptions, cwd:
     requirements = projectRequirements(pyproject, extras, groups);
     rootName = pyproject.name ?? "root";
   } else {
-    throw new PystoreError("USAGE", `nothing to lock: no requirements given and no pyproject.toml with a [project] table in ${projectDir}`, {
-      hint: "pass requirements (pystore lock 'requests>=2'), -r requirements.in, or --project DIR",
-    });
+    throw new PystoreError(
+      "USAGE",
+      `nothing to lock: no requirements given and no pyproject.toml with a [project] table in ${projectDir}`,
+      {
+        hint: "pass requirements (pystore lock 'requests>=2'), -r requirements.in, or --project DIR",
+      },
+    );
   }
-  const prerelease = (options.prerelease ?? (files.prerelease ? "allow" : checked?.prerelease ?? "if-necessary-or-explicit")) as PrereleaseMode;
-  if (!PRERELEASE_MODES.includes(prerelease)) throw new PystoreError("USAGE", `--prerelease ${JSON.stringify(prerelease)}: use ${PRERELEASE_MODES.join(", ")}`);
+  const prerelease = (options.prerelease ??
+    (files.prerelease ? "allow" : (checked?.prerelease ?? "if-necessary-or-explicit"))) as PrereleaseMode;
+  if (!PRERELEASE_MODES.includes(prerelease))
+    throw new PystoreError("USAGE", `--prerelease ${JSON.stringify(prerelease)}: use ${PRERELEASE_MODES.join(", ")}`);
   const where = indexSettings(options, env, { files, config: pyproject?.index, checked });
 
   let pairs: { platform: string; python?: string }[];
   const pythons: (string | undefined)[] = options.python?.length ? options.python : [undefined];
   if (options.platform?.length) pairs = options.platform.flatMap((platform) => pythons.map((python) => ({ platform, python })));
-  else if (pyproject?.targets.length) pairs = options.python?.length ? pyproject.targets.flatMap((t) => pythons.map((python) => ({ platform: t.platform, python }))) : pyproject.targets;
+  else if (pyproject?.targets.length)
+    pairs = options.python?.length
+      ? pyproject.targets.flatMap((t) => pythons.map((python) => ({ platform: t.platform, python })))
+      : pyproject.targets;
   else if (!options.python?.length && defaults.recorded?.targets.length) pairs = defaults.recorded.targets;
   else pairs = pythons.map((python) => ({ platform: "host", python }));
   const targets = await loadTargets(pairs, projectDir, env);

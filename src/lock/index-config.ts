@@ -52,13 +52,17 @@ export function indexSettings(flags: IndexCliOptions, env: NodeJS.ProcessEnv, so
   if (checked && findLinks.length === 0) findLinks = checked.findLinks ?? [];
   // An index flag given to --check means "compare with these indexes", so the recorded --no-index yields to it.
   const recordedNoIndex = checked?.noIndex === true && flags.indexUrl === undefined && !flags.extraIndexUrl?.length;
-  const noIndex = (checked ? flags.index === false || recordedNoIndex : noIndexFlag(flags, env)) || (files?.noIndex ?? false) || (config?.noIndex ?? false);
+  const noIndex =
+    (checked ? flags.index === false || recordedNoIndex : noIndexFlag(flags, env)) ||
+    (files?.noIndex ?? false) ||
+    (config?.noIndex ?? false);
   return { indexUrl, extraIndexUrls, findLinks, indexStrategy, noIndex, indexPins: config?.indexPins ?? {} };
 }
 
 /** The project directory (--project, else cwd) and its pyproject.toml, if it has one. */
 export async function readProject(project: string | undefined, cwd: string): Promise<{ projectDir: string; pyproject?: Pyproject }> {
   const projectDir = resolvePath(cwd, project ?? ".");
-  if (project !== undefined && !existsSync(projectDir)) throw new PystoreError("FILE_NOT_FOUND", `project directory ${JSON.stringify(project)} does not exist`);
+  if (project !== undefined && !existsSync(projectDir))
+    throw new PystoreError("FILE_NOT_FOUND", `project directory ${JSON.stringify(project)} does not exist`);
   return { projectDir, pyproject: await readPyproject(projectDir) };
 }

@@ -63,7 +63,9 @@ export function inputsTable(inputs: LockInputs): Record<string, unknown> {
   const pins = Object.entries(inputs.indexPins ?? {});
   // Written only when used, so locks made before index pins existed stay fresh.
   if (pins.length > 0 && !inputs.noIndex) {
-    table["index-pins"] = Object.fromEntries(pins.map(([name, url]) => [name, stripCredentials(url)] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    table["index-pins"] = Object.fromEntries(
+      pins.map(([name, url]) => [name, stripCredentials(url)] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+    );
   }
   table.prerelease = inputs.prerelease;
   if (inputs.excludeNewer !== undefined) table["exclude-newer"] = inputs.excludeNewer;

@@ -9,7 +9,10 @@ import { canonicalizeName, isValidProjectName } from "../standards/normalize.js"
 import { parseSpecifierSet } from "../standards/pep440.js";
 import { formatRequirement, parseRequirement, type Requirement } from "../standards/pep508.js";
 
-export interface PyprojectTarget { platform: string; python?: string }
+export interface PyprojectTarget {
+  platform: string;
+  python?: string;
+}
 
 /** [tool.pystore] index settings (docs/indexes.md); command-line flags override them. */
 export interface PyprojectIndexConfig {
@@ -70,7 +73,8 @@ export function parsePyproject(text: string, path = "pyproject.toml"): Pyproject
   const project = (doc.project ?? {}) as Record<string, unknown>;
   if (typeof project !== "object" || Array.isArray(project)) throw invalid(path, "[project] must be a table");
   const name = project.name;
-  if (name !== undefined && (typeof name !== "string" || !isValidProjectName(name))) throw invalid(path, `project.name ${JSON.stringify(name)} is not a valid project name`);
+  if (name !== undefined && (typeof name !== "string" || !isValidProjectName(name)))
+    throw invalid(path, `project.name ${JSON.stringify(name)} is not a valid project name`);
   const requiresPython = project["requires-python"];
   if (requiresPython !== undefined) {
     if (typeof requiresPython !== "string") throw invalid(path, "project.requires-python must be a string");
@@ -79,7 +83,10 @@ export function parsePyproject(text: string, path = "pyproject.toml"): Pyproject
   const dynamic = stringList(project.dynamic, "project.dynamic", path);
   if (dynamic.includes("dependencies") || dynamic.includes("optional-dependencies")) {
     // Dynamic dependencies exist only after running the build backend, which pystore does not do.
-    throw invalid(path, `project.dynamic lists ${dynamic.filter((d) => d.includes("dependencies")).join(" and ")}; pystore reads static dependencies only`);
+    throw invalid(
+      path,
+      `project.dynamic lists ${dynamic.filter((d) => d.includes("dependencies")).join(" and ")}; pystore reads static dependencies only`,
+    );
   }
   const dependencies = stringList(project.dependencies, "project.dependencies", path);
   const optionalDependencies: Record<string, string[]> = {};
@@ -93,11 +100,17 @@ export function parsePyproject(text: string, path = "pyproject.toml"): Pyproject
   if (typeof groups !== "object" || Array.isArray(groups)) throw invalid(path, "[dependency-groups] must be a table");
   for (const [group, entries] of Object.entries(groups as Record<string, unknown>)) {
     const key = canonicalizeName(group);
-    if (dependencyGroups[key]) throw invalid(path, `dependency group ${JSON.stringify(group)} is defined twice (names are compared normalized)`);
+    if (dependencyGroups[key])
+      throw invalid(path, `dependency group ${JSON.stringify(group)} is defined twice (names are compared normalized)`);
     if (!Array.isArray(entries)) throw invalid(path, `dependency-groups.${group} must be an array`);
     dependencyGroups[key] = entries.map((entry, i) => {
       if (typeof entry === "string") return entry;
-      if (entry && typeof entry === "object" && typeof (entry as Record<string, unknown>)["include-group"] === "string" && Object.keys(entry).length === 1) {
+      if (
+        entry &&
+        typeof entry === "object" &&
+        typeof (entry as Record<string, unknown>)["include-group"] === "string" &&
+        Object.keys(entry).length === 1
+      ) {
         return { "include-group": (entry as Record<string, string>)["include-group"] };
       }
       throw invalid(path, `dependency-groups.${group}[${i}] must be a requirement string or {include-group = "name"}`);
@@ -110,7 +123,8 @@ export function parsePyproject(text: string, path = "pyproject.toml"): Pyproject
     if (!Array.isArray(rawTargets)) throw invalid(path, "tool.pystore.targets must be an array of {platform, python} tables");
     rawTargets.forEach((t, i) => {
       const where = `tool.pystore.targets[${i}]`;
-      if (!t || typeof t !== "object" || typeof (t as Record<string, unknown>).platform !== "string") throw invalid(path, `${where} needs a platform string`);
+      if (!t || typeof t !== "object" || typeof (t as Record<string, unknown>).platform !== "string")
+        throw invalid(path, `${where} needs a platform string`);
       const { platform, python } = t as Record<string, unknown>;
       const pythons = python === undefined ? [undefined] : Array.isArray(python) ? python : [python];
       for (const p of pythons) {
@@ -120,13 +134,33 @@ export function parsePyproject(text: string, path = "pyproject.toml"): Pyproject
     });
   }
   const index = parseIndexConfig(toolTable, path);
-  const { targets: _t, "index-url": _i, "extra-index-urls": _e, "find-links": _f, "index-strategy": _s, "no-index": _n, "index-pins": _p, ...tool } = toolTable;
-  return { path, name: name as string | undefined, requiresPython: requiresPython as string | undefined, dependencies, optionalDependencies, dependencyGroups, targets, index, tool };
+  const {
+    targets: _t,
+    "index-url": _i,
+    "extra-index-urls": _e,
+    "find-links": _f,
+    "index-strategy": _s,
+    "no-index": _n,
+    "index-pins": _p,
+    ...tool
+  } = toolTable;
+  return {
+    path,
+    name: name as string | undefined,
+    requiresPython: requiresPython as string | undefined,
+    dependencies,
+    optionalDependencies,
+    dependencyGroups,
+    targets,
+    index,
+    tool,
+  };
 }
 
 function parseIndexConfig(table: Record<string, unknown>, path: string): PyprojectIndexConfig {
   const indexUrl = table["index-url"];
-  if (indexUrl !== undefined && (typeof indexUrl !== "string" || indexUrl.trim() === "")) throw invalid(path, "tool.pystore.index-url must be a non-empty string");
+  if (indexUrl !== undefined && (typeof indexUrl !== "string" || indexUrl.trim() === ""))
+    throw invalid(path, "tool.pystore.index-url must be a non-empty string");
   const strategy = table["index-strategy"];
   if (strategy !== undefined && strategy !== "first-index" && strategy !== "unsafe-best-match") {
     throw invalid(path, `tool.pystore.index-strategy ${JSON.stringify(strategy)} must be "first-index" or "unsafe-best-match"`);
@@ -135,14 +169,19 @@ function parseIndexConfig(table: Record<string, unknown>, path: string): Pyproje
   if (typeof noIndex !== "boolean") throw invalid(path, "tool.pystore.no-index must be true or false");
   const rawPins = table["index-pins"] ?? {};
   if (typeof rawPins !== "object" || rawPins === null || Array.isArray(rawPins)) {
-    throw invalid(path, 'tool.pystore.index-pins must be a table of project = "index URL" (e.g. index-pins = { internal-lib = "https://nexus.example/simple/" })');
+    throw invalid(
+      path,
+      'tool.pystore.index-pins must be a table of project = "index URL" (e.g. index-pins = { internal-lib = "https://nexus.example/simple/" })',
+    );
   }
   const indexPins: Record<string, string> = {};
   for (const [project, url] of Object.entries(rawPins as Record<string, unknown>)) {
-    if (!isValidProjectName(project)) throw invalid(path, `tool.pystore.index-pins: ${JSON.stringify(project)} is not a valid project name`);
+    if (!isValidProjectName(project))
+      throw invalid(path, `tool.pystore.index-pins: ${JSON.stringify(project)} is not a valid project name`);
     if (typeof url !== "string" || url.trim() === "") throw invalid(path, `tool.pystore.index-pins.${project} must be an index URL string`);
     const key = canonicalizeName(project);
-    if (indexPins[key] !== undefined && indexPins[key] !== url) throw invalid(path, `tool.pystore.index-pins pins ${JSON.stringify(key)} twice (names are compared normalized)`);
+    if (indexPins[key] !== undefined && indexPins[key] !== url)
+      throw invalid(path, `tool.pystore.index-pins pins ${JSON.stringify(key)} twice (names are compared normalized)`);
     indexPins[key] = url;
   }
   return {
@@ -167,7 +206,11 @@ function parseAt(text: string, where: string, path: string): Requirement {
 export function groupRequirements(project: Pyproject, group: string, stack: string[] = []): string[] {
   const key = canonicalizeName(group);
   const entries = project.dependencyGroups[key];
-  if (!entries) throw invalid(project.path, `unknown dependency group ${JSON.stringify(group)} (defined: ${Object.keys(project.dependencyGroups).sort().join(", ") || "none"})`);
+  if (!entries)
+    throw invalid(
+      project.path,
+      `unknown dependency group ${JSON.stringify(group)} (defined: ${Object.keys(project.dependencyGroups).sort().join(", ") || "none"})`,
+    );
   if (stack.includes(key)) throw invalid(project.path, `dependency group cycle: ${[...stack, key].join(" -> ")}`);
   return entries.flatMap((e) => (typeof e === "string" ? [e] : groupRequirements(project, e["include-group"], [...stack, key])));
 }
@@ -193,11 +236,16 @@ export function projectRequirements(project: Pyproject, extras: string[], groups
     if (seenExtras.has(key)) return;
     seenExtras.add(key);
     const reqs = project.optionalDependencies[key];
-    if (!reqs) throw invalid(project.path, `${where}: unknown extra ${JSON.stringify(extra)} (defined: ${Object.keys(project.optionalDependencies).sort().join(", ") || "none"})`);
+    if (!reqs)
+      throw invalid(
+        project.path,
+        `${where}: unknown extra ${JSON.stringify(extra)} (defined: ${Object.keys(project.optionalDependencies).sort().join(", ") || "none"})`,
+      );
     reqs.forEach((r, i) => add(r, `project.optional-dependencies.${key}[${i}]`));
   };
   project.dependencies.forEach((r, i) => add(r, `project.dependencies[${i}]`));
   for (const extra of extras) addExtra(extra, "--extra");
-  for (const group of groups) groupRequirements(project, group).forEach((r, i) => add(r, `dependency-groups.${canonicalizeName(group)}[${i}]`));
+  for (const group of groups)
+    groupRequirements(project, group).forEach((r, i) => add(r, `dependency-groups.${canonicalizeName(group)}[${i}]`));
   return [...out.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, r]) => r);
 }

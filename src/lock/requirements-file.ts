@@ -60,7 +60,8 @@ function expandVars(text: string, env: NodeJS.ProcessEnv, where: string): string
   });
 }
 
-const OPTION = /^(-r|--requirement|-c|--constraint|-i|--index-url|--extra-index-url|-f|--find-links)(?:\s*=\s*|\s+)(.+)$|^(-r|-c|-i|-f)(\S.*)$/;
+const OPTION =
+  /^(-r|--requirement|-c|--constraint|-i|--index-url|--extra-index-url|-f|--find-links)(?:\s*=\s*|\s+)(.+)$|^(-r|-c|-i|-f)(\S.*)$/;
 
 function isLocalPath(location: string): boolean {
   return !/^[a-z][a-z0-9+.-]*:\/\//i.test(location);
@@ -73,7 +74,13 @@ export interface ReadOptions {
 }
 
 /** Read a requirements file and everything it includes. Paths in it are relative to the file. */
-export async function readRequirementsFile(path: string, opts: ReadOptions = {}, into = emptyRequirementsFile(), asConstraint = false, stack: string[] = []): Promise<RequirementsFile> {
+export async function readRequirementsFile(
+  path: string,
+  opts: ReadOptions = {},
+  into = emptyRequirementsFile(),
+  asConstraint = false,
+  stack: string[] = [],
+): Promise<RequirementsFile> {
   const full = resolve(path);
   if (stack.includes(full)) fail(stack[stack.length - 1] ?? path, `includes itself through ${[...stack, full].join(" -> ")}`);
   let text: string;
@@ -81,7 +88,11 @@ export async function readRequirementsFile(path: string, opts: ReadOptions = {},
     text = await readFile(full, "utf8");
   } catch (error) {
     const where = stack.length ? `${stack[stack.length - 1]}` : path;
-    throw new PystoreError("FILE_NOT_FOUND", `${where}: cannot read requirements file ${JSON.stringify(path)}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
+    throw new PystoreError(
+      "FILE_NOT_FOUND",
+      `${where}: cannot read requirements file ${JSON.stringify(path)}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      { cause: error },
+    );
   }
   const env = opts.env ?? process.env;
   const dir = dirname(full);
@@ -99,7 +110,14 @@ export async function readRequirementsFile(path: string, opts: ReadOptions = {},
         continue;
       }
       const m = OPTION.exec(lineText);
-      if (!m) fail(where, `unsupported option line ${JSON.stringify(lineText)}`, lineText.startsWith("-e") || lineText.startsWith("--editable") ? "editable installs are not lockable: pystore locks wheels only" : undefined);
+      if (!m)
+        fail(
+          where,
+          `unsupported option line ${JSON.stringify(lineText)}`,
+          lineText.startsWith("-e") || lineText.startsWith("--editable")
+            ? "editable installs are not lockable: pystore locks wheels only"
+            : undefined,
+        );
       const option = m[1] ?? m[3];
       const value = (m[2] ?? m[4]).trim();
       switch (option) {
@@ -142,6 +160,6 @@ export async function readRequirementsFile(path: string, opts: ReadOptions = {},
 }
 
 function relativeOrAbsolute(base: string, path: string): string {
-  const rel = path.startsWith(base + "/") ? path.slice(base.length + 1) : path;
+  const rel = path.startsWith(`${base}/`) ? path.slice(base.length + 1) : path;
   return rel;
 }

@@ -194,7 +194,11 @@ export function readHostCache(file: string, want: HostFingerprint, env: NodeJS.P
   }
   if (typeof stored !== "object" || stored === null || !sameFingerprint(stored, want)) return undefined;
   if (!Array.isArray(stored.libraries)) return undefined;
-  if (stored.wrapper !== undefined && (typeof stored.wrapper !== "object" || stored.wrapper === null || !sameSelection(stored.wrapper, wrapperSelection(env)))) return undefined;
+  if (
+    stored.wrapper !== undefined &&
+    (typeof stored.wrapper !== "object" || stored.wrapper === null || !sameSelection(stored.wrapper, wrapperSelection(env)))
+  )
+    return undefined;
   for (const lib of stored.libraries) {
     try {
       if (!sameStamp(lib, stamp(lib.path))) return undefined;
@@ -226,5 +230,5 @@ export async function writeHostCache(
     }
   }
   const content: CacheFile = { ...fingerprint, libraries: stamps, ...(isWrapper ? { wrapper: facts.selection } : {}), probe };
-  await writeFileAtomic(file, JSON.stringify(content, null, 2) + "\n");
+  await writeFileAtomic(file, `${JSON.stringify(content, null, 2)}\n`);
 }

@@ -2,7 +2,16 @@
 
 import { execFile } from "node:child_process";
 import { PystoreError } from "../errors.js";
-import { findInterpreter, hostCacheDir, hostCacheEnabled, hostCacheFile, hostFingerprint, readHostCache, wrapperSelection, writeHostCache } from "./host-cache.js";
+import {
+  findInterpreter,
+  hostCacheDir,
+  hostCacheEnabled,
+  hostCacheFile,
+  hostFingerprint,
+  readHostCache,
+  wrapperSelection,
+  writeHostCache,
+} from "./host-cache.js";
 import type { MarkerEnvironment } from "../standards/pep508.js";
 import type { PlatformSpec, PythonVersion } from "../standards/tags.js";
 
@@ -99,8 +108,17 @@ interface ProbeOutput extends ProbeResult {
 }
 
 const MARKER_KEYS = [
-  "implementation_name", "implementation_version", "os_name", "platform_machine", "platform_python_implementation",
-  "platform_release", "platform_system", "platform_version", "python_full_version", "python_version", "sys_platform",
+  "implementation_name",
+  "implementation_version",
+  "os_name",
+  "platform_machine",
+  "platform_python_implementation",
+  "platform_release",
+  "platform_system",
+  "platform_version",
+  "python_full_version",
+  "python_version",
+  "sys_platform",
 ] as const;
 
 /** A cached answer is trusted only if it still has the probe's shape (files get truncated and hand-edited). */
@@ -110,9 +128,15 @@ function isProbeResult(value: unknown): value is ProbeResult {
   const markers = r.markers as Record<string, unknown> | null | undefined;
   const isInt = (n: unknown) => Number.isInteger(n);
   return (
-    typeof markers === "object" && markers !== null && MARKER_KEYS.every((k) => typeof markers[k] === "string") &&
-    Array.isArray(r.version) && r.version.length === 2 && r.version.every(isInt) &&
-    typeof r.platform === "string" && typeof r.is64 === "boolean" && typeof r.mac === "string" &&
+    typeof markers === "object" &&
+    markers !== null &&
+    MARKER_KEYS.every((k) => typeof markers[k] === "string") &&
+    Array.isArray(r.version) &&
+    r.version.length === 2 &&
+    r.version.every(isInt) &&
+    typeof r.platform === "string" &&
+    typeof r.is64 === "boolean" &&
+    typeof r.mac === "string" &&
     (r.glibc === null || typeof r.glibc === "string") &&
     (r.musl === null || (Array.isArray(r.musl) && r.musl.length === 2 && r.musl.every(isInt)))
   );
@@ -165,10 +189,14 @@ function probe(python: string, executable: string): Promise<ProbeOutput> {
     execFile(executable, ["-c", PROBE], { encoding: "utf8", timeout: 60_000, maxBuffer: 1 << 20 }, (error, stdout, stderr) => {
       if (error) {
         reject(
-          new PystoreError("INVALID_TARGET", `Could not detect the host platform by running \`${python}\`: ${String(stderr || error.message).trim()}`, {
-            hint: "install python3 (or set PYSTORE_PYTHON), or name a target with --platform and --python",
-            cause: error,
-          }),
+          new PystoreError(
+            "INVALID_TARGET",
+            `Could not detect the host platform by running \`${python}\`: ${String(stderr || error.message).trim()}`,
+            {
+              hint: "install python3 (or set PYSTORE_PYTHON), or name a target with --platform and --python",
+              cause: error,
+            },
+          ),
         );
         return;
       }
@@ -179,9 +207,15 @@ function probe(python: string, executable: string): Promise<ProbeOutput> {
         output = undefined;
       }
       if (!isProbeResult(output)) {
-        reject(new PystoreError("INVALID_TARGET", `Could not detect the host platform: \`${python}\` printed something unexpected: ${JSON.stringify(stdout.slice(0, 200))}`, {
-          hint: "set PYSTORE_PYTHON to a CPython interpreter, or name a target with --platform and --python",
-        }));
+        reject(
+          new PystoreError(
+            "INVALID_TARGET",
+            `Could not detect the host platform: \`${python}\` printed something unexpected: ${JSON.stringify(stdout.slice(0, 200))}`,
+            {
+              hint: "set PYSTORE_PYTHON to a CPython interpreter, or name a target with --platform and --python",
+            },
+          ),
+        );
         return;
       }
       resolve(output as ProbeOutput);
@@ -195,7 +229,8 @@ export function interpret(python: string, r: ProbeResult): HostInfo {
     new PystoreError("INVALID_TARGET", `The host is not a supported target: ${what}`, {
       hint: "name a target with --platform (e.g. manylinux_x86_64) and --python",
     });
-  if (r.markers.implementation_name !== "cpython") throw unsupported(`\`${python}\` is ${r.markers.implementation_name}, pystore targets CPython`);
+  if (r.markers.implementation_name !== "cpython")
+    throw unsupported(`\`${python}\` is ${r.markers.implementation_name}, pystore targets CPython`);
   const plat = r.platform.replace(/[-.]/g, "_");
   let spec: PlatformSpec;
   if (plat.startsWith("linux_")) {

@@ -40,22 +40,32 @@ export async function loadTarget(
     try {
       text = await readFile(path, "utf8");
     } catch (error) {
-      throw new PystoreError("INVALID_PLATFORM_FILE", `Cannot read complete platform file \`${platform}\`: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, {
-        hint: "give a path to a pex-style complete platform JSON file (pex3 interpreter inspect --markers --tags)",
-        cause: error,
-      });
+      throw new PystoreError(
+        "INVALID_PLATFORM_FILE",
+        `Cannot read complete platform file \`${platform}\`: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+        {
+          hint: "give a path to a pex-style complete platform JSON file (pex3 interpreter inspect --markers --tags)",
+          cause: error,
+        },
+      );
     }
     let json: unknown;
     try {
       json = JSON.parse(text);
     } catch (error) {
-      throw new PystoreError("INVALID_PLATFORM_FILE", `Invalid complete platform \`${platform}\`: not JSON (${(error as Error).message})`, { cause: error });
+      throw new PystoreError("INVALID_PLATFORM_FILE", `Invalid complete platform \`${platform}\`: not JSON (${(error as Error).message})`, {
+        cause: error,
+      });
     }
     const target = targetFromCompletePlatform(json, platform);
     if (python !== undefined && parsePythonVersion(python).version.join(".") !== target.python) {
-      throw new PystoreError("INVALID_TARGET", `--python ${python} conflicts with the complete platform \`${platform}\`, which is Python ${target.python}`, {
-        hint: "drop --python: a complete platform names its own Python",
-      });
+      throw new PystoreError(
+        "INVALID_TARGET",
+        `--python ${python} conflicts with the complete platform \`${platform}\`, which is Python ${target.python}`,
+        {
+          hint: "drop --python: a complete platform names its own Python",
+        },
+      );
     }
     return target;
   }

@@ -117,7 +117,10 @@ export function versionTable(files: ProjectFile[], policy: CandidatePolicy): Ver
       const names = wheels.map((f) => f.filename).sort();
       const reason = names.length
         ? `has no wheel for target ${target.id} (wheels: ${names.join(", ")})`
-        : `has no wheels, only sdists (${forPython.map((f) => f.filename).sort().join(", ")}); pystore does not build sdists yet`;
+        : `has no wheels, only sdists (${forPython
+            .map((f) => f.filename)
+            .sort()
+            .join(", ")}); pystore does not build sdists yet`;
       block(version, reason, { wheels: names, target: target.id });
       continue;
     }

@@ -37,12 +37,19 @@ export function directFile(req: Requirement): ProjectFile {
   const path = base.split("?")[0];
   const filename = decodeURIComponent(path.slice(path.lastIndexOf("/") + 1));
   if (!isWheelFilename(filename)) {
-    throw new PystoreError("NO_MATCHING_WHEEL", `${req.name} @ ${redactUrl(url)} is not a wheel; pystore installs wheels only and does not build sdists (yet)`, {
-      hint: "point the requirement at a .whl file, or require the package by name from an index",
-    });
+    throw new PystoreError(
+      "NO_MATCHING_WHEEL",
+      `${req.name} @ ${redactUrl(url)} is not a wheel; pystore installs wheels only and does not build sdists (yet)`,
+      {
+        hint: "point the requirement at a .whl file, or require the package by name from an index",
+      },
+    );
   }
   if (canonicalizeName(parseWheelFilename(filename).name) !== canonicalizeName(req.name)) {
-    throw new PystoreError("INVALID_REQUIREMENT", `${req.name} @ ${redactUrl(url)}: the wheel is named ${JSON.stringify(filename)}, not ${req.name}`);
+    throw new PystoreError(
+      "INVALID_REQUIREMENT",
+      `${req.name} @ ${redactUrl(url)}: the wheel is named ${JSON.stringify(filename)}, not ${req.name}`,
+    );
   }
   const hashes: Record<string, string> = {};
   for (const part of fragment.split("&")) {
@@ -102,7 +109,8 @@ function matcher(spec: string): (v: string) => boolean {
 }
 
 function toDependencies(req: Requirement, log: Logger, from: string, root = false): Dependency[] {
-  if (req.url && !root) log.warn(`${from}: direct URL requirement "${requirementLabel(req)} @ ${req.url}" is resolved by name from the index`);
+  if (req.url && !root)
+    log.warn(`${from}: direct URL requirement "${requirementLabel(req)} @ ${req.url}" is resolved by name from the index`);
   const name = canonicalizeName(req.name);
   const matches = matcher(req.specifier);
   const label = requirementLabel(req);
@@ -122,7 +130,10 @@ export async function resolve(provider: ResolverProvider, opts: ResolveOptions):
   const notFound = new Map<string, PystoreError>();
   const depsCache = new Map<string, Dependency[]>();
 
-  const rootSpecs = (name: string) => [...rootReqs, ...constraints].filter((r) => canonicalizeName(r.name) === name).flatMap((r) => parseSpecifierSet(r.specifier).specifiers);
+  const rootSpecs = (name: string) =>
+    [...rootReqs, ...constraints]
+      .filter((r) => canonicalizeName(r.name) === name)
+      .flatMap((r) => parseSpecifierSet(r.specifier).specifiers);
 
   function table(name: string): Promise<VersionTable> {
     let t = tables.get(name);
@@ -143,7 +154,9 @@ export async function resolve(provider: ResolverProvider, opts: ResolveOptions):
           prerelease: opts.prerelease ?? "if-necessary-or-explicit",
           explicitPrerelease: specs.some((s) => !s.version.endsWith(".*") && safePre(s.version)),
           excludeNewer: opts.excludeNewer,
-          pinned: (v) => specs.some((s) => (s.operator === "==" && !s.version.endsWith(".*")) || s.operator === "===") && specs.every((s) => specifierContains(`${s.operator}${s.version}`, v, { prereleases: true })),
+          pinned: (v) =>
+            specs.some((s) => (s.operator === "==" && !s.version.endsWith(".*")) || s.operator === "===") &&
+            specs.every((s) => specifierContains(`${s.operator}${s.version}`, v, { prereleases: true })),
         });
       })();
       tables.set(name, t);
@@ -167,7 +180,12 @@ export async function resolve(provider: ResolverProvider, opts: ResolveOptions):
     async dependencies(key, version) {
       if (key === ROOT) {
         const deps = rootReqs.flatMap((r) => toDependencies(r, log, opts.rootName, true));
-        const cons = constraints.map((c) => ({ key: canonicalizeName(c.name), matches: matcher(c.specifier), label: `${requirementLabel(c)} (constraint)`, constraint: true }));
+        const cons = constraints.map((c) => ({
+          key: canonicalizeName(c.name),
+          matches: matcher(c.specifier),
+          label: `${requirementLabel(c)} (constraint)`,
+          constraint: true,
+        }));
         return { deps: [...deps, ...cons] };
       }
       const { name, extra } = splitKey(key);
@@ -190,8 +208,13 @@ export async function resolve(provider: ResolverProvider, opts: ResolveOptions):
       if (extra === undefined) {
         deps = dependenciesFor(meta, env, []).flatMap((r) => toDependencies(r, log, from));
       } else {
-        const extraReqs = meta.requiresDist.filter((r) => r.marker && evaluateMarker(r.marker, env, { extra }) && !evaluateMarker(r.marker, env, {}));
-        deps = [{ key: name, matches: (v) => v === version, label: `${name}==${version}` }, ...extraReqs.flatMap((r) => toDependencies(r, log, from))];
+        const extraReqs = meta.requiresDist.filter(
+          (r) => r.marker && evaluateMarker(r.marker, env, { extra }) && !evaluateMarker(r.marker, env, {}),
+        );
+        deps = [
+          { key: name, matches: (v) => v === version, label: `${name}==${version}` },
+          ...extraReqs.flatMap((r) => toDependencies(r, log, from)),
+        ];
       }
       depsCache.set(`${key}@${version}`, deps);
       return { deps };
@@ -231,7 +254,8 @@ export async function resolve(provider: ResolverProvider, opts: ResolveOptions):
         if (depName !== key) deps.add(depName);
       }
     }
-    if (usable.yankedReason) log.warn(`${key} ${version} is yanked (${usable.yankedReason}); using it because it is pinned with == (target ${target.id})`);
+    if (usable.yankedReason)
+      log.warn(`${key} ${version} is yanked (${usable.yankedReason}); using it because it is pinned with == (target ${target.id})`);
     const meta = await provider.metadata(key, version, usable.wheels[0]);
     packages.push({
       name: key,
@@ -268,7 +292,9 @@ function failureError(failure: SolveFailure, opts: ResolveOptions, target: Targe
   const explanation = lines.join("; ");
   // A project that no source has is the first thing to fix (a typo, a missing index or --find-links
   // directory): report the source's own error, which names what was searched, above the chain.
-  const missing = [...new Set([...packagesIn(failure.incompatibility)].map((key) => splitKey(key).name))].filter((name) => notFound.has(name)).sort();
+  const missing = [...new Set([...packagesIn(failure.incompatibility)].map((key) => splitKey(key).name))]
+    .filter((name) => notFound.has(name))
+    .sort();
   if (missing.length > 0) {
     const cause = notFound.get(missing[0])!;
     return new PystoreError("PACKAGE_NOT_FOUND", `${cause.message}\n  ${explanation}`, {
@@ -286,7 +312,10 @@ function failureError(failure: SolveFailure, opts: ResolveOptions, target: Targe
     return new PystoreError(
       "NO_MATCHING_WHEEL",
       `no wheel of ${u.display} (${versions}) fits target ${target.id}; ${exists}. pystore installs wheels only and does not build sdists (yet).\n  ${explanation}`,
-      { hint: "pick a target these wheels support, or require a version of the package that has a wheel for it", details: { package: u.display, target: target.id, wheels: first.wheels, explanation: lines } },
+      {
+        hint: "pick a target these wheels support, or require a version of the package that has a wheel for it",
+        details: { package: u.display, target: target.id, wheels: first.wheels, explanation: lines },
+      },
     );
   }
   return new PystoreError("NO_SOLUTION", `no set of versions satisfies the requirements for target ${target.id}:\n  ${explanation}`, {

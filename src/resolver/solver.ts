@@ -105,10 +105,14 @@ export class Solver {
         for (const group of info.unavailable) {
           let bits = 0n;
           for (const v of group.versions) bits |= versionBit(u, v);
-          if (bits !== 0n) this.addIncompat([{ pkg: key, set: bits }], { kind: "unavailable", reason: group.reason, noWheel: group.noWheel });
+          if (bits !== 0n)
+            this.addIncompat([{ pkg: key, set: bits }], { kind: "unavailable", reason: group.reason, noWheel: group.noWheel });
         }
         const blocked = new Set(info.unavailable.flatMap((g) => g.versions));
-        this.source.prefetch?.(key, info.versions.filter((v) => !blocked.has(v)));
+        this.source.prefetch?.(
+          key,
+          info.versions.filter((v) => !blocked.has(v)),
+        );
       });
       this.registered.set(key, pending);
     }
@@ -292,8 +296,20 @@ export class Solver {
         const du = this.universes.get(dep.key)!;
         const outside = du.full & ~NOT_SELECTED & ~bitsWhere(du, dep.matches);
         if (outside !== 0n) {
-          const cause: Cause = { kind: "dependency", from: pkg, fromSet: versionBit(u, version), to: dep.key, matches: du.full & ~NOT_SELECTED & ~outside };
-          this.addIncompat([{ pkg, set: versionBit(u, version) }, { pkg: dep.key, set: outside }], cause);
+          const cause: Cause = {
+            kind: "dependency",
+            from: pkg,
+            fromSet: versionBit(u, version),
+            to: dep.key,
+            matches: du.full & ~NOT_SELECTED & ~outside,
+          };
+          this.addIncompat(
+            [
+              { pkg, set: versionBit(u, version) },
+              { pkg: dep.key, set: outside },
+            ],
+            cause,
+          );
         }
         continue;
       }
@@ -310,7 +326,13 @@ export class Solver {
     }
     for (const [key, { matches, labels }] of byDep) {
       this.labels.set(`${key}:${matches}`, labels.join(", "));
-      this.addIncompat([{ pkg, set: bit }, { pkg: key, set: this.full(key) ^ matches }], { kind: "dependency", from: pkg, fromSet: bit, to: key, matches });
+      this.addIncompat(
+        [
+          { pkg, set: bit },
+          { pkg: key, set: this.full(key) ^ matches },
+        ],
+        { kind: "dependency", from: pkg, fromSet: bit, to: key, matches },
+      );
     }
     this.level++;
     this.assign({ pkg, set: bit, level: this.level, decision: true });

@@ -107,7 +107,8 @@ export function parseCoreMetadata(text: string, source = "METADATA"): CoreMetada
   const dynamic = [...(headers.get("dynamic") ?? [])];
   for (const field of dynamic) {
     // The spec forbids declaring the identity fields dynamic.
-    if (["name", "version", "metadata-version"].includes(field.toLowerCase())) fail(source, "Dynamic", `${JSON.stringify(field)} may not be dynamic`);
+    if (["name", "version", "metadata-version"].includes(field.toLowerCase()))
+      fail(source, "Dynamic", `${JSON.stringify(field)} may not be dynamic`);
   }
   return {
     metadataVersion,

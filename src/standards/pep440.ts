@@ -87,10 +87,13 @@ function cmpLocal(a: string | undefined, b: string | undefined): number {
   if (a === b) return 0;
   if (a === undefined) return -1;
   if (b === undefined) return 1;
-  const as = a.split("."), bs = b.split(".");
+  const as = a.split("."),
+    bs = b.split(".");
   for (let i = 0; i < Math.min(as.length, bs.length); i++) {
-    const x = as[i], y = bs[i];
-    const xn = /^\d+$/.test(x), yn = /^\d+$/.test(y);
+    const x = as[i],
+      y = bs[i];
+    const xn = /^\d+$/.test(x),
+      yn = /^\d+$/.test(y);
     // Numeric segments sort after alphanumeric ones; numbers compare numerically.
     if (xn && yn) {
       const c = cmpNum(Number(x), Number(y));
@@ -114,10 +117,9 @@ export function compareParsed(a: Version, b: Version, ignoreLocal = false): numb
   }
   // A bare dev release (1.0.dev1) sorts before every pre-release of the same release.
   const preKey = (v: Version): [number, number] =>
-    v.pre ? [PRE_RANK[v.pre[0]] ?? 0, v.pre[1]]
-    : v.post === undefined && v.dev !== undefined ? [-1, 0]
-    : [3, 0];
-  const pa = preKey(a), pb = preKey(b);
+    v.pre ? [PRE_RANK[v.pre[0]] ?? 0, v.pre[1]] : v.post === undefined && v.dev !== undefined ? [-1, 0] : [3, 0];
+  const pa = preKey(a),
+    pb = preKey(b);
   c = cmpNum(pa[0], pb[0]) || cmpNum(pa[1], pb[1]);
   if (c) return c;
   c = cmpNum(a.post ?? -1, b.post ?? -1);
@@ -220,11 +222,7 @@ function prefixMatch(candidate: Version, prefix: string): boolean {
   while (candRelease < cand.length && isDigits(cand[candRelease])) candRelease++;
   let specRelease = 0;
   while (specRelease < specSplit.length && isDigits(specSplit[specRelease])) specRelease++;
-  const padded = [
-    ...cand.slice(0, candRelease),
-    ...Array(Math.max(0, specRelease - candRelease)).fill("0"),
-    ...cand.slice(candRelease),
-  ];
+  const padded = [...cand.slice(0, candRelease), ...Array(Math.max(0, specRelease - candRelease)).fill("0"), ...cand.slice(candRelease)];
   const shortened = padded.slice(0, specSplit.length);
   return shortened.length === specSplit.length && shortened.every((s, i) => s === specSplit[i]);
 }
@@ -295,7 +293,10 @@ export function specifierContains(spec: SpecifierSet | string, version: string, 
   const set = typeof spec === "string" ? parseSpecifierSet(spec) : spec;
   const v = tryParse(version);
   if (!v) {
-    return set.specifiers.length > 0 && set.specifiers.every((s) => s.operator === "===" && s.version.toLowerCase() === version.trim().toLowerCase());
+    return (
+      set.specifiers.length > 0 &&
+      set.specifiers.every((s) => s.operator === "===" && s.version.toLowerCase() === version.trim().toLowerCase())
+    );
   }
   return containsParsed(set, v, opts.prereleases ?? setAllowsPrereleases(set));
 }

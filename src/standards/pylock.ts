@@ -8,13 +8,36 @@ import { parseMarker } from "./pep508.js";
 import { parseSpecifierSet } from "./pep440.js";
 import { TomlDateTime, type TomlTable, type TomlValue } from "./pylock/toml-writer.js";
 import {
-  checkName, checkPath, fail, hashes, join, optBoolean, optDateTime, optInteger, optString, optStringArray,
-  optTable, optTableArray, reqString, toPystoreError,
+  checkName,
+  checkPath,
+  fail,
+  hashes,
+  join,
+  optBoolean,
+  optDateTime,
+  optInteger,
+  optString,
+  optStringArray,
+  optTable,
+  optTableArray,
+  reqString,
+  toPystoreError,
 } from "./pylock/validate.js";
 import { writePylockText } from "./pylock/write.js";
 
-export interface PylockWheel { name: string; url?: string; path?: string; size?: number; uploadTime?: string; hashes: Record<string, string> }
-export interface PylockDependency { name: string; version?: string; [key: string]: unknown }
+export interface PylockWheel {
+  name: string;
+  url?: string;
+  path?: string;
+  size?: number;
+  uploadTime?: string;
+  hashes: Record<string, string>;
+}
+export interface PylockDependency {
+  name: string;
+  version?: string;
+  [key: string]: unknown;
+}
 export interface PylockPackage {
   name: string;
   version?: string;
@@ -48,8 +71,7 @@ export { TomlDateTime };
 /** The newest lock-version this reader understands; a newer minor is read, a newer major refused. */
 export const SUPPORTED_LOCK_VERSION = "1.0";
 
-const DATETIME_VALUE =
-  /([=[,]\s*)(\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})?)(?=\s*(?:$|[,\]}#\r\n]))/gm;
+const DATETIME_VALUE = /([=[,]\s*)(\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})?)(?=\s*(?:$|[,\]}#\r\n]))/gm;
 const DATETIME_MARK = "\u0000pystore-datetime:";
 
 /**
@@ -107,7 +129,8 @@ function validateLock(doc: TomlTable): Pylock {
   packages.forEach((p, i) => {
     const key = `${canonicalizeName(p.name)}==${p.version ?? ""}`;
     const first = seen.get(key);
-    if (first !== undefined) fail(join("packages", i), `duplicate entry for ${p.name}${p.version ? ` ${p.version}` : ""} (also packages[${first}])`);
+    if (first !== undefined)
+      fail(join("packages", i), `duplicate entry for ${p.name}${p.version ? ` ${p.version}` : ""} (also packages[${first}])`);
     seen.set(key, i);
   });
   return {
@@ -232,4 +255,3 @@ function validateWheel(table: TomlTable, path: string): PylockWheel {
   if (uploadTime !== undefined) wheel.uploadTime = uploadTime;
   return wheel;
 }
-

@@ -104,6 +104,10 @@ function csvField(value: string): string {
 
 export function formatRecord(rows: RecordRow[]): string {
   return rows
-    .map((r) => [csvField(r.path), r.hash ? `${r.hash.algorithm}=${r.hash.digest}` : "", r.size === undefined ? "" : String(r.size)].join(",") + "\n")
+    .map(
+      (r) =>
+        [csvField(r.path), r.hash ? `${r.hash.algorithm}=${r.hash.digest}` : "", r.size === undefined ? "" : String(r.size)].join(",") +
+        "\n",
+    )
     .join("");
 }

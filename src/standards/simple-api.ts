@@ -40,7 +40,20 @@ export interface HtmlParseOptions {
 export const SUPPORTED_API_MAJOR = 1;
 export const SUPPORTED_API_MINOR = 1;
 
-const HASH_NAMES = new Set(["md5", "sha1", "sha224", "sha256", "sha384", "sha512", "blake2b", "blake2s", "sha3_224", "sha3_256", "sha3_384", "sha3_512"]);
+const HASH_NAMES = new Set([
+  "md5",
+  "sha1",
+  "sha224",
+  "sha256",
+  "sha384",
+  "sha512",
+  "blake2b",
+  "blake2s",
+  "sha3_224",
+  "sha3_256",
+  "sha3_384",
+  "sha3_512",
+]);
 
 function invalid(pageUrl: string, problem: string): PystoreError {
   return new PystoreError("INVALID_INDEX_RESPONSE", `invalid project page from ${redactUrl(pageUrl)}: ${problem}`, {
@@ -58,9 +71,13 @@ export function checkApiVersion(version: string, pageUrl: string): string | unde
   const major = Number(m[1]);
   const minor = Number(m[2]);
   if (major !== SUPPORTED_API_MAJOR) {
-    throw new PystoreError("UNSUPPORTED_API_VERSION", `${redactUrl(pageUrl)} speaks simple API version ${version}; pystore supports ${SUPPORTED_API_MAJOR}.x`, {
-      hint: "use an index that serves version 1 of the simple repository API",
-    });
+    throw new PystoreError(
+      "UNSUPPORTED_API_VERSION",
+      `${redactUrl(pageUrl)} speaks simple API version ${version}; pystore supports ${SUPPORTED_API_MAJOR}.x`,
+      {
+        hint: "use an index that serves version 1 of the simple repository API",
+      },
+    );
   }
   if (minor > SUPPORTED_API_MINOR) {
     return `${redactUrl(pageUrl)} speaks simple API version ${version}, newer than ${SUPPORTED_API_MAJOR}.${SUPPORTED_API_MINOR}; continuing`;
@@ -135,7 +152,8 @@ export function parseProjectJson(body: string, pageUrl: string, index: string): 
   if (!Array.isArray(page.files)) throw invalid(pageUrl, 'missing key "files"');
   let versions: string[] | undefined;
   if (page.versions !== undefined) {
-    if (!Array.isArray(page.versions) || page.versions.some((v) => typeof v !== "string")) throw invalid(pageUrl, '"versions" must be an array of strings');
+    if (!Array.isArray(page.versions) || page.versions.some((v) => typeof v !== "string"))
+      throw invalid(pageUrl, '"versions" must be an array of strings');
     versions = page.versions as string[];
   }
   const files = page.files.map((raw, i): ProjectFile => {
@@ -153,9 +171,11 @@ export function parseProjectJson(body: string, pageUrl: string, index: string): 
     // PEP 714: "core-metadata" is the name; "dist-info-metadata" only when the new key is absent.
     const metaValue = "core-metadata" in f ? f["core-metadata"] : f["dist-info-metadata"];
     if (metaValue === true) file.coreMetadata = { hashes: {} };
-    else if (metaValue && typeof metaValue === "object") file.coreMetadata = { hashes: lowerHashes(pageUrl, `${where}.core-metadata`, metaValue) };
+    else if (metaValue && typeof metaValue === "object")
+      file.coreMetadata = { hashes: lowerHashes(pageUrl, `${where}.core-metadata`, metaValue) };
     if (f.size !== undefined) {
-      if (typeof f.size !== "number" || !Number.isInteger(f.size) || f.size < 0) throw invalid(pageUrl, `${where}.size must be a non-negative integer`);
+      if (typeof f.size !== "number" || !Number.isInteger(f.size) || f.size < 0)
+        throw invalid(pageUrl, `${where}.size must be a non-negative integer`);
       file.size = f.size;
     }
     if (typeof f["upload-time"] === "string") file.uploadTime = f["upload-time"];

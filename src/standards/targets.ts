@@ -46,7 +46,10 @@ function targetError(message: string, hint?: string): PystoreError {
 
 function linuxArch(platform: string, arch: string): string {
   if (!LINUX_ARCHES.has(arch)) {
-    throw targetError(`Unknown platform \`${platform}\`: unsupported Linux architecture \`${arch}\``, `supported: ${[...LINUX_ARCHES].join(", ")}`);
+    throw targetError(
+      `Unknown platform \`${platform}\`: unsupported Linux architecture \`${arch}\``,
+      `supported: ${[...LINUX_ARCHES].join(", ")}`,
+    );
   }
   return arch;
 }
@@ -61,7 +64,9 @@ export function parsePlatformName(platform: string): PlatformSpec {
     const glibc = { major: Number(m[1]), minor: Number(m[2]) };
     const floor = arch === "x86_64" || arch === "i686" ? 5 : 17;
     if (glibc.major !== 2 || glibc.minor < floor || glibc.minor > 99) {
-      throw targetError(`Unknown platform \`${platform}\`: glibc ${glibc.major}.${glibc.minor} is outside manylinux's range for ${arch} (2.${floor} and up)`);
+      throw targetError(
+        `Unknown platform \`${platform}\`: glibc ${glibc.major}.${glibc.minor} is outside manylinux's range for ${arch} (2.${floor} and up)`,
+      );
     }
     return { os: "linux", arch, libc: { kind: "glibc", ...glibc } };
   }
@@ -79,7 +84,8 @@ export function parsePlatformName(platform: string): PlatformSpec {
   if ((m = /^musllinux_(\d+)_(\d+)_(.+)$/.exec(name))) {
     const arch = linuxArch(platform, m[3]!);
     const musl = { major: Number(m[1]), minor: Number(m[2]) };
-    if (musl.major !== 1 || musl.minor > 99) throw targetError(`Unknown platform \`${platform}\`: musl ${musl.major}.${musl.minor} is not a musl 1.x version`);
+    if (musl.major !== 1 || musl.minor > 99)
+      throw targetError(`Unknown platform \`${platform}\`: musl ${musl.major}.${musl.minor} is not a musl 1.x version`);
     return { os: "linux", arch, libc: { kind: "musl", ...musl } };
   }
   if ((m = /^musllinux_(.+)$/.exec(name))) {
@@ -88,7 +94,8 @@ export function parsePlatformName(platform: string): PlatformSpec {
   if ((m = /^linux_(.+)$/.exec(name))) return { os: "linux", arch: linuxArch(platform, m[1]!) };
   if ((m = /^macosx_(?:(\d+)_(\d+)_)?(.+)$/.exec(name))) {
     const arch = m[3]!;
-    if (!MAC_ARCHES.has(arch)) throw targetError(`Unknown platform \`${platform}\`: unsupported macOS architecture \`${arch}\``, "supported: arm64, x86_64");
+    if (!MAC_ARCHES.has(arch))
+      throw targetError(`Unknown platform \`${platform}\`: unsupported macOS architecture \`${arch}\``, "supported: arm64, x86_64");
     const version: [number, number] = m[1] === undefined ? DEFAULT_MACOS[arch]! : [Number(m[1]), Number(m[2])];
     if (version[0] < 10 || version[0] > 99 || (version[0] === 10 && version[1] > 16)) {
       throw targetError(`Unknown platform \`${platform}\`: macOS ${version[0]}.${version[1]} is not a macOS version`);
@@ -152,7 +159,11 @@ export function markersFor(spec: PlatformSpec, python: PythonVersion, fullVersio
 }
 
 /** A CPython target on a platform spec; `markers` overrides what the host actually reported. */
-export function buildTarget(spec: PlatformSpec, python: PythonVersion, opts: { fullVersion?: string; markers?: Partial<MarkerEnvironment> } = {}): Target {
+export function buildTarget(
+  spec: PlatformSpec,
+  python: PythonVersion,
+  opts: { fullVersion?: string; markers?: Partial<MarkerEnvironment> } = {},
+): Target {
   const platform = platformName(spec);
   const implementation = "cp";
   const markers = { ...markersFor(spec, python, opts.fullVersion), ...(opts.markers ?? {}) } as MarkerEnvironment;
@@ -187,7 +198,15 @@ const MARKER_KEYS = [
   "sys_platform",
 ] as const;
 // Keys a complete platform must carry: without them markers cannot be evaluated faithfully.
-const REQUIRED_MARKER_KEYS = ["implementation_name", "os_name", "platform_machine", "platform_python_implementation", "platform_system", "python_version", "sys_platform"];
+const REQUIRED_MARKER_KEYS = [
+  "implementation_name",
+  "os_name",
+  "platform_machine",
+  "platform_python_implementation",
+  "platform_system",
+  "python_version",
+  "sys_platform",
+];
 const IMPLEMENTATION_ABBREVIATIONS: Record<string, string> = { cpython: "cp", pypy: "pp", ironpython: "ip", jython: "jy" };
 
 function sortKeys<T extends object>(value: T): T {

@@ -60,11 +60,15 @@ export function stableJson(value: unknown): string {
   const sortKeys = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.map(sortKeys);
     if (v && typeof v === "object") {
-      return Object.fromEntries(Object.keys(v as object).sort().map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]));
+      return Object.fromEntries(
+        Object.keys(v as object)
+          .sort()
+          .map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]),
+      );
     }
     return v;
   };
-  return JSON.stringify(sortKeys(value), null, 2) + "\n";
+  return `${JSON.stringify(sortKeys(value), null, 2)}\n`;
 }
 
 /**
@@ -92,10 +96,14 @@ function entriesForPylock(store: Store, lock: Pylock, source: string): StoreEntr
     else missing.push(filename);
   }
   if (missing.length > 0) {
-    throw new PystoreError("ENTRY_NOT_FOUND", `${source} locks ${missing.length} wheel(s) the store does not hold: ${missing.sort().join(", ")}`, {
-      hint: `run \`pystore fetch -l ${source}\` first`,
-      details: { missing },
-    });
+    throw new PystoreError(
+      "ENTRY_NOT_FOUND",
+      `${source} locks ${missing.length} wheel(s) the store does not hold: ${missing.sort().join(", ")}`,
+      {
+        hint: `run \`pystore fetch -l ${source}\` first`,
+        details: { missing },
+      },
+    );
   }
   return found;
 }
@@ -109,7 +117,10 @@ export function entriesForNames(store: Store, queries: string[]): StoreEntry[] {
   const queue: StoreEntry[] = [];
   for (const query of queries) {
     const matches = store.find(query);
-    if (matches.length === 0) throw new PystoreError("ENTRY_NOT_FOUND", `nothing in the store matches ${JSON.stringify(query)}`, { hint: "see `pystore store ls`" });
+    if (matches.length === 0)
+      throw new PystoreError("ENTRY_NOT_FOUND", `nothing in the store matches ${JSON.stringify(query)}`, {
+        hint: "see `pystore store ls`",
+      });
     queue.push(...matches);
   }
   while (queue.length > 0) {

@@ -104,13 +104,21 @@ function waitForOwnTempFile(dir: string, minSize: number): void {
  * An existing destination (another writer won, or a crash left it without a row) is re-verified and
  * replaced atomically if it is not byte-identical.
  */
-export async function writeContent(storeDir: string, source: string, destination: string, expected: { sha256: string; size: number; label: string }): Promise<ContentWritten> {
+export async function writeContent(
+  storeDir: string,
+  source: string,
+  destination: string,
+  expected: { sha256: string; size: number; label: string },
+): Promise<ContentWritten> {
   const options = { expected, noOverwrite: true, mode: WHEEL_MODE, tempDir: tmpDir(storeDir) };
   const written = await writeStreamAtomic(chunksOf(source, options.tempDir), destination, options);
   if (written.created) return { ...written, replaced: false };
   const existing = await checkFile(destination, expected.sha256, expected.size);
   if (existing.status === "ok") return { ...written, replaced: false };
-  return { ...(await writeStreamAtomic(chunksOf(source, options.tempDir), destination, { ...options, noOverwrite: false })), replaced: true };
+  return {
+    ...(await writeStreamAtomic(chunksOf(source, options.tempDir), destination, { ...options, noOverwrite: false })),
+    replaced: true,
+  };
 }
 
 export interface ContentWritten extends Written {
@@ -125,17 +133,25 @@ export function readVerifiedSync(path: string, sha256: string, size: number, lab
     bytes = readFileSync(path);
   } catch (error) {
     const missing = (error as NodeJS.ErrnoException).code === "ENOENT";
-    throw new PystoreError(missing ? "STORE_CORRUPTED" : "STORE_IO", `${label}: ${missing ? "the stored file is missing" : (error as Error).message} (${path})`, {
-      hint: "run `pystore store verify --repair`",
-      cause: error,
-    });
+    throw new PystoreError(
+      missing ? "STORE_CORRUPTED" : "STORE_IO",
+      `${label}: ${missing ? "the stored file is missing" : (error as Error).message} (${path})`,
+      {
+        hint: "run `pystore store verify --repair`",
+        cause: error,
+      },
+    );
   }
   const found = createHash("sha256").update(bytes).digest("hex");
   if (bytes.length !== size || found !== sha256) {
-    throw new PystoreError("STORE_CORRUPTED", `${label}: the stored file no longer matches its recorded sha256 ${sha256} (found ${found}, ${bytes.length} bytes)`, {
-      hint: "run `pystore store verify --repair` to re-fetch it from its origin",
-      details: { expected: sha256, found, path },
-    });
+    throw new PystoreError(
+      "STORE_CORRUPTED",
+      `${label}: the stored file no longer matches its recorded sha256 ${sha256} (found ${found}, ${bytes.length} bytes)`,
+      {
+        hint: "run `pystore store verify --repair` to re-fetch it from its origin",
+        details: { expected: sha256, found, path },
+      },
+    );
   }
   return bytes;
 }
@@ -183,7 +199,8 @@ export async function cleanTempDebris(storeDir: string, log: Logger, now = Date.
     const pidMatch = /\.(\d+)\.[0-9a-f]+$/.exec(name);
     try {
       const old = now - (await newestMtime(path)) > TEMP_GRACE_MS;
-      const deadWriter = name.startsWith(TEMP_PREFIX) && pidMatch !== null && Number(pidMatch[1]) !== process.pid && !pidAlive(Number(pidMatch[1]));
+      const deadWriter =
+        name.startsWith(TEMP_PREFIX) && pidMatch !== null && Number(pidMatch[1]) !== process.pid && !pidAlive(Number(pidMatch[1]));
       stale = old || deadWriter;
     } catch {
       continue;

@@ -61,10 +61,14 @@ CREATE TABLE IF NOT EXISTS http_cache (
 `;
 
 function formatError(path: string, found: string): PystoreError {
-  return new PystoreError("STORE_FORMAT", `The store database ${path} has format version ${found}; this pystore understands version ${STORE_FORMAT_VERSION} only`, {
-    hint: "use the pystore release that created this store, or point --store at a new directory (stores are never migrated silently)",
-    details: { path, found, supported: STORE_FORMAT_VERSION },
-  });
+  return new PystoreError(
+    "STORE_FORMAT",
+    `The store database ${path} has format version ${found}; this pystore understands version ${STORE_FORMAT_VERSION} only`,
+    {
+      hint: "use the pystore release that created this store, or point --store at a new directory (stores are never migrated silently)",
+      details: { path, found, supported: STORE_FORMAT_VERSION },
+    },
+  );
 }
 
 /** Open (creating if needed) the database; refuses an unknown format version without touching it. */

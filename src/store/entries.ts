@@ -76,7 +76,9 @@ export class EntryIndex {
   ) {}
 
   private deps(sha256: string): string[] {
-    const rows = this.db.prepare("SELECT requirement FROM dependencies WHERE sha256 = ? ORDER BY position").all(sha256) as { requirement: string }[];
+    const rows = this.db.prepare("SELECT requirement FROM dependencies WHERE sha256 = ? ORDER BY position").all(sha256) as {
+      requirement: string;
+    }[];
     return rows.map((r) => r.requirement);
   }
 
@@ -105,7 +107,10 @@ export class EntryIndex {
   list(): StoreEntry[] {
     const rows = this.db.prepare("SELECT * FROM entries").all() as EntryRow[];
     const deps = new Map<string, string[]>();
-    for (const d of this.db.prepare("SELECT sha256, requirement FROM dependencies ORDER BY sha256, position").all() as { sha256: string; requirement: string }[]) {
+    for (const d of this.db.prepare("SELECT sha256, requirement FROM dependencies ORDER BY sha256, position").all() as {
+      sha256: string;
+      requirement: string;
+    }[]) {
       const list = deps.get(d.sha256);
       if (list) list.push(d.requirement);
       else deps.set(d.sha256, [d.requirement]);
@@ -151,7 +156,9 @@ export class EntryIndex {
   }
 
   setOrigin(sha256: string, originUrl: string | undefined, index: string | undefined): void {
-    this.db.prepare("UPDATE entries SET origin_url = coalesce(?, origin_url), index_url = coalesce(?, index_url) WHERE sha256 = ?").run(originUrl ?? null, index ?? null, sha256);
+    this.db
+      .prepare("UPDATE entries SET origin_url = coalesce(?, origin_url), index_url = coalesce(?, index_url) WHERE sha256 = ?")
+      .run(originUrl ?? null, index ?? null, sha256);
   }
 }
 

@@ -23,8 +23,14 @@ export interface ExportResult {
 
 export async function exportClosure(store: Store, entries: StoreEntry[], output: string): Promise<ExportResult> {
   // Before any work, and without the recursive mkdir that spins under /proc.
-  await ensureDirectory(dirname(output), (problem, cause) =>
-    new PystoreError("STORE_IO", `cannot write the closure archive ${output}: ${problem}`, { hint: "choose an -o path in a writable directory", cause, details: { path: output } }),
+  await ensureDirectory(
+    dirname(output),
+    (problem, cause) =>
+      new PystoreError("STORE_IO", `cannot write the closure archive ${output}: ${problem}`, {
+        hint: "choose an -o path in a writable directory",
+        cause,
+        details: { path: output },
+      }),
   );
   const manifest = buildManifest(entries);
   const staging = join(tmpDir(store.dir), `${TEMP_PREFIX}export.${process.pid}.${randomBytes(6).toString("hex")}`);

@@ -45,9 +45,13 @@ function parseManifest(archive: string, text: string): ClosureManifest {
     throw tampered(archive, MANIFEST_NAME, `is not a ${CLOSURE_FORMAT} manifest`);
   }
   if (manifest.version !== CLOSURE_ARCHIVE_VERSION) {
-    throw new PystoreError("STORE_FORMAT", `${archive} is closure archive version ${String(manifest.version)}; this pystore reads version ${CLOSURE_ARCHIVE_VERSION}`, {
-      hint: "import it with the pystore release that exported it",
-    });
+    throw new PystoreError(
+      "STORE_FORMAT",
+      `${archive} is closure archive version ${String(manifest.version)}; this pystore reads version ${CLOSURE_ARCHIVE_VERSION}`,
+      {
+        hint: "import it with the pystore release that exported it",
+      },
+    );
   }
   return manifest;
 }
@@ -77,7 +81,11 @@ export async function importClosure(store: Store, archive: string): Promise<Impo
         },
       });
     } catch (error) {
-      throw new PystoreError("ARCHIVE_TAMPERED", `${archive} is not a readable tar archive: ${(error as Error).message}; nothing was imported`, { cause: error });
+      throw new PystoreError(
+        "ARCHIVE_TAMPERED",
+        `${archive} is not a readable tar archive: ${(error as Error).message}; nothing was imported`,
+        { cause: error },
+      );
     }
     if (refused.length > 0) throw tampered(archive, refused[0], "is not a regular file");
     let manifestText: string;
@@ -90,7 +98,8 @@ export async function importClosure(store: Store, archive: string): Promise<Impo
     const listed = new Set<string>([MANIFEST_NAME]);
     for (const member of manifest.members) {
       const m = MEMBER_PATH.exec(member.path ?? "");
-      if (!m || m[1] !== member.sha256) throw tampered(archive, String(member.path), "has a path that does not match its sha256 in the manifest");
+      if (!m || m[1] !== member.sha256)
+        throw tampered(archive, String(member.path), "has a path that does not match its sha256 in the manifest");
       listed.add(member.path);
       let found: { sha256: string; size: number };
       try {
@@ -99,14 +108,18 @@ export async function importClosure(store: Store, archive: string): Promise<Impo
         throw tampered(archive, member.path, "is listed in the manifest but missing");
       }
       if (found.size !== member.size) throw tampered(archive, member.path, `has ${found.size} bytes, the manifest says ${member.size}`);
-      if (found.sha256 !== member.sha256) throw tampered(archive, member.path, `has sha256 ${found.sha256}, the manifest says ${member.sha256}`);
+      if (found.sha256 !== member.sha256)
+        throw tampered(archive, member.path, `has sha256 ${found.sha256}, the manifest says ${member.sha256}`);
     }
     for (const file of await listFiles(staging)) {
       if (!listed.has(file)) throw tampered(archive, file, "is not listed in the manifest");
     }
     // A hostile or malformed wheel must refuse the whole import, not leave the members before it stored.
     for (const member of manifest.members) {
-      await store.checkWheelFile(join(staging, member.path), { filename: MEMBER_PATH.exec(member.path)![2], expectedSha256: member.sha256 });
+      await store.checkWheelFile(join(staging, member.path), {
+        filename: MEMBER_PATH.exec(member.path)![2],
+        expectedSha256: member.sha256,
+      });
     }
     // Everything checked; only now does anything reach the store.
     const rows = new Map(manifest.entries.map((e) => [e.sha256, e]));

@@ -57,7 +57,10 @@ export interface EntryNameParts {
 /** `<digest>-<name>-<version>-<tag>`: readable, sortable by digest, unique per wheel bytes. */
 export function entryName(sha256Hex: string, canonicalName: string, version: string, tag: string): string {
   const name = canonicalName.replace(/-/g, "_");
-  for (const [what, value] of [["name", name], ["version", version]] as const) {
+  for (const [what, value] of [
+    ["name", name],
+    ["version", version],
+  ] as const) {
     if (!/^[A-Za-z0-9_.!+]+$/.test(value)) throw new PystoreError("INTERNAL", `cannot name an entry with ${what} ${JSON.stringify(value)}`);
   }
   if (!/^[A-Za-z0-9_.]+-[A-Za-z0-9_.]+-[A-Za-z0-9_.]+$/.test(tag)) {

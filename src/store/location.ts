@@ -8,6 +8,6 @@ export function resolveStoreDir(flag: string | undefined, env: NodeJS.ProcessEnv
   if (env.PYSTORE_STORE) return resolve(cwd, env.PYSTORE_STORE);
   // XDG says a relative XDG_DATA_HOME is invalid and must be ignored.
   const xdg = env.XDG_DATA_HOME;
-  if (xdg && xdg.startsWith("/")) return join(xdg, "pystore");
+  if (xdg?.startsWith("/")) return join(xdg, "pystore");
   return join(env.HOME || homedir(), ".local", "share", "pystore");
 }

@@ -32,7 +32,11 @@ export class RootIndex {
     const members = [...new Set(sha256s.map((s) => s.toLowerCase()))].sort();
     this.db
       .transaction(() => {
-        this.db.prepare("INSERT INTO roots (kind, path, created_at) VALUES (?, ?, ?) ON CONFLICT (kind, path) DO UPDATE SET created_at = excluded.created_at").run(kind, absolute, now);
+        this.db
+          .prepare(
+            "INSERT INTO roots (kind, path, created_at) VALUES (?, ?, ?) ON CONFLICT (kind, path) DO UPDATE SET created_at = excluded.created_at",
+          )
+          .run(kind, absolute, now);
         const { id } = this.db.prepare("SELECT id FROM roots WHERE kind = ? AND path = ?").get(kind, absolute) as { id: number };
         this.db.prepare("DELETE FROM root_members WHERE root_id = ?").run(id);
         const insert = this.db.prepare("INSERT INTO root_members (root_id, sha256) VALUES (?, ?)");
@@ -46,7 +50,12 @@ export class RootIndex {
   }
 
   list(): Root[] {
-    const roots = this.db.prepare("SELECT id, kind, path, created_at FROM roots ORDER BY kind, path").all() as { id: number; kind: RootKind; path: string; created_at: number }[];
+    const roots = this.db.prepare("SELECT id, kind, path, created_at FROM roots ORDER BY kind, path").all() as {
+      id: number;
+      kind: RootKind;
+      path: string;
+      created_at: number;
+    }[];
     const members = this.db.prepare("SELECT sha256 FROM root_members WHERE root_id = ? ORDER BY sha256");
     return roots.map((r) => ({
       id: r.id,

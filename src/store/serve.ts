@@ -52,7 +52,14 @@ function fileUrl(entry: StoreEntry): string {
   return `../../files/${entry.sha256}/${encodeURIComponent(entry.filename)}`;
 }
 
-function send(res: ServerResponse, req: IncomingMessage, status: number, type: string, body: Buffer | string, extra: Record<string, string> = {}): void {
+function send(
+  res: ServerResponse,
+  req: IncomingMessage,
+  status: number,
+  type: string,
+  body: Buffer | string,
+  extra: Record<string, string> = {},
+): void {
   const bytes = typeof body === "string" ? Buffer.from(body) : body;
   res.writeHead(status, { "Content-Type": type, "Content-Length": String(bytes.length), ...extra });
   res.end(req.method === "HEAD" ? undefined : bytes);
@@ -69,10 +76,23 @@ function indexPage(store: Store, json: boolean, htmlType: string, req: IncomingM
     return send(res, req, 200, JSON_TYPE, JSON.stringify(body));
   }
   const links = names.map((n) => `    <a href="${escapeHtml(n)}/">${escapeHtml(n)}</a><br/>`).join("\n");
-  send(res, req, 200, htmlType, `<!DOCTYPE html>\n<html>\n  <head>\n    <meta name="pypi:repository-version" content="${API_VERSION}">\n    <title>Simple index</title>\n  </head>\n  <body>\n${links}\n  </body>\n</html>\n`);
+  send(
+    res,
+    req,
+    200,
+    htmlType,
+    `<!DOCTYPE html>\n<html>\n  <head>\n    <meta name="pypi:repository-version" content="${API_VERSION}">\n    <title>Simple index</title>\n  </head>\n  <body>\n${links}\n  </body>\n</html>\n`,
+  );
 }
 
-function projectPage(entries: StoreEntry[], name: string, json: boolean, htmlType: string, req: IncomingMessage, res: ServerResponse): void {
+function projectPage(
+  entries: StoreEntry[],
+  name: string,
+  json: boolean,
+  htmlType: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+): void {
   if (json) {
     const files = entries.map((e) => {
       const metaHash = { sha256: sha256Hex(metadataBytes(e)) };
@@ -127,7 +147,8 @@ function serveFile(store: Store, sha256: string, filename: string, req: Incoming
 export function createStoreHandler(store: Store) {
   return (req: IncomingMessage, res: ServerResponse): void => {
     try {
-      if (req.method !== "GET" && req.method !== "HEAD") return send(res, req, 405, "text/plain", "method not allowed\n", { Allow: "GET, HEAD" });
+      if (req.method !== "GET" && req.method !== "HEAD")
+        return send(res, req, 405, "text/plain", "method not allowed\n", { Allow: "GET, HEAD" });
       let path: string;
       try {
         path = decodeURIComponent(new URL(req.url ?? "/", "http://localhost").pathname);
@@ -141,7 +162,8 @@ export function createStoreHandler(store: Store) {
       if (project) {
         const canonical = canonicalizeName(project[1]);
         // PEP 503: redirect non-normalized names (and a missing slash) to the canonical URL.
-        if (canonical !== project[1] || project[2] !== "/") return send(res, req, 301, "text/plain", "", { Location: `/simple/${canonical}/` });
+        if (canonical !== project[1] || project[2] !== "/")
+          return send(res, req, 301, "text/plain", "", { Location: `/simple/${canonical}/` });
         const entries = store.find(canonical).filter((e) => e.name === canonical);
         if (entries.length === 0) return send(res, req, 404, "text/plain", `no project ${canonical} in this store\n`);
         return projectPage(entries, canonical, json, htmlType, req, res);

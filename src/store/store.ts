@@ -73,8 +73,14 @@ const STORE_DIR_HINT = "point --store or $PYSTORE_STORE at a writable directory 
 
 /** Create `dir` (part of the store at `storeDir`) safely; STORE_IO naming the store when it cannot be used. */
 export function ensureStoreDir(dir: string, storeDir: string): Promise<void> {
-  return ensureDirectory(dir, (problem, cause) =>
-    new PystoreError("STORE_IO", `cannot use ${JSON.stringify(storeDir)} as the store: ${problem}`, { hint: STORE_DIR_HINT, cause, details: { path: storeDir } }),
+  return ensureDirectory(
+    dir,
+    (problem, cause) =>
+      new PystoreError("STORE_IO", `cannot use ${JSON.stringify(storeDir)} as the store: ${problem}`, {
+        hint: STORE_DIR_HINT,
+        cause,
+        details: { path: storeDir },
+      }),
   );
 }
 
@@ -99,19 +105,28 @@ export class Store {
    * Every check addWheelFile makes (readable, expected sha256, archive safety, metadata), without writing:
    * lets a caller vet a whole batch before the first wheel is added.
    */
-  async checkWheelFile(path: string, opts: Pick<AddOptions, "expectedSha256" | "filename"> = {}): Promise<{ source: { sha256: string; size: number }; info: WheelInfo }> {
+  async checkWheelFile(
+    path: string,
+    opts: Pick<AddOptions, "expectedSha256" | "filename"> = {},
+  ): Promise<{ source: { sha256: string; size: number }; info: WheelInfo }> {
     const filename = opts.filename ?? basename(path);
     let source: { sha256: string; size: number };
     try {
       source = await hashFile(path);
     } catch (error) {
-      throw new PystoreError("FILE_NOT_FOUND", `cannot read the wheel ${JSON.stringify(path)}: ${(error as Error).message}`, { cause: error });
+      throw new PystoreError("FILE_NOT_FOUND", `cannot read the wheel ${JSON.stringify(path)}: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
     if (opts.expectedSha256 && opts.expectedSha256.toLowerCase() !== source.sha256) {
-      throw new PystoreError("HASH_MISMATCH", `${filename}: sha256 mismatch: expected ${opts.expectedSha256.toLowerCase()}, got ${source.sha256}`, {
-        hint: "the bytes differ from what the lock or index promised; nothing was stored",
-        details: { expected: opts.expectedSha256, found: source.sha256 },
-      });
+      throw new PystoreError(
+        "HASH_MISMATCH",
+        `${filename}: sha256 mismatch: expected ${opts.expectedSha256.toLowerCase()}, got ${source.sha256}`,
+        {
+          hint: "the bytes differ from what the lock or index promised; nothing was stored",
+          details: { expected: opts.expectedSha256, found: source.sha256 },
+        },
+      );
     }
     return { source, info: await readWheelInfo(path, filename) };
   }
@@ -169,7 +184,8 @@ export class Store {
         })
         .immediate();
       if (committed) break;
-      if (attempt >= COMMIT_ATTEMPTS) throw new PystoreError("STORE_IO", `cannot store ${filename}: its file kept disappearing (is a gc with --grace 0 running?)`);
+      if (attempt >= COMMIT_ATTEMPTS)
+        throw new PystoreError("STORE_IO", `cannot store ${filename}: its file kept disappearing (is a gc with --grace 0 running?)`);
     }
     crashIfRequested("after-commit");
     this.log.debug(`stored ${filename} as ${name}`);
@@ -178,7 +194,11 @@ export class Store {
   }
 
   /** Download a project file into the store unless already stored. Registers no root by itself. */
-  async fetchWheel(file: ProjectFile, client: IndexClient, opts: { expected?: { sha256?: string; size?: number } } = {}): Promise<StoreEntry> {
+  async fetchWheel(
+    file: ProjectFile,
+    client: IndexClient,
+    opts: { expected?: { sha256?: string; size?: number } } = {},
+  ): Promise<StoreEntry> {
     return (await this.fetchWheels([{ file, expected: opts.expected }], client))[0];
   }
 
@@ -210,7 +230,12 @@ export class Store {
       }
       for (const { index, path, sha256 } of downloaded) {
         const { file } = requests[index];
-        results[index] = await this.addWheelFile(path, { filename: file.filename, originUrl: file.url, index: file.index, expectedSha256: sha256 });
+        results[index] = await this.addWheelFile(path, {
+          filename: file.filename,
+          originUrl: file.url,
+          index: file.index,
+          expectedSha256: sha256,
+        });
       }
       return results as StoreEntry[];
     } finally {

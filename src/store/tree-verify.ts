@@ -18,7 +18,13 @@ export interface TreeCheck {
   reason?: string;
 }
 
-const NODE_HASH: Record<string, string> = { sha3_256: "sha3-256", sha3_384: "sha3-384", sha3_512: "sha3-512", blake2b: "blake2b512", blake2s: "blake2s256" };
+const NODE_HASH: Record<string, string> = {
+  sha3_256: "sha3-256",
+  sha3_384: "sha3-384",
+  sha3_512: "sha3-512",
+  blake2b: "blake2b512",
+  blake2s: "blake2s256",
+};
 
 /** The wheel's RECORD rows by path, from the .whl (whose bytes are checked against the row first). */
 async function recordOf(entry: StoreEntry): Promise<Map<string, RecordRow>> {
@@ -50,7 +56,8 @@ export async function checkTree(storeDir: string, entry: StoreEntry): Promise<Tr
   try {
     tree = readTree(storeDir, entry);
   } catch (error) {
-    if (error instanceof PystoreError && error.code === "STORE_CORRUPTED") return { status: "corrupted", reason: `${TREE_INDEX} is damaged` };
+    if (error instanceof PystoreError && error.code === "STORE_CORRUPTED")
+      return { status: "corrupted", reason: `${TREE_INDEX} is damaged` };
     throw error;
   }
   if (!tree) {
@@ -79,12 +86,18 @@ export async function checkTree(storeDir: string, entry: StoreEntry): Promise<Tr
       return { status: "corrupted", reason: `${file.path}: missing` };
     }
     const sha256 = createHash("sha256").update(data).digest("hex");
-    if (sha256 !== file.sha256 || data.length !== file.size) return { status: "corrupted", reason: `${file.path}: sha256 ${sha256} does not match ${file.sha256}` };
+    if (sha256 !== file.sha256 || data.length !== file.size)
+      return { status: "corrupted", reason: `${file.path}: sha256 ${sha256} does not match ${file.sha256}` };
     const row = recorded.get(file.path);
     // RECORD cannot hash itself (or its signatures); those are compared with the index only.
     if (!row?.hash) continue;
     const algorithm = row.hash.algorithm;
-    const found = algorithm === "sha256" ? Buffer.from(sha256, "hex").toString("base64url") : createHash(NODE_HASH[algorithm] ?? algorithm).update(data).digest("base64url");
+    const found =
+      algorithm === "sha256"
+        ? Buffer.from(sha256, "hex").toString("base64url")
+        : createHash(NODE_HASH[algorithm] ?? algorithm)
+            .update(data)
+            .digest("base64url");
     if (found !== row.hash.digest) return { status: "corrupted", reason: `${file.path}: does not match the wheel's RECORD` };
   }
   for (const path of recorded.keys()) if (!indexed.has(path)) return { status: "corrupted", reason: `${path}: missing from the tree` };

@@ -64,11 +64,15 @@ export function readTree(storeDir: string, entry: StoreEntry): Tree | undefined 
     text = readFileSync(join(dir, TREE_INDEX), "utf8");
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT" || (error as NodeJS.ErrnoException).code === "ENOTDIR") return undefined;
-    throw new PystoreError("STORE_IO", `cannot read the unpacked tree of ${entry.entryName}: ${(error as Error).message}`, { cause: error });
+    throw new PystoreError("STORE_IO", `cannot read the unpacked tree of ${entry.entryName}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   const index = parseIndex(text);
   if (!index || index.wheelSha256 !== entry.sha256) {
-    throw new PystoreError("STORE_CORRUPTED", `${entry.entryName}: the unpacked tree's ${TREE_INDEX} is damaged`, { hint: "run `pystore store verify --repair` to re-extract it" });
+    throw new PystoreError("STORE_CORRUPTED", `${entry.entryName}: the unpacked tree's ${TREE_INDEX} is damaged`, {
+      hint: "run `pystore store verify --repair` to re-extract it",
+    });
   }
   return { dir, filesDir: join(dir, TREE_FILES), index };
 }
@@ -76,7 +80,13 @@ export function readTree(storeDir: string, entry: StoreEntry): Tree | undefined 
 function parseIndex(text: string): TreeIndex | undefined {
   try {
     const value = JSON.parse(text) as TreeIndex;
-    if (value.formatVersion !== TREE_INDEX_VERSION || typeof value.wheelSha256 !== "string" || typeof value.distInfo !== "string" || !Array.isArray(value.files)) return undefined;
+    if (
+      value.formatVersion !== TREE_INDEX_VERSION ||
+      typeof value.wheelSha256 !== "string" ||
+      typeof value.distInfo !== "string" ||
+      !Array.isArray(value.files)
+    )
+      return undefined;
     return value;
   } catch {
     return undefined;
@@ -165,7 +175,7 @@ async function extractInto(entry: StoreEntry, staging: string): Promise<void> {
     const index: TreeIndex = { formatVersion: TREE_INDEX_VERSION, wheelSha256: entry.sha256, distInfo, files: out };
     const fd = openSync(join(staging, TREE_INDEX), "wx", TREE_FILE_MODE);
     try {
-      const text = Buffer.from(JSON.stringify(index) + "\n");
+      const text = Buffer.from(`${JSON.stringify(index)}\n`);
       for (let offset = 0; offset < text.length; ) offset += writeSync(fd, text, offset, text.length - offset);
     } finally {
       closeSync(fd);

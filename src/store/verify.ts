@@ -36,7 +36,11 @@ export interface VerifyReport {
 }
 
 /** Fetches one wheel to `destination` (verified, atomic). The CLI backs it with the index client. */
-export type Refetch = (file: ProjectFile, destination: string, opts: { tempDir: string; expected: { sha256: string; size: number } }) => Promise<void>;
+export type Refetch = (
+  file: ProjectFile,
+  destination: string,
+  opts: { tempDir: string; expected: { sha256: string; size: number } },
+) => Promise<void>;
 
 export interface VerifyOptions {
   repair?: boolean;
@@ -52,7 +56,10 @@ export async function verifyStore(store: Store, opts: VerifyOptions = {}): Promi
     const check: FileCheck = await checkFile(entry.path, entry.sha256, entry.size);
     if (check.status === "ok") {
       // A tree is checked against the wheel's RECORD, so only once the wheel is known good.
-      const tree = await checkTree(store.dir, entry).catch((error: unknown) => ({ status: "corrupted" as const, reason: (error as Error).message }));
+      const tree = await checkTree(store.dir, entry).catch((error: unknown) => ({
+        status: "corrupted" as const,
+        reason: (error as Error).message,
+      }));
       if (tree.status === "none") continue;
       treesChecked++;
       if (tree.status === "ok") continue;
@@ -64,7 +71,9 @@ export async function verifyStore(store: Store, opts: VerifyOptions = {}): Promi
     }
     const problem: Problem = { entry, what: "wheel", status: check.status, repaired: false };
     if (check.status === "corrupted") problem.found = { sha256: check.sha256, size: check.size };
-    store.log.warn(`${entry.entryName}: ${check.status === "missing" ? "file is missing" : `sha256 mismatch (expected ${entry.sha256}, found ${check.sha256 ?? "?"}, ${check.size} bytes)`}`);
+    store.log.warn(
+      `${entry.entryName}: ${check.status === "missing" ? "file is missing" : `sha256 mismatch (expected ${entry.sha256}, found ${check.sha256 ?? "?"}, ${check.size} bytes)`}`,
+    );
     if (opts.repair) await repair(store, problem, opts.refetch);
     problems.push(problem);
   }

@@ -36,15 +36,30 @@ export async function readWheelMetadata(path: string, label: string, expectedNam
     const { byPath } = await readCheckedEntries(zip, label, { corruptCode: "INVALID_METADATA" });
     const candidates = [...byPath.values()].filter((item) => /^[^/]+\.dist-info\/METADATA$/.test(item.path));
     const wanted = canonicalizeName(expectedName);
-    const named = candidates.filter((c) => canonicalizeName(c.path.split("/")[0].replace(/\.dist-info$/, "").replace(/-[^-]*$/, "")) === wanted);
+    const named = candidates.filter(
+      (c) =>
+        canonicalizeName(
+          c.path
+            .split("/")[0]
+            .replace(/\.dist-info$/, "")
+            .replace(/-[^-]*$/, ""),
+        ) === wanted,
+    );
     const chosen = named.length === 1 ? named[0] : candidates.length === 1 ? candidates[0] : undefined;
     if (!chosen) {
-      throw new PystoreError("INVALID_METADATA", `${label} has ${candidates.length === 0 ? "no" : "more than one"} *.dist-info/METADATA at its root`, {
-        hint: "a wheel must contain exactly one {name}-{version}.dist-info/METADATA",
-      });
+      throw new PystoreError(
+        "INVALID_METADATA",
+        `${label} has ${candidates.length === 0 ? "no" : "more than one"} *.dist-info/METADATA at its root`,
+        {
+          hint: "a wheel must contain exactly one {name}-{version}.dist-info/METADATA",
+        },
+      );
     }
     if (chosen.info.uncompressedSize > MAX_METADATA_BYTES) {
-      throw new PystoreError("INVALID_METADATA", `${label}: ${chosen.path} is ${chosen.info.uncompressedSize} bytes, too large to be metadata`);
+      throw new PystoreError(
+        "INVALID_METADATA",
+        `${label}: ${chosen.path} is ${chosen.info.uncompressedSize} bytes, too large to be metadata`,
+      );
     }
     try {
       const chunks: Buffer[] = [];
@@ -63,7 +78,10 @@ export async function readWheelInfo(path: string, filename: string): Promise<Whe
   const metadata = await readWheelMetadata(path, filename, parsed.normalizedName);
   const meta = parseCoreMetadata(metadata, `${filename}: METADATA`);
   if (canonicalizeName(meta.name) !== parsed.normalizedName) {
-    throw new PystoreError("INVALID_METADATA", `${filename}: METADATA names ${JSON.stringify(meta.name)}, the filename names ${JSON.stringify(parsed.name)}`);
+    throw new PystoreError(
+      "INVALID_METADATA",
+      `${filename}: METADATA names ${JSON.stringify(meta.name)}, the filename names ${JSON.stringify(parsed.name)}`,
+    );
   }
   return {
     filename,

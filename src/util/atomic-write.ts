@@ -37,8 +37,16 @@ export interface WriteOptions {
   tempDir?: string;
 }
 
+/**
+ * The one temp-name grammar (store-format/store-layout.md): `.tmp-<label>.<pid>.<12 hex>`. The pid lets
+ * cleanup tell a dead writer's debris from a live one's; the random part keeps concurrent writers apart.
+ */
+export function tempName(label: string): string {
+  return `${TEMP_PREFIX}${label}.${process.pid}.${randomBytes(6).toString("hex")}`;
+}
+
 export function tempPathFor(destination: string, tempDir?: string): string {
-  return join(tempDir ?? dirname(destination), `${TEMP_PREFIX}${basename(destination)}.${process.pid}.${randomBytes(6).toString("hex")}`);
+  return join(tempDir ?? dirname(destination), tempName(basename(destination)));
 }
 
 async function fsyncPath(path: string, flags: number): Promise<void> {
@@ -91,7 +99,11 @@ function cannotWrite(destination: string): (problem: string, cause?: unknown) =>
 }
 
 /** Stream `source` into `destination` atomically, verifying hash and size before it becomes visible. */
-export async function writeStreamAtomic(source: Readable | AsyncIterable<Uint8Array>, destination: string, options: WriteOptions = {}): Promise<Written> {
+export async function writeStreamAtomic(
+  source: Readable | AsyncIterable<Uint8Array>,
+  destination: string,
+  options: WriteOptions = {},
+): Promise<Written> {
   const fail = cannotWrite(destination);
   if (options.tempDir !== undefined) await ensureDirectory(options.tempDir, fail);
   await ensureDirectory(dirname(destination), fail);

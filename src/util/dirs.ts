@@ -37,7 +37,8 @@ async function ensureOnce(dir: string): Promise<Problem | undefined> {
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       const parent = dirname(current);
-      if ((code !== "ENOENT" && code !== "ENOTDIR") || parent === current) return { problem: `cannot look at ${current}: ${(error as Error).message}`, cause: error };
+      if ((code !== "ENOENT" && code !== "ENOTDIR") || parent === current)
+        return { problem: `cannot look at ${current}: ${(error as Error).message}`, cause: error };
       missing.push(current);
       current = parent;
       continue;

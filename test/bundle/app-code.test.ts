@@ -39,7 +39,11 @@ describe("app code", () => {
     expect(info.libs.map((l) => l.bundlePath)).toEqual(["app/libs/project"]);
     const out = join(dir.path, "flat-out");
     expect(await copyAppCode(info, out, [])).toEqual(["app/libs/project"]);
-    expect((await walkTree(out)).map((f) => f.path)).toEqual(["app/libs/project/flatapp/__init__.py", "app/libs/project/flatapp/data.json", "app/libs/project/tool.py"]);
+    expect((await walkTree(out)).map((f) => f.path)).toEqual([
+      "app/libs/project/flatapp/__init__.py",
+      "app/libs/project/flatapp/data.json",
+      "app/libs/project/tool.py",
+    ]);
   });
 
   it("a declared lib that does not exist is an INVALID_PYPROJECT naming it", async () => {
@@ -70,13 +74,19 @@ describe("executables", () => {
     files: [],
     pythonScripts: [],
     hasNativeCode: false,
-    entryPoints: Object.entries(scripts).map(([n, v]) => ({ group: "console_scripts", name: n, module: v.split(":")[0], attr: v.split(":")[1] })),
+    entryPoints: Object.entries(scripts).map(([n, v]) => ({
+      group: "console_scripts",
+      name: n,
+      module: v.split(":")[0],
+      attr: v.split(":")[1],
+    })),
   });
 
   it("[tool.pystore.scripts] beats [project.scripts], which beats dependencies; dependencies only with depScripts", async () => {
     const project = join(dir.path, "exe");
     await writeTree(project, {
-      "pyproject.toml": '[project]\nname = "exe"\n[project.scripts]\nserve = "app.cli:serve"\nflask = "app.cli:flask"\n[tool.pystore.scripts]\nserve = "bin/serve.py"\n',
+      "pyproject.toml":
+        '[project]\nname = "exe"\n[project.scripts]\nserve = "app.cli:serve"\nflask = "app.cli:flask"\n[tool.pystore.scripts]\nserve = "bin/serve.py"\n',
       "src/app/__init__.py": "",
     });
     const info = await readProject(project);

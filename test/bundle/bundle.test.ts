@@ -94,7 +94,9 @@ describe("buildBundle", () => {
     await writeFile(join(evil, "greetlib/__init__.py"), "raise SystemExit('shadowed!')\n");
     await writeFile(join(project, "probe.py"), "");
     const result = await buildBundle(request(lockFor([{ wheel: greet, path: greet.filename }]), { projectDir: project }));
-    const probe = run("/bin/sh", ["-c", `cd ${evil} && PYTHONPATH=${evil} ${join(result.out, "bin/hello-web")} not-a-port`], { env: { ...cleanEnv, PYTHONPATH: evil } });
+    const probe = run("/bin/sh", ["-c", `cd ${evil} && PYTHONPATH=${evil} ${join(result.out, "bin/hello-web")} not-a-port`], {
+      env: { ...cleanEnv, PYTHONPATH: evil },
+    });
     // main() fails parsing the port, after greetlib imported fine from site-packages (not the shadow).
     expect(probe.stderr).toContain("ValueError");
     expect(probe.stderr).not.toContain("shadowed!");
@@ -106,7 +108,9 @@ describe("buildBundle", () => {
     const result = await buildBundle(request(lockFor([{ wheel: greet, path: greet.filename }]), { projectDir: project, target: other }));
     const out = run(join(result.out, "bin/thing-a"), [], { env: { ...cleanEnv, PYSTORE_PYTHON: SYSTEM_PYTHON } });
     expect(out.status).toBe(1);
-    expect(out.stderr).toContain("thing-a: this bundle was built for target manylinux_2_28_x86_64-cp312 and needs Python CPython 3.12 (found CPython 3.11");
+    expect(out.stderr).toContain(
+      "thing-a: this bundle was built for target manylinux_2_28_x86_64-cp312 and needs Python CPython 3.12 (found CPython 3.11",
+    );
     expect(out.stderr).toContain("hint: install Python 3.12");
     expect(out.stdout).toBe("");
   });
@@ -131,7 +135,9 @@ describe("buildBundle", () => {
     const precious = join(dir.path, `precious-${n}`);
     await mkdir(precious);
     await writeFile(join(precious, "keep.txt"), "mine");
-    const error = await buildBundle(request(lockFor([{ wheel: greet, path: greet.filename }]), { projectDir: project, out: precious })).catch((e: unknown) => e);
+    const error = await buildBundle(
+      request(lockFor([{ wheel: greet, path: greet.filename }]), { projectDir: project, out: precious }),
+    ).catch((e: unknown) => e);
     expect((error as PystoreError).code).toBe("BUNDLE_FAILED");
     expect(await readdir(precious)).toEqual(["keep.txt"]);
     expect((await readdir(dir.path)).filter((f) => f.startsWith(".tmp-"))).toEqual([]);
@@ -145,7 +151,8 @@ describe("buildBundle", () => {
         files: {
           "datatool/__init__.py": "VALUE = 'from site-packages'\n",
           // Imports its own package: only works with the bundle's sys.path, not a bare python3.
-          "datatool-2.0.data/scripts/datatool-run": "#!python\nimport sys, datatool\nprint(datatool.VALUE, sys.argv[1:], __name__)\nsys.exit(4)\n",
+          "datatool-2.0.data/scripts/datatool-run":
+            "#!python\nimport sys, datatool\nprint(datatool.VALUE, sys.argv[1:], __name__)\nsys.exit(4)\n",
           "datatool-2.0.data/scripts/shell-helper": "#!/bin/sh\necho shell\n",
         },
         modes: { "datatool-2.0.data/scripts/shell-helper": 0o755 },
@@ -162,7 +169,9 @@ describe("buildBundle", () => {
     expect(out.stdout).toBe("from site-packages ['a', 'b c'] __main__\n");
     expect(out.status).toBe(4);
     const manifest = JSON.parse(await readFile(join(result.out, MANIFEST_FILE), "utf8"));
-    expect(manifest.executables).toEqual([{ name: "datatool-run", kind: "script", target: "scripts/datatool-run", origin: "datatool 2.0 (.data/scripts)" }]);
+    expect(manifest.executables).toEqual([
+      { name: "datatool-run", kind: "script", target: "scripts/datatool-run", origin: "datatool 2.0 (.data/scripts)" },
+    ]);
     expect(await verifyBundle(result.out)).toEqual({ changed: [], missing: [], extra: [] });
 
     // A .pyz runs the same script from inside the archive.
@@ -182,9 +191,17 @@ describe("buildBundle", () => {
     const nativeFiles = { "nativepkg/__init__.py": "", "nativepkg/_speedups.cpython-311-x86_64-linux-gnu.so": "not really ELF" };
     const wheelsDir = join(dir.path, "wheels");
     // The requirement comes from the compiled wheels' own tags: a wheel built for glibc 2.99 needs 2.99.
-    const futureWheel = await buildWheel({ name: "nativepkg", version: "1.0", tags: "cp311-cp311-manylinux_2_99_x86_64", files: nativeFiles }, wheelsDir);
+    const futureWheel = await buildWheel(
+      { name: "nativepkg", version: "1.0", tags: "cp311-cp311-manylinux_2_99_x86_64", files: nativeFiles },
+      wheelsDir,
+    );
     const { project } = await writeTwoExecutables(join(dir.path, `proj-${n}`));
-    const future = await buildBundle(request(lockFor([{ wheel: futureWheel, path: futureWheel.filename }]), { projectDir: project, target: resolveTarget("manylinux_2_99_x86_64", "3.11") }));
+    const future = await buildBundle(
+      request(lockFor([{ wheel: futureWheel, path: futureWheel.filename }]), {
+        projectDir: project,
+        target: resolveTarget("manylinux_2_99_x86_64", "3.11"),
+      }),
+    );
     const launch = JSON.parse(await readFile(join(future.out, ".pystore/launch.json"), "utf8"));
     expect(launch.libc).toEqual({ kind: "glibc", version: "2.99" });
     const out = run(join(future.out, "bin/thing-c"), [], { env: cleanEnv });
@@ -194,7 +211,10 @@ describe("buildBundle", () => {
     expect(out.stderr).toContain(`glibc 2.99 or newer (found ${host.startsWith("glibc ") ? host : "an unknown C library"})`);
 
     // A manylinux_2_17 wheel in a bundle for the default target (glibc 2.28) asks only for 2.17.
-    const todayWheel = await buildWheel({ name: "nativepkg", version: "1.0", tags: "cp311-cp311-manylinux_2_17_x86_64", files: nativeFiles }, wheelsDir);
+    const todayWheel = await buildWheel(
+      { name: "nativepkg", version: "1.0", tags: "cp311-cp311-manylinux_2_17_x86_64", files: nativeFiles },
+      wheelsDir,
+    );
     const lock = lockFor([{ wheel: todayWheel, path: todayWheel.filename }]);
     const today = await buildBundle(request(lock, { projectDir: project }));
     expect(JSON.parse(await readFile(join(today.out, ".pystore/launch.json"), "utf8")).libc).toEqual({ kind: "glibc", version: "2.17" });
@@ -204,7 +224,12 @@ describe("buildBundle", () => {
       expect(ok.stdout).toBe("C Z!\n");
     }
     // Pure bundles carry no libc requirement.
-    const pure = await buildBundle(request(lockFor([{ wheel: greet, path: greet.filename }]), { projectDir: project, target: resolveTarget("manylinux_2_99_x86_64", "3.11") }));
+    const pure = await buildBundle(
+      request(lockFor([{ wheel: greet, path: greet.filename }]), {
+        projectDir: project,
+        target: resolveTarget("manylinux_2_99_x86_64", "3.11"),
+      }),
+    );
     expect(JSON.parse(await readFile(join(pure.out, ".pystore/launch.json"), "utf8")).libc).toBeUndefined();
   });
 
@@ -224,5 +249,12 @@ describe("buildBundle", () => {
 async function buildWheelFromFile(path: string): Promise<BuiltWheel> {
   const { createHash } = await import("node:crypto");
   const bytes = await readFile(path);
-  return { filename: path.split("/").pop()!, path, bytes, sha256: createHash("sha256").update(bytes).digest("hex"), size: bytes.length, metadata: "" };
+  return {
+    filename: path.split("/").pop()!,
+    path,
+    bytes,
+    sha256: createHash("sha256").update(bytes).digest("hex"),
+    size: bytes.length,
+    metadata: "",
+  };
 }

@@ -41,7 +41,9 @@ async function bundleFrom(root: string, format: BundleFormat, out: string, env: 
     "src/shared/native.py": "import fastmath\n\n\ndef main():\n    print(fastmath.add(2, 40), fastmath.__file__.endswith('.so'))\n",
   });
   const pyproject = await readFile(join(project, "pyproject.toml"), "utf8");
-  await writeTree(project, { "pyproject.toml": pyproject.replace('thing-c = "shared.tools:main"', 'thing-c = "shared.tools:main"\nnative = "shared.native:main"') });
+  await writeTree(project, {
+    "pyproject.toml": pyproject.replace('thing-c = "shared.tools:main"', 'thing-c = "shared.tools:main"\nnative = "shared.native:main"'),
+  });
   await mkdir(join(root, "wheels"), { recursive: true });
   for (const wheel of wheels) await copyFile(wheel.path, join(root, "wheels", wheel.filename));
   await writeTree(root, { "pylock.toml": lockText });
@@ -74,7 +76,9 @@ describe("deterministic archives", () => {
     expect(bytesA.length).toBeGreaterThan(1000);
     expect(bytesA.equals(await readFile(b))).toBe(true);
     // SOURCE_DATE_EPOCH changes the stored times, so the bytes must differ.
-    const c = await bundleFrom(join(dir.path, `c-${format}`), format, join(dir.path, `c-${format}`, `app.${format}`), { mtime: 1700000000 });
+    const c = await bundleFrom(join(dir.path, `c-${format}`), format, join(dir.path, `c-${format}`, `app.${format}`), {
+      mtime: 1700000000,
+    });
     expect(bytesA.equals(await readFile(c))).toBe(false);
   });
 
@@ -114,7 +118,11 @@ describe("deterministic archives", () => {
     expect(await verifyPyz(pyz)).toEqual({ changed: [], missing: [], extra: [] });
     const tampered = join(root, "tampered.pyz");
     await writeFile(tampered, patchEntryName(await readFile(pyz), "app/libs/src/shared/tools.py", "app/libs/src/shared/toolz.py"));
-    expect(await verifyPyz(tampered)).toEqual({ changed: [], missing: ["app/libs/src/shared/tools.py"], extra: ["app/libs/src/shared/toolz.py"] });
+    expect(await verifyPyz(tampered)).toEqual({
+      changed: [],
+      missing: ["app/libs/src/shared/tools.py"],
+      extra: ["app/libs/src/shared/toolz.py"],
+    });
   });
 
   it("verifyTarGz accepts an untouched tar.gz (and a faithful repack) and names modified, re-moded, missing and extra members", async () => {

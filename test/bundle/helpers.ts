@@ -4,7 +4,11 @@ import { spawnSync, type SpawnSyncOptions } from "node:child_process";
 
 export { tempDir } from "../helpers/temp.js";
 
-export function run(command: string, args: string[], opts: SpawnSyncOptions = {}): { status: number | null; stdout: string; stderr: string } {
+export function run(
+  command: string,
+  args: string[],
+  opts: SpawnSyncOptions = {},
+): { status: number | null; stdout: string; stderr: string } {
   const result = spawnSync(command, args, { encoding: "utf8", timeout: 60_000, ...opts });
   return { status: result.status, stdout: String(result.stdout ?? ""), stderr: String(result.stderr ?? "") };
 }

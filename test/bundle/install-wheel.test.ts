@@ -99,8 +99,15 @@ describe("installWheel", () => {
   });
 
   it("refuses files missing from RECORD and wheels without RECORD", async () => {
-    const extra = await buildWheel({ name: "unlisted", version: "1.0", rawEntries: [{ name: "unlisted/sneaky.py", data: "x" }] }, join(dir.path, "wheels"));
-    await expectRefusal(installWheel(extra.path, await fresh()), "RECORD_MISMATCH", /unlisted\/sneaky\.py: present in the wheel but not listed in RECORD/);
+    const extra = await buildWheel(
+      { name: "unlisted", version: "1.0", rawEntries: [{ name: "unlisted/sneaky.py", data: "x" }] },
+      join(dir.path, "wheels"),
+    );
+    await expectRefusal(
+      installWheel(extra.path, await fresh()),
+      "RECORD_MISMATCH",
+      /unlisted\/sneaky\.py: present in the wheel but not listed in RECORD/,
+    );
     const none = await buildWheel({ name: "norecord", version: "1.0", omitRecord: true }, join(dir.path, "wheels"));
     await expectRefusal(installWheel(none.path, await fresh()), "RECORD_MISMATCH", /no RECORD/);
   });
@@ -124,7 +131,10 @@ describe("installWheel", () => {
     ["UNC path", "\\\\srv\\share\\e.py", /backslash/],
   ])("refuses a wheel with a %s entry (patched in after writing)", async (_label, hostile, message) => {
     const placeholder = "x".repeat(Buffer.byteLength(hostile as string));
-    const wheel = await buildWheel({ name: "patched", version: "1.0", rawEntries: [{ name: placeholder, data: "boom" }] }, join(dir.path, `patched-${counter}`));
+    const wheel = await buildWheel(
+      { name: "patched", version: "1.0", rawEntries: [{ name: placeholder, data: "boom" }] },
+      join(dir.path, `patched-${counter}`),
+    );
     const path = join(dir.path, `patched-${counter++}.whl`);
     await writeFile(path, patchEntryName(wheel.bytes, placeholder, hostile as string));
     const root = await fresh();
@@ -137,7 +147,12 @@ describe("installWheel", () => {
       {
         name: "twin",
         version: "1.0",
-        files: { "twin/__init__.py": "X = 1\n", "twin/sub/data.txt": "zz".repeat(5000), "twin/empty.txt": "", "twin-1.0.data/scripts/twin": "#!python\nprint(1)\n" },
+        files: {
+          "twin/__init__.py": "X = 1\n",
+          "twin/sub/data.txt": "zz".repeat(5000),
+          "twin/empty.txt": "",
+          "twin-1.0.data/scripts/twin": "#!python\nprint(1)\n",
+        },
         modes: { "twin/__init__.py": 0o755 },
       },
       join(dir.path, "wheels"),
@@ -158,7 +173,10 @@ describe("installWheel", () => {
   });
 
   it("refuses an entry whose compressed data is corrupt, from the file or from memory", async () => {
-    const wheel = await buildWheel({ name: "broken", version: "1.0", files: { "broken/data.txt": "A".repeat(4000) } }, join(dir.path, "broken-wheel"));
+    const wheel = await buildWheel(
+      { name: "broken", version: "1.0", files: { "broken/data.txt": "A".repeat(4000) } },
+      join(dir.path, "broken-wheel"),
+    );
     const bytes = Buffer.from(wheel.bytes);
     const name = Buffer.from("broken/data.txt");
     const at = bytes.indexOf(name); // the local header's copy of the name comes first

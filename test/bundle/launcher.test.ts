@@ -4,7 +4,15 @@ import { existsSync, readdirSync } from "node:fs";
 import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bootScript, cmdLauncher, launchConfig, libcRequirement, libcRequirementForWheels, pyzMain, shLauncher } from "../../src/bundle/launcher.js";
+import {
+  bootScript,
+  cmdLauncher,
+  launchConfig,
+  libcRequirement,
+  libcRequirementForWheels,
+  pyzMain,
+  shLauncher,
+} from "../../src/bundle/launcher.js";
 import { serviceUnit } from "../../src/bundle/systemd.js";
 import { PystoreError } from "../../src/errors.js";
 import { SYSTEM_PYTHON, run, tempDir } from "./helpers.js";
@@ -31,7 +39,16 @@ async function miniBundle(root: string, exeConfig: Record<string, unknown> = {})
     "import sys, json\n\ndef main():\n    print(json.dumps({'argv': sys.argv, 'path0': sys.path[0], 'pth': getattr(sys, 'pth_ran', False), 'exit': callable(exit), 'no_user': not any('.local' in p for p in sys.path)}))\n    return 5\n",
   );
   const cfg = launchConfig(
-    { name: "mini", target: config.target, python: "3.11", implementation: "CPython", sysPlatform: "linux", paths: ["app/libs/src"], sitePackages: "site-packages", ...exeConfig },
+    {
+      name: "mini",
+      target: config.target,
+      python: "3.11",
+      implementation: "CPython",
+      sysPlatform: "linux",
+      paths: ["app/libs/src"],
+      sitePackages: "site-packages",
+      ...exeConfig,
+    },
     [{ name: "probe", kind: "entry", module: "probe", attr: "main", origin: "test" }],
   );
   await writeFile(join(root, ".pystore/launch.json"), JSON.stringify(cfg));
@@ -44,7 +61,10 @@ describe("launchers", () => {
   it("the sh launcher and both Python bootstraps are syntactically valid", async () => {
     await writeFile(join(dir.path, "l.sh"), shLauncher("it's", config));
     expect(run("sh", ["-n", join(dir.path, "l.sh")]).status).toBe(0);
-    for (const [name, text] of [["boot.py", bootScript()], ["main.py", pyzMain()]]) {
+    for (const [name, text] of [
+      ["boot.py", bootScript()],
+      ["main.py", pyzMain()],
+    ]) {
       await writeFile(join(dir.path, name), text);
       const compiled = run(SYSTEM_PYTHON, ["-m", "py_compile", join(dir.path, name)]);
       expect(compiled.stderr).toBe("");
@@ -67,7 +87,9 @@ describe("launchers", () => {
   it("prefers $PYSTORE_PYTHON and explains a missing interpreter", async () => {
     const root = join(dir.path, "mini2");
     await miniBundle(root);
-    const bogus = run(join(root, "bin/probe"), [], { env: { PATH: "/nonexistent-bin", PYSTORE_PYTHON: SYSTEM_PYTHON, HOME: join(dir.path, "home") } });
+    const bogus = run(join(root, "bin/probe"), [], {
+      env: { PATH: "/nonexistent-bin", PYSTORE_PYTHON: SYSTEM_PYTHON, HOME: join(dir.path, "home") },
+    });
     expect(bogus.status).toBe(5);
     const none = run("/bin/sh", [join(root, "bin/probe")], { env: { PATH: "/nonexistent-bin" } });
     expect(none.status).toBe(127);
@@ -98,7 +120,9 @@ describe("launchers", () => {
     expect(refused.status).toBe(1);
     expect(refused.stdout).toBe("");
     const found = host.startsWith("glibc ") ? host : "an unknown C library";
-    expect(refused.stderr).toContain(`probe: this bundle was built for target ${config.target} and needs glibc 2.99 or newer (found ${found})`);
+    expect(refused.stderr).toContain(
+      `probe: this bundle was built for target ${config.target} and needs glibc 2.99 or newer (found ${found})`,
+    );
     expect(refused.stderr).toContain("hint: run it on a machine with glibc 2.99 or newer");
     expect(run(join(newer, "bin/probe"), [], { env: { ...env, PYSTORE_NO_TARGET_CHECK: "1" } }).status).toBe(5);
 
@@ -135,7 +159,10 @@ describe("launchers", () => {
   it("asks for the libc the compiled wheels need, not the target's", () => {
     const host = "manylinux_2_36_x86_64";
     expect(libcRequirementForWheels([["manylinux_2_17_x86_64", "manylinux2014_x86_64"]], host)).toEqual({ kind: "glibc", version: "2.17" });
-    expect(libcRequirementForWheels([["manylinux_2_17_x86_64"], ["manylinux_2_28_x86_64"]], host)).toEqual({ kind: "glibc", version: "2.28" });
+    expect(libcRequirementForWheels([["manylinux_2_17_x86_64"], ["manylinux_2_28_x86_64"]], host)).toEqual({
+      kind: "glibc",
+      version: "2.28",
+    });
     expect(libcRequirementForWheels([["manylinux1_x86_64"], ["manylinux_2_12_x86_64"]], host)).toEqual({ kind: "glibc", version: "2.12" });
     // A plain linux_* wheel promises nothing: only the target vouches for it.
     expect(libcRequirementForWheels([["manylinux_2_17_x86_64"], ["linux_x86_64"]], host)).toEqual({ kind: "glibc", version: "2.36" });
@@ -146,7 +173,10 @@ describe("launchers", () => {
   it("caches bytecode under an absolute, writable cache home only; relative or missing homes leave the prefix alone", async () => {
     const root = join(dir.path, "mini-pycache");
     await miniBundle(root);
-    await writeFile(join(root, "app/libs/src/probe/__init__.py"), "import sys, json\n\ndef main():\n    print(json.dumps(sys.pycache_prefix))\n    return 0\n");
+    await writeFile(
+      join(root, "app/libs/src/probe/__init__.py"),
+      "import sys, json\n\ndef main():\n    print(json.dumps(sys.pycache_prefix))\n    return 0\n",
+    );
     const cwd = join(dir.path, "pycache-cwd");
     await mkdir(cwd, { recursive: true });
     const probe = (env: Record<string, string>) => {

@@ -23,9 +23,12 @@ function refusal(fn: () => unknown): PystoreError {
 }
 
 describe("checkEntryName", () => {
-  it.each(["a/../../b", "..", "/etc/passwd", "//server/share/x", "C:/x", "c:x", "a\\b", "a\u0000b", "a\nb", "a\u007fb", ""])("refuses %j", (name) => {
-    expect(refusal(() => checkEntryName("w.whl", name)).message).toContain("w.whl");
-  });
+  it.each(["a/../../b", "..", "/etc/passwd", "//server/share/x", "C:/x", "c:x", "a\\b", "a\u0000b", "a\nb", "a\u007fb", ""])(
+    "refuses %j",
+    (name) => {
+      expect(refusal(() => checkEntryName("w.whl", name)).message).toContain("w.whl");
+    },
+  );
 
   it("normalises harmless spellings", () => {
     expect(checkEntryName("w.whl", "./pkg//mod.py")).toBe("pkg/mod.py");
@@ -36,7 +39,10 @@ describe("checkEntryName", () => {
 
 describe("checkArchiveEntries", () => {
   it("returns file names in archive order without directories", () => {
-    expect(checkArchiveEntries("w.whl", [entry("pkg/", 0, 0, 0o40755), entry("pkg/b.py"), entry("pkg/a.py")])).toEqual(["pkg/b.py", "pkg/a.py"]);
+    expect(checkArchiveEntries("w.whl", [entry("pkg/", 0, 0, 0o40755), entry("pkg/b.py"), entry("pkg/a.py")])).toEqual([
+      "pkg/b.py",
+      "pkg/a.py",
+    ]);
   });
 
   it("refuses duplicates after normalisation", () => {
@@ -54,11 +60,15 @@ describe("checkArchiveEntries", () => {
 
   it("refuses zip bombs by ratio, total size and entry count", () => {
     const limits = { maxTotalBytes: 1000, maxEntries: 3, maxRatio: 10, ratioFloorBytes: 100 };
-    expect(refusal(() => checkArchiveEntries("w.whl", [entry("a", 5000, 10)], { ...limits, maxTotalBytes: 1e9 })).message).toMatch(/ratio 500:1/);
+    expect(refusal(() => checkArchiveEntries("w.whl", [entry("a", 5000, 10)], { ...limits, maxTotalBytes: 1e9 })).message).toMatch(
+      /ratio 500:1/,
+    );
     // Below the floor a high ratio is fine (small files of zeros are legitimate).
     expect(checkArchiveEntries("w.whl", [entry("a", 90, 1)], limits)).toEqual(["a"]);
     expect(refusal(() => checkArchiveEntries("w.whl", [entry("a", 600), entry("b", 600)], limits)).message).toMatch(/more than 1000 bytes/);
-    expect(refusal(() => checkArchiveEntries("w.whl", [entry("a"), entry("b"), entry("c"), entry("d")], limits)).message).toMatch(/more than 3 entries/);
+    expect(refusal(() => checkArchiveEntries("w.whl", [entry("a"), entry("b"), entry("c"), entry("d")], limits)).message).toMatch(
+      /more than 3 entries/,
+    );
   });
 
   it("reads execute bits only from regular-file modes", () => {

@@ -19,14 +19,18 @@ describe("writeTarGz", () => {
   it("round-trips long and non-ASCII names through GNU tar, with a fixed gzip header", async () => {
     const root = join(dir.path, "tree");
     const long = `${"d".repeat(60)}/${"e".repeat(60)}/${"f".repeat(70)}.py`;
-    const files: Record<string, string> = { "a.py": "print(1)\n", [long]: "long\n", "ünï/cödé.txt": "utf8\n", "empty": "" };
+    const files: Record<string, string> = { "a.py": "print(1)\n", [long]: "long\n", "ünï/cödé.txt": "utf8\n", empty: "" };
     for (const [path, content] of Object.entries(files)) {
       await mkdir(join(root, path, ".."), { recursive: true });
       await writeFile(join(root, path), content);
     }
     const tree = await walkTree(root);
     const out = join(dir.path, "t.tar.gz");
-    await writeTarGz(root, tree, [{ path: "pystore-bundle.json", data: Buffer.from("{}\n") }], { prefix: "app", mtime: DEFAULT_EPOCH, destination: out });
+    await writeTarGz(root, tree, [{ path: "pystore-bundle.json", data: Buffer.from("{}\n") }], {
+      prefix: "app",
+      mtime: DEFAULT_EPOCH,
+      destination: out,
+    });
     const bytes = await readFile(out);
     expect([...bytes.subarray(0, 10)]).toEqual([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 2, 3]);
     const unpack = join(dir.path, "unpack");
@@ -47,7 +51,9 @@ describe("writeTarGz", () => {
 
 describe("manifest", () => {
   it("stableJson sorts keys at every level", () => {
-    expect(stableJson({ b: 1, a: { d: [{ z: 1, y: 2 }], c: 3 } })).toBe('{\n  "a": {\n    "c": 3,\n    "d": [\n      {\n        "y": 2,\n        "z": 1\n      }\n    ]\n  },\n  "b": 1\n}\n');
+    expect(stableJson({ b: 1, a: { d: [{ z: 1, y: 2 }], c: 3 } })).toBe(
+      '{\n  "a": {\n    "c": 3,\n    "d": [\n      {\n        "y": 2,\n        "z": 1\n      }\n    ]\n  },\n  "b": 1\n}\n',
+    );
   });
 
   it("verify ignores __pycache__ but reports a mode change as changed", async () => {
@@ -55,7 +61,19 @@ describe("manifest", () => {
     await mkdir(join(root, "pkg/__pycache__"), { recursive: true });
     await writeFile(join(root, "pkg/mod.py"), "x = 1\n");
     const files = await walkTree(root);
-    const manifest = { formatVersion: 1, createdBy: "t", name: "m", target: { id: "t", platform: "p", python: "3.11", implementation: "cp" }, lock: null, packages: [], executables: [], paths: [], sitePackages: "site-packages", nativeCode: false, files };
+    const manifest = {
+      formatVersion: 1,
+      createdBy: "t",
+      name: "m",
+      target: { id: "t", platform: "p", python: "3.11", implementation: "cp" },
+      lock: null,
+      packages: [],
+      executables: [],
+      paths: [],
+      sitePackages: "site-packages",
+      nativeCode: false,
+      files,
+    };
     await writeFile(join(root, "pystore-bundle.json"), formatManifest(manifest));
     await writeFile(join(root, "pkg/__pycache__/mod.cpython-311.pyc"), "junk");
     expect(await verifyBundle(root)).toEqual({ changed: [], missing: [], extra: [] });

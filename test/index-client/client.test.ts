@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startIndexServer, type IndexServer } from "../../fixtures/index-server.js";
 import { buildWheel, type BuiltWheel } from "../../fixtures/wheels.js";
 import { MemoryHttpCache } from "../../src/index-client/cache.js";
-import { IndexClient, type IndexClientOptions } from "../../src/index-client/client.js";
+import type { IndexClient, IndexClientOptions } from "../../src/index-client/client.js";
 import { memoryLogger } from "../../src/util/log.js";
 import { failure, withClient } from "./helpers.js";
 
@@ -33,7 +33,10 @@ function use<T>(opts: IndexClientOptions, fn: (c: IndexClient) => Promise<T>): P
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "pystore-client-"));
   a1 = await buildWheel({ name: "alpha", version: "1.0", requiresDist: ["beta>=1"], requiresPython: ">=3.8" }, join(dir, "wheels"));
-  a2 = await buildWheel({ name: "alpha", version: "2.0", tags: "cp311-cp311-manylinux_2_17_x86_64", extraMetadata: ["Summary: " + "x".repeat(3000)] }, join(dir, "wheels"));
+  a2 = await buildWheel(
+    { name: "alpha", version: "2.0", tags: "cp311-cp311-manylinux_2_17_x86_64", extraMetadata: [`Summary: ${"x".repeat(3000)}`] },
+    join(dir, "wheels"),
+  );
   b1 = await buildWheel({ name: "beta", version: "1.5" }, join(dir, "wheels"));
 });
 
@@ -48,7 +51,12 @@ describe("project pages", () => {
     const files = await use({ indexUrl: s.url }, (c) => c.getProject("Alpha"));
     const byName = Object.fromEntries(files.map((f) => [f.filename, f]));
     expect(Object.keys(byName).sort()).toEqual([a1.filename, a2.filename].sort());
-    expect(byName[a1.filename]).toMatchObject({ url: `${s.origin}/files/${a1.filename}`, hashes: { sha256: a1.sha256 }, requiresPython: ">=3.8", index: s.url });
+    expect(byName[a1.filename]).toMatchObject({
+      url: `${s.origin}/files/${a1.filename}`,
+      hashes: { sha256: a1.sha256 },
+      requiresPython: ">=3.8",
+      index: s.url,
+    });
     expect(byName[a2.filename].yanked).toEqual({ reason: "bad build" });
     expect(byName[a1.filename].coreMetadata?.hashes.sha256).toMatch(/^[0-9a-f]{64}$/);
     if (json) expect(byName[a1.filename]).toMatchObject({ size: a1.size, uploadTime: "2024-05-06T07:08:09Z" });
@@ -70,22 +78,32 @@ describe("project pages", () => {
 describe("core metadata", () => {
   it("uses the PEP 658 .metadata file when advertised, without touching the wheel", async () => {
     const s = await server();
-    const text = await use({ indexUrl: s.url }, async (c) => c.getMetadata((await c.getProject("alpha")).find((f) => f.filename === a1.filename)!));
+    const text = await use({ indexUrl: s.url }, async (c) =>
+      c.getMetadata((await c.getProject("alpha")).find((f) => f.filename === a1.filename)!),
+    );
     expect(text).toBe(a1.metadata);
     expect(s.requests.map((r) => r.path)).toContain(`/files/${a1.filename}.metadata`);
     expect(s.requests.some((r) => r.path === `/files/${a1.filename}`)).toBe(false);
   });
 
   it("rejects a .metadata file whose hash differs from the advertised one", async () => {
-    const s = await server({ faults: { [`/files/${a1.filename}.metadata`]: { type: "body", body: "Metadata-Version: 2.1\nName: evil\n", contentType: "text/plain" } } });
-    const error = await failure(use({ indexUrl: s.url }, async (c) => c.getMetadata((await c.getProject("alpha")).find((f) => f.filename === a1.filename)!)));
+    const s = await server({
+      faults: {
+        [`/files/${a1.filename}.metadata`]: { type: "body", body: "Metadata-Version: 2.1\nName: evil\n", contentType: "text/plain" },
+      },
+    });
+    const error = await failure(
+      use({ indexUrl: s.url }, async (c) => c.getMetadata((await c.getProject("alpha")).find((f) => f.filename === a1.filename)!)),
+    );
     expect(error.code).toBe("HASH_MISMATCH");
     expect(error.message).toContain(`${a1.filename}.metadata: sha256 mismatch`);
   });
 
   it("reads METADATA with Range requests when there is no .metadata file", async () => {
     const s = await server({ metadata: false });
-    const text = await use({ indexUrl: s.url }, async (c) => c.getMetadata((await c.getProject("alpha")).find((f) => f.filename === a2.filename)!));
+    const text = await use({ indexUrl: s.url }, async (c) =>
+      c.getMetadata((await c.getProject("alpha")).find((f) => f.filename === a2.filename)!),
+    );
     expect(text).toBe(a2.metadata);
     const wheelRequests = s.requests.filter((r) => r.path === `/files/${a2.filename}`);
     expect(wheelRequests.length).toBeGreaterThan(0);
@@ -94,7 +112,9 @@ describe("core metadata", () => {
 
   it("downloads the whole wheel when the server ignores Range", async () => {
     const s = await server({ metadata: false, range: false });
-    const text = await use({ indexUrl: s.url }, async (c) => c.getMetadata((await c.getProject("alpha")).find((f) => f.filename === a1.filename)!));
+    const text = await use({ indexUrl: s.url }, async (c) =>
+      c.getMetadata((await c.getProject("alpha")).find((f) => f.filename === a1.filename)!),
+    );
     expect(text).toBe(a1.metadata);
   });
 
@@ -116,7 +136,10 @@ describe("several indexes", () => {
   it("first-index takes a project from the first index that has it; 404 moves on", async () => {
     const first = await server({ wheels: [b1] });
     const second = await server({ wheels: [a1, a2, b1] });
-    const files = await use({ indexUrl: first.url, extraIndexUrls: [second.url] }, async (c) => ({ alpha: await c.getProject("alpha"), beta: await c.getProject("beta") }));
+    const files = await use({ indexUrl: first.url, extraIndexUrls: [second.url] }, async (c) => ({
+      alpha: await c.getProject("alpha"),
+      beta: await c.getProject("beta"),
+    }));
     expect(files.alpha.every((f) => f.index === second.url)).toBe(true);
     expect(files.beta.map((f) => f.index)).toEqual([first.url]);
   });
@@ -124,7 +147,9 @@ describe("several indexes", () => {
   it("unsafe-best-match merges every index", async () => {
     const first = await server({ wheels: [a1] });
     const second = await server({ wheels: [a2] });
-    const files = await use({ indexUrl: first.url, extraIndexUrls: [second.url], indexStrategy: "unsafe-best-match" }, (c) => c.getProject("alpha"));
+    const files = await use({ indexUrl: first.url, extraIndexUrls: [second.url], indexStrategy: "unsafe-best-match" }, (c) =>
+      c.getProject("alpha"),
+    );
     expect(files.map((f) => f.filename).sort()).toEqual([a1.filename, a2.filename].sort());
   });
 
@@ -146,7 +171,7 @@ describe("auth", () => {
     });
     expect(text).toContain("Name: alpha");
     expect(JSON.stringify({ files, client })).not.toContain("s3cret-token");
-    expect(s.requests.every((r) => r.headers.authorization === "Basic " + Buffer.from("alice:s3cret-token").toString("base64"))).toBe(true);
+    expect(s.requests.every((r) => r.headers.authorization === `Basic ${Buffer.from("alice:s3cret-token").toString("base64")}`)).toBe(true);
   });
 
   it("reads credentials from $NETRC", async () => {
@@ -170,7 +195,7 @@ describe("auth", () => {
   it("drops the Authorization header when a redirect leaves the host", async () => {
     const elsewhere = await server();
     // "localhost" is another host than 127.0.0.1 for the redirect rule, though it is the same machine.
-    const target = elsewhere.url.replace("127.0.0.1", "localhost") + "alpha/";
+    const target = `${elsewhere.url.replace("127.0.0.1", "localhost")}alpha/`;
     const s = await server({ faults: { "/simple/alpha/": { type: "redirect", location: target } } });
     const files = await use({ indexUrl: s.url.replace("http://", "http://dave:pw-dave@") }, (c) => c.getProject("alpha"));
     expect(files).toHaveLength(2);
@@ -202,7 +227,9 @@ describe("HTTP cache and offline", () => {
     const error = await failure(use({ indexUrl: s.url, cache, offline: true }, (c) => c.getProject("beta")));
     expect(error.code).toBe("OFFLINE_MISSING");
     expect(error.message).toBe(`offline: the project page for "beta" from ${s.url} is not in the cache`);
-    const download = await failure(use({ indexUrl: s.url, cache, offline: true }, (c) => c.downloadToFile(files[0], join(dir, "offline.whl"))));
+    const download = await failure(
+      use({ indexUrl: s.url, cache, offline: true }, (c) => c.downloadToFile(files[0], join(dir, "offline.whl"))),
+    );
     expect(download.code).toBe("OFFLINE_MISSING");
     expect(s.requests.length).toBe(count);
   });
@@ -241,7 +268,9 @@ describe("local sources", () => {
 
     const page = join(dir, "links.html");
     writeFileSync(page, `<html><a href="wheels/${a2.filename}">a2</a><a href="wheels/${b1.filename}">b1</a></html>`);
-    const links = await use({ indexUrl: fileIndex, findLinks: [join(dir, "wheels"), pathToFileURL(page).toString()], offline: true }, (c) => c.getProject("alpha"));
+    const links = await use({ indexUrl: fileIndex, findLinks: [join(dir, "wheels"), pathToFileURL(page).toString()], offline: true }, (c) =>
+      c.getProject("alpha"),
+    );
     expect(links.map((f) => f.filename).sort()).toEqual([a1.filename, a2.filename].sort());
   });
 });
@@ -271,10 +300,13 @@ describe("index pins", () => {
     const main = await server({ wheels: [a1, a2] });
     const internal = await server({ wheels: [b1] });
     const impostor = await server({ wheels: [a1, b1] });
-    const result = await use({ indexUrl: impostor.url, extraIndexUrls: [main.url], indexPins: { Beta: internal.url, ALPHA: main.url } }, async (c) => ({
-      alpha: await c.getProject("alpha"),
-      beta: await c.getProject("beta"),
-    }));
+    const result = await use(
+      { indexUrl: impostor.url, extraIndexUrls: [main.url], indexPins: { Beta: internal.url, ALPHA: main.url } },
+      async (c) => ({
+        alpha: await c.getProject("alpha"),
+        beta: await c.getProject("beta"),
+      }),
+    );
     expect(result.alpha.map((f) => f.index)).toEqual([main.url, main.url]);
     expect(result.beta.map((f) => f.index)).toEqual([internal.url]);
     expect(impostor.requests.filter((r) => r.path.startsWith("/simple/"))).toEqual([]);
@@ -289,12 +321,16 @@ describe("semaphore", () => {
     const sem = new Semaphore(3);
     let active = 0;
     let peak = 0;
-    await Promise.all(Array.from({ length: 20 }, (_, i) => sem.run(async () => {
-      active++;
-      peak = Math.max(peak, active);
-      await new Promise((r) => setTimeout(r, i % 3));
-      active--;
-    })));
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        sem.run(async () => {
+          active++;
+          peak = Math.max(peak, active);
+          await new Promise((r) => setTimeout(r, i % 3));
+          active--;
+        }),
+      ),
+    );
     expect(peak).toBe(3);
   });
 });

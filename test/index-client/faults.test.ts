@@ -122,7 +122,13 @@ describe("download faults", () => {
   });
 
   it("an HTML error page served with 200 instead of a wheel", async () => {
-    const s = await serve({ [wheelPath]: { type: "body", body: "<html><body>Session expired, please log in</body></html>", contentType: "text/html; charset=utf-8" } });
+    const s = await serve({
+      [wheelPath]: {
+        type: "body",
+        body: "<html><body>Session expired, please log in</body></html>",
+        contentType: "text/html; charset=utf-8",
+      },
+    });
     const error = await failure(download(s));
     expect(error.code).toBe("INVALID_INDEX_RESPONSE");
     expect(error.message).toBe(`${s.origin}${wheelPath} served an HTML page instead of the wheel ${wheel.filename}`);
@@ -150,14 +156,24 @@ describe("project page faults", () => {
   });
 
   it("an HTML error page with status 200", async () => {
-    const s = await serve({ [page]: { type: "body", body: "<html><head><title>Error</title></head><body>Internal error</body></html>", contentType: "text/html" } });
+    const s = await serve({
+      [page]: { type: "body", body: "<html><head><title>Error</title></head><body>Internal error</body></html>", contentType: "text/html" },
+    });
     const error = await failure(project(s));
     expect(error.code).toBe("INVALID_INDEX_RESPONSE");
-    expect(error.message).toBe(`invalid project page from ${s.url}faulty/: an HTML page without links or a pypi:repository-version tag (an error or login page?)`);
+    expect(error.message).toBe(
+      `invalid project page from ${s.url}faulty/: an HTML page without links or a pypi:repository-version tag (an error or login page?)`,
+    );
   });
 
   it("JSON missing keys", async () => {
-    const s = await serve({ [page]: { type: "body", body: JSON.stringify({ meta: { "api-version": "1.1" }, name: "faulty" }), contentType: "application/vnd.pypi.simple.v1+json" } });
+    const s = await serve({
+      [page]: {
+        type: "body",
+        body: JSON.stringify({ meta: { "api-version": "1.1" }, name: "faulty" }),
+        contentType: "application/vnd.pypi.simple.v1+json",
+      },
+    });
     const error = await failure(project(s));
     expect(error.code).toBe("INVALID_INDEX_RESPONSE");
     expect(error.message).toBe(`invalid project page from ${s.url}faulty/: missing key "files"`);
@@ -189,7 +205,9 @@ describe("connect timeout", () => {
     const port = (silent.address() as { port: number }).port;
     out = "";
     try {
-      const error = await failure(withClient({ indexUrl: `https://127.0.0.1:${port}/simple/`, env: {}, connectTimeoutMs: 300 }, (c) => c.getProject("faulty")));
+      const error = await failure(
+        withClient({ indexUrl: `https://127.0.0.1:${port}/simple/`, env: {}, connectTimeoutMs: 300 }, (c) => c.getProject("faulty")),
+      );
       expect(error.code).toBe("TIMEOUT");
       expect(error.message).toBe(`timed out connecting to https://127.0.0.1:${port}/simple/faulty/ after 300 ms`);
     } finally {

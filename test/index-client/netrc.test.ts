@@ -6,7 +6,13 @@ import { netrcLookup, parseNetrc } from "../../src/index-client/netrc.js";
 describe("parseNetrc", () => {
   it.each([
     ["machine a.example login u password p", [{ machine: "a.example", login: "u", password: "p" }]],
-    ["machine a login u\n  password p account acct\nmachine b login v password q", [{ machine: "a", login: "u", password: "p", account: "acct" }, { machine: "b", login: "v", password: "q" }]],
+    [
+      "machine a login u\n  password p account acct\nmachine b login v password q",
+      [
+        { machine: "a", login: "u", password: "p", account: "acct" },
+        { machine: "b", login: "v", password: "q" },
+      ],
+    ],
     ['machine a login "user name" password "p\\"w d"', [{ machine: "a", login: "user name", password: 'p"w d' }]],
     ["# comment line\nmachine a login u # trailing comment\npassword p", [{ machine: "a", login: "u", password: "p" }]],
     ["machine a login u password p#notacomment", [{ machine: "a", login: "u", password: "p#notacomment" }]],
@@ -21,7 +27,10 @@ describe("parseNetrc", () => {
     const text = "machine a login u password p\nmacdef init\ncd /pub\nbinary\n\nmachine b login v password q\n";
     const netrc = parseNetrc(text);
     expect(netrc.macros).toEqual({ init: "cd /pub\nbinary\n" });
-    expect(netrc.entries).toEqual([{ machine: "a", login: "u", password: "p" }, { machine: "b", login: "v", password: "q" }]);
+    expect(netrc.entries).toEqual([
+      { machine: "a", login: "u", password: "p" },
+      { machine: "b", login: "v", password: "q" },
+    ]);
   });
 
   it.each([

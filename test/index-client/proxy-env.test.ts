@@ -42,6 +42,8 @@ describe("bypassesProxy (no_proxy)", () => {
 describe("normalizeProxyUrl", () => {
   it("adds http:// and rejects other schemes without echoing credentials", () => {
     expect(normalizeProxyUrl("u:p@host:3128")).toBe("http://u:p@host:3128/");
-    expect(() => normalizeProxyUrl("socks5://u:secret@h:1")).toThrow(expect.objectContaining({ code: "INVALID_CONFIG", message: expect.not.stringContaining("secret") }));
+    expect(() => normalizeProxyUrl("socks5://u:secret@h:1")).toThrow(
+      expect.objectContaining({ code: "INVALID_CONFIG", message: expect.not.stringContaining("secret") }),
+    );
   });
 });

@@ -6,9 +6,13 @@ import yazl from "yazl";
 import { readMetadataByRanges, readMetadataFromBuffer } from "../../src/index-client/range-metadata.js";
 import { wheelBytes, metadataText } from "../../fixtures/wheels.js";
 
-async function zip(entries: Record<string, string>, opts: { forceZip64Format?: boolean; compress?: boolean; comment?: string } = {}): Promise<Buffer> {
+async function zip(
+  entries: Record<string, string>,
+  opts: { forceZip64Format?: boolean; compress?: boolean; comment?: string } = {},
+): Promise<Buffer> {
   const z = new yazl.ZipFile();
-  for (const [name, text] of Object.entries(entries)) z.addBuffer(Buffer.from(text), name, { forceZip64Format: opts.forceZip64Format, compress: opts.compress ?? true });
+  for (const [name, text] of Object.entries(entries))
+    z.addBuffer(Buffer.from(text), name, { forceZip64Format: opts.forceZip64Format, compress: opts.compress ?? true });
   z.end(opts.comment ? { comment: opts.comment } : {});
   const chunks: Buffer[] = [];
   for await (const c of z.outputStream) chunks.push(c as Buffer);
@@ -41,18 +45,32 @@ describe("readMetadataByRanges", () => {
     ["zip64", { forceZip64Format: true }],
     ["with a comment", { comment: "hello" }],
   ])("%s archives", async (_label, opts) => {
-    const bytes = await zip({ "pkg/__init__.py": "", "pkg-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: pkg\nVersion: 1.0\n", "pkg-1.0.dist-info/RECORD": "" }, opts);
+    const bytes = await zip(
+      {
+        "pkg/__init__.py": "",
+        "pkg-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: pkg\nVersion: 1.0\n",
+        "pkg-1.0.dist-info/RECORD": "",
+      },
+      opts,
+    );
     expect(await readMetadataFromBuffer(bytes, "pkg.whl")).toBe("Metadata-Version: 2.1\nName: pkg\nVersion: 1.0\n");
   });
 
   it("chooses the .dist-info named like the wheel when there are several", async () => {
     const bytes = await zip({ "a-1.0.dist-info/METADATA": "Name: a\n", "b-2.0.dist-info/METADATA": "Name: b\n" });
     expect(await readMetadataFromBuffer(bytes, "b.whl", "b-2.0-py3-none-any.whl")).toBe("Name: b\n");
-    await expect(readMetadataFromBuffer(bytes, "c.whl", "c-1.0-py3-none-any.whl")).rejects.toMatchObject({ message: "c.whl: not a readable wheel (several .dist-info/METADATA members)" });
+    await expect(readMetadataFromBuffer(bytes, "c.whl", "c-1.0-py3-none-any.whl")).rejects.toMatchObject({
+      message: "c.whl: not a readable wheel (several .dist-info/METADATA members)",
+    });
   });
 
   it("rejects something that is not a zip, or a zip without METADATA", async () => {
-    await expect(readMetadataFromBuffer(Buffer.from("<html>login</html>".repeat(3)), "x.whl")).rejects.toMatchObject({ code: "INVALID_INDEX_RESPONSE", message: "x.whl: not a readable wheel (no end-of-central-directory record)" });
-    await expect(readMetadataFromBuffer(await zip({ "pkg/__init__.py": "" }), "y.whl")).rejects.toMatchObject({ message: "y.whl: not a readable wheel (no .dist-info/METADATA member)" });
+    await expect(readMetadataFromBuffer(Buffer.from("<html>login</html>".repeat(3)), "x.whl")).rejects.toMatchObject({
+      code: "INVALID_INDEX_RESPONSE",
+      message: "x.whl: not a readable wheel (no end-of-central-directory record)",
+    });
+    await expect(readMetadataFromBuffer(await zip({ "pkg/__init__.py": "" }), "y.whl")).rejects.toMatchObject({
+      message: "y.whl: not a readable wheel (no .dist-info/METADATA member)",
+    });
   });
 });

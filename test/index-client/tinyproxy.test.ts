@@ -20,7 +20,10 @@ beforeAll(async () => {
   wheel = await buildWheel({ name: "proxied", version: "1.0" }, dir);
   plain = await startIndexServer({ wheels: [wheel] });
   secure = await startIndexServer({ wheels: [wheel], https: true, metadata: false });
-  proxy = await startTinyproxy({ auth: { username: "proxyuser", password: "proxy-secret" }, connectPorts: [Number(new URL(secure.origin).port)] });
+  proxy = await startTinyproxy({
+    auth: { username: "proxyuser", password: "proxy-secret" },
+    connectPorts: [Number(new URL(secure.origin).port)],
+  });
 });
 
 afterAll(async () => {
@@ -58,7 +61,9 @@ describe("through tinyproxy", () => {
 
   it("reports 407 as PROXY_AUTH_REQUIRED with a hint (HTTP and CONNECT)", async () => {
     for (const server of [plain, secure]) {
-      const error = await failure(withClient({ indexUrl: server.url, proxy: proxy.url, cert: undefined, env: {} }, (c) => c.getProject("proxied")));
+      const error = await failure(
+        withClient({ indexUrl: server.url, proxy: proxy.url, cert: undefined, env: {} }, (c) => c.getProject("proxied")),
+      );
       expect(error.code).toBe("PROXY_AUTH_REQUIRED");
       expect(error.message).toContain(`the proxy ${proxy.url}/ requires authentication (407)`);
       expect(error.hint).toContain("--proxy http://USER:PASSWORD@host:port");

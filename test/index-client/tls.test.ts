@@ -46,7 +46,11 @@ describe("TLS", () => {
   it("an unknown issuer is a TLS error that says how to pass the CA", async () => {
     const error = await failure(metadataVia({ env: {} }));
     expect(error.code).toBe("TLS");
-    expect(error.message).toMatch(new RegExp(`^TLS: cannot verify the certificate of ${server.url}secure-pkg/ \\((UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY|SELF_SIGNED_CERT_IN_CHAIN): issued by an unknown certificate authority\\)$`));
+    expect(error.message).toMatch(
+      new RegExp(
+        `^TLS: cannot verify the certificate of ${server.url}secure-pkg/ \\((UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY|SELF_SIGNED_CERT_IN_CHAIN): issued by an unknown certificate authority\\)$`,
+      ),
+    );
     expect(error.hint).toBe("if your index or proxy uses a private CA, pass its PEM file with --cert FILE or SSL_CERT_FILE=FILE");
   });
 

@@ -20,7 +20,15 @@ const cli = (args: string[]) => runCli(args, { cwd: work.path, env: { PYSTORE_ST
 
 beforeAll(async () => {
   work = await tempDir("bundle-cli-args");
-  wheel = await buildWheel({ name: "plain", version: "1.0", files: { "plain/__init__.py": "X = 1\ndef main():\n    return 0\n" }, entryPoints: { console_scripts: { plain: "plain:main" } } }, join(work.path, "wheels"));
+  wheel = await buildWheel(
+    {
+      name: "plain",
+      version: "1.0",
+      files: { "plain/__init__.py": "X = 1\ndef main():\n    return 0\n" },
+      entryPoints: { console_scripts: { plain: "plain:main" } },
+    },
+    join(work.path, "wheels"),
+  );
   lock = join(work.path, "pylock.toml");
   await writeTree(work.path, { "pylock.toml": lockFor([{ wheel, path: join("wheels", wheel.filename) }]) });
 });
@@ -104,7 +112,13 @@ describe("pystore bundle verify OUT", () => {
     expect(text.stderr).toContain("1 changed, 0 missing, 0 extra");
     const json = await cli(["bundle", "verify", tampered, "--json"]);
     expect(json.code).toBe(EXIT.checkFailed);
-    expect(JSON.parse(json.stdout)).toEqual({ bundle: tampered, ok: false, changed: ["site-packages/plain/__init__.py"], missing: [], extra: [] });
+    expect(JSON.parse(json.stdout)).toEqual({
+      bundle: tampered,
+      ok: false,
+      changed: ["site-packages/plain/__init__.py"],
+      missing: [],
+      extra: [],
+    });
 
     // A file that is neither a gzip archive nor a .pyz is a usage error.
     expect((await cli(["bundle", "verify", lock])).code).toBe(EXIT.usage);

@@ -28,7 +28,8 @@ afterAll(async () => {
   await work?.cleanup();
 });
 
-const cli = (args: string[], store = join(work.path, "store")) => runCli(args, { cwd: work.path, env: { PYSTORE_STORE: store, SOURCE_DATE_EPOCH: "" } });
+const cli = (args: string[], store = join(work.path, "store")) =>
+  runCli(args, { cwd: work.path, env: { PYSTORE_STORE: store, SOURCE_DATE_EPOCH: "" } });
 
 function get(url: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -46,7 +47,9 @@ describe("pystore bundle (web app from a fixture index)", () => {
   it("bundles, moves, starts under env -i, answers Hello World over loopback, stops on SIGTERM", async () => {
     const project = join(work.path, "hello-web");
     await writeWebApp(project);
-    await writeTree(project, { "pylock.toml": lockFor([{ wheel: greet, url: `${server.origin}/files/${greet.filename}`, index: server.url }]) });
+    await writeTree(project, {
+      "pylock.toml": lockFor([{ wheel: greet, url: `${server.origin}/files/${greet.filename}`, index: server.url }]),
+    });
     const built = join(work.path, "built");
     const result = await cli(["bundle", "--project", project, ...TARGET, "-o", built]);
     expect(result.stderr).toContain("fetching greetlib-1.0.0-py3-none-any.whl");
@@ -61,7 +64,9 @@ describe("pystore bundle (web app from a fixture index)", () => {
     const moved = join(work.path, "elsewhere", "hello");
     await mkdir(join(work.path, "elsewhere"));
     await rename(built, moved);
-    const child = spawn("env", ["-i", "PATH=/usr/bin:/bin", `HOME=${join(work.path, "home")}`, join(moved, "bin/hello-web"), "0"], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn("env", ["-i", "PATH=/usr/bin:/bin", `HOME=${join(work.path, "home")}`, join(moved, "bin/hello-web"), "0"], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stderr = "";
     child.stderr.on("data", (d) => (stderr += d));
     try {
@@ -76,7 +81,9 @@ describe("pystore bundle (web app from a fixture index)", () => {
       });
       const response = await get(`http://127.0.0.1:${port}/`);
       expect(response).toEqual({ status: 200, body: "Hello World" });
-      const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.on("exit", (code, signal) => resolve({ code, signal })));
+      const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
+        child.on("exit", (code, signal) => resolve({ code, signal })),
+      );
       // exec in the launcher makes the Python process the child itself: the signal reaches it directly.
       child.kill("SIGTERM");
       expect(await exited).toEqual({ code: null, signal: "SIGTERM" });
@@ -99,7 +106,10 @@ describe("pystore bundle (web app from a fixture index)", () => {
     const project = join(work.path, "hello-web-unlocked");
     await writeWebApp(project);
     const out = join(work.path, "unlocked-bundle");
-    const result = await cli(["bundle", "--project", project, ...TARGET, "--index-url", server.url, "-o", out], join(work.path, "store-unlocked"));
+    const result = await cli(
+      ["bundle", "--project", project, ...TARGET, "--index-url", server.url, "-o", out],
+      join(work.path, "store-unlocked"),
+    );
     expect(result.stderr).toContain("locking first");
     expect(result.code).toBe(0);
     const lock = await readFileText(join(project, "pylock.toml"));
@@ -142,7 +152,9 @@ describe("pystore bundle (local project, launchers, verify, systemd)", () => {
     expect((await cli(["bundle", "--project", project, "--platform", "manylinux_x86_64", "--python", "3.12", "-o", py312])).code).toBe(0);
     const refused = await runLauncher(join(py312, "bin/thing-a"), [], { ...env, PYSTORE_PYTHON: "/usr/bin/python3.11" });
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/thing-a: this bundle was built for target \S+-cp312 and needs Python CPython 3\.12 \(found CPython 3\.11\.\d+ at \/usr\/bin\/python3\.11\)/);
+    expect(refused.stderr).toMatch(
+      /thing-a: this bundle was built for target \S+-cp312 and needs Python CPython 3\.12 \(found CPython 3\.11\.\d+ at \/usr\/bin\/python3\.11\)/,
+    );
 
     await writeFile(join(out, "app/libs/common-lib/common/__init__.py"), "def shout(t):\n    return t\n");
     const verify = await cli(["bundle", "verify", out]);
@@ -151,7 +163,13 @@ describe("pystore bundle (local project, launchers, verify, systemd)", () => {
     expect(verify.stderr).toContain("1 changed, 0 missing, 0 extra");
     const json = await cli(["bundle", "verify", out, "--json"]);
     expect(json.code).toBe(1);
-    expect(JSON.parse(json.stdout)).toEqual({ bundle: out, ok: false, changed: ["app/libs/common-lib/common/__init__.py"], missing: [], extra: [] });
+    expect(JSON.parse(json.stdout)).toEqual({
+      bundle: out,
+      ok: false,
+      changed: ["app/libs/common-lib/common/__init__.py"],
+      missing: [],
+      extra: [],
+    });
   });
 });
 
@@ -164,7 +182,9 @@ describe("pystore bundle refuses hostile wheels", () => {
     const { createHash } = await import("node:crypto");
     const sha256 = createHash("sha256").update(wheel.bytes).digest("hex");
     await writeTree(dir, {
-      "pylock.toml": lockFor([{ wheel: { ...wheel, path: join(dir, wheel.filename), sha256, size: wheel.bytes.length, metadata: "" }, path: wheel.filename }]),
+      "pylock.toml": lockFor([
+        { wheel: { ...wheel, path: join(dir, wheel.filename), sha256, size: wheel.bytes.length, metadata: "" }, path: wheel.filename },
+      ]),
     });
     const out = join(dir, "out");
     const result = await cli(["bundle", "-l", join(dir, "pylock.toml"), ...TARGET, "-o", out], join(work.path, `store-${label}`));

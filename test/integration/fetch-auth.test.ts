@@ -41,9 +41,12 @@ beforeAll(async () => {
   server = await startIndexServer({ wheels, auth: { username: USER, password: PASSWORD } });
   authedUrl = server.url.replace("://", `://${USER}:${PASSWORD}@`);
   lockPath = join(work, "pylock.toml");
-  const lock = await cli(["lock", "private-app", "-o", lockPath, "--platform", "manylinux_x86_64", "--python", "3.11", "--index-url", authedUrl], {
-    PYSTORE_STORE: join(work, "store-lock"),
-  });
+  const lock = await cli(
+    ["lock", "private-app", "-o", lockPath, "--platform", "manylinux_x86_64", "--python", "3.11", "--index-url", authedUrl],
+    {
+      PYSTORE_STORE: join(work, "store-lock"),
+    },
+  );
   expect(lock.code, lock.stderr).toBe(0);
 }, 120_000);
 
@@ -95,9 +98,14 @@ describe("credentials for downloads after a lock", () => {
     const denied = await cli([...base, "-o", join(work, "bundle-denied")], { PYSTORE_STORE: join(work, "store-bundle-denied") });
     expect(denied.code).toBe(EXIT.network);
     expect(denied.stderr).toMatch(/hint: .*--index-url https:\/\/\S*@host\/simple\/.*~\/\.netrc/);
-    const flag = await cli([...base, "-o", join(work, "bundle-flag"), "--index-url", authedUrl], { PYSTORE_STORE: join(work, "store-bundle-flag") });
+    const flag = await cli([...base, "-o", join(work, "bundle-flag"), "--index-url", authedUrl], {
+      PYSTORE_STORE: join(work, "store-bundle-flag"),
+    });
     expect(flag.code, flag.stderr).toBe(0);
-    const env = await cli([...base, "-o", join(work, "bundle-env")], { PYSTORE_STORE: join(work, "store-bundle-env"), PYSTORE_INDEX_URL: authedUrl });
+    const env = await cli([...base, "-o", join(work, "bundle-env")], {
+      PYSTORE_STORE: join(work, "store-bundle-env"),
+      PYSTORE_INDEX_URL: authedUrl,
+    });
     expect(env.code, env.stderr).toBe(0);
   });
 

@@ -42,7 +42,25 @@ beforeAll(async () => {
   server = await startIndexServer({ wheels });
   env = { PYSTORE_STORE: join(work, "store") };
   lockPath = join(work, "pylock.toml");
-  const lock = await runCli(["lock", "top-pkg", "-o", lockPath, "--project", work, "--platform", "host", "--platform", "win_amd64", "--python", "3.11", "--index-url", server.url], { env });
+  const lock = await runCli(
+    [
+      "lock",
+      "top-pkg",
+      "-o",
+      lockPath,
+      "--project",
+      work,
+      "--platform",
+      "host",
+      "--platform",
+      "win_amd64",
+      "--python",
+      "3.11",
+      "--index-url",
+      server.url,
+    ],
+    { env },
+  );
   expect(lock.stderr).not.toContain("internal error");
   expect(lock.code).toBe(0);
 });
@@ -58,7 +76,11 @@ describe("pystore fetch", () => {
     expect(first.stderr).not.toContain("internal error");
     expect(first.code).toBe(0);
     const report = JSON.parse(first.stdout) as { wheels: { filename: string; sha256: string; path: string }[] };
-    expect(report.wheels.map((w) => w.filename)).toEqual(["Top_Pkg-1.2-py3-none-any.whl", "leaf_lib-1.1-py3-none-any.whl", "winlib-0.5-py3-none-win_amd64.whl"]);
+    expect(report.wheels.map((w) => w.filename)).toEqual([
+      "Top_Pkg-1.2-py3-none-any.whl",
+      "leaf_lib-1.1-py3-none-any.whl",
+      "winlib-0.5-py3-none-win_amd64.whl",
+    ]);
     for (const w of report.wheels) expect(existsSync(w.path)).toBe(true);
     const lockText = await readFile(lockPath, "utf8");
     for (const w of report.wheels) expect(lockText).toContain(w.sha256);
@@ -70,7 +92,9 @@ describe("pystore fetch", () => {
   });
 
   it("fetches only one target's wheels with --platform/--python", async () => {
-    const result = await runCli(["fetch", "-l", lockPath, "--platform", "manylinux_x86_64", "--python", "3.11", "--json"], { env: { PYSTORE_STORE: join(work, "store-linux") } });
+    const result = await runCli(["fetch", "-l", lockPath, "--platform", "manylinux_x86_64", "--python", "3.11", "--json"], {
+      env: { PYSTORE_STORE: join(work, "store-linux") },
+    });
     expect(result.code).toBe(0);
     const report = JSON.parse(result.stdout) as { wheels: { filename: string }[] };
     expect(report.wheels.map((w) => w.filename)).toEqual(["Top_Pkg-1.2-py3-none-any.whl", "leaf_lib-1.1-py3-none-any.whl"]);
@@ -92,7 +116,7 @@ describe("pystore export requirements", () => {
   it("writes pins with hashes for one target", async () => {
     const result = await runCli(["export", "requirements", "-l", lockPath, "--platform", "win_amd64", "--python", "3.11"], { env });
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^top-pkg==1\.2 \\\n    --hash=sha256:[0-9a-f]{64}$/m);
+    expect(result.stdout).toMatch(/^top-pkg==1\.2 \\\n {4}--hash=sha256:[0-9a-f]{64}$/m);
     expect(result.stdout).toContain("winlib==0.5");
   });
 
@@ -104,7 +128,25 @@ describe("pystore export requirements", () => {
     expect(text).not.toContain("winlib");
     const target = join(work, "site");
     // Asynchronous on purpose: the fixture index runs in this process and must keep answering pip.
-    const pip = await runPython(["-m", "pip", "install", "--require-hashes", "--no-deps", "--no-cache-dir", "--disable-pip-version-check", "--timeout", "30", "--retries", "1", "--index-url", server.url, "--target", target, "-r", exported]);
+    const pip = await runPython([
+      "-m",
+      "pip",
+      "install",
+      "--require-hashes",
+      "--no-deps",
+      "--no-cache-dir",
+      "--disable-pip-version-check",
+      "--timeout",
+      "30",
+      "--retries",
+      "1",
+      "--index-url",
+      server.url,
+      "--target",
+      target,
+      "-r",
+      exported,
+    ]);
     expect(pip.output).not.toContain("ERROR");
     expect(pip.code).toBe(0);
     expect(existsSync(join(target, "top_pkg", "__init__.py"))).toBe(true);

@@ -59,38 +59,77 @@ describe("pystore index show", () => {
   });
 
   it("--json gives full detail with sorted keys", async () => {
-    const r = await runCli(["--store", join(dir, "store-json"), "index", "show", "Shown.Pkg", "--json", "--index-url", open.url], { env: env(), inheritEnv: false });
+    const r = await runCli(["--store", join(dir, "store-json"), "index", "show", "Shown.Pkg", "--json", "--index-url", open.url], {
+      env: env(),
+      inheritEnv: false,
+    });
     expect(r.code).toBe(0);
     const data = JSON.parse(r.stdout);
     expect(Object.keys(data)).toEqual(["files", "findLinks", "indexes", "project", "strategy"]);
     expect(data).toMatchObject({ project: "shown-pkg", indexes: [open.url], strategy: "first-index" });
     const first = data.files[0];
     expect(Object.keys(first)).toEqual([...Object.keys(first)].sort());
-    expect(first).toMatchObject({ filename: wheels[1].filename, version: "10.0", kind: "wheel", tags: "cp311-cp311-manylinux_2_17_x86_64", hashes: { sha256: wheels[1].sha256 }, size: wheels[1].size, yanked: false, url: `${open.origin}/files/${wheels[1].filename}` });
+    expect(first).toMatchObject({
+      filename: wheels[1].filename,
+      version: "10.0",
+      kind: "wheel",
+      tags: "cp311-cp311-manylinux_2_17_x86_64",
+      hashes: { sha256: wheels[1].sha256 },
+      size: wheels[1].size,
+      yanked: false,
+      url: `${open.origin}/files/${wheels[1].filename}`,
+    });
     expect(first.coreMetadata.hashes.sha256).toMatch(/^[0-9a-f]{64}$/);
   });
 
   it("answers --offline from the store's cache after an online run, and names what is missing", async () => {
     const store = join(dir, "store-offline");
-    expect((await runCli(["--store", store, "index", "show", "shown-pkg", "--index-url", open.url], { env: env(), inheritEnv: false })).code).toBe(0);
+    expect(
+      (await runCli(["--store", store, "index", "show", "shown-pkg", "--index-url", open.url], { env: env(), inheritEnv: false })).code,
+    ).toBe(0);
     const before = open.requests.length;
-    const offline = await runCli(["--store", store, "index", "show", "shown-pkg", "--offline", "--index-url", open.url], { env: env(), inheritEnv: false });
+    const offline = await runCli(["--store", store, "index", "show", "shown-pkg", "--offline", "--index-url", open.url], {
+      env: env(),
+      inheritEnv: false,
+    });
     expect(offline.code).toBe(0);
     expect(offline.stdout).toContain(wheels[0].filename);
-    const missing = await runCli(["--store", store, "index", "show", "other-pkg", "--offline", "--index-url", open.url], { env: env(), inheritEnv: false });
+    const missing = await runCli(["--store", store, "index", "show", "other-pkg", "--offline", "--index-url", open.url], {
+      env: env(),
+      inheritEnv: false,
+    });
     expect(missing.code).toBe(8);
     expect(missing.stderr).toContain(`error: offline: the project page for "other-pkg" from ${open.url} is not in the cache`);
     expect(open.requests.length).toBe(before);
   });
 
   it("lists --find-links directories and exits 4 for an unknown project", async () => {
-    const r = await runCli(["--store", join(dir, "store-fl"), "index", "show", "shown-pkg", "--index-url", open.url, "--find-links", join(dir, "wheels"), "--json"], { env: env(), inheritEnv: false });
+    const r = await runCli(
+      [
+        "--store",
+        join(dir, "store-fl"),
+        "index",
+        "show",
+        "shown-pkg",
+        "--index-url",
+        open.url,
+        "--find-links",
+        join(dir, "wheels"),
+        "--json",
+      ],
+      { env: env(), inheritEnv: false },
+    );
     expect(r.code).toBe(0);
     // Same files (same hashes) from the index and the directory are listed once.
     expect(JSON.parse(r.stdout).files).toHaveLength(4);
-    const missing = await runCli(["--store", join(dir, "store-fl"), "index", "show", "no-such-project", "--index-url", open.url], { env: env(), inheritEnv: false });
+    const missing = await runCli(["--store", join(dir, "store-fl"), "index", "show", "no-such-project", "--index-url", open.url], {
+      env: env(),
+      inheritEnv: false,
+    });
     expect(missing.code).toBe(4);
-    expect(missing.stderr).toBe(`error: no index has a project named "no-such-project" (searched: ${open.url})\nhint: check the spelling, or add the index that serves it with --index-url/--extra-index-url\n`);
+    expect(missing.stderr).toBe(
+      `error: no index has a project named "no-such-project" (searched: ${open.url})\nhint: check the spelling, or add the index that serves it with --index-url/--extra-index-url\n`,
+    );
   });
 
   it("reads credentials from ~/.netrc", async () => {
@@ -98,7 +137,10 @@ describe("pystore index show", () => {
     extra.push(guarded);
     mkdirSync(join(dir, "netrc-home"), { recursive: true });
     writeFileSync(join(dir, "netrc-home", ".netrc"), "machine 127.0.0.1 login netrc-user password netrc-pass\n");
-    const r = await runCli(["--store", join(dir, "store-netrc"), "index", "show", "shown-pkg", "--index-url", guarded.url], { env: env({ HOME: join(dir, "netrc-home") }), inheritEnv: false });
+    const r = await runCli(["--store", join(dir, "store-netrc"), "index", "show", "shown-pkg", "--index-url", guarded.url], {
+      env: env({ HOME: join(dir, "netrc-home") }),
+      inheritEnv: false,
+    });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(wheels[0].filename);
   });
@@ -125,29 +167,49 @@ describe("a project's [tool.pystore] index settings, as `lock` reads them", () =
     const r = await runCli(["--store", store, "index", "show", "shown-pkg"], { cwd: root, env: env(), inheritEnv: false });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.split("\n")[0]).toBe(`shown-pkg: 1 file from ${pinned.url}`);
-    const flag = await runCli(["--store", store, "index", "show", "shown-pkg", "--index-url", open.url], { cwd: root, env: env(), inheritEnv: false });
+    const flag = await runCli(["--store", store, "index", "show", "shown-pkg", "--index-url", open.url], {
+      cwd: root,
+      env: env(),
+      inheritEnv: false,
+    });
     expect(flag.code, flag.stderr).toBe(0);
     expect(flag.stdout.split("\n")[0]).toBe(`shown-pkg: 4 files from ${open.url}`);
     // PYSTORE_INDEX_URL sits above the project's config too, as for `lock`.
-    const fromEnv = await runCli(["--store", store, "index", "show", "shown-pkg", "--json"], { cwd: root, env: env({ PYSTORE_INDEX_URL: open.url }), inheritEnv: false });
+    const fromEnv = await runCli(["--store", store, "index", "show", "shown-pkg", "--json"], {
+      cwd: root,
+      env: env({ PYSTORE_INDEX_URL: open.url }),
+      inheritEnv: false,
+    });
     expect(JSON.parse(fromEnv.stdout).indexes).toEqual([open.url]);
   });
 
   it("honours index-pins with --project: only the pinned index is asked", async () => {
-    const root = project("pinned", `index-url = "${open.url}"\nindex-pins = { "Shown_Pkg" = "${pinned.url.replace("http://", "http://pin-user:pin-secret@")}" }`);
+    const root = project(
+      "pinned",
+      `index-url = "${open.url}"\nindex-pins = { "Shown_Pkg" = "${pinned.url.replace("http://", "http://pin-user:pin-secret@")}" }`,
+    );
     const before = open.requests.length;
-    const r = await runCli(["--store", join(dir, "store-pins"), "index", "show", "shown.pkg", "--project", root], { env: env(), inheritEnv: false });
+    const r = await runCli(["--store", join(dir, "store-pins"), "index", "show", "shown.pkg", "--project", root], {
+      env: env(),
+      inheritEnv: false,
+    });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.split("\n")[0]).toBe(`shown-pkg: 1 file from ${pinned.url} (pinned by [tool.pystore] index-pins)`);
     expect(r.stdout).toContain(wheels[0].filename);
-    const json = await runCli(["--store", join(dir, "store-pins"), "index", "show", "shown-pkg", "--project", root, "--json"], { env: env(), inheritEnv: false });
+    const json = await runCli(["--store", join(dir, "store-pins"), "index", "show", "shown-pkg", "--project", root, "--json"], {
+      env: env(),
+      inheritEnv: false,
+    });
     const data = JSON.parse(json.stdout);
     expect(data).toMatchObject({ indexes: [open.url], pinnedTo: pinned.url });
     expect(data.files.map((f: { filename: string }) => f.filename)).toEqual([wheels[0].filename]);
     expect(open.requests.slice(before).filter((q) => q.path.includes("shown"))).toEqual([]);
     expect(r.stdout + r.stderr + json.stdout + json.stderr).not.toContain("pin-secret");
     // An unpinned project still comes from the configured index.
-    const other = await runCli(["--store", join(dir, "store-pins"), "index", "show", "other-pkg", "--project", root], { env: env(), inheritEnv: false });
+    const other = await runCli(["--store", join(dir, "store-pins"), "index", "show", "other-pkg", "--project", root], {
+      env: env(),
+      inheritEnv: false,
+    });
     expect(other.code).toBe(4);
     expect(other.stderr).toContain(`(searched: ${open.url})`);
   });
@@ -156,23 +218,38 @@ describe("a project's [tool.pystore] index settings, as `lock` reads them", () =
     const root = project("offline-dir", `no-index = true\nfind-links = ["wheels"]\nindex-url = "http://127.0.0.1:9/simple/"`);
     mkdirSync(join(root, "wheels"));
     writeFileSync(join(root, "wheels", wheels[0].filename), readFileSync(wheels[0].path));
-    const r = await runCli(["--store", join(dir, "store-noindex"), "index", "show", "shown-pkg", "--project", root, "--json"], { env: env(), inheritEnv: false });
+    const r = await runCli(["--store", join(dir, "store-noindex"), "index", "show", "shown-pkg", "--project", root, "--json"], {
+      env: env(),
+      inheritEnv: false,
+    });
     expect(r.code, r.stderr).toBe(0);
     const data = JSON.parse(r.stdout);
     expect(data.indexes).toEqual([]);
     expect(data.findLinks).toEqual([pathToFileURL(join(root, "wheels")).toString()]);
     expect(data.files.map((f: { filename: string }) => f.filename)).toEqual([wheels[0].filename]);
-    const missing = await runCli(["--store", join(dir, "store-noindex"), "index", "show", "absent-pkg", "--project", root], { env: env(), inheritEnv: false });
+    const missing = await runCli(["--store", join(dir, "store-noindex"), "index", "show", "absent-pkg", "--project", root], {
+      env: env(),
+      inheritEnv: false,
+    });
     expect(missing.code).toBe(4);
-    expect(missing.stderr).toContain(`error: no --find-links source has a project named "absent-pkg" (--no-index; searched: ${pathToFileURL(join(root, "wheels"))})`);
+    expect(missing.stderr).toContain(
+      `error: no --find-links source has a project named "absent-pkg" (--no-index; searched: ${pathToFileURL(join(root, "wheels"))})`,
+    );
     expect(missing.stderr).toContain("or drop --no-index");
   });
 
   it("rejects a --project that does not exist and a malformed [tool.pystore]", async () => {
-    const gone = await runCli(["index", "show", "shown-pkg", "--project", join(dir, "projects", "nope")], { env: env(), inheritEnv: false });
+    const gone = await runCli(["index", "show", "shown-pkg", "--project", join(dir, "projects", "nope")], {
+      env: env(),
+      inheritEnv: false,
+    });
     expect(gone.code).toBe(3);
     expect(gone.stderr).toMatch(/project directory .* does not exist/);
-    const bad = await runCli(["index", "show", "shown-pkg"], { cwd: project("bad", `index-pins = ["shown-pkg"]`), env: env(), inheritEnv: false });
+    const bad = await runCli(["index", "show", "shown-pkg"], {
+      cwd: project("bad", `index-pins = ["shown-pkg"]`),
+      env: env(),
+      inheritEnv: false,
+    });
     expect(bad.code).toBe(3);
     expect(bad.stderr).toMatch(/tool\.pystore\.index-pins must be a table/);
   });
@@ -183,15 +260,26 @@ describe("HTTPS with a private CA", () => {
     const secure = await startIndexServer({ wheels, https: true });
     extra.push(secure);
     const store = join(dir, "store-tls");
-    const withCert = await runCli(["--store", store, "index", "show", "shown-pkg", "--index-url", secure.url, "--cert", secure.caPath!], { env: env(), inheritEnv: false });
+    const withCert = await runCli(["--store", store, "index", "show", "shown-pkg", "--index-url", secure.url, "--cert", secure.caPath!], {
+      env: env(),
+      inheritEnv: false,
+    });
     expect(withCert.code).toBe(0);
     expect(withCert.stdout).toContain(wheels[0].filename);
-    const withEnv = await runCli(["--store", store, "index", "show", "shown-pkg", "--json", "--index-url", secure.url], { env: env({ SSL_CERT_FILE: secure.caPath }), inheritEnv: false });
+    const withEnv = await runCli(["--store", store, "index", "show", "shown-pkg", "--json", "--index-url", secure.url], {
+      env: env({ SSL_CERT_FILE: secure.caPath }),
+      inheritEnv: false,
+    });
     expect(withEnv.code).toBe(0);
-    const without = await runCli(["--store", store, "index", "show", "shown-pkg", "--index-url", secure.url], { env: env(), inheritEnv: false });
+    const without = await runCli(["--store", store, "index", "show", "shown-pkg", "--index-url", secure.url], {
+      env: env(),
+      inheritEnv: false,
+    });
     expect(without.code).toBe(5);
     expect(without.stderr).toMatch(new RegExp(`^error: TLS: cannot verify the certificate of ${secure.url}shown-pkg/ \\(`));
-    expect(without.stderr).toContain("hint: if your index or proxy uses a private CA, pass its PEM file with --cert FILE or SSL_CERT_FILE=FILE\n");
+    expect(without.stderr).toContain(
+      "hint: if your index or proxy uses a private CA, pass its PEM file with --cert FILE or SSL_CERT_FILE=FILE\n",
+    );
   });
 });
 
@@ -212,14 +300,43 @@ describe("credential canary", () => {
     const proxyWithToken = `http://proxy:${proxyToken}@127.0.0.1:${proxy.port}`;
     const store = join(dir, "store-canary");
     const runs = [
-      await runCli(["-v", "--store", store, "index", "show", "shown-pkg", "--index-url", indexWithToken], { env: env(), inheritEnv: false }),
-      await runCli(["-v", "--store", store, "index", "show", "shown-pkg", "--json", "--index-url", indexWithToken, "--proxy", proxyWithToken], { env: env(), inheritEnv: false }),
+      await runCli(["-v", "--store", store, "index", "show", "shown-pkg", "--index-url", indexWithToken], {
+        env: env(),
+        inheritEnv: false,
+      }),
+      await runCli(
+        ["-v", "--store", store, "index", "show", "shown-pkg", "--json", "--index-url", indexWithToken, "--proxy", proxyWithToken],
+        { env: env(), inheritEnv: false },
+      ),
       await runCli(["-v", "--store", store, "index", "show", "no-such", "--index-url", indexWithToken], { env: env(), inheritEnv: false }),
-      await runCli(["-v", "--store", store, "index", "show", "shown-pkg", "--index-url", indexWithWrong], { env: env(), inheritEnv: false }),
-      await runCli(["-v", "--store", store, "index", "show", "shown-pkg", "--index-url", indexWithToken, "--proxy", `http://127.0.0.1:${proxy.port}`], { env: env({ PYSTORE_DEBUG: "1" }), inheritEnv: false }),
+      await runCli(["-v", "--store", store, "index", "show", "shown-pkg", "--index-url", indexWithWrong], {
+        env: env(),
+        inheritEnv: false,
+      }),
+      await runCli(
+        ["-v", "--store", store, "index", "show", "shown-pkg", "--index-url", indexWithToken, "--proxy", `http://127.0.0.1:${proxy.port}`],
+        { env: env({ PYSTORE_DEBUG: "1" }), inheritEnv: false },
+      ),
       // tinyproxy answers wrong proxy credentials with 401 (not 407).
-      await runCli(["-v", "--store", store, "index", "show", "shown-pkg", "--index-url", indexWithToken, "--proxy", `http://proxy:${proxyToken}x@127.0.0.1:${proxy.port}`], { env: env({ PYSTORE_DEBUG: "1" }), inheritEnv: false }),
-      await runCli(["-v", "--store", store, "index", "show", "shown-pkg", "--offline", "--index-url", indexWithToken], { env: env(), inheritEnv: false }),
+      await runCli(
+        [
+          "-v",
+          "--store",
+          store,
+          "index",
+          "show",
+          "shown-pkg",
+          "--index-url",
+          indexWithToken,
+          "--proxy",
+          `http://proxy:${proxyToken}x@127.0.0.1:${proxy.port}`,
+        ],
+        { env: env({ PYSTORE_DEBUG: "1" }), inheritEnv: false },
+      ),
+      await runCli(["-v", "--store", store, "index", "show", "shown-pkg", "--offline", "--index-url", indexWithToken], {
+        env: env(),
+        inheritEnv: false,
+      }),
     ];
     expect(runs.map((r) => r.code)).toEqual([0, 0, 4, 5, 5, 5, 0]);
     expect(runs[3].stderr).toContain("answered 401");

@@ -50,13 +50,32 @@ describe("lock --check with no flags", () => {
     const dir = join(work, "two-targets");
     await mkdir(dir, { recursive: true });
     await writeFile(join(dir, "pyproject.toml"), pyproject(["alpha>=1"]));
-    const made = await cli(["lock", "--platform", "manylinux_x86_64", "--platform", "win_amd64", "--python", "3.11", "--prerelease", "disallow", "--exclude-newer", "2030-01-01"], dir, {
-      PYSTORE_INDEX_URL: server.url,
-    });
+    const made = await cli(
+      [
+        "lock",
+        "--platform",
+        "manylinux_x86_64",
+        "--platform",
+        "win_amd64",
+        "--python",
+        "3.11",
+        "--prerelease",
+        "disallow",
+        "--exclude-newer",
+        "2030-01-01",
+      ],
+      dir,
+      {
+        PYSTORE_INDEX_URL: server.url,
+      },
+    );
     expect(made.code, made.stderr).toBe(0);
     const lockPath = join(dir, "pylock.toml");
     const targets = await recordedTargets(lockPath);
-    expect((targets as { id: string }[]).map((t) => t.id)).toEqual([expect.stringMatching(/^manylinux_2_\d+_x86_64-cp311$/), "win_amd64-cp311"]);
+    expect((targets as { id: string }[]).map((t) => t.id)).toEqual([
+      expect.stringMatching(/^manylinux_2_\d+_x86_64-cp311$/),
+      "win_amd64-cp311",
+    ]);
 
     const fresh = await cli(["lock", "--check"], dir);
     expect(fresh.code, fresh.stderr).toBe(0);

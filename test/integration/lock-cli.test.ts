@@ -52,7 +52,10 @@ beforeAll(async () => {
   const uploadTimes = Object.fromEntries(wheels.map((w, i) => [w.filename, `2024-01-0${1 + (i % 5)}T10:00:00Z`]));
   server = await startIndexServer({ wheels, uploadTimes });
   const alpha3 = await buildWheel({ name: "alpha", version: "3.0", requiresDist: ["beta>=1"] }, join(work, "wheels"));
-  newer = await startIndexServer({ wheels: [...wheels, alpha3], uploadTimes: { ...uploadTimes, [alpha3.filename]: "2024-09-01T00:00:00Z" } });
+  newer = await startIndexServer({
+    wheels: [...wheels, alpha3],
+    uploadTimes: { ...uploadTimes, [alpha3.filename]: "2024-09-01T00:00:00Z" },
+  });
   env = { PYSTORE_STORE: join(work, "store") };
 });
 
@@ -89,7 +92,9 @@ describe("pystore lock (multi-target)", () => {
     const lock = parsePylock(text);
     expect(lock.environments).toHaveLength(3);
     const gamma = lock.packages.find((p) => p.name === "gamma");
-    expect(gamma?.marker).toBe('sys_platform == "win32" and platform_machine == "AMD64" and implementation_name == "cpython" and python_version == "3.11"');
+    expect(gamma?.marker).toBe(
+      'sys_platform == "win32" and platform_machine == "AMD64" and implementation_name == "cpython" and python_version == "3.11"',
+    );
     const beta = lock.packages.find((p) => p.name === "beta");
     expect(beta?.marker).toBeUndefined();
     expect(beta?.wheels?.map((w) => w.name)).toHaveLength(3);
@@ -118,7 +123,7 @@ describe("pystore lock (multi-target)", () => {
     await writeFile(join(dir, "pyproject.toml"), PYPROJECT.replace('"alpha>=1"', '"alpha>=1", "beta"'));
     const stale = await runCli(["lock", "--check", "--project", dir, "--index-url", server.url], { env });
     expect(stale.code).toBe(1);
-    expect(stale.stderr).toContain("requirements changed: +\"beta\"");
+    expect(stale.stderr).toContain('requirements changed: +"beta"');
 
     const otherIndex = await runCli(["lock", "--check", "--project", dir, "--index-url", newer.url], { env });
     expect(otherIndex.code).toBe(1);
@@ -159,11 +164,22 @@ describe("pystore lock (multi-target)", () => {
     expect(report.changed).toBe(true);
     expect(report.packages).toEqual([{ name: "alpha", version: "1.0", marker: null }]);
     const lock = parsePylock(await readFile(join(dir, "out.toml"), "utf8"));
-    expect(lock.tool?.pystore).toMatchObject({ project: "root", requirements: ["alpha"], constraints: ["alpha<2"], "index-url": server.url });
-    const check = await runCli(["lock", "--check", "-r", "requirements.in", "--platform", "manylinux_x86_64", "--python", "3.11", "-o", "out.toml"], { env, cwd: dir });
+    expect(lock.tool?.pystore).toMatchObject({
+      project: "root",
+      requirements: ["alpha"],
+      constraints: ["alpha<2"],
+      "index-url": server.url,
+    });
+    const check = await runCli(
+      ["lock", "--check", "-r", "requirements.in", "--platform", "manylinux_x86_64", "--python", "3.11", "-o", "out.toml"],
+      { env, cwd: dir },
+    );
     expect(check.code).toBe(0);
     await writeFile(join(dir, "constraints.txt"), "alpha<3\n");
-    const stale = await runCli(["lock", "--check", "-r", "requirements.in", "--platform", "manylinux_x86_64", "--python", "3.11", "-o", "out.toml"], { env, cwd: dir });
+    const stale = await runCli(
+      ["lock", "--check", "-r", "requirements.in", "--platform", "manylinux_x86_64", "--python", "3.11", "-o", "out.toml"],
+      { env, cwd: dir },
+    );
     expect(stale.code).toBe(1);
     expect(stale.stderr).toContain('constraints changed: +"alpha<3", -"alpha<2"');
   });
@@ -171,7 +187,10 @@ describe("pystore lock (multi-target)", () => {
   it("locks a direct wheel URL, hashing it when the URL has no #sha256", async () => {
     const dir = await project("direct");
     const url = `${server.origin}/files/alpha-1.0-py3-none-any.whl`;
-    const result = await runCli(["lock", `alpha @ ${url}`, "--project", dir, "--platform", "manylinux_x86_64", "--python", "3.11", "--index-url", server.url], { env });
+    const result = await runCli(
+      ["lock", `alpha @ ${url}`, "--project", dir, "--platform", "manylinux_x86_64", "--python", "3.11", "--index-url", server.url],
+      { env },
+    );
     expect(result.stderr).not.toContain("internal error");
     expect(result.code).toBe(0);
     const lock = parsePylock(await readFile(join(dir, "pylock.toml"), "utf8"));
@@ -190,7 +209,9 @@ describe("pystore lock (multi-target)", () => {
     expect(result.stderr).not.toContain("error");
     expect(result.code).toBe(0);
     const text = await readFile(join(dir, "pylock.toml"), "utf8");
-    expect(parsePylock(text).packages[0].wheels).toEqual([{ name: local.filename, path: "wheels/localonly-0.3-py3-none-any.whl", size: local.size, hashes: { sha256: local.sha256 } }]);
+    expect(parsePylock(text).packages[0].wheels).toEqual([
+      { name: local.filename, path: "wheels/localonly-0.3-py3-none-any.whl", size: local.size, hashes: { sha256: local.sha256 } },
+    ]);
     const fetched = await runCli(["fetch", "-l", join(dir, "pylock.toml")], { env: { PYSTORE_STORE: join(work, "store-local") } });
     expect(fetched.code).toBe(0);
     expect(fetched.stdout).toContain(`${local.sha256}  ${local.filename}`);
@@ -199,7 +220,24 @@ describe("pystore lock (multi-target)", () => {
   it("explains an unsatisfiable set and exits 4", async () => {
     const dir = await project("conflict");
     const out = join(dir, "conflict.toml");
-    const result = await runCli(["lock", "conflicted", "alpha>=2", "-o", out, "--project", dir, "--platform", "manylinux_x86_64", "--python", "3.11", "--index-url", server.url], { env });
+    const result = await runCli(
+      [
+        "lock",
+        "conflicted",
+        "alpha>=2",
+        "-o",
+        out,
+        "--project",
+        dir,
+        "--platform",
+        "manylinux_x86_64",
+        "--python",
+        "3.11",
+        "--index-url",
+        server.url,
+      ],
+      { env },
+    );
     expect(result.code).toBe(4);
     expect(result.stderr).toContain("conflicted 1.0 depends on alpha<2");
     expect(result.stderr).toContain("demo-app depends on alpha>=2");
@@ -209,7 +247,10 @@ describe("pystore lock (multi-target)", () => {
 
   it("reports a target without wheels as NO_MATCHING_WHEEL", async () => {
     const dir = await project("nowheel");
-    const result = await runCli(["lock", "beta", "--platform", "macosx_arm64", "--python", "3.11", "--index-url", server.url, "--project", dir], { env });
+    const result = await runCli(
+      ["lock", "beta", "--platform", "macosx_arm64", "--python", "3.11", "--index-url", server.url, "--project", dir],
+      { env },
+    );
     expect(result.code).toBe(4);
     expect(result.stderr).toContain("no wheel of beta");
     expect(result.stderr).toContain("beta-1.0-cp311-cp311-win_amd64.whl");

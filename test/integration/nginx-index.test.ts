@@ -40,7 +40,10 @@ beforeAll(async () => {
   // Incompressible padding makes each wheel larger than the first Range read, so a whole-file GET would show.
   const pad = () => ({ "padding/blob.bin": randomBytes(200_000) });
   wheels = [
-    await buildWheel({ name: "web-app", version: "1.0", requiresDist: ["helper-lib>=2"], files: { "web_app/__init__.py": "", ...pad() } }, join(work, "wheels")),
+    await buildWheel(
+      { name: "web-app", version: "1.0", requiresDist: ["helper-lib>=2"], files: { "web_app/__init__.py": "", ...pad() } },
+      join(work, "wheels"),
+    ),
     await buildWheel({ name: "helper_lib", version: "1.0", files: { "helper_lib/__init__.py": "", ...pad() } }, join(work, "wheels")),
     await buildWheel({ name: "helper_lib", version: "2.0", files: { "helper_lib/__init__.py": "", ...pad() } }, join(work, "wheels")),
   ];
@@ -62,7 +65,10 @@ describe("a static index served by nginx, without .metadata files", () => {
     const r = await runCli(["index", "show", "helper-lib", "--index-url", nginx.url, "--json"], { env, inheritEnv: false });
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
-    const shown = JSON.parse(r.stdout) as { indexes: string[]; files: { filename: string; coreMetadata: unknown; hashes: Record<string, string> }[] };
+    const shown = JSON.parse(r.stdout) as {
+      indexes: string[];
+      files: { filename: string; coreMetadata: unknown; hashes: Record<string, string> }[];
+    };
     expect(shown.indexes).toEqual([nginx.url]);
     expect(shown.files.map((f) => f.filename)).toEqual([wheels[2].filename, wheels[1].filename]);
     expect(shown.files.map((f) => f.coreMetadata)).toEqual([null, null]);
@@ -71,12 +77,20 @@ describe("a static index served by nginx, without .metadata files", () => {
 
   it("lock reads metadata through Range requests (206) and never downloads a whole wheel", async () => {
     const before = (await wheelRequests()).length;
-    const r = await runCli(["lock", "web-app", "--index-url", nginx.url, "--platform", "manylinux_x86_64", "--python", "3.11", "-o", lockPath()], { env, cwd: work, inheritEnv: false });
+    const r = await runCli(
+      ["lock", "web-app", "--index-url", nginx.url, "--platform", "manylinux_x86_64", "--python", "3.11", "-o", lockPath()],
+      { env, cwd: work, inheritEnv: false },
+    );
     expect(r.stderr).not.toMatch(/error/i);
     expect(r.code).toBe(0);
     const lock = parsePylock(await readFile(lockPath(), "utf8"), lockPath());
     expect(lock.packages.map((p) => `${p.name}==${p.version}`)).toEqual(["helper-lib==2.0", "web-app==1.0"]);
-    expect(lock.packages.flatMap((p) => p.wheels ?? []).map((w) => w.hashes.sha256).sort()).toEqual([wheels[0].sha256, wheels[2].sha256].sort());
+    expect(
+      lock.packages
+        .flatMap((p) => p.wheels ?? [])
+        .map((w) => w.hashes.sha256)
+        .sort(),
+    ).toEqual([wheels[0].sha256, wheels[2].sha256].sort());
 
     const during = (await wheelRequests()).slice(before);
     // Only the versions the resolver chose need metadata; each of them was read by ranges.
@@ -85,7 +99,10 @@ describe("a static index served by nginx, without .metadata files", () => {
       expect(hits.length, `${wheel.filename} requests: ${JSON.stringify(during)}`).toBeGreaterThan(0);
       expect(hits.every((h) => h.status === 206 && /^bytes=/.test(h.range))).toBe(true);
     }
-    expect(during.filter((h) => h.status !== 206 || h.range === "-"), JSON.stringify(during)).toEqual([]);
+    expect(
+      during.filter((h) => h.status !== 206 || h.range === "-"),
+      JSON.stringify(during),
+    ).toEqual([]);
   });
 
   it("fetch downloads the wheels in full (200) into the store, and store verify is clean", async () => {
@@ -97,7 +114,9 @@ describe("a static index served by nginx, without .metadata files", () => {
     for (const w of fetched.wheels) expect((await readFile(w.path)).length).toBe(wheels.find((b) => b.filename === w.filename)!.size);
 
     const during = (await wheelRequests()).slice(before);
-    expect(during.map((h) => `${h.file} ${h.status} ${h.range}`).sort()).toEqual([wheels[0], wheels[2]].map((w) => `${w.filename} 200 -`).sort());
+    expect(during.map((h) => `${h.file} ${h.status} ${h.range}`).sort()).toEqual(
+      [wheels[0], wheels[2]].map((w) => `${w.filename} 200 -`).sort(),
+    );
 
     const verify = await runCli(["store", "verify", "--json"], { env, cwd: work, inheritEnv: false });
     expect(verify.code, verify.stderr).toBe(0);

@@ -18,7 +18,10 @@ describe("README demo (two executables sharing a local library, bundled offline)
 
   it("locks, fetches, bundles, moves and runs both executables, and the bundle verifies", async () => {
     // .ci/run installs python3-pip-whl; without it the demo has nothing to lock.
-    expect(readdirSync(WHEELS).some((f) => /^pip-.*\.whl$/.test(f)), `a pip wheel in ${WHEELS}`).toBe(true);
+    expect(
+      readdirSync(WHEELS).some((f) => /^pip-.*\.whl$/.test(f)),
+      `a pip wheel in ${WHEELS}`,
+    ).toBe(true);
     dir = await mkdtemp(join(tmpdir(), "pystore-demo-"));
     const out = join(dir, "demo");
     const result = spawnSync("sh", [join(REPO_ROOT, "docs/examples/two-tools/demo.sh")], {

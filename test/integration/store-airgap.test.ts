@@ -83,7 +83,16 @@ describe("air-gapped workflow", () => {
     expect(verified.status).toBe(0);
 
     // And the gap is real: inside the namespace the index cannot be reached.
-    const cut = offline(join(work.path, "cut-store"), ["lock", "airgap-app", "--python", "3.11", "--index-url", server.url, "-o", join(work.path, "never.toml")]);
+    const cut = offline(join(work.path, "cut-store"), [
+      "lock",
+      "airgap-app",
+      "--python",
+      "3.11",
+      "--index-url",
+      server.url,
+      "-o",
+      join(work.path, "never.toml"),
+    ]);
     expect(cut.status).not.toBe(0);
   });
 });

@@ -14,7 +14,11 @@ import { tempDir } from "../helpers/temp.js";
 
 // dist/ is built by `npm test`'s pretest (or `npx tsc -p .` by hand) before these run.
 const DEBIAN_WHEELS = "/usr/share/python-wheels";
-const debianWheels = existsSync(DEBIAN_WHEELS) ? readdirSync(DEBIAN_WHEELS).filter((f) => f.endsWith(".whl")).map((f) => join(DEBIAN_WHEELS, f)) : [];
+const debianWheels = existsSync(DEBIAN_WHEELS)
+  ? readdirSync(DEBIAN_WHEELS)
+      .filter((f) => f.endsWith(".whl"))
+      .map((f) => join(DEBIAN_WHEELS, f))
+  : [];
 
 let work: { path: string; cleanup: () => Promise<void> };
 let wheels: BuiltWheel[];
@@ -84,7 +88,7 @@ describe("pystore store add / ls / info / du / path", () => {
     expect(lines.find((l) => l.startsWith("beta "))).toMatch(/^beta\s+1\.0\s+beta-1\.0-py3-none-any\.whl\s+\d+ B\s+[0-9a-f]{16}$/);
     const text = await cli(store, "store", "info", "alpha");
     expect(text.stdout).toContain("requires-python: >=3.8");
-    expect(text.stdout).toMatch(/dependencies:\n    beta ?>= ?2\n/);
+    expect(text.stdout).toMatch(/dependencies:\n {4}beta ?>= ?2\n/);
     expect((await cli(store, "store", "du")).stdout).toMatch(/^total: \d+ wheel\(s\) \(.*\) and \d+ unpacked tree\(s\) \(.*\), .* in /m);
 
     const path = await cli(store, "store", "path");
@@ -129,7 +133,9 @@ describe("pystore store verify", () => {
     const report = await cli(storeDir, "store", "verify", "--json");
     expect(report.code).toBe(6);
     const parsed = JSON.parse(report.stdout);
-    expect(parsed.problems.map((p: { entryName: string }) => p.entryName).sort()).toEqual([alphaEntry.entryName, betaEntry.entryName].sort());
+    expect(parsed.problems.map((p: { entryName: string }) => p.entryName).sort()).toEqual(
+      [alphaEntry.entryName, betaEntry.entryName].sort(),
+    );
     expect(report.stderr).toMatch(/^error: 2 stored wheels are damaged/m);
 
     const repaired = await cli(storeDir, "store", "verify", "--repair");
@@ -186,7 +192,9 @@ describe("pystore store roots / gc", () => {
     store.close();
 
     const text = (await cli(storeDir, "store", "roots")).stdout;
-    expect(text).toMatch(new RegExp(`^lock\\s+${staleLock.replace(/[.]/g, "\\.")}\\s+1 wheel\\(s\\)\\s+stale: path no longer exists$`, "m"));
+    expect(text).toMatch(
+      new RegExp(`^lock\\s+${staleLock.replace(/[.]/g, "\\.")}\\s+1 wheel\\(s\\)\\s+stale: path no longer exists$`, "m"),
+    );
     expect(text).toMatch(/gc-pylock\.toml\s+2 wheel\(s\)\s+live$/m);
     const roots = JSON.parse((await cli(storeDir, "store", "roots", "--json")).stdout);
     expect(roots.map((r: { path: string; stale: boolean }) => [r.path, r.stale])).toEqual([
@@ -203,10 +211,17 @@ describe("pystore store roots / gc", () => {
     expect(gracedJson.kept).toBe(wheels.length);
     expect(gracedJson.graceSeconds).toBe(3600);
     const gracedText = await cli(storeDir, "store", "gc", "--dry-run", "--grace", "600");
-    expect(gracedText.stdout).toBe(`would remove 0 wheel(s), 0 B; kept ${wheels.length} (${wheels.length - 2} unrooted, kept because younger than --grace 600s)\n`);
+    expect(gracedText.stdout).toBe(
+      `would remove 0 wheel(s), 0 B; kept ${wheels.length} (${wheels.length - 2} unrooted, kept because younger than --grace 600s)\n`,
+    );
 
     const dry = JSON.parse((await cli(storeDir, "store", "gc", "--dry-run", "--grace", "0", "--json")).stdout);
-    expect(dry.removed.map((r: { sha256: string }) => r.sha256).sort()).toEqual(entries.slice(2).map((e) => e.sha256).sort());
+    expect(dry.removed.map((r: { sha256: string }) => r.sha256).sort()).toEqual(
+      entries
+        .slice(2)
+        .map((e) => e.sha256)
+        .sort(),
+    );
     expect(JSON.parse((await cli(storeDir, "store", "ls", "--json")).stdout)).toHaveLength(wheels.length);
 
     const gc = await cli(storeDir, "store", "gc", "--grace", "0");

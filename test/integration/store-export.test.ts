@@ -84,7 +84,9 @@ describe("store import", () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toContain("imported 4 new wheel(s); 0 already present");
     const listed = JSON.parse((await cli(target, "store", "ls", "--json")).stdout);
-    expect(listed.map((e: { filename: string }) => e.filename).sort()).toEqual([wheels[0], wheels[1], wheels[3], wheels[4]].map((w) => w.filename).sort());
+    expect(listed.map((e: { filename: string }) => e.filename).sort()).toEqual(
+      [wheels[0], wheels[1], wheels[3], wheels[4]].map((w) => w.filename).sort(),
+    );
     expect((await cli(target, "store", "verify")).code).toBe(0);
     const again = await cli(target, "store", "import", archive);
     expect(again.stdout).toContain("imported 0 new wheel(s); 4 already present");

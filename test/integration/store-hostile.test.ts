@@ -26,7 +26,14 @@ const hostile = new Map<string, BuiltWheel>();
 const cli = (store: string, ...args: string[]) => runCli(args, { cwd: work.path, env: { PYSTORE_STORE: store, SOURCE_DATE_EPOCH: "" } });
 
 function described(filename: string, bytes: Buffer, dir: string): BuiltWheel {
-  return { filename, path: join(dir, filename), bytes, sha256: createHash("sha256").update(bytes).digest("hex"), size: bytes.length, metadata: "" };
+  return {
+    filename,
+    path: join(dir, filename),
+    bytes,
+    sha256: createHash("sha256").update(bytes).digest("hex"),
+    size: bytes.length,
+    metadata: "",
+  };
 }
 
 /** A wheel named `evil-<n>` built by the fixture, then (for names yazl refuses to write) patched in place. */
@@ -43,10 +50,20 @@ async function make(label: string, n: number, spec: Partial<WheelSpec>, patch?: 
 }
 
 const UNSAFE: [string, Partial<WheelSpec>, [string, string] | undefined, RegExp][] = [
-  ["traversal", { rawEntries: [{ name: "xx/xx/xx/evil.py", data: "x" }] }, ["xx/xx/xx/evil.py", "../../../evil.py"], /"\.\.\/\.\.\/\.\.\/evil\.py": path escapes/],
+  [
+    "traversal",
+    { rawEntries: [{ name: "xx/xx/xx/evil.py", data: "x" }] },
+    ["xx/xx/xx/evil.py", "../../../evil.py"],
+    /"\.\.\/\.\.\/\.\.\/evil\.py": path escapes/,
+  ],
   ["absolute", { rawEntries: [{ name: "xtmp/evil.py", data: "x" }] }, ["xtmp/evil.py", "/tmp/evil.py"], /"\/tmp\/evil\.py": absolute path/],
   ["symlink", { rawEntries: [{ name: "evil/link", data: "/etc/passwd", symlink: true }] }, undefined, /"evil\/link": symbolic link entry/],
-  ["duplicate", { files: { "evil/__init__.py": "" }, rawEntries: [{ name: "evil/__init__.py", data: "x" }] }, undefined, /"evil\/__init__\.py": duplicate entry/],
+  [
+    "duplicate",
+    { files: { "evil/__init__.py": "" }, rawEntries: [{ name: "evil/__init__.py", data: "x" }] },
+    undefined,
+    /"evil\/__init__\.py": duplicate entry/,
+  ],
 ];
 
 beforeAll(async () => {
@@ -78,17 +95,20 @@ async function seeded(name: string): Promise<string> {
 }
 
 describe("store add refuses hostile wheels", () => {
-  it.each(UNSAFE.map(([label, , , message]) => [label, message] as const))("%s: UNSAFE_WHEEL, exit 9, store unchanged", async (label, message) => {
-    const store = await seeded(`add-${label}`);
-    const before = await snapshot(store);
-    const w = hostile.get(label)!;
-    const result = await cli(store, "store", "add", "--json", w.path);
-    expect(result.code).toBe(EXIT.bundle);
-    expect(result.stderr).toContain(w.filename);
-    expect(result.stderr).toMatch(message);
-    expect(result.stderr).not.toMatch(/internal error/i);
-    expect(await snapshot(store)).toEqual(before);
-  });
+  it.each(UNSAFE.map(([label, , , message]) => [label, message] as const))(
+    "%s: UNSAFE_WHEEL, exit 9, store unchanged",
+    async (label, message) => {
+      const store = await seeded(`add-${label}`);
+      const before = await snapshot(store);
+      const w = hostile.get(label)!;
+      const result = await cli(store, "store", "add", "--json", w.path);
+      expect(result.code).toBe(EXIT.bundle);
+      expect(result.stderr).toContain(w.filename);
+      expect(result.stderr).toMatch(message);
+      expect(result.stderr).not.toMatch(/internal error/i);
+      expect(await snapshot(store)).toEqual(before);
+    },
+  );
 
   it.each([
     ["not a zip", "notzip-1.0-py3-none-any.whl", Buffer.from("this is not a zip file"), /not a readable zip archive/],
@@ -114,21 +134,35 @@ describe("store add refuses hostile wheels", () => {
 });
 
 describe("a bundle whose lock points at a hostile wheel on an index", () => {
-  it.each(UNSAFE.map(([label, , , message]) => [label, message] as const))("%s: exit 9, no OUT, store unchanged", async (label, message) => {
-    const store = await seeded(`bundle-${label}`);
-    const before = await snapshot(store);
-    const w = hostile.get(label)!;
-    const dir = join(work.path, `project-${label}`);
-    await writeTree(dir, { "pylock.toml": lockFor([{ wheel: w, url: `${server!.origin}/files/${w.filename}`, index: server!.url }]) });
-    const out = join(dir, "out");
-    const result = await cli(store, "bundle", "-l", join(dir, "pylock.toml"), "--platform", "manylinux_x86_64", "--python", "3.11", "-o", out);
-    expect(result.stderr).toMatch(message);
-    expect(result.stderr).toContain(w.filename);
-    expect(result.code).toBe(EXIT.bundle);
-    expect(server!.requests.some((r) => r.path === `/files/${w.filename}`)).toBe(true);
-    expect((await readdir(dir)).filter((n) => n === "out" || n.startsWith(".tmp-"))).toEqual([]);
-    expect(await snapshot(store)).toEqual(before);
-  });
+  it.each(UNSAFE.map(([label, , , message]) => [label, message] as const))(
+    "%s: exit 9, no OUT, store unchanged",
+    async (label, message) => {
+      const store = await seeded(`bundle-${label}`);
+      const before = await snapshot(store);
+      const w = hostile.get(label)!;
+      const dir = join(work.path, `project-${label}`);
+      await writeTree(dir, { "pylock.toml": lockFor([{ wheel: w, url: `${server!.origin}/files/${w.filename}`, index: server!.url }]) });
+      const out = join(dir, "out");
+      const result = await cli(
+        store,
+        "bundle",
+        "-l",
+        join(dir, "pylock.toml"),
+        "--platform",
+        "manylinux_x86_64",
+        "--python",
+        "3.11",
+        "-o",
+        out,
+      );
+      expect(result.stderr).toMatch(message);
+      expect(result.stderr).toContain(w.filename);
+      expect(result.code).toBe(EXIT.bundle);
+      expect(server!.requests.some((r) => r.path === `/files/${w.filename}`)).toBe(true);
+      expect((await readdir(dir)).filter((n) => n === "out" || n.startsWith(".tmp-"))).toEqual([]);
+      expect(await snapshot(store)).toEqual(before);
+    },
+  );
 });
 
 describe("a bundle whose lock holds good wheels and one hostile wheel", () => {
@@ -137,11 +171,27 @@ describe("a bundle whose lock holds good wheels and one hostile wheel", () => {
     const before = await snapshot(store);
     const w = hostile.get("traversal")!;
     const dir = join(work.path, `project-mixed-${where}`);
-    const good = where === "remote" ? { wheel: first, url: `${server!.origin}/files/${first.filename}`, index: server!.url } : { wheel: first, path: first.filename };
+    const good =
+      where === "remote"
+        ? { wheel: first, url: `${server!.origin}/files/${first.filename}`, index: server!.url }
+        : { wheel: first, path: first.filename };
     await mkdir(dir, { recursive: true });
     await writeFile(join(dir, first.filename), first.bytes);
-    await writeTree(dir, { "pylock.toml": lockFor([good, { wheel: w, url: `${server!.origin}/files/${w.filename}`, index: server!.url }]) });
-    const result = await cli(store, "bundle", "-l", join(dir, "pylock.toml"), "--platform", "manylinux_x86_64", "--python", "3.11", "-o", join(dir, "out"));
+    await writeTree(dir, {
+      "pylock.toml": lockFor([good, { wheel: w, url: `${server!.origin}/files/${w.filename}`, index: server!.url }]),
+    });
+    const result = await cli(
+      store,
+      "bundle",
+      "-l",
+      join(dir, "pylock.toml"),
+      "--platform",
+      "manylinux_x86_64",
+      "--python",
+      "3.11",
+      "-o",
+      join(dir, "out"),
+    );
     expect(result.stderr).toMatch(/path escapes/);
     expect(result.code).toBe(EXIT.bundle);
     if (where === "remote") expect(server!.requests.some((r) => r.path === `/files/${first.filename}`)).toBe(true);

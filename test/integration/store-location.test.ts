@@ -15,7 +15,8 @@ let work: TempDir;
 let wheel: BuiltWheel;
 
 // Each run is bounded: a regression to the endless mkdir shows up as a kill (exit 128), not a hung suite.
-const cli = (store: string, args: string[], opts: CliOptions = {}) => runCli(args, { cwd: work.path, timeoutMs: 30_000, ...opts, env: { PYSTORE_STORE: store, ...opts.env } });
+const cli = (store: string, args: string[], opts: CliOptions = {}) =>
+  runCli(args, { cwd: work.path, timeoutMs: 30_000, ...opts, env: { PYSTORE_STORE: store, ...opts.env } });
 
 function expectStoreIo(run: { code: number; stdout: string; stderr: string }, path: string, problem: RegExp): void {
   expect(run.code).toBe(7);
@@ -45,7 +46,9 @@ describe("unusable store directories", () => {
     expect((await cli(store, ["store", "add", wheel.path])).code).toBe(0);
     const run = await cli(store, ["store", "export", "located", "-o", "/proc/pystore-nope/closure.tar"]);
     expect(run.code).toBe(7);
-    expect(run.stderr).toContain("error: cannot write the closure archive /proc/pystore-nope/closure.tar: cannot create /proc/pystore-nope: ENOENT");
+    expect(run.stderr).toContain(
+      "error: cannot write the closure archive /proc/pystore-nope/closure.tar: cannot create /proc/pystore-nope: ENOENT",
+    );
     expect(run.stderr).toMatch(/^hint: choose an -o path in a writable directory$/m);
   });
 
@@ -63,7 +66,10 @@ describe("unusable store directories", () => {
     await openStore({ dir }).then((s) => s.close());
     await rm(join(dir, "wheels"), { recursive: true });
     await writeFile(join(dir, "wheels"), "");
-    await expect(openStore({ dir })).rejects.toMatchObject({ code: "STORE_IO", message: expect.stringContaining(`${join(dir, "wheels")} exists and is not a directory`) });
+    await expect(openStore({ dir })).rejects.toMatchObject({
+      code: "STORE_IO",
+      message: expect.stringContaining(`${join(dir, "wheels")} exists and is not a directory`),
+    });
   });
 
   // Root may write anywhere, so as root the CLI runs as `nobody` through setpriv (util-linux) for this test.
@@ -97,7 +103,9 @@ describe("store help", () => {
     // commander wraps descriptions to the terminal width: compare with whitespace collapsed.
     const flat = (text: string) => text.replace(/\s+/g, " ");
     expect(run.stdout).not.toContain("see `pystore store --help`");
-    expect(flat(run.stdout)).toMatch(/ store manage the local wheel store \(by sha256\): add, list, verify and repair, gc, export and import air-gap closures /);
+    expect(flat(run.stdout)).toMatch(
+      / store manage the local wheel store \(by sha256\): add, list, verify and repair, gc, export and import air-gap closures /,
+    );
     const sub = await runCli(["store", "--help"]);
     expect(flat(sub.stdout)).toContain("manage the local wheel store (by sha256)");
   });

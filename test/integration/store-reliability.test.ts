@@ -17,7 +17,8 @@ import { tempDir } from "../helpers/temp.js";
 let work: { path: string; cleanup: () => Promise<void> };
 let wheels: BuiltWheel[];
 
-const cli = (store: string, args: string[], env: NodeJS.ProcessEnv = {}) => runCli(args, { cwd: work.path, env: { PYSTORE_STORE: store, ...env }, timeoutMs: 300_000 });
+const cli = (store: string, args: string[], env: NodeJS.ProcessEnv = {}) =>
+  runCli(args, { cwd: work.path, env: { PYSTORE_STORE: store, ...env }, timeoutMs: 300_000 });
 
 beforeAll(async () => {
   work = await tempDir("reliability");
@@ -72,7 +73,8 @@ describe("kill -9 during store add", () => {
         expect(tmpFiles(store)).toEqual([]);
         if (point === "after-rename") expect(JSON.parse(verify.stdout).orphans.length).toBeGreaterThan(0);
         // Only the (empty) entry directory made before the temp file was written; no wheel reached it.
-        if (point === "before-rename") for (const name of JSON.parse(verify.stdout).orphans as string[]) expect(readdirSync(join(store, "wheels", name))).toEqual([]);
+        if (point === "before-rename")
+          for (const name of JSON.parse(verify.stdout).orphans as string[]) expect(readdirSync(join(store, "wheels", name))).toEqual([]);
         const rerun = await cli(store, ["store", "add", ...batch.map((w) => w.path)]);
         expect(rerun.stderr).toBe("");
         expect(rerun.code).toBe(0);
@@ -88,7 +90,10 @@ describe("kill -9 during a fetch download", () => {
     const store = join(work.path, "crash-fetch");
     const wheel = wheels[5];
     // The first download of the file stalls after some bytes; the retry is served normally.
-    const server = await startIndexServer({ wheels: [wheel], faults: { [`/files/${wheel.filename}`]: { type: "stall", afterBytes: 50_000, times: 1 } } });
+    const server = await startIndexServer({
+      wheels: [wheel],
+      faults: { [`/files/${wheel.filename}`]: { type: "stall", afterBytes: 50_000, times: 1 } },
+    });
     try {
       const script = join(work.path, "fetch-one.mjs");
       await writeFile(

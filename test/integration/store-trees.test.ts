@@ -29,7 +29,8 @@ afterAll(async () => {
 
 let n = 0;
 const storeFor = (label: string) => join(work.path, `store-${label}`);
-const cli = (store: string, args: string[], env: NodeJS.ProcessEnv = {}) => runCli(args, { cwd: work.path, env: { PYSTORE_STORE: store, SOURCE_DATE_EPOCH: "", PYSTORE_LINK_MODE: "", ...env } });
+const cli = (store: string, args: string[], env: NodeJS.ProcessEnv = {}) =>
+  runCli(args, { cwd: work.path, env: { PYSTORE_STORE: store, SOURCE_DATE_EPOCH: "", PYSTORE_LINK_MODE: "", ...env } });
 const bundle = (store: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}) => {
   const out = join(work.path, `out-${n++}`);
   return cli(store, ["bundle", "-l", lockPath, ...TARGET, "-o", out, ...extra], env).then((r) => ({ ...r, out }));

@@ -57,7 +57,15 @@ describe("pystore tags", () => {
     writeFileSync(
       join(dir, "cp.json"),
       JSON.stringify({
-        marker_environment: { implementation_name: "cpython", os_name: "posix", platform_machine: "x86_64", platform_python_implementation: "CPython", platform_system: "Linux", python_version: "3.10", sys_platform: "linux" },
+        marker_environment: {
+          implementation_name: "cpython",
+          os_name: "posix",
+          platform_machine: "x86_64",
+          platform_python_implementation: "CPython",
+          platform_system: "Linux",
+          python_version: "3.10",
+          sys_platform: "linux",
+        },
         compatible_tags: ["cp310-cp310-manylinux_2_35_x86_64", "py3-none-any"],
       }),
     );
@@ -93,7 +101,8 @@ describe.skipIf(!oracle)("the host probe cache", () => {
     expect(run.code).toBe(0);
     return JSON.parse(run.stdout);
   };
-  const cacheFiles = (cache: string) => (existsSync(join(cache, "pystore")) ? readdirSync(join(cache, "pystore")).filter((f) => /^host-.*\.json$/.test(f)) : []);
+  const cacheFiles = (cache: string) =>
+    existsSync(join(cache, "pystore")) ? readdirSync(join(cache, "pystore")).filter((f) => /^host-.*\.json$/.test(f)) : [];
 
   it("a second process reuses the probe, with the same answer; touching the interpreter invalidates it", async () => {
     const cache = join(dir, "cache-reuse");

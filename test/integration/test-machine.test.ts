@@ -21,7 +21,11 @@ describe("the test machine", () => {
 
   it("has Debian's real wheels, tinyproxy and nginx", () => {
     const wheels = readdirSync("/usr/share/python-wheels");
-    for (const name of ["pip", "setuptools", "wheel"]) expect(wheels.some((f) => f.startsWith(`${name}-`) && f.endsWith(".whl")), name).toBe(true);
+    for (const name of ["pip", "setuptools", "wheel"])
+      expect(
+        wheels.some((f) => f.startsWith(`${name}-`) && f.endsWith(".whl")),
+        name,
+      ).toBe(true);
     expect(["/usr/bin/tinyproxy", "/usr/sbin/tinyproxy"].some((p) => existsSync(p))).toBe(true);
     expect(["/usr/sbin/nginx", "/usr/bin/nginx"].some((p) => existsSync(p))).toBe(true);
   });

@@ -36,7 +36,13 @@ const INDEX: MemIndex = {
   web: { "1.0": { deps: ['colorama; sys_platform == "win32"', "core"] } },
   colorama: { "0.4": {} },
   core: {
-    "1.0": { tags: ["cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64", "cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64", "cp311-cp311-win_amd64"] },
+    "1.0": {
+      tags: [
+        "cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64",
+        "cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64",
+        "cp311-cp311-win_amd64",
+      ],
+    },
     // 2.0 has no Python 3.11 wheels, so 3.11 targets stay on 1.0.
     "2.0": { tags: ["cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64"] },
   },
@@ -69,7 +75,11 @@ describe("buildLock", () => {
       ["2.0", environmentMarker(linux312)],
     ]);
     // A dependency with two entries is named with its version, per target.
-    expect(lock.packages.find((p) => p.name === "web")?.dependencies).toEqual([{ name: "colorama" }, { name: "core", version: "1.0" }, { name: "core", version: "2.0" }]);
+    expect(lock.packages.find((p) => p.name === "web")?.dependencies).toEqual([
+      { name: "colorama" },
+      { name: "core", version: "1.0" },
+      { name: "core", version: "2.0" },
+    ]);
     const parsed = parsePylock(writePylock(lock));
     expect(selectForTarget(parsed, linux312).find((s) => s.name === "core")?.version).toBe("2.0");
     expect(selectForTarget(parsed, win311).find((s) => s.name === "core")?.version).toBe("1.0");
@@ -88,7 +98,9 @@ describe("buildLock", () => {
   });
 
   it("refuses a target outside the project's requires-python", async () => {
-    await expect(buildLock(memoryProvider(INDEX), inputs(["web"], [linux311], { requiresPython: ">=3.12" }))).rejects.toMatchObject({ code: "INVALID_TARGET" });
+    await expect(buildLock(memoryProvider(INDEX), inputs(["web"], [linux311], { requiresPython: ">=3.12" }))).rejects.toMatchObject({
+      code: "INVALID_TARGET",
+    });
   });
 });
 
@@ -100,7 +112,9 @@ describe("checkLock", () => {
     expect(checkLock(lock, { ...base, requirements: [parseRequirement("web>=1")] })).toEqual(['requirements changed: +"web>=1", -"web"']);
     expect(checkLock(lock, { ...base, targets: [linux311] }).join()).toContain("targets changed");
     expect(checkLock(lock, { ...base, prerelease: "allow" })).toEqual(['prerelease changed: "if-necessary-or-explicit" -> "allow"']);
-    expect(checkLock(lock, { ...base, excludeNewer: "2024-01-01T00:00:00.000Z" })).toEqual(['exclude-newer changed: null -> "2024-01-01T00:00:00.000Z"']);
+    expect(checkLock(lock, { ...base, excludeNewer: "2024-01-01T00:00:00.000Z" })).toEqual([
+      'exclude-newer changed: null -> "2024-01-01T00:00:00.000Z"',
+    ]);
   });
 
   it("catches a hand-edited lock that no longer satisfies the requirements", async () => {

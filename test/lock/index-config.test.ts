@@ -69,7 +69,9 @@ describe("[tool.pystore] index keys", () => {
     ['index-strategy = "best"', /index-strategy "best"/],
     ["index-url = 3", /index-url must be a non-empty string/],
   ])("rejects %s", (line, message) => {
-    expect(() => parsePyproject(`[tool.pystore]\n${line}\n`, "p.toml")).toThrow(expect.objectContaining({ code: "INVALID_PYPROJECT", message: expect.stringMatching(message) }));
+    expect(() => parsePyproject(`[tool.pystore]\n${line}\n`, "p.toml")).toThrow(
+      expect.objectContaining({ code: "INVALID_PYPROJECT", message: expect.stringMatching(message) }),
+    );
   });
 });
 
@@ -81,18 +83,41 @@ describe("precedence", () => {
   });
 
   it("flag > requirements file > PYSTORE_INDEX_URL > config for the index URL", async () => {
-    const root = await projectDir("layers", TOOL, { "reqs.txt": "-i https://file.test/simple/\n--extra-index-url https://file-extra.test/simple/\n-f more\nrequests\n" });
+    const root = await projectDir("layers", TOOL, {
+      "reqs.txt": "-i https://file.test/simple/\n--extra-index-url https://file-extra.test/simple/\n-f more\nrequests\n",
+    });
     const env = { PYSTORE_INDEX_URL: "https://env.test/simple/", PYSTORE_EXTRA_INDEX_URL: "https://env-extra.test/simple/" };
     const base = { project: root };
     expect((await gatherInputs([], base, root, env)).inputs.indexUrl).toBe("https://env.test/simple/");
     const withFile = (await gatherInputs([], { ...base, requirement: ["reqs.txt"] }, root, env)).inputs;
     expect(withFile.indexUrl).toBe("https://file.test/simple/");
-    expect(withFile.extraIndexUrls).toEqual(["https://env-extra.test/simple/", "https://file-extra.test/simple/", "https://config-extra.test/simple/"]);
+    expect(withFile.extraIndexUrls).toEqual([
+      "https://env-extra.test/simple/",
+      "https://file-extra.test/simple/",
+      "https://config-extra.test/simple/",
+    ]);
     expect(withFile.findLinks).toEqual(["more", "wheels"]);
-    const withFlag = (await gatherInputs([], { ...base, requirement: ["reqs.txt"], indexUrl: "https://flag.test/simple/", extraIndexUrl: ["https://flag-extra.test/simple/"], indexStrategy: "first-index" }, root, env)).inputs;
+    const withFlag = (
+      await gatherInputs(
+        [],
+        {
+          ...base,
+          requirement: ["reqs.txt"],
+          indexUrl: "https://flag.test/simple/",
+          extraIndexUrl: ["https://flag-extra.test/simple/"],
+          indexStrategy: "first-index",
+        },
+        root,
+        env,
+      )
+    ).inputs;
     expect(withFlag.indexUrl).toBe("https://flag.test/simple/");
     // The flag replaces the variable (they are the same setting); the files' and config's still add.
-    expect(withFlag.extraIndexUrls).toEqual(["https://flag-extra.test/simple/", "https://file-extra.test/simple/", "https://config-extra.test/simple/"]);
+    expect(withFlag.extraIndexUrls).toEqual([
+      "https://flag-extra.test/simple/",
+      "https://file-extra.test/simple/",
+      "https://config-extra.test/simple/",
+    ]);
     expect(withFlag.indexStrategy).toBe("first-index");
   });
 
@@ -123,11 +148,22 @@ describe("indexSettings without requirements files (what `index show` uses)", ()
       noIndex: inputs.noIndex,
       indexPins: inputs.indexPins,
     });
-    expect(settings).toMatchObject({ indexUrl: "https://config.test/simple/", findLinks: ["cli-wheels", "wheels"], indexPins: TOOL_INDEX.indexPins });
+    expect(settings).toMatchObject({
+      indexUrl: "https://config.test/simple/",
+      findLinks: ["cli-wheels", "wheels"],
+      indexPins: TOOL_INDEX.indexPins,
+    });
   });
 
   it("falls back to PyPI and first-index outside a project, and rejects a missing --project", async () => {
-    expect(indexSettings({}, {})).toEqual({ indexUrl: "https://pypi.org/simple/", extraIndexUrls: [], findLinks: [], indexStrategy: "first-index", noIndex: false, indexPins: {} });
+    expect(indexSettings({}, {})).toEqual({
+      indexUrl: "https://pypi.org/simple/",
+      extraIndexUrls: [],
+      findLinks: [],
+      indexStrategy: "first-index",
+      noIndex: false,
+      indexPins: {},
+    });
     await expect(readProject("does-not-exist", dir)).rejects.toMatchObject({ code: "FILE_NOT_FOUND" });
     expect((await readProject(undefined, dir)).pyproject).toBeUndefined();
   });
@@ -152,7 +188,10 @@ describe("the lock's [tool.pystore] table", () => {
   });
 
   it("writes neither key when unused, so older locks stay fresh", async () => {
-    const root = await projectDir("plain", '[project]\nname = "p"\nversion = "1"\ndependencies = ["x"]\n[tool.pystore]\ntargets = [{platform = "manylinux_x86_64", python = "3.11"}]\n');
+    const root = await projectDir(
+      "plain",
+      '[project]\nname = "p"\nversion = "1"\ndependencies = ["x"]\n[tool.pystore]\ntargets = [{platform = "manylinux_x86_64", python = "3.11"}]\n',
+    );
     const table = inputsTable((await gatherInputs([], {}, root, {})).inputs);
     expect("index-pins" in table).toBe(false);
     expect("no-index" in table).toBe(false);

@@ -40,7 +40,15 @@ describe("requirements files", () => {
     await file("sub/constraints.txt", "leaf < 3\n");
     const top = await file(
       "top.txt",
-      ["--index-url https://idx.test/simple/", "--extra-index-url=https://extra.test/simple/", "-r sub/base.txt", "direct @ https://files.test/direct-1.0-py3-none-any.whl", "hashed==1.0 --hash=sha256:abc", "--pre", "${FROM_ENV}"].join("\n"),
+      [
+        "--index-url https://idx.test/simple/",
+        "--extra-index-url=https://extra.test/simple/",
+        "-r sub/base.txt",
+        "direct @ https://files.test/direct-1.0-py3-none-any.whl",
+        "hashed==1.0 --hash=sha256:abc",
+        "--pre",
+        "${FROM_ENV}",
+      ].join("\n"),
     );
     const r = await readRequirementsFile(top, { env: { FROM_ENV: "envpkg" }, baseDir: dir });
     expect(r.requirements.map((x) => formatRequirement(x.requirement))).toEqual([
@@ -59,9 +67,14 @@ describe("requirements files", () => {
 
   it("reports bad lines with file:line", async () => {
     const bad = await file("bad.txt", "ok\n\nnot a valid ==requirement\n");
-    await expect(readRequirementsFile(bad, { baseDir: dir })).rejects.toMatchObject({ code: "INVALID_REQUIREMENTS_FILE", message: expect.stringContaining("bad.txt:3") });
+    await expect(readRequirementsFile(bad, { baseDir: dir })).rejects.toMatchObject({
+      code: "INVALID_REQUIREMENTS_FILE",
+      message: expect.stringContaining("bad.txt:3"),
+    });
     const editable = await file("editable.txt", "-e ./src\n");
-    await expect(readRequirementsFile(editable, { baseDir: dir })).rejects.toMatchObject({ message: expect.stringContaining("editable.txt:1") });
+    await expect(readRequirementsFile(editable, { baseDir: dir })).rejects.toMatchObject({
+      message: expect.stringContaining("editable.txt:1"),
+    });
     const bare = await file("bare.txt", "./pkg.whl\n");
     await expect(readRequirementsFile(bare, { baseDir: dir })).rejects.toMatchObject({ hint: expect.stringContaining("name @ url") });
   });

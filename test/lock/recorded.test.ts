@@ -8,7 +8,13 @@ import { resolveTarget } from "../../src/standards/targets.js";
 import { parseRequirement } from "../../src/standards/pep508.js";
 
 const base = (tool?: Record<string, unknown>): Pylock => ({
-  lockVersion: "1.0", extras: [], dependencyGroups: [], defaultGroups: [], createdBy: "test", packages: [], ...(tool ? { tool } : {}),
+  lockVersion: "1.0",
+  extras: [],
+  dependencyGroups: [],
+  defaultGroups: [],
+  createdBy: "test",
+  packages: [],
+  ...(tool ? { tool } : {}),
 });
 
 describe("recordedInputs", () => {
@@ -47,7 +53,11 @@ describe("recordedInputs", () => {
 
   it("is undefined without a [tool.pystore] table and skips malformed keys", () => {
     expect(recordedInputs(base())).toBeUndefined();
-    const recorded = recordedInputs(base({ pystore: { targets: [{ platform: 3 }, "x", { platform: "win_amd64", python: "3.11" }], "index-strategy": "bogus", extras: [1] } }))!;
+    const recorded = recordedInputs(
+      base({
+        pystore: { targets: [{ platform: 3 }, "x", { platform: "win_amd64", python: "3.11" }], "index-strategy": "bogus", extras: [1] },
+      }),
+    )!;
     expect(recorded.targets).toEqual([{ platform: "win_amd64", python: "3.11" }]);
     expect(recorded.indexStrategy).toBeUndefined();
     expect(recorded.extras).toBeUndefined();

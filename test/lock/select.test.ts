@@ -1,7 +1,7 @@
 // PEP 751 installer semantics for one target: markers pick entries, tags pick the wheel.
 
 import { describe, expect, it } from "vitest";
-import { PystoreError } from "../../src/errors.js";
+import type { PystoreError } from "../../src/errors.js";
 import { selectForTarget } from "../../src/lock/select.js";
 import type { Pylock, PylockPackage } from "../../src/standards/pylock.js";
 import { resolveTarget } from "../../src/standards/targets.js";
@@ -44,7 +44,9 @@ describe("selectForTarget", () => {
       "zeta 1.0 zeta-1.0-py3-none-any.whl",
     ]);
     expect(l[0].sha256).toBe(sha("b"));
-    expect(selectForTarget(multi, linux312).map((s) => s.wheel.name)).toContain("numpy-2.0-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl");
+    expect(selectForTarget(multi, linux312).map((s) => s.wheel.name)).toContain(
+      "numpy-2.0-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+    );
     expect(selectForTarget(multi, linux312).find((s) => s.name === "old")?.version).toBe("2.0");
     expect(selectForTarget(multi, win).map((s) => s.name)).toEqual(["numpy", "old", "winonly", "zeta"]);
     // No platform wheel for macOS: the pure wheel is the fallback.
@@ -85,7 +87,9 @@ describe("selectForTarget", () => {
   });
 
   it("needs sha256 hashes", () => {
-    const l = lock([{ name: "md5only", version: "1.0", wheels: [{ name: "md5only-1.0-py3-none-any.whl", url: "https://x", hashes: { md5: "ab" } }] }]);
+    const l = lock([
+      { name: "md5only", version: "1.0", wheels: [{ name: "md5only-1.0-py3-none-any.whl", url: "https://x", hashes: { md5: "ab" } }] },
+    ]);
     expect(() => selectForTarget(l, linux311)).toThrow(/no sha256/);
   });
 

@@ -85,7 +85,11 @@ describe("readHostCache / writeHostCache", () => {
   async function written(facts: { executable?: string; env?: NodeJS.ProcessEnv } = {}) {
     const file = join(cacheDir, `entry-${++n}.json`);
     const fingerprint = hostFingerprint(interpreter, facts.env ?? env)!;
-    await writeHostCache(file, fingerprint, probe, { libraries: [lib], executable: facts.executable ?? python, selection: wrapperSelection(facts.env ?? env) });
+    await writeHostCache(file, fingerprint, probe, {
+      libraries: [lib],
+      executable: facts.executable ?? python,
+      selection: wrapperSelection(facts.env ?? env),
+    });
     return file;
   }
 

@@ -106,7 +106,15 @@ describe("loadTarget", () => {
 
   it("reads a complete platform file relative to cwd", async () => {
     const file = {
-      marker_environment: { implementation_name: "cpython", os_name: "posix", platform_machine: "aarch64", platform_python_implementation: "CPython", platform_system: "Linux", python_version: "3.12", sys_platform: "linux" },
+      marker_environment: {
+        implementation_name: "cpython",
+        os_name: "posix",
+        platform_machine: "aarch64",
+        platform_python_implementation: "CPython",
+        platform_system: "Linux",
+        python_version: "3.12",
+        sys_platform: "linux",
+      },
       compatible_tags: ["cp312-cp312-musllinux_1_2_aarch64", "py3-none-any"],
     };
     writeFileSync(join(dir, "plat.json"), JSON.stringify(file));
@@ -161,8 +169,16 @@ describe("interpret (host facts → platform)", () => {
     ["musl", { glibc: null, musl: [1, 2] }, { os: "linux", arch: "x86_64", libc: { kind: "musl", major: 1, minor: 2 } }],
     ["no libc found", { glibc: null }, { os: "linux", arch: "x86_64" }],
     ["32-bit Python on x86_64", { is64: false }, { os: "linux", arch: "i686", libc: { kind: "glibc", major: 2, minor: 31 } }],
-    ["32-bit Python on aarch64", { is64: false, platform: "linux-aarch64" }, { os: "linux", arch: "armv7l", libc: { kind: "glibc", major: 2, minor: 31 } }],
-    ["macOS arm64", { platform: "macosx-11.0-arm64", mac: "14.2.1", glibc: null, markers: { ...base.markers, platform_machine: "arm64" } }, { os: "macos", arch: "arm64", version: [14, 2] }],
+    [
+      "32-bit Python on aarch64",
+      { is64: false, platform: "linux-aarch64" },
+      { os: "linux", arch: "armv7l", libc: { kind: "glibc", major: 2, minor: 31 } },
+    ],
+    [
+      "macOS arm64",
+      { platform: "macosx-11.0-arm64", mac: "14.2.1", glibc: null, markers: { ...base.markers, platform_machine: "arm64" } },
+      { os: "macos", arch: "arm64", version: [14, 2] },
+    ],
     ["Windows", { platform: "win-amd64", glibc: null }, { os: "windows", platform: "win_amd64" }],
   ])("%s", (_label, patch, spec) => {
     expect(interpret("python3", { ...base, ...patch } as typeof base).spec).toEqual(spec);

@@ -45,7 +45,11 @@ export function memoryProvider(index: MemIndex): ResolverProvider & { metadataCa
           size: 100,
         };
         if (v.sdistOnly) {
-          files.push({ ...common, filename: `${project.name}-${version}.tar.gz`, url: `https://mem.test/${project.name}-${version}.tar.gz` });
+          files.push({
+            ...common,
+            filename: `${project.name}-${version}.tar.gz`,
+            url: `https://mem.test/${project.name}-${version}.tar.gz`,
+          });
           continue;
         }
         for (const tags of v.tags ?? ["py3-none-any"]) {

@@ -136,7 +136,10 @@ describe("targets and markers", () => {
   });
 
   it("picks the best wheel for the target first", async () => {
-    const { resolution } = await run({ n: { "1.0": { tags: ["py3-none-any", "cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64", "cp311-cp311-win_amd64"] } } }, ["n"]);
+    const { resolution } = await run(
+      { n: { "1.0": { tags: ["py3-none-any", "cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64", "cp311-cp311-win_amd64"] } } },
+      ["n"],
+    );
     expect(resolution.packages[0].wheels.map((w) => w.filename)).toEqual([
       "n-1.0-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
       "n-1.0-py3-none-any.whl",
@@ -218,7 +221,9 @@ describe("filters", () => {
     expect((await run(index, ["b"], { prerelease: "allow" })).pins).toEqual({ b: "2.0b1" });
     expect((await run(index, ["b>=2.0b1"])).pins).toEqual({ b: "2.0b1" });
     expect((await run(index, ["p"])).pins).toEqual({ p: "0.1a2" });
-    expect((await run(index, ["p"], { prerelease: "disallow" }).catch((e: PystoreError) => e)) as PystoreError).toMatchObject({ code: "NO_SOLUTION" });
+    expect((await run(index, ["p"], { prerelease: "disallow" }).catch((e: PystoreError) => e)) as PystoreError).toMatchObject({
+      code: "NO_SOLUTION",
+    });
   });
 
   it("skips a version whose METADATA does not parse, with a warning", async () => {
@@ -239,10 +244,18 @@ describe("filters", () => {
 
 describe("direct URL requirements", () => {
   it("resolve to the one wheel the URL names, with the fragment's hash", async () => {
-    const req = parseRequirement("b @ https://files.test/b-1.5-py3-none-any.whl#sha256=" + "AB".repeat(32));
+    const req = parseRequirement(`b @ https://files.test/b-1.5-py3-none-any.whl#sha256=${"AB".repeat(32)}`);
     const file = directFile(req);
-    expect(file).toEqual({ filename: "b-1.5-py3-none-any.whl", url: "https://files.test/b-1.5-py3-none-any.whl", hashes: { sha256: "ab".repeat(32) }, index: "" });
-    const { pins, resolution, provider } = await run({ b: { "1.0": {}, "1.5": {}, "2.0": {} } }, [], { requirements: [req], directFiles: new Map([["b", file]]) });
+    expect(file).toEqual({
+      filename: "b-1.5-py3-none-any.whl",
+      url: "https://files.test/b-1.5-py3-none-any.whl",
+      hashes: { sha256: "ab".repeat(32) },
+      index: "",
+    });
+    const { pins, resolution, provider } = await run({ b: { "1.0": {}, "1.5": {}, "2.0": {} } }, [], {
+      requirements: [req],
+      directFiles: new Map([["b", file]]),
+    });
     expect(pins).toEqual({ b: "1.5" });
     expect(resolution.packages[0].wheels).toEqual([file]);
     expect(provider.pageCalls).toEqual([]);
@@ -258,12 +271,18 @@ describe("preferences", () => {
   const index: MemIndex = { a: { "1.0": { deps: ["b"] }, "2.0": { deps: ["b"] } }, b: { "1.0": {}, "2.0": {} } };
 
   it("keeps versions from the existing lock when they still fit", async () => {
-    const preferences = new Map([["a", "1.0"], ["b", "1.0"]]);
+    const preferences = new Map([
+      ["a", "1.0"],
+      ["b", "1.0"],
+    ]);
     expect((await run(index, ["a"], { preferences })).pins).toEqual({ a: "1.0", b: "1.0" });
   });
 
   it("moves on when a preferred version no longer fits", async () => {
-    const preferences = new Map([["a", "1.0"], ["b", "1.0"]]);
+    const preferences = new Map([
+      ["a", "1.0"],
+      ["b", "1.0"],
+    ]);
     expect((await run(index, ["a", "b>=2"], { preferences })).pins).toEqual({ a: "1.0", b: "2.0" });
   });
 

@@ -26,24 +26,56 @@ json.dump({"packaging": packaging.__version__, "formatted": formatted, "results"
 
 const ENVS: Record<string, MarkerEnvironment> = {
   "linux-cp311": {
-    implementation_name: "cpython", implementation_version: "3.11.7", os_name: "posix", platform_machine: "x86_64",
-    platform_release: "6.1.0-18-amd64", platform_system: "Linux", platform_version: "#1 SMP PREEMPT_DYNAMIC Debian 6.1.76-1 (2024-02-01)",
-    python_full_version: "3.11.7", platform_python_implementation: "CPython", python_version: "3.11", sys_platform: "linux",
+    implementation_name: "cpython",
+    implementation_version: "3.11.7",
+    os_name: "posix",
+    platform_machine: "x86_64",
+    platform_release: "6.1.0-18-amd64",
+    platform_system: "Linux",
+    platform_version: "#1 SMP PREEMPT_DYNAMIC Debian 6.1.76-1 (2024-02-01)",
+    python_full_version: "3.11.7",
+    platform_python_implementation: "CPython",
+    python_version: "3.11",
+    sys_platform: "linux",
   },
   "darwin-arm64-cp39": {
-    implementation_name: "cpython", implementation_version: "3.9.18", os_name: "posix", platform_machine: "arm64",
-    platform_release: "23.2.0", platform_system: "Darwin", platform_version: "Darwin Kernel Version 23.2.0: Wed Nov 15 21:53:18 PST 2023; root:xnu-10002.61.3~2/RELEASE_ARM64_T6000",
-    python_full_version: "3.9.18", platform_python_implementation: "CPython", python_version: "3.9", sys_platform: "darwin",
+    implementation_name: "cpython",
+    implementation_version: "3.9.18",
+    os_name: "posix",
+    platform_machine: "arm64",
+    platform_release: "23.2.0",
+    platform_system: "Darwin",
+    platform_version: "Darwin Kernel Version 23.2.0: Wed Nov 15 21:53:18 PST 2023; root:xnu-10002.61.3~2/RELEASE_ARM64_T6000",
+    python_full_version: "3.9.18",
+    platform_python_implementation: "CPython",
+    python_version: "3.9",
+    sys_platform: "darwin",
   },
   "win32-cp312": {
-    implementation_name: "cpython", implementation_version: "3.12.1", os_name: "nt", platform_machine: "AMD64",
-    platform_release: "10", platform_system: "Windows", platform_version: "10.0.19045",
-    python_full_version: "3.12.1", platform_python_implementation: "CPython", python_version: "3.12", sys_platform: "win32",
+    implementation_name: "cpython",
+    implementation_version: "3.12.1",
+    os_name: "nt",
+    platform_machine: "AMD64",
+    platform_release: "10",
+    platform_system: "Windows",
+    platform_version: "10.0.19045",
+    python_full_version: "3.12.1",
+    platform_python_implementation: "CPython",
+    python_version: "3.12",
+    sys_platform: "win32",
   },
   "linux-pypy310": {
-    implementation_name: "pypy", implementation_version: "7.3.15", os_name: "posix", platform_machine: "aarch64",
-    platform_release: "5.15.0-1051-aws", platform_system: "Linux", platform_version: "#56~20.04.1-Ubuntu SMP Tue Nov 28 15:43:31 UTC 2023",
-    python_full_version: "3.10.13", platform_python_implementation: "PyPy", python_version: "3.10", sys_platform: "linux",
+    implementation_name: "pypy",
+    implementation_version: "7.3.15",
+    os_name: "posix",
+    platform_machine: "aarch64",
+    platform_release: "5.15.0-1051-aws",
+    platform_system: "Linux",
+    platform_version: "#56~20.04.1-Ubuntu SMP Tue Nov 28 15:43:31 UTC 2023",
+    python_full_version: "3.10.13",
+    platform_python_implementation: "PyPy",
+    python_version: "3.10",
+    sys_platform: "linux",
   },
 };
 
@@ -62,7 +94,14 @@ const STRING_VALUES: Record<string, string[]> = {
   implementation_name: ["cpython", "pypy"],
   platform_version: ["10.0.19045", "#1 SMP", "Ubuntu", "Darwin Kernel"],
 };
-const ALIASES = ["os.name", "sys.platform", "platform.machine", "platform.version", "platform.python_implementation", "python_implementation"];
+const ALIASES = [
+  "os.name",
+  "sys.platform",
+  "platform.machine",
+  "platform.version",
+  "platform.python_implementation",
+  "python_implementation",
+];
 const VERSION_OPS = ["<", "<=", "==", "!=", ">=", ">", "~=", "==="];
 
 const markers: string[] = [];
@@ -108,9 +147,21 @@ markers.push(
   `python_version not in "3.11 3.12"`,
 );
 // Malformed markers: both sides must refuse them.
-const INVALID = [`python_version`, `python_version >= `, `python_version >= 3.6`, `os_name = "posix"`, `(os_name == "nt"`,
-  `os_name == "nt")`, `os_name == "nt" and`, `os_name == "nt" xor os_name == "posix"`, `foo == "bar"`, `os_name == 'nt"`,
-  `os_name is "nt"`, `os_name == "nt" "posix"`, ``];
+const INVALID = [
+  `python_version`,
+  `python_version >= `,
+  `python_version >= 3.6`,
+  `os_name = "posix"`,
+  `(os_name == "nt"`,
+  `os_name == "nt")`,
+  `os_name == "nt" and`,
+  `os_name == "nt" xor os_name == "posix"`,
+  `foo == "bar"`,
+  `os_name == 'nt"`,
+  `os_name is "nt"`,
+  `os_name == "nt" "posix"`,
+  ``,
+];
 
 const EXTRAS = ["", "test", "docs"];
 const cases: [string, string, string][] = [];

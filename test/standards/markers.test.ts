@@ -1,16 +1,41 @@
 // PEP 508 environment markers: evaluation (the spec's examples, extras per PEP 685, packaging 22+ rules), formatting, and/or.
 
 import { describe, expect, it } from "vitest";
-import { evaluateMarker, formatMarker, markerAnd, markerExtras, markerOr, parseMarker, type EvaluationContext, type MarkerEnvironment } from "../../src/standards/pep508.js";
+import {
+  evaluateMarker,
+  formatMarker,
+  markerAnd,
+  markerExtras,
+  markerOr,
+  parseMarker,
+  type EvaluationContext,
+  type MarkerEnvironment,
+} from "../../src/standards/pep508.js";
 
 const linux311: MarkerEnvironment = {
-  implementation_name: "cpython", implementation_version: "3.11.7", os_name: "posix", platform_machine: "x86_64",
-  platform_release: "6.1.0-18-amd64", platform_system: "Linux", platform_version: "#1 SMP Debian 6.1.76-1",
-  python_full_version: "3.11.7", platform_python_implementation: "CPython", python_version: "3.11", sys_platform: "linux",
+  implementation_name: "cpython",
+  implementation_version: "3.11.7",
+  os_name: "posix",
+  platform_machine: "x86_64",
+  platform_release: "6.1.0-18-amd64",
+  platform_system: "Linux",
+  platform_version: "#1 SMP Debian 6.1.76-1",
+  python_full_version: "3.11.7",
+  platform_python_implementation: "CPython",
+  python_version: "3.11",
+  sys_platform: "linux",
 };
 const win39: MarkerEnvironment = {
-  ...linux311, os_name: "nt", platform_machine: "AMD64", platform_release: "10", platform_system: "Windows",
-  platform_version: "10.0.19045", python_full_version: "3.9.13", implementation_version: "3.9.13", python_version: "3.9", sys_platform: "win32",
+  ...linux311,
+  os_name: "nt",
+  platform_machine: "AMD64",
+  platform_release: "10",
+  platform_system: "Windows",
+  platform_version: "10.0.19045",
+  python_full_version: "3.9.13",
+  implementation_version: "3.9.13",
+  python_version: "3.9",
+  sys_platform: "win32",
 };
 
 describe("marker evaluation (the spec's examples)", () => {
@@ -97,9 +122,12 @@ describe("what packaging 22+ changed (and 21.3 did differently)", () => {
     expect(evaluateMarker('platform_release != "5.0"', linux311)).toBe(false);
   });
 
-  it.each(['os_name ~= "posix"', 'sys_platform === "linux"', 'python_version > "3.*" and os_name ~= "x"'])("refuses undefined comparison %s", (m) => {
-    expect(() => evaluateMarker(m, linux311)).toThrow(expect.objectContaining({ code: "INVALID_MARKER" }));
-  });
+  it.each(['os_name ~= "posix"', 'sys_platform === "linux"', 'python_version > "3.*" and os_name ~= "x"'])(
+    "refuses undefined comparison %s",
+    (m) => {
+      expect(() => evaluateMarker(m, linux311)).toThrow(expect.objectContaining({ code: "INVALID_MARKER" }));
+    },
+  );
 
   it("refuses to use the set variables as strings", () => {
     expect(() => evaluateMarker("extras == 'a'", linux311)).toThrow(expect.objectContaining({ code: "INVALID_MARKER" }));
@@ -111,7 +139,10 @@ describe("formatting and combining", () => {
     ["python_version>'2'", 'python_version > "2"'],
     ["  (os_name=='nt')  ", 'os_name == "nt"'],
     ["((os_name=='nt'))", 'os_name == "nt"'],
-    ["os.name=='nt' and (sys.platform=='x' or platform.machine=='y')", 'os_name == "nt" and (sys_platform == "x" or platform_machine == "y")'],
+    [
+      "os.name=='nt' and (sys.platform=='x' or platform.machine=='y')",
+      'os_name == "nt" and (sys_platform == "x" or platform_machine == "y")',
+    ],
     ["python_implementation=='PyPy'", 'platform_python_implementation == "PyPy"'],
     ["'3' not  in python_version", '"3" not in python_version'],
     [`os_name == '"quoted"'`, `os_name == '"quoted"'`],

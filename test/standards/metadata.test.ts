@@ -5,9 +5,17 @@ import { dependenciesFor, parseCoreMetadata, parseHeaders } from "../../src/stan
 import { formatRequirement, type MarkerEnvironment } from "../../src/standards/pep508.js";
 
 const env: MarkerEnvironment = {
-  implementation_name: "cpython", implementation_version: "3.11.7", os_name: "posix", platform_machine: "x86_64",
-  platform_release: "6.1.0", platform_system: "Linux", platform_version: "#1", python_full_version: "3.11.7",
-  platform_python_implementation: "CPython", python_version: "3.11", sys_platform: "linux",
+  implementation_name: "cpython",
+  implementation_version: "3.11.7",
+  os_name: "posix",
+  platform_machine: "x86_64",
+  platform_release: "6.1.0",
+  platform_system: "Linux",
+  platform_version: "#1",
+  python_full_version: "3.11.7",
+  platform_python_implementation: "CPython",
+  python_version: "3.11",
+  sys_platform: "linux",
 };
 
 const METADATA_24 = [
@@ -38,12 +46,21 @@ describe("core metadata", () => {
   it("reads the fields pystore needs", () => {
     const meta = parseCoreMetadata(METADATA_24, "sample-2.31.0.dist-info/METADATA");
     expect(meta).toMatchObject({
-      metadataVersion: "2.4", name: "Sample_Project", version: "2.31.0", summary: "A sample project",
-      requiresPython: "<4,>=3.8", providesExtra: ["socks", "use-chardet-on-py3"], dynamic: ["license-file"],
+      metadataVersion: "2.4",
+      name: "Sample_Project",
+      version: "2.31.0",
+      summary: "A sample project",
+      requiresPython: "<4,>=3.8",
+      providesExtra: ["socks", "use-chardet-on-py3"],
+      dynamic: ["license-file"],
     });
     expect(meta.requiresDist.map(formatRequirement)).toEqual([
-      "charset-normalizer<4,>=2", "idna<4,>=2.5", 'tomli>=1.1; python_version < "3.11"', 'colorama; sys_platform == "win32"',
-      'PySocks!=1.5.7,>=1.5.6; extra == "socks"', 'chardet<6,>=3.0.2; extra == "use-chardet-on-py3"',
+      "charset-normalizer<4,>=2",
+      "idna<4,>=2.5",
+      'tomli>=1.1; python_version < "3.11"',
+      'colorama; sys_platform == "win32"',
+      'PySocks!=1.5.7,>=1.5.6; extra == "socks"',
+      'chardet<6,>=3.0.2; extra == "use-chardet-on-py3"',
     ]);
   });
 
@@ -52,7 +69,8 @@ describe("core metadata", () => {
   });
 
   it("handles CRLF, header case, continuation lines and a body", () => {
-    const text = "metadata-version: 2.1\r\nNAME: x\r\nversion: 1\r\nSummary: first\r\n  second\r\nRequires-Dist: a>=1;\r\n  python_version>'3'\r\n\r\nbody";
+    const text =
+      "metadata-version: 2.1\r\nNAME: x\r\nversion: 1\r\nSummary: first\r\n  second\r\nRequires-Dist: a>=1;\r\n  python_version>'3'\r\n\r\nbody";
     const meta = parseCoreMetadata(text);
     expect(meta.summary).toBe("first\nsecond");
     expect(meta.requiresDist.map(formatRequirement)).toEqual(['a>=1; python_version > "3"']);
@@ -66,7 +84,10 @@ describe("core metadata", () => {
     expect(names(["SOCKS"])).toEqual(["charset-normalizer", "idna", "PySocks"]);
     expect(names(["socks", "use-chardet-on-py3"])).toEqual(["charset-normalizer", "idna", "PySocks", "chardet"]);
     expect(dependenciesFor(meta, { ...env, python_version: "3.10", sys_platform: "win32" }, []).map((r) => r.name)).toEqual([
-      "charset-normalizer", "idna", "tomli", "colorama",
+      "charset-normalizer",
+      "idna",
+      "tomli",
+      "colorama",
     ]);
   });
 
@@ -84,7 +105,10 @@ describe("core metadata", () => {
     ["Metadata-Version: 2.2\nName: a\nVersion: 1\nDynamic: Version\n", "Dynamic"],
   ])("rejects malformed metadata %#, naming source and field", (text, fragment) => {
     expect(() => parseCoreMetadata(text, "pkg/METADATA")).toThrow(
-      expect.objectContaining({ code: "INVALID_METADATA", message: expect.stringMatching(new RegExp(`pkg/METADATA: ${fragment.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`)) }),
+      expect.objectContaining({
+        code: "INVALID_METADATA",
+        message: expect.stringMatching(new RegExp(`pkg/METADATA: ${fragment.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`)),
+      }),
     );
   });
 });

@@ -24,6 +24,8 @@ describe("PEP 503 name normalization", () => {
 
   it.each(["", "-a", "a-", ".a", "a_", "a b", "é", "a/b", "a+b"])("rejects %j with INVALID_NAME quoting it", (name) => {
     expect(isValidProjectName(name)).toBe(false);
-    expect(() => assertProjectName(name)).toThrow(expect.objectContaining({ code: "INVALID_NAME", message: expect.stringContaining(JSON.stringify(name)) }));
+    expect(() => assertProjectName(name)).toThrow(
+      expect.objectContaining({ code: "INVALID_NAME", message: expect.stringContaining(JSON.stringify(name)) }),
+    );
   });
 });

@@ -36,20 +36,105 @@ const python = spawnSync("python3", ["-c", "import pip._vendor.packaging"], { en
 const havePackaging = python.status === 0;
 
 const VERSIONS = [
-  "0", "0.1", "1.0.dev0", "1.0.dev456", "1.0a1", "1.0a2.dev456", "1.0a12.dev456", "1.0a12", "1.0b1.dev456",
-  "1.0b2", "1.0b2.post345.dev456", "1.0b2.post345", "1.0rc1.dev456", "1.0rc1", "1.0", "1.0+abc.5", "1.0+abc.7",
-  "1.0+5", "1.0.post456.dev34", "1.0.post456", "1.0.15", "1.1.dev1", "1!1.0", "1!0.5", "2.0", "2.0.0", "2",
-  "2.0.post1", "2.0a1", "2.0rc1", "2.0+local.1", "2.0+local", "2.0+1.2", "2.1", "2.1.0.0", "3.11.7",
-  "3.12.0rc2", "3.9", "3.10", "1.0.0.post0", "1.0-1", "1.0_dev_3", "1.0.C1", "1.0ALPHA2", "1.0-PREVIEW-3",
-  "v4.0", "1.0r2", "1.0rev4", "1.0.post", "1.0.dev", "1.0a", "1.0+UBUNTU-1", "1.0+ubuntu_1", " 1.0 ",
+  "0",
+  "0.1",
+  "1.0.dev0",
+  "1.0.dev456",
+  "1.0a1",
+  "1.0a2.dev456",
+  "1.0a12.dev456",
+  "1.0a12",
+  "1.0b1.dev456",
+  "1.0b2",
+  "1.0b2.post345.dev456",
+  "1.0b2.post345",
+  "1.0rc1.dev456",
+  "1.0rc1",
+  "1.0",
+  "1.0+abc.5",
+  "1.0+abc.7",
+  "1.0+5",
+  "1.0.post456.dev34",
+  "1.0.post456",
+  "1.0.15",
+  "1.1.dev1",
+  "1!1.0",
+  "1!0.5",
+  "2.0",
+  "2.0.0",
+  "2",
+  "2.0.post1",
+  "2.0a1",
+  "2.0rc1",
+  "2.0+local.1",
+  "2.0+local",
+  "2.0+1.2",
+  "2.1",
+  "2.1.0.0",
+  "3.11.7",
+  "3.12.0rc2",
+  "3.9",
+  "3.10",
+  "1.0.0.post0",
+  "1.0-1",
+  "1.0_dev_3",
+  "1.0.C1",
+  "1.0ALPHA2",
+  "1.0-PREVIEW-3",
+  "v4.0",
+  "1.0r2",
+  "1.0rev4",
+  "1.0.post",
+  "1.0.dev",
+  "1.0a",
+  "1.0+UBUNTU-1",
+  "1.0+ubuntu_1",
+  " 1.0 ",
 ];
 const INVALID = ["", "1.0+", "1.0.*", "french toast", "1..0", "1.0-dev-", "1.0+abc def", "=1.0", "1.0.0-rc.1"];
 const SPECS = [
-  "", ">=1.0", ">1.0", "<2.0", "<=2.0", "==2.0", "==2", "==2.0.0", "!=2.0", "==2.*", "==2.0.*", "!=2.*",
-  "==1.0.*", "~=1.0", "~=2.0", "~=1.0.1", "~=2.2.post3", "~=1!1.0", "==1!1.*", ">=1.0a1", ">=2.0rc1", "<2.0rc1",
-  "==2.0+local", "==2.0+local.1", "!=2.0+local", ">1.0,<2.0", ">=1.0,!=1.0.15,<3", ">1.0.post456",
-  ">1.0a1", "<1.0", ">1.0.post2", "===2.0", "===1.0+abc.5", ">=3.9,<3.12", "== 2.0", ">= 1.0 , < 2",
-  "==1.0.dev456", "<1.0rc1", ">2.0a1", "~=3.0", "==3.*", ">=1.0.dev0",
+  "",
+  ">=1.0",
+  ">1.0",
+  "<2.0",
+  "<=2.0",
+  "==2.0",
+  "==2",
+  "==2.0.0",
+  "!=2.0",
+  "==2.*",
+  "==2.0.*",
+  "!=2.*",
+  "==1.0.*",
+  "~=1.0",
+  "~=2.0",
+  "~=1.0.1",
+  "~=2.2.post3",
+  "~=1!1.0",
+  "==1!1.*",
+  ">=1.0a1",
+  ">=2.0rc1",
+  "<2.0rc1",
+  "==2.0+local",
+  "==2.0+local.1",
+  "!=2.0+local",
+  ">1.0,<2.0",
+  ">=1.0,!=1.0.15,<3",
+  ">1.0.post456",
+  ">1.0a1",
+  "<1.0",
+  ">1.0.post2",
+  "===2.0",
+  "===1.0+abc.5",
+  ">=3.9,<3.12",
+  "== 2.0",
+  ">= 1.0 , < 2",
+  "==1.0.dev456",
+  "<1.0rc1",
+  ">2.0a1",
+  "~=3.0",
+  "==3.*",
+  ">=1.0.dev0",
 ];
 const BAD_SPECS = ["=>1.0", "<=2.0+local", "~=1", "==1.0.*.post1", ">=1.0+local", ">=1.*", "~=1.0.*", "1.0", "==1.0a1.*"];
 
@@ -72,7 +157,12 @@ describe.runIf(havePackaging)("PEP 440 agrees with pip's vendored packaging", ()
     encoding: "utf8",
     maxBuffer: 64 * 1024 * 1024,
   });
-  const oracle = JSON.parse(result.stdout || "{}") as { packaging: string; valid: (string | null)[]; compare: number[]; contains: (boolean | "invalid")[] };
+  const oracle = JSON.parse(result.stdout || "{}") as {
+    packaging: string;
+    valid: (string | null)[];
+    compare: number[];
+    contains: (boolean | "invalid")[];
+  };
 
   it(`ran the oracle (pip vendors packaging ${oracle.packaging})`, () => {
     expect(result.stderr).toBe("");
@@ -100,7 +190,8 @@ describe.runIf(havePackaging)("PEP 440 agrees with pip's vendored packaging", ()
       } catch {
         ours = "invalid";
       }
-      if (ours !== oracle.contains[i]) diffs.push(`${JSON.stringify(v)} in ${JSON.stringify(s)}: ours ${ours}, packaging ${oracle.contains[i]}`);
+      if (ours !== oracle.contains[i])
+        diffs.push(`${JSON.stringify(v)} in ${JSON.stringify(s)}: ours ${ours}, packaging ${oracle.contains[i]}`);
     });
     expect(diffs).toEqual([]);
   });

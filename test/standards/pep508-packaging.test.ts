@@ -21,7 +21,14 @@ json.dump({"packaging": packaging.__version__, "parsed": out}, sys.stdout)
 
 // The PEP 508 test list and the spec page's examples first, then real-world shapes.
 const VALID = [
-  "A", "A.B-C_D", "aa", "name", "name<=1", "name>=3", "name>=3,<2", "name@http://foo.com",
+  "A",
+  "A.B-C_D",
+  "aa",
+  "name",
+  "name<=1",
+  "name>=3",
+  "name>=3,<2",
+  "name@http://foo.com",
   "name [fred,bar] @ http://foo.com ; python_version=='2.7'",
   "name[quux, strange];python_version<'2.7' and platform_version=='2'",
   "name; os_name=='a' or os_name=='b'",
@@ -31,20 +38,60 @@ const VALID = [
   "name; (os_name=='a' or os_name=='b') and os_name=='c'",
   'requests [security,tests] >= 2.8.1, == 2.8.* ; python_version < "2.7"',
   "pip @ https://github.com/pypa/pip/archive/1.3.1.zip#sha1=da9234ee9982d4bbb3c72346a6de940a148ea686",
-  "requests", "requests>=2.31.0", "requests (>=2.0,<3)", "requests ( >= 2.0 , < 3 )", "Requests[Socks]>=2.0; python_version>='3.7'",
-  "zope.interface>=5", "typing_extensions>=4.0; python_version < \"3.11\"", "foo==1.0.*", "foo~=1.4.2", "foo===1.0-weird",
-  "foo!=1.5,>1.0,<=2.0", "foo>=1.0a1", "foo==1.0+local.1", "foo[]", "foo [ a , b ] ( ==1.0 )", "  foo  ",
-  "colorama; sys_platform == 'win32'", "pywin32>=300; platform_system=='Windows' and platform_python_implementation!='PyPy'",
-  "tomli>=1.1.0; python_full_version <= '3.11.0a6'", "importlib-metadata>=4.6; python_version<'3.10'",
-  "pytest>=7; extra == 'test'", "sphinx; extra == \"docs\" or extra == \"dev\"",
-  "foo @ file:///tmp/foo-1.0-py3-none-any.whl", "foo@https://example.com/foo.tar.gz ; os_name=='nt'",
-  "foo @ https://example.com/foo.whl#sha256=0123", "foo[bar,baz]==2.0;extra=='x'", "foo>=1;python_version>'3'",
-  "foo>=1 ;python_version>'3'", "foo  >=1  ;  python_version  >  '3'", "a-b.c_d[e-f]", "A1", "1a",
+  "requests",
+  "requests>=2.31.0",
+  "requests (>=2.0,<3)",
+  "requests ( >= 2.0 , < 3 )",
+  "Requests[Socks]>=2.0; python_version>='3.7'",
+  "zope.interface>=5",
+  'typing_extensions>=4.0; python_version < "3.11"',
+  "foo==1.0.*",
+  "foo~=1.4.2",
+  "foo===1.0-weird",
+  "foo!=1.5,>1.0,<=2.0",
+  "foo>=1.0a1",
+  "foo==1.0+local.1",
+  "foo[]",
+  "foo [ a , b ] ( ==1.0 )",
+  "  foo  ",
+  "colorama; sys_platform == 'win32'",
+  "pywin32>=300; platform_system=='Windows' and platform_python_implementation!='PyPy'",
+  "tomli>=1.1.0; python_full_version <= '3.11.0a6'",
+  "importlib-metadata>=4.6; python_version<'3.10'",
+  "pytest>=7; extra == 'test'",
+  'sphinx; extra == "docs" or extra == "dev"',
+  "foo @ file:///tmp/foo-1.0-py3-none-any.whl",
+  "foo@https://example.com/foo.tar.gz ; os_name=='nt'",
+  "foo @ https://example.com/foo.whl#sha256=0123",
+  "foo[bar,baz]==2.0;extra=='x'",
+  "foo>=1;python_version>'3'",
+  "foo>=1 ;python_version>'3'",
+  "foo  >=1  ;  python_version  >  '3'",
+  "a-b.c_d[e-f]",
+  "A1",
+  "1a",
 ];
 const INVALID = [
-  "", "=foo", "foo-", "-foo", "foo >= 1.0 bar", "foo[bar", "foo[bar,]", "foo[,bar]", "foo ; ", "foo (>=1.0",
-  "foo >=1.0)", "foo @", "foo; os_name = 'nt'", "foo >=1.0; python_version", "foo >=1.0; bogus == '1'",
-  "foo~=1", "foo == 1.0 == 2.0", "foo[b ar]", "foo bar", "name @ http://foo.com; os_name=='nt' and",
+  "",
+  "=foo",
+  "foo-",
+  "-foo",
+  "foo >= 1.0 bar",
+  "foo[bar",
+  "foo[bar,]",
+  "foo[,bar]",
+  "foo ; ",
+  "foo (>=1.0",
+  "foo >=1.0)",
+  "foo @",
+  "foo; os_name = 'nt'",
+  "foo >=1.0; python_version",
+  "foo >=1.0; bogus == '1'",
+  "foo~=1",
+  "foo == 1.0 == 2.0",
+  "foo[b ar]",
+  "foo bar",
+  "name @ http://foo.com; os_name=='nt' and",
 ];
 
 // 21.3 still reads these as legacy (pre-PEP 440) specifiers; packaging 22+ rejects them, and so do we.
@@ -68,7 +115,13 @@ describe.runIf(probe.status === 0)("requirements agree with pip's vendored packa
 
   it.each(VALID.map((text, i) => [text, i] as const))("parses %j like packaging", (text, i) => {
     const r = parseRequirement(text);
-    const ours = { name: r.name, extras: [...r.extras].sort(), specifier: r.specifier, url: r.url ?? null, marker: r.marker ? formatMarker(r.marker) : null };
+    const ours = {
+      name: r.name,
+      extras: [...r.extras].sort(),
+      specifier: r.specifier,
+      url: r.url ?? null,
+      marker: r.marker ? formatMarker(r.marker) : null,
+    };
     expect(ours).toEqual(oracle.parsed[i]);
   });
 

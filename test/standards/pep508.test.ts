@@ -10,17 +10,30 @@ describe("requirements (the spec's examples)", () => {
     ["A.B-C_D", { name: "A.B-C_D", extras: [], specifier: "" }],
     ["name>=3,<2", { name: "name", extras: [], specifier: "<2,>=3" }],
     ["name@http://foo.com", { name: "name", extras: [], specifier: "", url: "http://foo.com" }],
-    ["name [fred,bar] @ http://foo.com ; python_version=='2.7'", { name: "name", extras: ["fred", "bar"], specifier: "", url: "http://foo.com" }],
-    ['requests [security,tests] >= 2.8.1, == 2.8.* ; python_version < "2.7"', { name: "requests", extras: ["security", "tests"], specifier: "==2.8.*,>=2.8.1" }],
-    ["pip @ https://github.com/pypa/pip/archive/1.3.1.zip#sha1=da9234ee9982d4bbb3c72346a6de940a148ea686",
-      { name: "pip", extras: [], specifier: "", url: "https://github.com/pypa/pip/archive/1.3.1.zip#sha1=da9234ee9982d4bbb3c72346a6de940a148ea686" }],
+    [
+      "name [fred,bar] @ http://foo.com ; python_version=='2.7'",
+      { name: "name", extras: ["fred", "bar"], specifier: "", url: "http://foo.com" },
+    ],
+    [
+      'requests [security,tests] >= 2.8.1, == 2.8.* ; python_version < "2.7"',
+      { name: "requests", extras: ["security", "tests"], specifier: "==2.8.*,>=2.8.1" },
+    ],
+    [
+      "pip @ https://github.com/pypa/pip/archive/1.3.1.zip#sha1=da9234ee9982d4bbb3c72346a6de940a148ea686",
+      {
+        name: "pip",
+        extras: [],
+        specifier: "",
+        url: "https://github.com/pypa/pip/archive/1.3.1.zip#sha1=da9234ee9982d4bbb3c72346a6de940a148ea686",
+      },
+    ],
     ["foo (>=1.0, <2)", { name: "foo", extras: [], specifier: "<2,>=1.0" }],
     ["foo[a,a,b]", { name: "foo", extras: ["a", "b"], specifier: "" }],
     ["foo @ https://x/y.whl;os_name=='nt'", { name: "foo", extras: [], specifier: "", url: "https://x/y.whl;os_name=='nt'" }],
   ])("%j", (text, expected) => {
     const { marker, ...rest } = parseRequirement(text);
     expect(rest).toEqual(expected);
-    expect(marker !== undefined).toBe(text.includes(" ; ") || text.includes(" ;python") || text.includes('; python'));
+    expect(marker !== undefined).toBe(text.includes(" ; ") || text.includes(" ;python") || text.includes("; python"));
   });
 
   it.each([
@@ -33,7 +46,10 @@ describe("requirements (the spec's examples)", () => {
   });
 
   it.each([
-    ["requests [security,tests] >= 2.8.1, == 2.8.* ; python_version < '2.7'", 'requests[security,tests]==2.8.*,>=2.8.1; python_version < "2.7"'],
+    [
+      "requests [security,tests] >= 2.8.1, == 2.8.* ; python_version < '2.7'",
+      'requests[security,tests]==2.8.*,>=2.8.1; python_version < "2.7"',
+    ],
     ["name [fred,bar] @ http://foo.com ; python_version=='2.7'", 'name[bar,fred] @ http://foo.com ; python_version == "2.7"'],
     ["name@http://foo.com", "name @ http://foo.com"],
     ["foo (>=1)", "foo>=1"],

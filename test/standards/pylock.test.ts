@@ -74,7 +74,10 @@ describe("validation", () => {
   });
 
   it("names the dotted path of a wheel without hashes", () => {
-    const text = base + wheelPkg("a", "1.0") + `\n[[packages]]\nname = "b"\nversion = "1.0"\n\n[[packages.wheels]]\nname = "b-1.0-py3-none-any.whl"\nurl = "https://x/b"\n`;
+    const text =
+      base +
+      wheelPkg("a", "1.0") +
+      `\n[[packages]]\nname = "b"\nversion = "1.0"\n\n[[packages.wheels]]\nname = "b-1.0-py3-none-any.whl"\nurl = "https://x/b"\n`;
     const error = invalid(text);
     expect(error.message).toContain("packages[1].wheels[0].hashes");
     expect(error.details).toEqual({ path: "packages[1].wheels[0].hashes" });
@@ -87,17 +90,19 @@ describe("validation", () => {
   });
 
   it("accepts the same name at different versions (one entry per target marker)", () => {
-    const lock = parsePylock(base + wheelPkg("a", "1.0", `marker = 'sys_platform == "linux"'\n`) + wheelPkg("a", "2.0", `marker = 'sys_platform == "win32"'\n`));
+    const lock = parsePylock(
+      base + wheelPkg("a", "1.0", `marker = 'sys_platform == "linux"'\n`) + wheelPkg("a", "2.0", `marker = 'sys_platform == "win32"'\n`),
+    );
     expect(lock.packages.map((p) => p.version)).toEqual(["1.0", "2.0"]);
   });
 
   it("refuses a package with both a directory and wheels", () => {
-    const text = base + wheelPkg("a", "1.0") + `\n[packages.directory]\npath = "src"\n`;
+    const text = `${base + wheelPkg("a", "1.0")}\n[packages.directory]\npath = "src"\n`;
     expect(invalid(text).message).toContain("packages[0]: has directory and wheels");
   });
 
   it("refuses paths outside the project", () => {
-    const dir = (p: string) => base + `\n[[packages]]\nname = "a"\n[packages.directory]\npath = "${p}"\n`;
+    const dir = (p: string) => `${base}\n[[packages]]\nname = "a"\n[packages.directory]\npath = "${p}"\n`;
     expect(invalid(dir("../elsewhere")).message).toContain("packages[0].directory.path");
     expect(invalid(dir("/etc")).message).toContain("absolute");
     expect(invalid(dir("sub/../../x")).message).toContain("outside the project");
@@ -105,9 +110,13 @@ describe("validation", () => {
   });
 
   it("refuses wrongly typed values and bad markers with their path", () => {
-    expect(invalid(base + wheelPkg("a", "1.0", "size = 3\n").replace(`url = "https`, `size = "big"\nurl = "https`)).message).toContain("packages[0].wheels[0].size");
+    expect(invalid(base + wheelPkg("a", "1.0", "size = 3\n").replace(`url = "https`, `size = "big"\nurl = "https`)).message).toContain(
+      "packages[0].wheels[0].size",
+    );
     expect(invalid(base + wheelPkg("a", "1.0", `marker = "python_version >>> '3'"\n`)).message).toContain("packages[0].marker");
-    expect(invalid(`lock-version = "1.0"\ncreated-by = "t"\nenvironments = ["os_name == "]\npackages = []\n`).message).toContain("environments[0]");
+    expect(invalid(`lock-version = "1.0"\ncreated-by = "t"\nenvironments = ["os_name == "]\npackages = []\n`).message).toContain(
+      "environments[0]",
+    );
     expect(invalid(base + wheelPkg("a", "1.0").replace(SHA, "xyz")).message).toContain("packages[0].wheels[0].hashes.sha256");
     expect(invalid(base + wheelPkg("a", "1.0", `requires-python = ">>3"\n`)).message).toContain("packages[0].requires-python");
   });
@@ -117,7 +126,9 @@ describe("validation", () => {
   });
 
   it("derives a wheel's name from its url when absent", () => {
-    const text = base + `\n[[packages]]\nname = "a"\nversion = "1.0"\n\n[[packages.wheels]]\nurl = "https://x/y/a-1.0-py3-none-any.whl"\nhashes = {sha256 = "${SHA}"}\n`;
+    const text =
+      base +
+      `\n[[packages]]\nname = "a"\nversion = "1.0"\n\n[[packages.wheels]]\nurl = "https://x/y/a-1.0-py3-none-any.whl"\nhashes = {sha256 = "${SHA}"}\n`;
     expect(parsePylock(text).packages[0].wheels?.[0].name).toBe("a-1.0-py3-none-any.whl");
   });
 });
@@ -138,10 +149,24 @@ describe("writer", () => {
         marker: 'sys_platform == "linux"',
         dependencies: [{ name: "b" }, { name: "c", version: "2.0" }],
         index: "https://example.test/simple/",
-        wheels: [{ name: "a-1.0-py3-none-any.whl", url: "https://example.test/a.whl", size: 10, uploadTime: "2024-01-01T00:00:00Z", hashes: { sha256: SHA } }],
+        wheels: [
+          {
+            name: "a-1.0-py3-none-any.whl",
+            url: "https://example.test/a.whl",
+            size: 10,
+            uploadTime: "2024-01-01T00:00:00Z",
+            hashes: { sha256: SHA },
+          },
+        ],
       },
     ],
-    tool: { pystore: { "format-version": 1, requirements: ["a>=1", 'quote"d', `both"'`, "tab\there"], targets: [{ platform: "linux", python: "3.11" }] } },
+    tool: {
+      pystore: {
+        "format-version": 1,
+        requirements: ["a>=1", 'quote"d', `both"'`, "tab\there"],
+        targets: [{ platform: "linux", python: "3.11" }],
+      },
+    },
   };
 
   it("is deterministic and round-trips", () => {
@@ -166,7 +191,15 @@ describe("writer", () => {
 
 describe("a lock with no packages (a project without dependencies)", () => {
   // The spec makes `packages` required but allows it to be empty; `[[packages]]` cannot say "none".
-  const empty: Pylock = { lockVersion: "1.0", requiresPython: ">=3.9", extras: [], dependencyGroups: [], defaultGroups: [], createdBy: "pystore", packages: [] };
+  const empty: Pylock = {
+    lockVersion: "1.0",
+    requiresPython: ">=3.9",
+    extras: [],
+    dependencyGroups: [],
+    defaultGroups: [],
+    createdBy: "pystore",
+    packages: [],
+  };
 
   it("writes `packages = []` and round-trips", () => {
     const text = writePylock(empty);
@@ -184,7 +217,12 @@ describe("a lock with no packages (a project without dependencies)", () => {
   });
 
   it("still writes `[[packages]]` sections, not an inline array, when there are packages", () => {
-    const text = writePylock({ ...empty, packages: [{ name: "a", version: "1.0", wheels: [{ name: "a-1.0-py3-none-any.whl", url: "https://x/a.whl", hashes: { sha256: SHA } }] }] });
+    const text = writePylock({
+      ...empty,
+      packages: [
+        { name: "a", version: "1.0", wheels: [{ name: "a-1.0-py3-none-any.whl", url: "https://x/a.whl", hashes: { sha256: SHA } }] },
+      ],
+    });
     expect(text).not.toContain("packages = [");
     expect(text).toContain("\n[[packages]]\n");
   });

@@ -20,10 +20,35 @@ describe("parseProjectHtml", () => {
     expect(page.name).toBe("demo");
     expect(page.apiVersion).toBe("1.0");
     expect(page.files).toEqual([
-      { filename: "demo-1.0-py3-none-any.whl", url: "https://user:tok@example.org/files/demo-1.0-py3-none-any.whl", hashes: { sha256: H }, requiresPython: ">=3.8,<4", coreMetadata: { hashes: { sha256: M } }, index: INDEX },
-      { filename: "demo-0.9.tar.gz", url: "https://files.example.org/demo-0.9.tar.gz", hashes: { md5: "abcdef" }, yanked: {}, index: INDEX },
-      { filename: "demo-0.8-py3-none-any.whl", url: "https://user:tok@example.org/files/demo-0.8-py3-none-any.whl", hashes: {}, yanked: { reason: "broken & bad" }, coreMetadata: { hashes: {} }, index: INDEX },
-      { filename: "demo-0.7-py3-none-any.whl", url: "https://user:tok@example.org/files/demo-0.7-py3-none-any.whl", hashes: {}, index: INDEX },
+      {
+        filename: "demo-1.0-py3-none-any.whl",
+        url: "https://user:tok@example.org/files/demo-1.0-py3-none-any.whl",
+        hashes: { sha256: H },
+        requiresPython: ">=3.8,<4",
+        coreMetadata: { hashes: { sha256: M } },
+        index: INDEX,
+      },
+      {
+        filename: "demo-0.9.tar.gz",
+        url: "https://files.example.org/demo-0.9.tar.gz",
+        hashes: { md5: "abcdef" },
+        yanked: {},
+        index: INDEX,
+      },
+      {
+        filename: "demo-0.8-py3-none-any.whl",
+        url: "https://user:tok@example.org/files/demo-0.8-py3-none-any.whl",
+        hashes: {},
+        yanked: { reason: "broken & bad" },
+        coreMetadata: { hashes: {} },
+        index: INDEX,
+      },
+      {
+        filename: "demo-0.7-py3-none-any.whl",
+        url: "https://user:tok@example.org/files/demo-0.7-py3-none-any.whl",
+        hashes: {},
+        index: INDEX,
+      },
     ]);
   });
 
@@ -39,7 +64,10 @@ describe("parseProjectHtml", () => {
     const html = "<html><body><h1>Please log in</h1></body></html>";
     expect(parseProjectHtml(html, PAGE, INDEX).files).toEqual([]);
     expect(() => parseProjectHtml(html, PAGE, INDEX, { strict: true })).toThrow(
-      expect.objectContaining({ code: "INVALID_INDEX_RESPONSE", message: expect.stringContaining("invalid project page from https://****@example.org/simple/demo/") }),
+      expect.objectContaining({
+        code: "INVALID_INDEX_RESPONSE",
+        message: expect.stringContaining("invalid project page from https://****@example.org/simple/demo/"),
+      }),
     );
   });
 
@@ -50,21 +78,64 @@ describe("parseProjectHtml", () => {
 });
 
 describe("parseProjectJson", () => {
-  const file = (extra: Record<string, unknown>) => ({ filename: "demo-1.0-py3-none-any.whl", url: "../../files/demo-1.0-py3-none-any.whl", hashes: { sha256: H }, ...extra });
-  const body = (files: unknown[], extra: Record<string, unknown> = {}) => JSON.stringify({ meta: { "api-version": "1.1" }, name: "demo", files, ...extra });
+  const file = (extra: Record<string, unknown>) => ({
+    filename: "demo-1.0-py3-none-any.whl",
+    url: "../../files/demo-1.0-py3-none-any.whl",
+    hashes: { sha256: H },
+    ...extra,
+  });
+  const body = (files: unknown[], extra: Record<string, unknown> = {}) =>
+    JSON.stringify({ meta: { "api-version": "1.1" }, name: "demo", files, ...extra });
 
   it("reads hashes, requires-python, yanked reasons, core-metadata, size, upload-time, versions", () => {
     const page = parseProjectJson(
-      body([file({ "requires-python": ">=3.9", yanked: "oops", "core-metadata": { sha256: M.toUpperCase() }, "dist-info-metadata": false, size: 123, "upload-time": "2024-01-02T03:04:05.000000Z" }),
-        file({ filename: "demo-2.0.tar.gz", url: "https://cdn.example.org/demo-2.0.tar.gz", hashes: {}, yanked: true, "dist-info-metadata": true })], { versions: ["1.0", "2.0"] }),
-      PAGE, INDEX);
+      body(
+        [
+          file({
+            "requires-python": ">=3.9",
+            yanked: "oops",
+            "core-metadata": { sha256: M.toUpperCase() },
+            "dist-info-metadata": false,
+            size: 123,
+            "upload-time": "2024-01-02T03:04:05.000000Z",
+          }),
+          file({
+            filename: "demo-2.0.tar.gz",
+            url: "https://cdn.example.org/demo-2.0.tar.gz",
+            hashes: {},
+            yanked: true,
+            "dist-info-metadata": true,
+          }),
+        ],
+        { versions: ["1.0", "2.0"] },
+      ),
+      PAGE,
+      INDEX,
+    );
     expect(page).toEqual({
       name: "demo",
       apiVersion: "1.1",
       versions: ["1.0", "2.0"],
       files: [
-        { filename: "demo-1.0-py3-none-any.whl", url: "https://user:tok@example.org/files/demo-1.0-py3-none-any.whl", hashes: { sha256: H }, requiresPython: ">=3.9", yanked: { reason: "oops" }, coreMetadata: { hashes: { sha256: M } }, size: 123, uploadTime: "2024-01-02T03:04:05.000000Z", index: INDEX },
-        { filename: "demo-2.0.tar.gz", url: "https://cdn.example.org/demo-2.0.tar.gz", hashes: {}, yanked: {}, coreMetadata: { hashes: {} }, index: INDEX },
+        {
+          filename: "demo-1.0-py3-none-any.whl",
+          url: "https://user:tok@example.org/files/demo-1.0-py3-none-any.whl",
+          hashes: { sha256: H },
+          requiresPython: ">=3.9",
+          yanked: { reason: "oops" },
+          coreMetadata: { hashes: { sha256: M } },
+          size: 123,
+          uploadTime: "2024-01-02T03:04:05.000000Z",
+          index: INDEX,
+        },
+        {
+          filename: "demo-2.0.tar.gz",
+          url: "https://cdn.example.org/demo-2.0.tar.gz",
+          hashes: {},
+          yanked: {},
+          coreMetadata: { hashes: {} },
+          index: INDEX,
+        },
       ],
     });
   });
@@ -76,13 +147,20 @@ describe("parseProjectJson", () => {
     [{ meta: { "api-version": "1.0" }, name: "demo" }, 'missing key "files"'],
     [{ meta: { "api-version": "1.0" }, name: "demo", files: [{ url: "x", hashes: {} }] }, 'missing key "files[0].filename"'],
     [{ meta: { "api-version": "1.0" }, name: "demo", files: [{ filename: "x.whl", url: "x" }] }, 'missing key "files[0].hashes"'],
-    [{ meta: { "api-version": "1.0" }, name: "demo", files: [{ filename: "x.whl", url: "x", hashes: {}, size: -1 }] }, "files[0].size must be a non-negative integer"],
+    [
+      { meta: { "api-version": "1.0" }, name: "demo", files: [{ filename: "x.whl", url: "x", hashes: {}, size: -1 }] },
+      "files[0].size must be a non-negative integer",
+    ],
   ])("names what is missing or wrong: %j", (data, problem) => {
-    expect(() => parseProjectJson(JSON.stringify(data), PAGE, INDEX)).toThrow(expect.objectContaining({ code: "INVALID_INDEX_RESPONSE", message: expect.stringContaining(problem) }));
+    expect(() => parseProjectJson(JSON.stringify(data), PAGE, INDEX)).toThrow(
+      expect.objectContaining({ code: "INVALID_INDEX_RESPONSE", message: expect.stringContaining(problem) }),
+    );
   });
 
   it("rejects a body that is not JSON, quoting the redacted page", () => {
-    expect(() => parseProjectJson("<html>", PAGE, INDEX)).toThrow(/invalid project page from https:\/\/\*\*\*\*@example.org\/simple\/demo\/: body is not JSON/);
+    expect(() => parseProjectJson("<html>", PAGE, INDEX)).toThrow(
+      /invalid project page from https:\/\/\*\*\*\*@example.org\/simple\/demo\/: body is not JSON/,
+    );
   });
 });
 

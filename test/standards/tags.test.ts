@@ -33,7 +33,11 @@ describe("platform lists", () => {
   });
 
   it("PEP 656: musllinux from the target musl down to 1_0", () => {
-    expect(musllinuxPlatforms("x86_64", { major: 1, minor: 2 })).toEqual(["musllinux_1_2_x86_64", "musllinux_1_1_x86_64", "musllinux_1_0_x86_64"]);
+    expect(musllinuxPlatforms("x86_64", { major: 1, minor: 2 })).toEqual([
+      "musllinux_1_2_x86_64",
+      "musllinux_1_1_x86_64",
+      "musllinux_1_0_x86_64",
+    ]);
   });
 
   it("linux lists end in linux_ARCH; musl targets get no manylinux tags", () => {
@@ -79,7 +83,12 @@ describe("platform lists", () => {
 describe("interpreter tags (PEP 425 order)", () => {
   it("cp3X-cp3X, cp3X-abi3, cp3X-none, then older abi3 down to cp32", () => {
     const tags = cpythonTags([3, 11], ["linux_x86_64"]);
-    expect(tags.slice(0, 4)).toEqual(["cp311-cp311-linux_x86_64", "cp311-abi3-linux_x86_64", "cp311-none-linux_x86_64", "cp310-abi3-linux_x86_64"]);
+    expect(tags.slice(0, 4)).toEqual([
+      "cp311-cp311-linux_x86_64",
+      "cp311-abi3-linux_x86_64",
+      "cp311-none-linux_x86_64",
+      "cp310-abi3-linux_x86_64",
+    ]);
     expect(tags.at(-1)).toBe("cp32-abi3-linux_x86_64");
     expect(tags).toHaveLength(3 + 9);
   });
@@ -113,7 +122,9 @@ describe("rankWheel / bestWheel", () => {
     expect(rankWheel(target, ["cp311-cp311-win_amd64"])).toBeUndefined();
     expect(rankWheel(target, ["cp311-cp311-manylinux_2_28_x86_64"])).toBeUndefined();
     expect(rankWheel(target, ["CP311-CP311-MANYLINUX2014_X86_64"])).toBe(1);
-    expect(rankWheel(target, ["cp311-cp311-win_amd64", "cp311-abi3-manylinux1_x86_64"])).toBe(target.tags.indexOf("cp311-abi3-manylinux1_x86_64"));
+    expect(rankWheel(target, ["cp311-cp311-win_amd64", "cp311-abi3-manylinux1_x86_64"])).toBe(
+      target.tags.indexOf("cp311-abi3-manylinux1_x86_64"),
+    );
   });
 
   it("picks the most specific compatible wheel regardless of input order", () => {

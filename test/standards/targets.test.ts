@@ -130,7 +130,14 @@ describe("targetFromCompletePlatform", () => {
 
   it("takes tags verbatim and markers as given", () => {
     const target = targetFromCompletePlatform({ marker_environment: markers, compatible_tags: tags, path: "/usr/bin/python3" }, "cp.json");
-    expect(target).toEqual({ id: "manylinux_2_35_x86_64-cp311", platform: "manylinux_2_35_x86_64", python: "3.11", implementation: "cp", tags, markers });
+    expect(target).toEqual({
+      id: "manylinux_2_35_x86_64-cp311",
+      platform: "manylinux_2_35_x86_64",
+      python: "3.11",
+      implementation: "cp",
+      tags,
+      markers,
+    });
     expect(target.tags).not.toBe(tags);
   });
 
@@ -150,7 +157,10 @@ describe("targetFromCompletePlatform", () => {
     [[], "top level is not a JSON object"],
     [{ compatible_tags: tags }, "`marker_environment` is missing"],
     [{ marker_environment: { ...markers, os_name: 3 }, compatible_tags: tags }, "`marker_environment.os_name` is not a string"],
-    [{ marker_environment: { ...markers, sys_platform: undefined }, compatible_tags: tags }, "`marker_environment.sys_platform` is missing"],
+    [
+      { marker_environment: { ...markers, sys_platform: undefined }, compatible_tags: tags },
+      "`marker_environment.sys_platform` is missing",
+    ],
     [{ marker_environment: { ...markers, python_version: "3" }, compatible_tags: tags }, "expected MAJOR.MINOR"],
     [{ marker_environment: markers, compatible_tags: [] }, "`compatible_tags` is missing or empty"],
     [{ marker_environment: markers, compatible_tags: ["cp311-cp311"] }, "`compatible_tags[0]`"],

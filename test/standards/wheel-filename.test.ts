@@ -16,7 +16,15 @@ function codeOf(fn: () => unknown): string | undefined {
 describe("parseWheelFilename", () => {
   it("parses PEP 427's examples", () => {
     const plain = parseWheelFilename("package-1.0-py27-none-any.whl");
-    expect(plain).toMatchObject({ name: "package", normalizedName: "package", version: "1.0", pythonTags: ["py27"], abiTags: ["none"], platformTags: ["any"], tags: ["py27-none-any"] });
+    expect(plain).toMatchObject({
+      name: "package",
+      normalizedName: "package",
+      version: "1.0",
+      pythonTags: ["py27"],
+      abiTags: ["none"],
+      platformTags: ["any"],
+      tags: ["py27-none-any"],
+    });
     expect(plain.buildTag).toBeUndefined();
 
     const built = parseWheelFilename("distribution-1.0-1-py27-none-any.whl");

@@ -41,7 +41,9 @@ function readmeTable(): Map<string, string> {
 describe("store-format/README.md", () => {
   it("lists every spec in store-format/, each linked, each naming a real version constant", () => {
     const table = readmeTable();
-    const files = readdirSync(SPECS).filter((f) => f.endsWith(".md") && f !== "README.md").sort();
+    const files = readdirSync(SPECS)
+      .filter((f) => f.endsWith(".md") && f !== "README.md")
+      .sort();
     expect(files.length).toBeGreaterThan(0);
     expect([...table.keys()].sort()).toEqual(files);
     for (const constant of table.values()) expect(Object.keys(versions)).toContain(constant);
@@ -88,14 +90,23 @@ describe("store-format/sqlite-schema.md", () => {
     store.close();
     const db = new Database(dbPath(dir), { readonly: true });
     try {
-      const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[];
-      const actual = new Map(tables.map(({ name }) => [name, new Set((db.prepare(`PRAGMA table_info(${name})`).all() as { name: string }[]).map((c) => c.name))]));
+      const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as {
+        name: string;
+      }[];
+      const actual = new Map(
+        tables.map(({ name }) => [
+          name,
+          new Set((db.prepare(`PRAGMA table_info(${name})`).all() as { name: string }[]).map((c) => c.name)),
+        ]),
+      );
       const documented = documentedSchema();
       expect(actual.size).toBeGreaterThan(0);
       expect([...documented.keys()].sort()).toEqual([...actual.keys()].sort());
       for (const [table, columns] of actual) expect([...documented.get(table)!].sort(), `columns of ${table}`).toEqual([...columns].sort());
 
-      const indexes = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL").all() as { name: string }[]).map((r) => r.name);
+      const indexes = (
+        db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL").all() as { name: string }[]
+      ).map((r) => r.name);
       for (const index of indexes) expect(spec("sqlite-schema.md")).toContain(`CREATE INDEX ${index} `);
       const version = db.prepare("SELECT value FROM meta WHERE key = 'format_version'").get() as { value: string };
       expect(version.value).toBe(String(versions.STORE_FORMAT_VERSION));
@@ -108,7 +119,21 @@ describe("store-format/sqlite-schema.md", () => {
 // A tiny checker for the JSON-schema keywords bundle-manifest.md uses; an unknown keyword fails loudly
 // so the checker cannot silently pass a schema it does not understand.
 type Schema = Record<string, unknown>;
-const KNOWN = new Set(["$schema", "$id", "type", "required", "additionalProperties", "properties", "items", "const", "enum", "pattern", "minLength", "minimum", "oneOf"]);
+const KNOWN = new Set([
+  "$schema",
+  "$id",
+  "type",
+  "required",
+  "additionalProperties",
+  "properties",
+  "items",
+  "const",
+  "enum",
+  "pattern",
+  "minLength",
+  "minimum",
+  "oneOf",
+]);
 
 function typeOf(value: unknown): string {
   if (value === null) return "null";
@@ -123,23 +148,30 @@ function validate(schema: Schema, value: unknown, path = "$"): string[] {
   const errors: string[] = [];
   if (schema.type !== undefined) {
     const t = typeOf(value);
-    if (!(t === schema.type || (schema.type === "number" && t === "integer"))) return [`${path}: expected ${String(schema.type)}, got ${t}`];
+    if (!(t === schema.type || (schema.type === "number" && t === "integer")))
+      return [`${path}: expected ${String(schema.type)}, got ${t}`];
   }
   if ("const" in schema && value !== schema.const) errors.push(`${path}: expected ${JSON.stringify(schema.const)}`);
-  if (schema.enum && !(schema.enum as unknown[]).includes(value)) errors.push(`${path}: ${JSON.stringify(value)} not in ${JSON.stringify(schema.enum)}`);
+  if (schema.enum && !(schema.enum as unknown[]).includes(value))
+    errors.push(`${path}: ${JSON.stringify(value)} not in ${JSON.stringify(schema.enum)}`);
   if (typeof value === "string") {
-    if (schema.pattern && !new RegExp(schema.pattern as string, "u").test(value)) errors.push(`${path}: ${JSON.stringify(value)} does not match ${String(schema.pattern)}`);
-    if (schema.minLength !== undefined && value.length < (schema.minLength as number)) errors.push(`${path}: shorter than ${String(schema.minLength)}`);
+    if (schema.pattern && !new RegExp(schema.pattern as string, "u").test(value))
+      errors.push(`${path}: ${JSON.stringify(value)} does not match ${String(schema.pattern)}`);
+    if (schema.minLength !== undefined && value.length < (schema.minLength as number))
+      errors.push(`${path}: shorter than ${String(schema.minLength)}`);
   }
-  if (typeof value === "number" && schema.minimum !== undefined && value < (schema.minimum as number)) errors.push(`${path}: below ${String(schema.minimum)}`);
+  if (typeof value === "number" && schema.minimum !== undefined && value < (schema.minimum as number))
+    errors.push(`${path}: below ${String(schema.minimum)}`);
   if (schema.oneOf) {
     const passing = (schema.oneOf as Schema[]).filter((s) => validate(s, value, path).length === 0).length;
     if (passing !== 1) errors.push(`${path}: matches ${passing} of oneOf's schemas, not exactly one`);
   }
-  if (Array.isArray(value) && schema.items) value.forEach((item, i) => errors.push(...validate(schema.items as Schema, item, `${path}[${i}]`)));
+  if (Array.isArray(value) && schema.items)
+    value.forEach((item, i) => errors.push(...validate(schema.items as Schema, item, `${path}[${i}]`)));
   if (typeOf(value) === "object") {
     const object = value as Record<string, unknown>;
-    for (const key of (schema.required as string[] | undefined) ?? []) if (!(key in object)) errors.push(`${path}: missing required ${key}`);
+    for (const key of (schema.required as string[] | undefined) ?? [])
+      if (!(key in object)) errors.push(`${path}: missing required ${key}`);
     const properties = (schema.properties as Record<string, Schema> | undefined) ?? {};
     for (const [key, item] of Object.entries(object)) {
       if (properties[key]) errors.push(...validate(properties[key], item, `${path}.${key}`));

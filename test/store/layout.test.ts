@@ -8,7 +8,7 @@ import { resolveStoreDir } from "../../src/store/location.js";
 const sha = (text: string) => createHash("sha256").update(text).digest();
 
 describe("Nix base32", () => {
-  it("matches Nix's own encoding of sha256(\"abc\")", () => {
+  it('matches Nix\'s own encoding of sha256("abc")', () => {
     // `nix hash convert --to nix32 sha256:ba7816bf…` (from Nix's test suite).
     expect(nixBase32(sha("abc"))).toBe("1b8m03r63zqhnjf7l5wnldhh7c134ap5vpj0850ymkq1iyzicy5s");
   });
@@ -34,7 +34,7 @@ describe("entry names", () => {
 
   it("round-trips <digest>-<name>-<version>-<tag>", () => {
     const name = entryName(hex, "zope-interface", "5.4.0", "cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64");
-    expect(name.startsWith(shortDigest(hex) + "-zope_interface-5.4.0-cp311-")).toBe(true);
+    expect(name.startsWith(`${shortDigest(hex)}-zope_interface-5.4.0-cp311-`)).toBe(true);
     expect(parseEntryName(name)).toEqual({
       digest: shortDigest(hex),
       name: "zope_interface",
@@ -56,7 +56,7 @@ describe("entry names", () => {
   });
 
   it("writes ssri integrity strings", () => {
-    expect(integrityOf(hex)).toBe("sha256-" + sha("demo").toString("base64"));
+    expect(integrityOf(hex)).toBe(`sha256-${sha("demo").toString("base64")}`);
   });
 });
 

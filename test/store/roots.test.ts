@@ -27,7 +27,10 @@ describe("root staleness", () => {
     await writeFile(join(bundle, "pystore-bundle.json"), JSON.stringify({ wheels: [{ sha256: "a".repeat(64) }] }));
     const root = { id: 1, kind: "bundle" as const, path: bundle, createdAt: 0, sha256s: ["a".repeat(64)] };
     expect(staleness(root)).toEqual({ stale: false });
-    expect(staleness({ ...root, sha256s: ["a".repeat(64), "b".repeat(64)] })).toMatchObject({ stale: true, reason: expect.stringContaining("1 of its 2") });
+    expect(staleness({ ...root, sha256s: ["a".repeat(64), "b".repeat(64)] })).toMatchObject({
+      stale: true,
+      reason: expect.stringContaining("1 of its 2"),
+    });
     expect(staleness({ ...root, path: join(work.path, "gone") })).toEqual({ stale: true, reason: "path no longer exists" });
     // An archive bundle (tar.gz, pyz) is live while it exists.
     const archive = join(work.path, "app.tar.gz");
@@ -69,7 +72,12 @@ describe("collectGarbage", () => {
       expect(collectGarbage(store, { now }).removed).toEqual([]);
       const later = now + 2 * 3600 * 1000;
       const dry = collectGarbage(store, { now: later, dryRun: true });
-      expect(dry.removed.map((e) => e.sha256).sort()).toEqual(entries.slice(1).map((e) => e.sha256).sort());
+      expect(dry.removed.map((e) => e.sha256).sort()).toEqual(
+        entries
+          .slice(1)
+          .map((e) => e.sha256)
+          .sort(),
+      );
       expect(dry.orphans).toEqual([orphan]);
       expect(store.list()).toHaveLength(entries.length);
 

@@ -31,7 +31,9 @@ afterAll(async () => {
 
 describe("serveStore", () => {
   it("lists canonical project names in JSON and HTML", async () => {
-    const json = (await (await fetch(server.url, { headers: { Accept: "application/vnd.pypi.simple.v1+json" } })).json()) as { projects: { name: string }[] };
+    const json = (await (await fetch(server.url, { headers: { Accept: "application/vnd.pypi.simple.v1+json" } })).json()) as {
+      projects: { name: string }[];
+    };
     expect(json.projects.map((p: { name: string }) => p.name)).toEqual(["alpha", "beta", "gamma", "zope-interface"]);
     const html = await fetch(server.url, { headers: { Accept: "text/html" } });
     expect(html.headers.get("content-type")).toContain("text/html");
@@ -39,16 +41,18 @@ describe("serveStore", () => {
   });
 
   it("prefers HTML when the client ranks it higher, and answers HEAD without a body", async () => {
-    const res = await fetch(server.url + "beta/", { headers: { Accept: "application/vnd.pypi.simple.v1+json;q=0.1, application/vnd.pypi.simple.v1+html" } });
+    const res = await fetch(`${server.url}beta/`, {
+      headers: { Accept: "application/vnd.pypi.simple.v1+json;q=0.1, application/vnd.pypi.simple.v1+html" },
+    });
     expect(res.headers.get("content-type")).toBe("application/vnd.pypi.simple.v1+html");
-    const head = await fetch(server.url + "beta/", { method: "HEAD" });
+    const head = await fetch(`${server.url}beta/`, { method: "HEAD" });
     expect(head.status).toBe(200);
     expect(await head.text()).toBe("");
-    expect((await fetch(server.url + "beta/", { method: "POST" })).status).toBe(405);
+    expect((await fetch(`${server.url}beta/`, { method: "POST" })).status).toBe(405);
   });
 
   it("redirects a missing slash and non-normalized names", async () => {
-    const res = await fetch(server.url + "Zope.Interface", { redirect: "manual" });
+    const res = await fetch(`${server.url}Zope.Interface`, { redirect: "manual" });
     expect(res.status).toBe(301);
     expect(res.headers.get("location")).toBe("/simple/zope-interface/");
   });
@@ -66,7 +70,7 @@ describe("serveStore", () => {
     expect(await res.text()).toContain("corrupted");
     expect(log.lines.some((l) => l.includes("no longer matches"))).toBe(true);
     // The metadata still comes from the row, and a wrong filename for a digest is a 404.
-    expect((await fetch(url + ".metadata")).status).toBe(200);
+    expect((await fetch(`${url}.metadata`)).status).toBe(200);
     expect((await fetch(`${new URL(server.url).origin}/files/${entry.sha256}/other-1.0-py3-none-any.whl`)).status).toBe(404);
   });
 });

@@ -29,10 +29,13 @@ describe("store entries", () => {
     const store = await openStore({ dir: join(work.path, "s1") });
     try {
       const alpha = wheels[0];
-      const entry = await store.addWheelFile(alpha.path, { originUrl: "https://user:secret@example.org/files/alpha-1.0-py3-none-any.whl", index: "https://user:secret@example.org/simple/" });
+      const entry = await store.addWheelFile(alpha.path, {
+        originUrl: "https://user:secret@example.org/files/alpha-1.0-py3-none-any.whl",
+        index: "https://user:secret@example.org/simple/",
+      });
       expect(entry.sha256).toBe(alpha.sha256);
       expect(entry.size).toBe(alpha.size);
-      expect(entry.integrity).toBe("sha256-" + Buffer.from(alpha.sha256, "hex").toString("base64"));
+      expect(entry.integrity).toBe(`sha256-${Buffer.from(alpha.sha256, "hex").toString("base64")}`);
       expect(entry.name).toBe("alpha");
       expect(entry.version).toBe("1.0");
       expect(entry.tags).toEqual(["py3-none-any"]);
@@ -42,7 +45,12 @@ describe("store entries", () => {
       expect(entry.dependencies[0]).toMatch(/^beta\s*>=\s*2$/);
       expect(entry.originUrl).not.toContain("secret");
       expect(entry.index).not.toContain("secret");
-      expect(parseEntryName(entry.entryName)).toEqual({ digest: shortDigest(alpha.sha256), name: "alpha", version: "1.0", tag: "py3-none-any" });
+      expect(parseEntryName(entry.entryName)).toEqual({
+        digest: shortDigest(alpha.sha256),
+        name: "alpha",
+        version: "1.0",
+        tag: "py3-none-any",
+      });
       expect(entry.path).toBe(join(work.path, "s1", "wheels", entry.entryName, alpha.filename));
       expect(await readFile(entry.path)).toEqual(alpha.bytes);
       expect((await stat(entry.path)).mode & 0o777).toBe(0o444);
@@ -143,11 +151,23 @@ describe("store entries", () => {
   it("backs the index client's HTTP cache with SQLite, without credentials in keys", async () => {
     const dir = join(work.path, "s6");
     const store = await openStore({ dir });
-    store.httpCache().put("https://u:p@example.org/simple/a/", { body: "<html>", contentType: "text/html", etag: '"x"', fetchedAt: "2024-01-01T00:00:00Z" });
+    store
+      .httpCache()
+      .put("https://u:p@example.org/simple/a/", {
+        body: "<html>",
+        contentType: "text/html",
+        etag: '"x"',
+        fetchedAt: "2024-01-01T00:00:00Z",
+      });
     store.close();
     const reopened = await openStore({ dir });
     try {
-      expect(reopened.httpCache().get("https://example.org/simple/a/")).toEqual({ body: "<html>", contentType: "text/html", etag: '"x"', fetchedAt: "2024-01-01T00:00:00Z" });
+      expect(reopened.httpCache().get("https://example.org/simple/a/")).toEqual({
+        body: "<html>",
+        contentType: "text/html",
+        etag: '"x"',
+        fetchedAt: "2024-01-01T00:00:00Z",
+      });
       expect(reopened.httpCache().get("https://example.org/simple/b/")).toBeUndefined();
     } finally {
       reopened.close();

@@ -31,7 +31,11 @@ afterAll(async () => {
 const SPEC = {
   name: "treepkg",
   version: "1.0",
-  files: { "treepkg/__init__.py": "VALUE = 1\n", "treepkg/data/blob.bin": Buffer.from([0, 1, 2, 255]), "treepkg-1.0.data/scripts/tool": "#!python\nprint('x')\n" },
+  files: {
+    "treepkg/__init__.py": "VALUE = 1\n",
+    "treepkg/data/blob.bin": Buffer.from([0, 1, 2, 255]),
+    "treepkg-1.0.data/scripts/tool": "#!python\nprint('x')\n",
+  },
   modes: { "treepkg-1.0.data/scripts/tool": 0o755 },
 };
 
@@ -58,7 +62,10 @@ describe("unpacked trees", () => {
   });
 
   it("concurrent creators: one rename wins, every caller gets the same complete tree", async () => {
-    const wheel = await buildWheel({ ...SPEC, version: "2.0", files: { "treepkg/__init__.py": "VALUE = 2\n" }, modes: {} }, join(dir.path, "w2"));
+    const wheel = await buildWheel(
+      { ...SPEC, version: "2.0", files: { "treepkg/__init__.py": "VALUE = 2\n" }, modes: {} },
+      join(dir.path, "w2"),
+    );
     const entry = await store.addWheelFile(wheel.path);
     const results = await Promise.all([1, 2, 3, 4].map(() => ensureTree(store.dir, entry)));
     expect(results.filter((r) => r.created).length).toBeLessThanOrEqual(1);
@@ -68,7 +75,10 @@ describe("unpacked trees", () => {
   });
 
   it("refuses a stored wheel whose RECORD does not match its files, leaving no tree and no debris", async () => {
-    const wheel = await buildWheel({ name: "liar", version: "1.0", files: { "liar/__init__.py": "x = 1\n" }, corruptRecordFor: ["liar/__init__.py"] }, join(dir.path, "w3"));
+    const wheel = await buildWheel(
+      { name: "liar", version: "1.0", files: { "liar/__init__.py": "x = 1\n" }, corruptRecordFor: ["liar/__init__.py"] },
+      join(dir.path, "w3"),
+    );
     const entry = await store.addWheelFile(wheel.path);
     const error = await ensureTree(store.dir, entry).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PystoreError);

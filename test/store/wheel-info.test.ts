@@ -19,11 +19,23 @@ afterAll(() => work.cleanup());
 describe("readWheelInfo", () => {
   it("reads name, version, tags, requires-python and dependencies", async () => {
     const w = await buildWheel(
-      { name: "My.Pkg", version: "2.0", tags: "cp311-abi3-manylinux_2_17_x86_64", requiresPython: ">=3.9", requiresDist: ['six; python_version < "3"', "attrs>=20"] },
+      {
+        name: "My.Pkg",
+        version: "2.0",
+        tags: "cp311-abi3-manylinux_2_17_x86_64",
+        requiresPython: ">=3.9",
+        requiresDist: ['six; python_version < "3"', "attrs>=20"],
+      },
       work.path,
     );
     const info = await readWheelInfo(w.path, w.filename);
-    expect(info).toMatchObject({ name: "my-pkg", version: "2.0", tag: "cp311-abi3-manylinux_2_17_x86_64", requiresPython: ">=3.9", metadata: w.metadata });
+    expect(info).toMatchObject({
+      name: "my-pkg",
+      version: "2.0",
+      tag: "cp311-abi3-manylinux_2_17_x86_64",
+      requiresPython: ">=3.9",
+      metadata: w.metadata,
+    });
     expect(info.tags).toEqual(["cp311-abi3-manylinux_2_17_x86_64"]);
     expect(info.dependencies).toHaveLength(2);
     expect(info.dependencies[0]).toMatch(/^six ?; ?python_version ?< ?['"]3['"]$/);
@@ -31,7 +43,11 @@ describe("readWheelInfo", () => {
 
   it("picks the project's own .dist-info when a wheel carries another", async () => {
     const w = await buildWheel(
-      { name: "picked", version: "1.0", rawEntries: [{ name: "vendored-9.9.dist-info/METADATA", data: "Metadata-Version: 2.1\nName: vendored\nVersion: 9.9\n\n" }] },
+      {
+        name: "picked",
+        version: "1.0",
+        rawEntries: [{ name: "vendored-9.9.dist-info/METADATA", data: "Metadata-Version: 2.1\nName: vendored\nVersion: 9.9\n\n" }],
+      },
       join(work.path, "two"),
     );
     expect((await readWheelInfo(w.path, w.filename)).name).toBe("picked");
@@ -55,7 +71,11 @@ describe("readWheelInfo", () => {
     ["a traversal entry", "xx/evil.py", "../evil.py", /"\.\.\/evil\.py": path escapes/],
     ["an absolute entry", "xetc/evil", "/etc/evil", /"\/etc\/evil": absolute path/],
   ])("refuses %s with UNSAFE_WHEEL naming the wheel, not yauzl's plain Error", async (_label, placeholder, hostile, message) => {
-    const bytes = patchEntryName(await wheelBytes({ name: "sneaky", version: "1.0", rawEntries: [{ name: placeholder, data: "x" }] }), placeholder, hostile);
+    const bytes = patchEntryName(
+      await wheelBytes({ name: "sneaky", version: "1.0", rawEntries: [{ name: placeholder, data: "x" }] }),
+      placeholder,
+      hostile,
+    );
     const path = join(work.path, `sneaky-${placeholder.length}.whl`);
     await writeFile(path, bytes);
     const error = await readWheelInfo(path, "sneaky-1.0-py3-none-any.whl").catch((e: unknown) => e);
@@ -66,10 +86,22 @@ describe("readWheelInfo", () => {
   });
 
   it("refuses symlink and duplicate entries the way the installer does", async () => {
-    const link = await buildWheel({ name: "linky", version: "1.0", rawEntries: [{ name: "linky/l", data: "/etc/passwd", symlink: true }] }, join(work.path, "link"));
-    await expect(readWheelInfo(link.path, link.filename)).rejects.toMatchObject({ code: "UNSAFE_WHEEL", message: expect.stringMatching(/symbolic link entry/) });
-    const dup = await buildWheel({ name: "dupe", version: "1.0", rawEntries: [{ name: "dupe/__init__.py", data: "x" }] }, join(work.path, "dup"));
-    await expect(readWheelInfo(dup.path, dup.filename)).rejects.toMatchObject({ code: "UNSAFE_WHEEL", message: expect.stringMatching(/duplicate entry/) });
+    const link = await buildWheel(
+      { name: "linky", version: "1.0", rawEntries: [{ name: "linky/l", data: "/etc/passwd", symlink: true }] },
+      join(work.path, "link"),
+    );
+    await expect(readWheelInfo(link.path, link.filename)).rejects.toMatchObject({
+      code: "UNSAFE_WHEEL",
+      message: expect.stringMatching(/symbolic link entry/),
+    });
+    const dup = await buildWheel(
+      { name: "dupe", version: "1.0", rawEntries: [{ name: "dupe/__init__.py", data: "x" }] },
+      join(work.path, "dup"),
+    );
+    await expect(readWheelInfo(dup.path, dup.filename)).rejects.toMatchObject({
+      code: "UNSAFE_WHEEL",
+      message: expect.stringMatching(/duplicate entry/),
+    });
   });
 
   it("calls a file that is not a zip INVALID_METADATA, naming it", async () => {

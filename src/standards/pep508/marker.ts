@@ -35,7 +35,8 @@ export interface Marker {
 }
 
 // The variables packaging accepts, including the legacy dotted aliases it still maps.
-const VARIABLE = /(python_full_version|python_version|os[._]name|sys[._]platform|platform_(?:release|system)|platform[._](?:version|machine|python_implementation)|python_implementation|implementation_(?:name|version)|dependency_groups|extras|extra)(?![A-Za-z0-9_.])/y;
+const VARIABLE =
+  /(python_full_version|python_version|os[._]name|sys[._]platform|platform_(?:release|system)|platform[._](?:version|machine|python_implementation)|python_implementation|implementation_(?:name|version)|dependency_groups|extras|extra)(?![A-Za-z0-9_.])/y;
 const QUOTED = /'([^']*)'|"([^"]*)"/y;
 const OPERATOR = /(===|==|~=|!=|<=|>=|<|>)/y;
 const IN = /in(?![A-Za-z0-9_])/y;
@@ -163,7 +164,11 @@ type EnvValue = string | Set<string>;
 
 function lookup(env: Record<string, EnvValue | undefined>, key: string, marker: string): EnvValue {
   const value = env[key];
-  if (value === undefined) throw evalError("INVALID_MARKER", `Marker ${JSON.stringify(marker)} uses ${JSON.stringify(key)}, which the environment does not define`);
+  if (value === undefined)
+    throw evalError(
+      "INVALID_MARKER",
+      `Marker ${JSON.stringify(marker)} uses ${JSON.stringify(key)}, which the environment does not define`,
+    );
   return value;
 }
 
@@ -184,7 +189,10 @@ function compareStrings(lhs: string, op: string, rhs: EnvValue, marker: string):
     case "!=":
       return lhs !== rhs;
     default:
-      throw evalError("INVALID_MARKER", `Marker ${JSON.stringify(marker)}: ${op} is undefined for ${JSON.stringify(lhs)} and ${JSON.stringify(typeof rhs === "string" ? rhs : [...rhs])}, which are not versions`);
+      throw evalError(
+        "INVALID_MARKER",
+        `Marker ${JSON.stringify(marker)}: ${op} is undefined for ${JSON.stringify(lhs)} and ${JSON.stringify(typeof rhs === "string" ? rhs : [...rhs])}, which are not versions`,
+      );
   }
 }
 

@@ -4,7 +4,10 @@ import { PystoreError, caretMessage, type ErrorCode } from "../../errors.js";
 
 export class Scanner {
   pos = 0;
-  constructor(readonly input: string, readonly code: ErrorCode) {}
+  constructor(
+    readonly input: string,
+    readonly code: ErrorCode,
+  ) {}
 
   get done(): boolean {
     return this.pos >= this.input.length;
@@ -40,8 +43,12 @@ export class Scanner {
 
   fail(summary: string, start = this.pos, length = 1): never {
     const what = this.code === "INVALID_MARKER" ? "marker" : "requirement";
-    throw new PystoreError(this.code, caretMessage(`Invalid ${what} ${JSON.stringify(this.input)}: ${summary}`, this.input, start, length), {
-      details: { input: this.input, column: start },
-    });
+    throw new PystoreError(
+      this.code,
+      caretMessage(`Invalid ${what} ${JSON.stringify(this.input)}: ${summary}`, this.input, start, length),
+      {
+        details: { input: this.input, column: start },
+      },
+    );
   }
 }

@@ -9,8 +9,7 @@ export class TomlDateTime {
   }
 }
 
-const DATETIME =
-  /^\d{4}-\d{2}-\d{2}(?:[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:[Zz]|[+-]\d{2}:\d{2})?)?$|^\d{2}:\d{2}:\d{2}(?:\.\d+)?$/;
+const DATETIME = /^\d{4}-\d{2}-\d{2}(?:[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:[Zz]|[+-]\d{2}:\d{2})?)?$|^\d{2}:\d{2}:\d{2}(?:\.\d+)?$/;
 
 export function isTomlDateTimeText(text: string): boolean {
   return DATETIME.test(text);
@@ -22,7 +21,9 @@ export interface TomlTable {
 }
 
 export function isPlainTable(value: unknown): value is TomlTable {
-  return typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof TomlDateTime) && !(value instanceof Date);
+  return (
+    typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof TomlDateTime) && !(value instanceof Date)
+  );
 }
 
 export function formatString(text: string): string {

@@ -66,7 +66,8 @@ export function optTableArray(table: TomlTable, key: string, path: string): Toml
 export function optInteger(table: TomlTable, key: string, path: string): number | undefined {
   const value = table[key];
   if (value === undefined) return undefined;
-  if (typeof value !== "number" || !Number.isInteger(value) || value < 0) fail(join(path, key), `expected a non-negative integer, got ${describe(value)}`);
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 0)
+    fail(join(path, key), `expected a non-negative integer, got ${describe(value)}`);
   return value;
 }
 
@@ -93,11 +94,13 @@ export function hashes(table: TomlTable, path: string): Record<string, string> {
   if (!isPlainTable(value)) fail(where, `expected a table of algorithm = digest, got ${describe(value)}`);
   const out: Record<string, string> = {};
   for (const [algorithm, digest] of Object.entries(value)) {
-    if (typeof digest !== "string" || !/^[0-9a-fA-F]+$/.test(digest)) fail(join(where, algorithm), `expected a hex digest string, got ${describe(digest)}`);
+    if (typeof digest !== "string" || !/^[0-9a-fA-F]+$/.test(digest))
+      fail(join(where, algorithm), `expected a hex digest string, got ${describe(digest)}`);
     out[algorithm] = digest;
   }
   if (Object.keys(out).length === 0) fail(where, "is empty: every file in a lock needs at least one hash");
-  if (out.sha256 !== undefined && !/^[0-9a-fA-F]{64}$/.test(out.sha256)) fail(join(where, "sha256"), `expected 64 hex digits, got "${out.sha256}"`);
+  if (out.sha256 !== undefined && !/^[0-9a-fA-F]{64}$/.test(out.sha256))
+    fail(join(where, "sha256"), `expected 64 hex digits, got "${out.sha256}"`);
   return out;
 }
 

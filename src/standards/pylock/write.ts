@@ -13,12 +13,17 @@ function datetime(text: string | undefined): TomlValue | undefined {
 }
 
 function keyValues(pairs: [string, TomlValue | undefined][], indent: string): string {
-  return pairs.filter(([, v]) => v !== undefined).map(([k, v]) => formatKeyValue(k, v as TomlValue, indent)).join("");
+  return pairs
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => formatKeyValue(k, v as TomlValue, indent))
+    .join("");
 }
 
 function fileTable(table: TomlTable, order: string[]): [string, TomlValue | undefined][] {
   const known = order.map((k): [string, TomlValue | undefined] => [k, table[k]]);
-  const rest = Object.keys(table).filter((k) => !order.includes(k)).map((k): [string, TomlValue | undefined] => [k, table[k]]);
+  const rest = Object.keys(table)
+    .filter((k) => !order.includes(k))
+    .map((k): [string, TomlValue | undefined] => [k, table[k]]);
   return [...known, ...rest];
 }
 
@@ -55,7 +60,10 @@ function writePackage(pkg: PylockPackage): string {
   for (const key of ["vcs", "directory", "archive", "sdist"] as const) {
     const table = pkg[key] as TomlTable | undefined;
     if (table === undefined) continue;
-    const body = keyValues(fileTable(table, FILE_ORDER).filter(([, v]) => v === undefined || !isSubTable(v)), INDENT);
+    const body = keyValues(
+      fileTable(table, FILE_ORDER).filter(([, v]) => v === undefined || !isSubTable(v)),
+      INDENT,
+    );
     out += section(`[packages.${key}]`, body, INDENT);
   }
   for (const wheel of pkg.wheels ?? []) out += section("[[packages.wheels]]", keyValues(wheelPairs(wheel), INDENT), INDENT);
