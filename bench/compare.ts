@@ -39,7 +39,10 @@ async function attempt(side: Attempt, run: number, samples: Samples, result: Sid
     const m = await side(run);
     samples.wall.push(m.wallMs);
     if (m.cpuMs !== undefined) samples.cpu.push(m.cpuMs);
-    for (const [name, ms] of Object.entries(m.parts ?? {})) (samples.parts[name] ??= []).push(ms);
+    for (const [name, ms] of Object.entries(m.parts ?? {})) {
+      samples.parts[name] ??= [];
+      samples.parts[name].push(ms);
+    }
   } catch (error) {
     result.error = (error as Error).message;
   }

@@ -4,6 +4,7 @@
 // local versions and pre-release handling.
 import { explain } from "@renovatebot/pep440";
 import { PystoreError } from "../errors.js";
+import { compareStrings } from "../util/order.js";
 
 export interface Version {
   text: string;
@@ -101,7 +102,7 @@ function cmpLocal(a: string | undefined, b: string | undefined): number {
     } else if (xn !== yn) {
       return xn ? 1 : -1;
     } else if (x !== y) {
-      return x < y ? -1 : 1;
+      return compareStrings(x, y);
     }
   }
   return cmpNum(as.length, bs.length);
@@ -183,7 +184,7 @@ export function parseSpecifierSet(text: string): SpecifierSet {
     specifiers.push(spec);
   }
   const strs = specifiers.map((s) => s.operator + s.version);
-  const order = strs.map((_, i) => i).sort((i, j) => (strs[i] < strs[j] ? -1 : strs[i] > strs[j] ? 1 : 0));
+  const order = strs.map((_, i) => i).sort((i, j) => compareStrings(strs[i], strs[j]));
   const sorted = order.map((i) => specifiers[i]);
   const set: SpecifierSet = Object.freeze({
     text: sorted.map((s) => s.operator + s.version).join(","),

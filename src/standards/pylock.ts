@@ -121,7 +121,7 @@ function validateLock(doc: TomlTable): Pylock {
   if (!match) fail("lock-version", `"${lockVersion}" is not a MAJOR.MINOR version`);
   if (match[1] !== "1") fail("lock-version", `major version ${match[1]} is not supported (pystore reads lock-version 1.x)`);
   const environments = optStringArray(doc, "environments", "");
-  environments?.forEach((m, i) => checkMarker(m, join("environments", i)));
+  for (const [i, m] of (environments ?? []).entries()) checkMarker(m, join("environments", i));
   const packagesRaw = optTableArray(doc, "packages", "");
   if (packagesRaw === undefined) fail("packages", "is required");
   const packages = packagesRaw.map((p, i) => validatePackage(p, join("packages", i)));
@@ -204,7 +204,7 @@ function validatePackage(table: TomlTable, path: string): PylockPackage {
     if (sub !== undefined) directory.subdirectory = sub;
   }
   const attestations = optTableArray(table, "attestation-identities", path);
-  attestations?.forEach((a, i) => reqString(a, "kind", join(join(path, "attestation-identities"), i)));
+  for (const [i, a] of (attestations ?? []).entries()) reqString(a, "kind", join(join(path, "attestation-identities"), i));
   const pkg: PylockPackage = { name };
   const version = optString(table, "version", path);
   if (version !== undefined) pkg.version = version;

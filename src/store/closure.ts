@@ -10,6 +10,7 @@ import type { Pylock } from "../standards/pylock.js";
 import { VERSION } from "../version.js";
 import type { NewEntry, StoreEntry } from "./entries.js";
 import type { Store } from "./store.js";
+import { byKey } from "../util/order.js";
 
 export const MANIFEST_NAME = "manifest.json";
 export const CLOSURE_FORMAT = "pystore-closure";
@@ -38,7 +39,7 @@ export function memberPath(entry: { sha256: string; filename: string }): string 
 export const MEMBER_PATH = /^wheels\/([0-9a-f]{64})\/([^/]+\.whl)$/;
 
 export function buildManifest(entries: StoreEntry[]): ClosureManifest {
-  const sorted = [...entries].sort((a, b) => (a.sha256 < b.sha256 ? -1 : a.sha256 > b.sha256 ? 1 : 0));
+  const sorted = [...entries].sort(byKey((e) => e.sha256));
   return {
     format: CLOSURE_FORMAT,
     version: CLOSURE_ARCHIVE_VERSION,
@@ -55,21 +56,6 @@ function toClosureEntry(e: StoreEntry): ClosureEntry {
   return row;
 }
 
-/** JSON with object keys sorted at every level: equal manifests are equal bytes. */
-export function stableJson(value: unknown): string {
-  const sortKeys = (v: unknown): unknown => {
-    if (Array.isArray(v)) return v.map(sortKeys);
-    if (v && typeof v === "object") {
-      return Object.fromEntries(
-        Object.keys(v as object)
-          .sort()
-          .map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]),
-      );
-    }
-    return v;
-  };
-  return `${JSON.stringify(sortKeys(value), null, 2)}\n`;
-}
 
 /**
  * Every wheel the lock at `path` names with a sha256, for all its targets; all must already be stored.

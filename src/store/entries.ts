@@ -3,6 +3,7 @@
 import { compareVersions } from "../standards/pep440.js";
 import type { Db } from "./db.js";
 import { entryFilePath } from "./layout.js";
+import { compareStrings } from "../util/order.js";
 
 export interface StoreEntry {
   sha256: string;
@@ -148,7 +149,7 @@ export class EntryIndex {
         added_at: now,
       });
     const insert = this.db.prepare("INSERT OR IGNORE INTO dependencies (sha256, position, requirement) VALUES (?, ?, ?)");
-    entry.dependencies.forEach((req, i) => insert.run(entry.sha256, i, req));
+    for (const [i, req] of entry.dependencies.entries()) insert.run(entry.sha256, i, req);
   }
 
   delete(sha256: string): void {
@@ -165,17 +166,16 @@ export class EntryIndex {
 /** Deterministic order: name, then PEP 440 version, then filename, then digest. */
 export function sortEntries(entries: StoreEntry[]): StoreEntry[] {
   return entries.sort((a, b) => {
-    if (a.name !== b.name) return a.name < b.name ? -1 : 1;
+    if (a.name !== b.name) return compareStrings(a.name, b.name);
     if (a.version !== b.version) {
       let c: number;
       try {
         c = compareVersions(a.version, b.version);
       } catch {
-        c = a.version < b.version ? -1 : 1;
+        c = compareStrings(a.version, b.version);
       }
       if (c !== 0) return c;
     }
-    if (a.filename !== b.filename) return a.filename < b.filename ? -1 : 1;
-    return a.sha256 < b.sha256 ? -1 : a.sha256 > b.sha256 ? 1 : 0;
+    return compareStrings(a.filename, b.filename) || compareStrings(a.sha256, b.sha256);
   });
 }

@@ -31,7 +31,7 @@ export async function ensureDirectory(dir: string, fail: (problem: string, cause
 async function ensureOnce(dir: string): Promise<Problem | undefined> {
   const missing: string[] = [];
   for (let current = dir; ; ) {
-    let info;
+    let info: Awaited<ReturnType<typeof stat>>;
     try {
       info = await stat(current);
     } catch (error) {

@@ -39,7 +39,7 @@ describe("index server fixture", () => {
 
   it("serves JSON with hashes, size, yanked reason, upload-time and escaped HTML", async () => {
     const json = await request(`${server.url}demo-pkg/`, { headers: { accept: "application/vnd.pypi.simple.v1+json" } });
-    const body = (await json.body.json()) as any;
+    const body = (await json.body.json()) as Record<string, unknown>;
     expect(body.meta["api-version"]).toBe("1.1");
     expect(body.files[0]).toMatchObject({
       filename: wheel.filename,

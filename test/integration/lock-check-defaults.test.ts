@@ -25,7 +25,7 @@ async function cli(args: string[], cwd: string, extraEnv: NodeJS.ProcessEnv = {}
 
 async function recordedTargets(path: string): Promise<unknown> {
   const lock = parsePylock(await readFile(path, "utf8"), path);
-  return (lock.tool?.pystore as Record<string, unknown>).targets;
+  return (lock.tool?.pystore as Record<string, unknown> | undefined)?.targets;
 }
 
 beforeAll(async () => {

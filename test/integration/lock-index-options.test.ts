@@ -108,7 +108,7 @@ describe("--no-index", () => {
     expect(r.stderr).not.toMatch(/pypi\.org/);
     const lock = parsePylock(await readFile(join(dir, "pylock.toml"), "utf8"));
     expect(lock.packages.map((p) => `${p.name}==${p.version}`)).toEqual(["local-only==3.0"]);
-    expect((lock.tool?.pystore as Record<string, unknown>)["no-index"]).toBe(true);
+    expect((lock.tool?.pystore as Record<string, unknown> | undefined)?.["no-index"]).toBe(true);
   });
 
   it("fails as PACKAGE_NOT_FOUND, without reaching for an index, when no --find-links source was given", async () => {
@@ -173,7 +173,7 @@ describe("index pins and config", () => {
         .map((q) => q.path)
         .filter((p) => p.includes("internal")),
     ).toEqual([]);
-    expect((lock.tool?.pystore as Record<string, unknown>)["index-pins"]).toEqual({ "internal-lib": internalIndex.url });
+    expect((lock.tool?.pystore as Record<string, unknown> | undefined)?.["index-pins"]).toEqual({ "internal-lib": internalIndex.url });
 
     const check = await runCli(["lock", "--check", "--index-url", publicIndex.url, "--platform", "manylinux_x86_64", "--python", "3.11"], {
       cwd: dir,

@@ -89,7 +89,7 @@ describe("pystore serve", () => {
   it("answers PEP 691 JSON when asked", async () => {
     const res = await fetch(`${url}served-lib/`, { headers: { Accept: "application/vnd.pypi.simple.v1+json" } });
     expect(res.headers.get("content-type")).toBe("application/vnd.pypi.simple.v1+json");
-    const body = (await res.json()) as any;
+    const body = (await res.json()) as Record<string, unknown>;
     expect(body.meta["api-version"]).toBe("1.1");
     expect(body.versions).toEqual(["1.0", "2.0"]);
     expect(body.files.map((f: { hashes: { sha256: string } }) => f.hashes.sha256).sort()).toEqual(

@@ -47,6 +47,7 @@ describe("requirements files", () => {
         "direct @ https://files.test/direct-1.0-py3-none-any.whl",
         "hashed==1.0 --hash=sha256:abc",
         "--pre",
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal environment reference, as a requirements file spells it
         "${FROM_ENV}",
       ].join("\n"),
     );

@@ -167,7 +167,7 @@ function validate(schema: Schema, value: unknown, path = "$"): string[] {
     if (passing !== 1) errors.push(`${path}: matches ${passing} of oneOf's schemas, not exactly one`);
   }
   if (Array.isArray(value) && schema.items)
-    value.forEach((item, i) => errors.push(...validate(schema.items as Schema, item, `${path}[${i}]`)));
+    for (const [i, item] of value.entries()) errors.push(...validate(schema.items as Schema, item, `${path}[${i}]`));
   if (typeOf(value) === "object") {
     const object = value as Record<string, unknown>;
     for (const key of (schema.required as string[] | undefined) ?? [])
