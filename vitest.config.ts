@@ -5,6 +5,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    // Installs (as root) or names the Debian packages the integration tests need, before any test runs.
+    globalSetup: ["test/setup/system-packages.ts"],
     // Caches the CLI keeps between runs (host probe, bytecode) go to a scratch place, not the user's ~/.cache.
     env: { XDG_CACHE_HOME: join(tmpdir(), "pystore-test-cache") },
     testTimeout: 60_000,
