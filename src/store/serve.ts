@@ -1,18 +1,22 @@
 // The store as a simple repository: PEP 503 HTML + PEP 691 JSON (api 1.1), sha256 fragments,
-// data-requires-python, PEP 658/714 `.metadata` files. Wheel bytes are verified before they are sent.
+// data-requires-python, PEP 658/714 `.metadata` files. Wheel bytes are verified before they are sent
+// and streamed (src/store/serve-file.ts), never held in memory whole.
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { PystoreError } from "../errors.js";
 import { canonicalizeName } from "../standards/normalize.js";
 import { sortVersions } from "../standards/pep440.js";
+import { Semaphore } from "../index-client/semaphore.js";
 import type { StoreEntry } from "./entries.js";
 import { sha256Hex } from "./layout.js";
+import { FileVerifier, MAX_CONCURRENT_VERIFICATIONS, sendFile } from "./serve-file.js";
 import type { Store } from "./store.js";
 
 const JSON_TYPE = "application/vnd.pypi.simple.v1+json";
 const HTML_V1_TYPE = "application/vnd.pypi.simple.v1+html";
 const API_VERSION = "1.1";
+const IDLE_TIMEOUT_MS = 60_000;
 
 export interface ServeOptions {
   host?: string;
@@ -127,24 +131,40 @@ function projectPage(
   );
 }
 
-function serveFile(store: Store, sha256: string, filename: string, req: IncomingMessage, res: ServerResponse): void {
+async function serveFile(
+  store: Store,
+  verifier: FileVerifier,
+  sha256: string,
+  filename: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const metadata = filename.endsWith(".metadata");
   const wheelName = metadata ? filename.slice(0, -".metadata".length) : filename;
   const entry = store.get(sha256);
   if (!entry || entry.filename !== wheelName) return send(res, req, 404, "text/plain", "not found\n");
   if (metadata) return send(res, req, 200, "application/octet-stream", metadataBytes(entry));
-  let bytes: Buffer;
+  let info: Awaited<ReturnType<FileVerifier["check"]>>;
   try {
-    bytes = store.readVerified(entry);
+    info = await verifier.check(entry);
   } catch (error) {
     // Never serve bytes that fail their hash: the client would reject them anyway, but say why here.
     store.log.warn(error instanceof PystoreError ? error.message : String(error));
     return send(res, req, 500, "text/plain", `stored file for ${entry.filename} is corrupted; run pystore store verify --repair\n`);
   }
-  send(res, req, 200, "application/octet-stream", bytes, { ETag: `"${entry.sha256}"`, "Cache-Control": "max-age=31536000, immutable" });
+  await sendFile(entry, info, req, res, { ETag: `"${entry.sha256}"`, "Cache-Control": "max-age=31536000, immutable" });
 }
 
+/** Any control character in a decoded path: never a project or file name, and unsafe to echo in a header. */
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
 export function createStoreHandler(store: Store) {
+  const verifier = new FileVerifier(new Semaphore(MAX_CONCURRENT_VERIFICATIONS));
+  const fail = (req: IncomingMessage, res: ServerResponse, error: unknown) => {
+    store.log.warn(`serve: ${(error as Error).message}`);
+    if (!res.headersSent) send(res, req, 500, "text/plain", "internal error\n");
+    else res.destroy();
+  };
   return (req: IncomingMessage, res: ServerResponse): void => {
     try {
       if (req.method !== "GET" && req.method !== "HEAD")
@@ -155,6 +175,7 @@ export function createStoreHandler(store: Store) {
       } catch {
         return send(res, req, 400, "text/plain", "malformed URL\n");
       }
+      if (CONTROL.test(path)) return send(res, req, 400, "text/plain", "control character in URL\n");
       const { json, htmlType } = wantsJson(req);
       if (path === "/" || path === "/simple") return send(res, req, 301, "text/plain", "", { Location: "/simple/" });
       if (path === "/simple/") return indexPage(store, json, htmlType, req, res);
@@ -169,12 +190,13 @@ export function createStoreHandler(store: Store) {
         return projectPage(entries, canonical, json, htmlType, req, res);
       }
       const file = /^\/files\/([0-9a-f]{64})\/([^/]+)$/.exec(path);
-      if (file) return serveFile(store, file[1], file[2], req, res);
+      if (file) {
+        serveFile(store, verifier, file[1], file[2], req, res).catch((error) => fail(req, res, error));
+        return;
+      }
       send(res, req, 404, "text/plain", "not found\n");
     } catch (error) {
-      store.log.warn(`serve: ${(error as Error).message}`);
-      if (!res.headersSent) send(res, req, 500, "text/plain", "internal error\n");
-      else res.destroy();
+      fail(req, res, error);
     }
   };
 }
@@ -182,6 +204,8 @@ export function createStoreHandler(store: Store) {
 export async function serveStore(store: Store, opts: ServeOptions = {}): Promise<RunningServer> {
   const host = opts.host ?? "127.0.0.1";
   const server = createServer(createStoreHandler(store));
+  // A client that stops reading for this long is dropped, so stalled downloads cannot pile up.
+  server.timeout = IDLE_TIMEOUT_MS;
   await new Promise<void>((resolve, reject) => {
     server.once("error", (error) =>
       reject(new PystoreError("NETWORK", `cannot listen on ${host}:${opts.port ?? 0}: ${(error as Error).message}`, { cause: error })),
