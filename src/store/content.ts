@@ -19,9 +19,18 @@ export const TEMP_GRACE_MS = 60_000;
  * Test-only crash points (PYSTORE_TEST_CRASH_AT), so reliability tests can SIGKILL a writer at an exact
  * step of the protocol: `during-write` (partial temp file), `before-rename` (temp file complete, not yet
  * verified, fsynced or linked into place), `after-rename` (file in place, no row), `after-commit` (row
- * committed, before the command finishes), `during-tree` (an unpacked tree half-extracted in tmp/). Never set it outside tests (store-format/store-layout.md).
+ * committed, before the command finishes), `during-tree` (an unpacked tree half-extracted in tmp/), and gc's `gc-after-commit`, `gc-after-move`,
+ * `gc-during-delete` (src/store/gc.ts). Never set it outside tests (store-format/store-layout.md).
  */
-export type CrashPoint = "during-write" | "before-rename" | "after-rename" | "after-commit" | "during-tree";
+export type CrashPoint =
+  | "during-write"
+  | "before-rename"
+  | "after-rename"
+  | "after-commit"
+  | "during-tree"
+  | "gc-after-commit"
+  | "gc-after-move"
+  | "gc-during-delete";
 
 /** Read once at start-up: when unset (always, outside tests) every hook below is one comparison. */
 const CRASH_AT = process.env.PYSTORE_TEST_CRASH_AT;
