@@ -224,17 +224,15 @@ async function reportPins(path: string): Promise<string[] | undefined> {
 
 /** pip's hash-checking format: every wheel of each pinned version may be the one pip picks. */
 function requirementsWithHashes(pins: string[], wheels: BuiltWheel[]): string {
-  return (
-    `${pins
-      .map((pin) => {
-        const [name, version] = pin.split("==");
-        const hashes = wheels
-          .filter((w) => canonical(w.filename.split("-")[0]) === name && w.filename.split("-")[1] === version)
-          .map((w) => `--hash=sha256:${w.sha256}`);
-        return [pin, ...hashes].join(" \\\n    ");
-      })
-      .join("\n")}\n`
-  );
+  return `${pins
+    .map((pin) => {
+      const [name, version] = pin.split("==");
+      const hashes = wheels
+        .filter((w) => canonical(w.filename.split("-")[0]) === name && w.filename.split("-")[1] === version)
+        .map((w) => `--hash=sha256:${w.sha256}`);
+      return [pin, ...hashes].join(" \\\n    ");
+    })
+    .join("\n")}\n`;
 }
 
 export async function installWorkload(ctx: IndexContext, lock: LockOutcome): Promise<Row[]> {

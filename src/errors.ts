@@ -43,6 +43,8 @@ export const ERROR_CODES = {
   INVALID_CONFIG: "invalidInput",
   INVALID_NETRC: "invalidInput",
   FILE_NOT_FOUND: "invalidInput",
+  /** A URL whose scheme no transport serves (src/index-client/transports.ts). */
+  UNSUPPORTED_URL: "invalidInput",
   /** A path pystore was asked to write (an output file, a download's destination) cannot be created. */
   IO: "invalidInput",
   // resolution

@@ -12,3 +12,7 @@ export const PYLOCK_TOOL_VERSION = 1;
 /** The host-probe cache, $XDG_CACHE_HOME/pystore/host-*.json (store-format/README.md): a cache, so a
  * file of another version is simply ignored and rewritten, never refused. */
 export const HOST_CACHE_FORMAT = 1;
+/** `.pystore/launch.json`, the bundle bootstrap's configuration (store-format/launch-config.md). */
+export const LAUNCH_CONFIG_VERSION = 1;
+/** `index.json` of an unpacked store tree, wheels/<entry-name>/tree/ (store-format/store-layout.md, "Unpacked trees"). */
+export const TREE_INDEX_VERSION = 1;

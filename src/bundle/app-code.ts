@@ -1,11 +1,11 @@
-// The project's own code in a bundle, without building or installing it: pyproject.toml's
-// [project] and [tool.pystore] (libs, scripts) read, and the library directories copied into app/libs/.
+// The project's own code in a bundle, without building or installing it: the project's libs and scripts
+// (read by src/project/pyproject.ts), and the library directories copied into app/libs/.
 
-import { copyFile, lstat, mkdir, readFile, readdir, stat, chmod } from "node:fs/promises";
+import { copyFile, lstat, mkdir, readdir, stat, chmod } from "node:fs/promises";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
-import { parse as parseToml } from "smol-toml";
 import { PystoreError } from "../errors.js";
-import { checkRelativePath } from "./safety.js";
+import { readPyproject } from "../project/pyproject.js";
+import { checkRelativePath } from "../wheel/safety.js";
 
 export interface LibDir {
   /** As written in pyproject.toml ("src", "../common-lib"), or "." for a flat layout. */
@@ -35,17 +35,6 @@ function invalid(source: string, message: string, hint?: string): PystoreError {
   return new PystoreError("INVALID_PYPROJECT", `${source}: ${message}`, { hint });
 }
 
-function stringTable(value: unknown, source: string, key: string): Record<string, string> {
-  if (value === undefined) return {};
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw invalid(source, `${key} must be a table of strings`);
-  const result: Record<string, string> = {};
-  for (const [k, v] of Object.entries(value)) {
-    if (typeof v !== "string") throw invalid(source, `${key}.${k} must be a string, got ${JSON.stringify(v)}`);
-    result[k] = v;
-  }
-  return result;
-}
-
 async function isDir(path: string): Promise<boolean> {
   try {
     return (await stat(path)).isDirectory();
@@ -65,29 +54,8 @@ export async function readProject(dir: string): Promise<ProjectInfo> {
   const projectDir = resolve(dir);
   if (!(await isDir(projectDir))) throw new PystoreError("FILE_NOT_FOUND", `project directory ${JSON.stringify(dir)} does not exist`);
   const pyprojectPath = join(projectDir, "pyproject.toml");
-  let doc: Record<string, any> = {};
-  try {
-    const text = await readFile(pyprojectPath, "utf8");
-    try {
-      doc = parseToml(text) as Record<string, any>;
-    } catch (cause) {
-      throw invalid(pyprojectPath, `not valid TOML: ${(cause as Error).message}`);
-    }
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-  }
-  const project = (doc.project ?? {}) as Record<string, unknown>;
-  const tool = ((doc.tool ?? {}) as Record<string, any>).pystore ?? {};
-  const name = typeof project.name === "string" ? project.name : "app";
-  const libsValue = tool.libs;
-  let declared: string[];
-  if (libsValue !== undefined) {
-    if (!Array.isArray(libsValue) || libsValue.some((v) => typeof v !== "string"))
-      throw invalid(pyprojectPath, "[tool.pystore] libs must be an array of directory paths");
-    declared = libsValue as string[];
-  } else {
-    declared = (await isDir(join(projectDir, "src"))) ? ["src"] : ["."];
-  }
+  const pyproject = await readPyproject(projectDir);
+  const declared = pyproject?.libs ?? ((await isDir(join(projectDir, "src"))) ? ["src"] : ["."]);
   const libs: LibDir[] = [];
   const labels = new Set<string>();
   for (const entry of declared) {
@@ -97,14 +65,14 @@ export async function readProject(dir: string): Promise<ProjectInfo> {
     let label = libLabel(entry);
     for (let i = 2; labels.has(label); i++) label = `${libLabel(entry)}-${i}`;
     labels.add(label);
-    libs.push({ declared: entry, source, bundlePath: `app/libs/${label}`, flat: libsValue === undefined && entry === "." });
+    libs.push({ declared: entry, source, bundlePath: `app/libs/${label}`, flat: pyproject?.libs === undefined && entry === "." });
   }
   return {
     dir: projectDir,
-    name,
+    name: pyproject?.name ?? "app",
     libs,
-    projectScripts: stringTable(project.scripts, pyprojectPath, "[project.scripts]"),
-    toolScripts: stringTable(tool.scripts, pyprojectPath, "[tool.pystore.scripts]"),
+    projectScripts: pyproject?.scripts ?? {},
+    toolScripts: pyproject?.toolScripts ?? {},
   };
 }
 

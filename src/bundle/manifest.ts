@@ -7,6 +7,8 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { PystoreError } from "../errors.js";
 import { BUNDLE_MANIFEST_VERSION } from "../format-versions.js";
+import { byName, byPath, compareStrings } from "../util/order.js";
+import { stableJson } from "../util/stable-json.js";
 
 export const MANIFEST_FILE = "pystore-bundle.json";
 
@@ -40,33 +42,13 @@ export interface VerifyReport {
   extra: string[];
 }
 
-/** Byte-stable JSON: keys sorted at every level, two-space indent, final newline. */
-export function stableJson(value: unknown): string {
-  const sort = (v: unknown): unknown => {
-    if (Array.isArray(v)) return v.map(sort);
-    if (v && typeof v === "object") {
-      return Object.fromEntries(
-        Object.keys(v)
-          .sort()
-          .map((k) => [k, sort((v as Record<string, unknown>)[k])]),
-      );
-    }
-    return v;
-  };
-  return `${JSON.stringify(sort(value), null, 2)}\n`;
-}
-
 export function formatManifest(manifest: BundleManifest): string {
-  return stableJson({ ...manifest, files: [...manifest.files].sort((a, b) => compare(a.path, b.path)) });
+  return stableJson({ ...manifest, files: [...manifest.files].sort(byPath) });
 }
 
 /** The bundle's identity: sha256 of its manifest bytes (which hash every file). */
 export function bundleHash(manifestText: string): string {
   return createHash("sha256").update(manifestText).digest("hex");
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 export async function hashFile(path: string): Promise<string> {
@@ -108,7 +90,7 @@ export async function walkTree(root: string, opts: WalkOptions = {}): Promise<Tr
   // Synchronous listing and hashing: a bundle is hundreds of small files, and an asynchronous call per
   // file costs more in thread-pool round trips than the work itself.
   async function walk(dir: string, rel: string): Promise<void> {
-    for (const dirent of readdirSync(dir, { withFileTypes: true }).sort((a, b) => compare(a.name, b.name))) {
+    for (const dirent of readdirSync(dir, { withFileTypes: true }).sort(byName)) {
       const name = dirent.name;
       const path = rel === "" ? name : `${rel}/${name}`;
       if (path === MANIFEST_FILE) continue;
@@ -127,7 +109,29 @@ export async function walkTree(root: string, opts: WalkOptions = {}): Promise<Tr
     }
   }
   await walk(root, "");
-  return out.sort((a, b) => compare(a.path, b.path));
+  return out.sort(byPath);
+}
+
+/**
+ * A manifest's text checked as far as verification needs: JSON, a format version this pystore reads, a
+ * files list. `bundle` names the bundle and `member` the manifest inside it, for the messages.
+ */
+export function parseManifest(text: string, bundle: string, member: string): BundleManifest {
+  let manifest: BundleManifest;
+  try {
+    manifest = JSON.parse(text) as BundleManifest;
+  } catch (cause) {
+    throw new PystoreError("BUNDLE_MODIFIED", `${bundle}: ${member} is not valid JSON`, { cause });
+  }
+  if (manifest?.formatVersion !== BUNDLE_MANIFEST_VERSION) {
+    throw new PystoreError(
+      "STORE_FORMAT",
+      `${bundle}: bundle manifest format version ${JSON.stringify(manifest?.formatVersion)} is not supported (this pystore reads ${BUNDLE_MANIFEST_VERSION})`,
+      { hint: "verify it with the pystore version that built it" },
+    );
+  }
+  if (!Array.isArray(manifest.files)) throw new PystoreError("BUNDLE_MODIFIED", `${bundle}: ${member} has no files list`);
+  return manifest;
 }
 
 export async function readManifest(dir: string): Promise<{ manifest: BundleManifest; text: string }> {
@@ -138,22 +142,7 @@ export async function readManifest(dir: string): Promise<{ manifest: BundleManif
   } catch (cause) {
     throw new PystoreError("FILE_NOT_FOUND", `${JSON.stringify(dir)} is not a pystore bundle: ${MANIFEST_FILE} is missing`, { cause });
   }
-  let manifest: BundleManifest;
-  try {
-    manifest = JSON.parse(text) as BundleManifest;
-  } catch (cause) {
-    throw new PystoreError("BUNDLE_MODIFIED", `${path}: the manifest is not valid JSON`, { cause });
-  }
-  if (manifest.formatVersion !== BUNDLE_MANIFEST_VERSION) {
-    throw new PystoreError(
-      "STORE_FORMAT",
-      `${path}: bundle manifest format version ${JSON.stringify(manifest.formatVersion)} is not supported (this pystore reads ${BUNDLE_MANIFEST_VERSION})`,
-      {
-        hint: "verify it with the pystore version that built it",
-      },
-    );
-  }
-  if (!Array.isArray(manifest.files)) throw new PystoreError("BUNDLE_MODIFIED", `${path}: the manifest has no files list`);
+  const manifest = parseManifest(text, path, "the manifest");
   return { manifest, text };
 }
 
@@ -162,7 +151,7 @@ export async function verifyBundle(dir: string): Promise<VerifyReport> {
   const { manifest } = await readManifest(dir);
   const actual = new Map((await walkTree(dir, { ignorePycache: true })).map((e) => [e.path, e]));
   const report = compareWithManifest(manifest, actual);
-  for (const list of Object.values(report)) list.sort(compare);
+  for (const list of Object.values(report)) list.sort(compareStrings);
   return report;
 }
 

@@ -3,8 +3,9 @@
 
 import { PystoreError } from "../errors.js";
 import type { Logger } from "../util/log.js";
-import { parseObjectReference } from "./entry-points.js";
-import type { InstalledWheel } from "./install-wheel.js";
+import { byName, compareStrings } from "../util/order.js";
+import { parseObjectReference } from "../wheel/entry-points.js";
+import type { InstalledWheel } from "../install/core.js";
 import { scriptBundlePath, type ProjectInfo } from "./app-code.js";
 
 export type Executable =
@@ -37,7 +38,7 @@ function checkName(name: string, origin: string): void {
 export function collectExecutables(
   project: ProjectInfo | undefined,
   installed: InstalledWheel[],
-  opts: { depScripts: boolean; log: Logger },
+  opts: { depScripts: boolean; log: Pick<Logger, "warn"> },
 ): Executable[] {
   const result = new Map<string, Executable>();
   const add = (exe: Executable) => {
@@ -50,7 +51,7 @@ export function collectExecutables(
   };
   if (project) {
     // [tool.pystore.scripts] wins over [project.scripts]: it is the bundle-specific override.
-    for (const [name, value] of Object.entries(project.toolScripts).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    for (const [name, value] of Object.entries(project.toolScripts).sort(([a], [b]) => compareStrings(a, b))) {
       const origin = "[tool.pystore.scripts]";
       checkName(name, origin);
       if (isScriptFile(value)) {
@@ -60,14 +61,14 @@ export function collectExecutables(
         add({ name, kind: "entry", ...parseObjectReference(value, `${origin} ${name}`), origin });
       }
     }
-    for (const [name, value] of Object.entries(project.projectScripts).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    for (const [name, value] of Object.entries(project.projectScripts).sort(([a], [b]) => compareStrings(a, b))) {
       const origin = "[project.scripts]";
       checkName(name, origin);
       add({ name, kind: "entry", ...parseObjectReference(value, `${origin} ${name}`), origin });
     }
   }
   if (opts.depScripts) {
-    const wheels = [...installed].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const wheels = [...installed].sort(byName);
     for (const wheel of wheels) {
       for (const ep of wheel.entryPoints) {
         if (ep.group !== "console_scripts" && ep.group !== "gui_scripts") continue;
@@ -91,5 +92,5 @@ export function collectExecutables(
       }
     }
   }
-  return [...result.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return [...result.values()].sort(byName);
 }

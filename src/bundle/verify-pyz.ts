@@ -4,8 +4,8 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import yauzl from "yauzl";
 import { PystoreError } from "../errors.js";
-import { BUNDLE_MANIFEST_VERSION } from "../format-versions.js";
-import { MANIFEST_FILE, type BundleManifest, type VerifyReport } from "./manifest.js";
+import { compareStrings } from "../util/order.js";
+import { MANIFEST_FILE, compareWithManifest, parseManifest, type VerifyReport } from "./manifest.js";
 
 export async function verifyPyz(path: string): Promise<VerifyReport> {
   let zip: yauzl.ZipFile;
@@ -39,21 +39,8 @@ export async function verifyPyz(path: string): Promise<VerifyReport> {
     }
     if (manifestText === undefined)
       throw new PystoreError("FILE_NOT_FOUND", `${path} is not a pystore bundle: it holds no ${MANIFEST_FILE}`);
-    const manifest = JSON.parse(manifestText) as BundleManifest;
-    if (manifest.formatVersion !== BUNDLE_MANIFEST_VERSION) {
-      throw new PystoreError(
-        "STORE_FORMAT",
-        `${path}: bundle manifest format version ${JSON.stringify(manifest.formatVersion)} is not supported (this pystore reads ${BUNDLE_MANIFEST_VERSION})`,
-      );
-    }
-    const report: VerifyReport = { changed: [], missing: [], extra: [] };
-    for (const file of manifest.files) {
-      const found = actual.get(file.path);
-      if (!found) report.missing.push(file.path);
-      else if (found.sha256 !== file.sha256 || found.size !== file.size || found.mode !== file.mode) report.changed.push(file.path);
-      actual.delete(file.path);
-    }
-    report.extra = [...actual.keys()].sort();
+    const report = compareWithManifest(parseManifest(manifestText, path, MANIFEST_FILE), actual);
+    for (const list of Object.values(report)) list.sort(compareStrings);
     return report;
   } finally {
     zip.close();

@@ -4,8 +4,8 @@
 import { createHash, type Hash } from "node:crypto";
 import { list } from "tar";
 import { PystoreError } from "../errors.js";
-import { BUNDLE_MANIFEST_VERSION } from "../format-versions.js";
-import { MANIFEST_FILE, compareWithManifest, type BundleManifest, type VerifyReport } from "./manifest.js";
+import { compareStrings } from "../util/order.js";
+import { MANIFEST_FILE, compareWithManifest, parseManifest, type VerifyReport } from "./manifest.js";
 
 interface Member {
   sha256: string;
@@ -16,10 +16,6 @@ interface Member {
 }
 
 const REGULAR = new Set(["File", "OldFile", "ContiguousFile"]);
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
 
 /** Every non-directory member by path, and the bytes of each `<top>/pystore-bundle.json`. */
 async function readMembers(path: string): Promise<{ members: Map<string, Member>; manifests: Map<string, Buffer> }> {
@@ -69,27 +65,12 @@ export async function verifyTarGz(path: string): Promise<VerifyReport> {
   if (manifests.size > 1) {
     throw new PystoreError(
       "BUNDLE_MODIFIED",
-      `${path}: holds ${manifests.size} manifests (${[...manifests.keys()].sort().join(", ")}); a bundle archive has one top-level directory`,
+      `${path}: holds ${manifests.size} manifests (${[...manifests.keys()].sort(compareStrings).join(", ")}); a bundle archive has one top-level directory`,
     );
   }
   const [manifestPath, manifestBytes] = [...manifests][0];
   const prefix = manifestPath.slice(0, manifestPath.length - MANIFEST_FILE.length);
-  let manifest: BundleManifest;
-  try {
-    manifest = JSON.parse(manifestBytes.toString("utf8")) as BundleManifest;
-  } catch (cause) {
-    throw new PystoreError("BUNDLE_MODIFIED", `${path}: ${manifestPath} is not valid JSON`, { cause });
-  }
-  if (manifest.formatVersion !== BUNDLE_MANIFEST_VERSION) {
-    throw new PystoreError(
-      "STORE_FORMAT",
-      `${path}: bundle manifest format version ${JSON.stringify(manifest.formatVersion)} is not supported (this pystore reads ${BUNDLE_MANIFEST_VERSION})`,
-      {
-        hint: "verify it with the pystore version that built it",
-      },
-    );
-  }
-  if (!Array.isArray(manifest.files)) throw new PystoreError("BUNDLE_MODIFIED", `${path}: ${manifestPath} has no files list`);
+  const manifest = parseManifest(manifestBytes.toString("utf8"), path, manifestPath);
   // Paths as the manifest names them (bundle-relative). Members outside the top directory are extra
   // whatever their name, under their full archive path: extraction would put them beside the bundle.
   const actual = new Map<string, Member>();
@@ -105,11 +86,6 @@ export async function verifyTarGz(path: string): Promise<VerifyReport> {
     report.extra = report.extra.filter((path) => path !== MANIFEST_FILE);
   }
   report.extra.push(...outside);
-  for (const list of Object.values(report)) list.sort(compare);
+  for (const list of Object.values(report)) list.sort(compareStrings);
   return report;
-}
-
-/** gzip's magic bytes: how `bundle verify` tells a tar.gz from a .pyz or anything else. */
-export function isGzip(head: Buffer): boolean {
-  return head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
 }

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import yazl from "yazl";
 import { writeStreamAtomic, type Written } from "../util/atomic-write.js";
+import { compareStrings } from "../util/order.js";
 import type { ManifestFile } from "./manifest.js";
 
 /**
@@ -54,7 +55,7 @@ export async function writePyz(
     addDirs(file.path);
   }
   // Explicit directory entries: older zipimport versions only see packages and namespace dirs that have one.
-  const names = [...[...dirs].map((d) => `${d}/`), ...entries.keys()].sort();
+  const names = [...[...dirs].map((d) => `${d}/`), ...entries.keys()].sort(compareStrings);
   for (const name of names) {
     const options = { mtime, forceDosTimestamp: true };
     if (name.endsWith("/") && !entries.has(name)) {

@@ -8,17 +8,8 @@ import { pipeline } from "node:stream/promises";
 import { constants as zlibConstants, createGzip } from "node:zlib";
 import { PystoreError } from "../errors.js";
 import { writeStreamAtomic, type Written } from "../util/atomic-write.js";
+import { compareStrings } from "../util/order.js";
 import type { ManifestFile } from "./manifest.js";
-
-/** 1980-01-01T00:00:00Z: the earliest time a zip can store, used by both writers when SOURCE_DATE_EPOCH is unset. */
-export const DEFAULT_EPOCH = 315532800;
-
-/** SOURCE_DATE_EPOCH (reproducible-builds.org) when set and valid, else DEFAULT_EPOCH. */
-export function sourceDateEpoch(env: NodeJS.ProcessEnv): number {
-  const value = env.SOURCE_DATE_EPOCH;
-  if (value && /^\d+$/.test(value)) return Math.max(DEFAULT_EPOCH, Number(value));
-  return DEFAULT_EPOCH;
-}
 
 function octal(value: number, width: number): string {
   return `${value.toString(8).padStart(width - 1, "0")}\0`;
@@ -93,7 +84,7 @@ export async function* tarEntries(
     addDirs(path);
     items.set(path, { type: "0", mode: 0o644, size: file.data.length, data: file.data });
   }
-  const names = [...items.keys()].sort();
+  const names = [...items.keys()].sort(compareStrings);
   for (const name of names) {
     const item = items.get(name)!;
     yield* headers(name, item.size, item.mode, item.type, mtime);

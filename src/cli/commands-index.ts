@@ -5,7 +5,7 @@ import type { ActionFactory } from "./register.js";
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
-/** Declare the index/network flags on `command` (they arrive as IndexCliOptions, src/index-client/options.ts). */
+/** Declare the index/network flags on `command` (they arrive as IndexFlags, parsed by src/commands/settings.ts). */
 export function addIndexOptions(command: Command): Command {
   return command
     .option(

@@ -5,11 +5,12 @@ import { Command, CommanderError } from "commander";
 import { EXIT, PystoreError, exitCodeFor, isPystoreError } from "../errors.js";
 import { redactText } from "../util/redact.js";
 import { VERSION } from "../version.js";
-import type { CommandContext, GlobalOptions, Handler } from "./context.js";
+import type { CommandContext, GlobalOptions, Handler } from "../commands/context.js";
 import { stderrLogger } from "./stderr-logger.js";
 import { registerCommands } from "./register.js";
 
-export type HandlerLoader = () => Promise<{ default: Handler<any> }>;
+// Each handler declares its own option shape; commander hands every one a plain object.
+export type HandlerLoader = () => Promise<{ default: Handler<never> }>;
 
 /** Build the action commander calls: gathers positional args + options, then runs the lazy handler. */
 function makeAction(program: Command, load: HandlerLoader, state: { exitCode: number }) {
@@ -28,7 +29,7 @@ function makeAction(program: Command, load: HandlerLoader, state: { exitCode: nu
       },
     };
     const handler = (await load()).default;
-    const code = await handler(args, options, ctx);
+    const code = await handler(args, options as never, ctx);
     state.exitCode = typeof code === "number" ? code : EXIT.ok;
   };
 }

@@ -1,12 +1,10 @@
 // `pystore bundle verify OUT`: compare a bundle directory, .pyz or tar.gz with its manifest; exit 1 naming what differs.
 
-import { open, stat } from "node:fs/promises";
 import { resolve } from "node:path";
-import type { Handler } from "../cli/context.js";
+import type { Handler } from "./context.js";
 import { EXIT, PystoreError } from "../errors.js";
-import { MANIFEST_FILE, isClean, verifyBundle } from "../bundle/manifest.js";
-import { verifyPyz } from "../bundle/verify-pyz.js";
-import { isGzip, verifyTarGz } from "../bundle/verify-tar.js";
+import { MANIFEST_FILE, isClean } from "../bundle/manifest.js";
+import { detectFormat } from "../bundle/formats/registry.js";
 
 interface VerifyOptions {
   json: boolean;
@@ -15,18 +13,8 @@ interface VerifyOptions {
 const handler: Handler<VerifyOptions> = async (args, options, ctx) => {
   if (!args[0]) throw new PystoreError("USAGE", "bundle verify needs the bundle directory, .pyz or tar.gz");
   const dir = resolve(ctx.cwd, args[0]);
-  const isFile = await stat(dir).then(
-    (s) => s.isFile(),
-    () => false,
-  );
-  // A tar.gz is known by its gzip magic, whatever its name; a .pyz by its suffix (it starts with a shebang).
-  const gzip = isFile && isGzip(await readHead(dir));
-  if (isFile && !gzip && !dir.endsWith(".pyz")) {
-    throw new PystoreError("USAGE", `${dir}: bundle verify checks bundle directories, .pyz files and tar.gz archives`, {
-      hint: "give the bundle directory, OUT.pyz or OUT.tar.gz",
-    });
-  }
-  const report = gzip ? await verifyTarGz(dir) : isFile ? await verifyPyz(dir) : await verifyBundle(dir);
+  // One stat and a few bytes decide the format (a tar.gz by its gzip magic, a .pyz by its name).
+  const report = await (await detectFormat(dir)).verify(dir);
   if (options.json) {
     ctx.out(JSON.stringify({ bundle: dir, ok: isClean(report), ...report }, null, 2));
     return isClean(report) ? EXIT.ok : EXIT.checkFailed;
@@ -51,16 +39,5 @@ const handler: Handler<VerifyOptions> = async (args, options, ctx) => {
     },
   );
 };
-
-async function readHead(path: string): Promise<Buffer> {
-  const file = await open(path, "r");
-  try {
-    const head = Buffer.alloc(2);
-    const { bytesRead } = await file.read(head, 0, 2, 0);
-    return head.subarray(0, bytesRead);
-  } finally {
-    await file.close();
-  }
-}
 
 export default handler;

@@ -1,4 +1,4 @@
-// What every command handler receives: global options, a logger, and the output streams.
+// What every command handler receives (global options, a logger, the output streams) and the handler type; src/cli builds these.
 
 import type { Logger } from "../util/log.js";
 
@@ -19,4 +19,5 @@ export interface CommandContext {
 }
 
 /** A command handler: returns the exit code (0 unless a check said "no"); throws PystoreError on failure. */
+// biome-ignore lint/suspicious/noConfusingVoidType: handlers that only report success return nothing.
 export type Handler<O> = (args: string[], options: O, ctx: CommandContext) => Promise<number | void>;

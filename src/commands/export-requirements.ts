@@ -2,12 +2,13 @@
 // --hash lines, which `pip install --require-hashes --no-deps` accepts.
 
 import { resolve as resolvePath } from "node:path";
-import type { Handler } from "../cli/context.js";
+import type { Handler } from "./context.js";
 import { readLockFile } from "../lock/read-lock.js";
 import { selectForTarget } from "../lock/select.js";
 import { loadTarget } from "../platform/target-loader.js";
 import { canonicalizeName } from "../standards/normalize.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
+import { targetSettings } from "./settings.js";
 
 interface ExportOptions {
   lock?: string;
@@ -19,7 +20,8 @@ interface ExportOptions {
 const handler: Handler<ExportOptions> = async (_args, options, ctx) => {
   const lockPath = resolvePath(ctx.cwd, options.lock ?? "pylock.toml");
   const { lock } = await readLockFile(lockPath);
-  const target = await loadTarget(options.platform ?? "host", options.python, { cwd: ctx.cwd, env: ctx.env });
+  const { platform, python } = targetSettings(options);
+  const target = await loadTarget(platform, python, { cwd: ctx.cwd, env: ctx.env });
   const selected = selectForTarget(lock, target);
   const lines = [
     `# pystore export requirements for target ${target.id}`,

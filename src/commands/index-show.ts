@@ -1,17 +1,20 @@
 // `pystore index show NAME`: the files a project has on the configured indexes, for debugging an index.
 
-import type { CommandContext, Handler } from "../cli/context.js";
+import type { CommandContext, Handler } from "./context.js";
+import { type IndexFlags, indexRequest, storeSettings, transportSettings } from "./settings.js";
 import { PystoreError } from "../errors.js";
 import type { HttpCache } from "../index-client/cache.js";
-import { indexClientOptions, type IndexCliOptions } from "../index-client/options.js";
+import { clientOptions } from "../index-client/settings.js";
 import { indexSettings, readProject } from "../lock/index-config.js";
 import { assertProjectName, canonicalizeName } from "../standards/normalize.js";
 import { compareVersions, isValidVersion } from "../standards/pep440.js";
 import type { ProjectFile } from "../standards/simple-api.js";
 import { parseSdistFilename, parseWheelFilename } from "../standards/wheel-filename.js";
+import { compareStrings } from "../util/order.js";
 import { redactUrl, stripCredentials } from "../util/redact.js";
+import { sortKeysDeep } from "../util/stable-json.js";
 
-interface IndexShowOptions extends IndexCliOptions {
+interface IndexShowOptions extends IndexFlags {
   json: boolean;
   project?: string;
 }
@@ -46,15 +49,12 @@ function order(a: Row, b: Row): number {
     const c = compareVersions(b.version, a.version);
     if (c !== 0) return c;
   } else if (va !== vb) return va ? -1 : 1;
-  return a.filename < b.filename ? -1 : a.filename > b.filename ? 1 : 0;
+  return compareStrings(a.filename, b.filename);
 }
 
+/** An object with sorted keys and without undefined members, for --json. */
 function sortedObject(entries: [string, unknown][]): Record<string, unknown> {
-  return Object.fromEntries(entries.filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-}
-
-function sortedRecord(record: Record<string, string>): Record<string, string> {
-  return sortedObject(Object.entries(record)) as Record<string, string>;
+  return sortKeysDeep(Object.fromEntries(entries));
 }
 
 function jsonRow(row: Row): Record<string, unknown> {
@@ -66,12 +66,12 @@ function jsonRow(row: Row): Record<string, unknown> {
     ["tags", row.tags],
     ["url", redactUrl(stripCredentials(f.url))],
     ["index", redactUrl(f.index)],
-    ["hashes", sortedRecord(f.hashes)],
+    ["hashes", f.hashes],
     ["requiresPython", f.requiresPython ?? null],
     ["yanked", f.yanked ? (f.yanked.reason ?? true) : false],
     ["size", f.size ?? null],
     ["uploadTime", f.uploadTime ?? null],
-    ["coreMetadata", f.coreMetadata ? sortedObject([["hashes", sortedRecord(f.coreMetadata.hashes)]]) : null],
+    ["coreMetadata", f.coreMetadata ? { hashes: f.coreMetadata.hashes } : null],
   ]);
 }
 
@@ -90,8 +90,8 @@ function table(rows: string[][]): string {
 async function openCache(ctx: CommandContext): Promise<{ cache?: HttpCache; close(): void }> {
   // The store's SQLite cache lets `--offline` answer from earlier runs; without a store we still work uncached.
   try {
-    const { openStore, resolveStoreDir } = await import("../store/store.js");
-    const store = await openStore({ dir: resolveStoreDir(ctx.global.store, ctx.env, ctx.cwd), log: ctx.log, readonly: true });
+    const { openStore } = await import("../store/store.js");
+    const store = await openStore({ dir: storeSettings(ctx).dir, log: ctx.log, readonly: true });
     return { cache: store.httpCache(), close: () => store.close() };
   } catch (error) {
     ctx.log.debug(`no HTTP cache: ${error instanceof Error ? error.message : String(error)}`);
@@ -105,11 +105,14 @@ const handler: Handler<IndexShowOptions> = async (args, options, ctx) => {
   assertProjectName(name);
   // The same sources `lock` would use here: flags, variables, then the project's [tool.pystore] (pins too).
   const { projectDir, pyproject } = await readProject(options.project, ctx.cwd);
-  const where = indexSettings(options, ctx.env, { config: pyproject?.index });
+  const where = indexSettings(indexRequest(options, ctx.env), { config: pyproject?.index });
   if (pyproject) ctx.log.debug(`index settings from ${pyproject.path} and the command line`);
   const { IndexClient } = await import("../index-client/client.js");
   const store = await openCache(ctx);
-  const client = new IndexClient({ ...indexClientOptions(options, ctx), ...where, cache: store.cache, cwd: projectDir });
+  const client = new IndexClient({
+    ...clientOptions(where, transportSettings(options, ctx.env), { env: ctx.env, cwd: projectDir, log: ctx.log }),
+    cache: store.cache,
+  });
   try {
     const pinnedTo = client.pinFor(name);
     const files = await client.getProject(name);

@@ -1,6 +1,6 @@
 // `pystore serve [--host H] [--port N]`: serve the store as a PEP 503/691 index until interrupted.
 
-import type { Handler } from "../cli/context.js";
+import type { Handler } from "./context.js";
 import { PystoreError } from "../errors.js";
 import { serveStore } from "../store/serve.js";
 import { withStore } from "./store-common.js";

@@ -1,6 +1,6 @@
 // `pystore store add WHEEL…`: import local wheel files into the store.
 
-import type { Handler } from "../cli/context.js";
+import type { Handler } from "./context.js";
 import { PystoreError } from "../errors.js";
 import { entryJson, json, withStore } from "./store-common.js";
 

@@ -1,11 +1,12 @@
 // Helpers shared by the store commands: open the configured store, format sizes and entries.
 
-import type { CommandContext } from "../cli/context.js";
+import type { CommandContext } from "./context.js";
 import type { StoreEntry } from "../store/entries.js";
-import { openStore, resolveStoreDir, type Store } from "../store/store.js";
+import { openStore, type Store } from "../store/store.js";
+import { storeSettings } from "./settings.js";
 
 export function storeDirFor(ctx: CommandContext): string {
-  return resolveStoreDir(ctx.global.store, ctx.env, ctx.cwd);
+  return storeSettings(ctx).dir;
 }
 
 export async function withStore<T>(ctx: CommandContext, fn: (store: Store) => Promise<T>, opts: { readonly?: boolean } = {}): Promise<T> {

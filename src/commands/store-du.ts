@@ -1,7 +1,8 @@
 // `pystore store du [--json]`: how much the store holds (wheels and unpacked trees), in total and per project.
 
-import type { Handler } from "../cli/context.js";
+import type { Handler } from "./context.js";
 import { treeUsage } from "../store/tree.js";
+import { byKey } from "../util/order.js";
 import { columns, humanSize, json, withStore } from "./store-common.js";
 
 const handler: Handler<{ json?: boolean }> = async (_args, options, ctx) => {
@@ -28,11 +29,11 @@ const handler: Handler<{ json?: boolean }> = async (_args, options, ctx) => {
       const wheelBytes = entries.reduce((sum, e) => sum + e.size, 0);
       const total = wheelBytes + treeBytes;
       if (options.json) {
-        const projects = Object.fromEntries([...perProject].sort(([a], [b]) => (a < b ? -1 : 1)));
+        const projects = Object.fromEntries([...perProject].sort(byKey(([name]) => name)));
         return ctx.out(json({ bytes: total, entries: entries.length, projects, store: store.dir, treeBytes, trees, wheelBytes }));
       }
       const rows = [...perProject]
-        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .sort(byKey(([name]) => name))
         .map(([name, p]) => [name, String(p.entries), humanSize(p.bytes), p.treeBytes > 0 ? `+ ${humanSize(p.treeBytes)} unpacked` : ""]);
       if (rows.length > 0) ctx.out(columns(rows));
       ctx.out(

@@ -1,9 +1,11 @@
 // `pystore store export (-l pylock.toml | NAME…) -o closure.tar`: a self-describing archive for air-gapped machines.
 
 import { resolve } from "node:path";
-import type { Handler } from "../cli/context.js";
+import type { Handler } from "./context.js";
 import { PystoreError } from "../errors.js";
-import { entriesForLockFile, entriesForNames } from "../store/closure.js";
+import { closureEntriesForLock } from "../app/export.js";
+import { entriesForNames } from "../store/closure.js";
+import type { StoreEntry } from "../store/entries.js";
 import { exportClosure } from "../store/export.js";
 import { humanSize, json, withStore } from "./store-common.js";
 
@@ -19,9 +21,9 @@ const handler: Handler<Options> = async (args, options, ctx) => {
   if (options.lock && args.length > 0) throw new PystoreError("USAGE", "store export takes either -l pylock.toml or NAMEs, not both");
   const output = resolve(ctx.cwd, options.output);
   await withStore(ctx, async (store) => {
-    let entries;
+    let entries: StoreEntry[];
     if (options.lock) {
-      entries = await entriesForLockFile(store, resolve(ctx.cwd, options.lock), options.lock);
+      entries = await closureEntriesForLock(store, resolve(ctx.cwd, options.lock), options.lock);
     } else {
       entries = entriesForNames(store, args);
     }

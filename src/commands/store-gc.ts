@@ -1,6 +1,6 @@
 // `pystore store gc [--dry-run] [--grace SECONDS]`: delete what no live root reaches.
 
-import type { Handler } from "../cli/context.js";
+import type { Handler } from "./context.js";
 import { PystoreError } from "../errors.js";
 import { collectGarbage, DEFAULT_GC_GRACE_MS } from "../store/gc.js";
 import { humanSize, json, withStore } from "./store-common.js";

@@ -1,7 +1,7 @@
 // `pystore store import closure.tar`: verify every member, then add the wheels (all or nothing).
 
 import { resolve } from "node:path";
-import type { Handler } from "../cli/context.js";
+import type { Handler } from "./context.js";
 import { PystoreError } from "../errors.js";
 import { importClosure } from "../store/import.js";
 import { json, withStore } from "./store-common.js";

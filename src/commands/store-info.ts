@@ -1,6 +1,6 @@
 // `pystore store info NAME|DIGEST`: everything recorded about matching entries.
 
-import type { Handler } from "../cli/context.js";
+import type { Handler } from "./context.js";
 import { PystoreError } from "../errors.js";
 import { entryJson, humanSize, json, withStore } from "./store-common.js";
 

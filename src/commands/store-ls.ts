@@ -1,6 +1,6 @@
 // `pystore store ls [--json]`: every stored wheel.
 
-import type { Handler } from "../cli/context.js";
+import type { Handler } from "./context.js";
 import { columns, entryJson, humanSize, json, withStore } from "./store-common.js";
 
 const handler: Handler<{ json?: boolean }> = async (_args, options, ctx) => {

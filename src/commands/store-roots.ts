@@ -1,6 +1,6 @@
 // `pystore store roots [--json]`: the locks, bundles and fetches that keep entries alive; flags stale ones.
 
-import type { Handler } from "../cli/context.js";
+import type { Handler } from "./context.js";
 import { columns, json, withStore } from "./store-common.js";
 
 const handler: Handler<{ json?: boolean }> = async (_args, options, ctx) => {

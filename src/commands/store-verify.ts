@@ -1,13 +1,13 @@
 // `pystore store verify [--repair] [--json]`: re-hash every stored wheel and unpacked tree; exit 6 (STORE_CORRUPTED) on damage.
 
-import type { Handler } from "../cli/context.js";
+import type { Handler } from "./context.js";
 import { PystoreError } from "../errors.js";
-import { indexClientOptions, type IndexCliOptions } from "../index-client/options.js";
 import type { Refetch } from "../store/verify.js";
 import { verifyStore } from "../store/verify.js";
+import { type IndexFlags, indexClientOptions } from "./settings.js";
 import { json, withStore } from "./store-common.js";
 
-interface Options extends IndexCliOptions {
+interface Options extends IndexFlags {
   repair?: boolean;
   json?: boolean;
 }

@@ -1,7 +1,9 @@
 // `pystore tags`: a target's id, PEP 508 marker environment and compatible tags (best first).
 
-import type { Handler } from "../cli/context.js";
+import type { Handler } from "./context.js";
 import { loadTarget } from "../platform/target-loader.js";
+import { sortKeysDeep } from "../util/stable-json.js";
+import { targetSettings } from "./settings.js";
 
 interface TagsOptions {
   platform: string;
@@ -10,8 +12,9 @@ interface TagsOptions {
 }
 
 const handler: Handler<TagsOptions> = async (_args, options, ctx) => {
-  const target = await loadTarget(options.platform ?? "host", options.python, { cwd: ctx.cwd, env: ctx.env });
-  const markers = Object.fromEntries(Object.entries(target.markers).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  const { platform, python } = targetSettings(options);
+  const target = await loadTarget(platform, python, { cwd: ctx.cwd, env: ctx.env });
+  const markers = sortKeysDeep(target.markers);
   if (options.json) {
     ctx.out(JSON.stringify({ target: target.id, python: target.python, markers, tags: target.tags }, null, 2));
     return 0;

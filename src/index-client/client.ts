@@ -9,11 +9,10 @@ import { silentLogger, type Logger } from "../util/log.js";
 import { redactUrl, stripCredentials } from "../util/redact.js";
 import { CredentialStore } from "./auth.js";
 import { METADATA_CONTENT_TYPE, type HttpCache } from "./cache.js";
-import { downloadFile } from "./download.js";
 import { HttpTransport } from "./http.js";
-import { fetchCoreMetadata } from "./metadata.js";
-import { Semaphore } from "./semaphore.js";
+import { Semaphore } from "../util/semaphore.js";
 import { sourceFor, type Source, type SourceContext } from "./sources.js";
+import { type Transport, transportFor } from "./transports.js";
 
 export type { CachedResponse, HttpCache } from "./cache.js";
 export type { ProjectFile } from "../standards/simple-api.js";
@@ -203,7 +202,8 @@ export class IndexClient {
     const key = `${stripCredentials(file.url)}.metadata`;
     const cached = this.cache?.get(key);
     if (cached && cached.contentType === METADATA_CONTENT_TYPE) return cached.body;
-    if (this.offline && !file.url.startsWith("file:")) {
+    const transport = this.transport(file.url);
+    if (this.offline && !transport.local) {
       throw new PystoreError(
         "OFFLINE_MISSING",
         `offline: the core metadata of ${file.filename} (from ${redactUrl(file.index)}) is not in the cache`,
@@ -212,7 +212,7 @@ export class IndexClient {
         },
       );
     }
-    const text = await this.semaphore.run(() => fetchCoreMetadata(this.http, file, this.log));
+    const text = await this.semaphore.run(() => transport.metadata(file));
     this.cache?.put(key, { body: text, contentType: METADATA_CONTENT_TYPE, fetchedAt: new Date().toISOString() });
     return text;
   }
@@ -223,7 +223,12 @@ export class IndexClient {
     destination: string,
     opts: { tempDir?: string; expected?: { sha256?: string; size?: number } } = {},
   ): Promise<Written> {
-    return this.semaphore.run(() => downloadFile(this.http, file, destination, { ...opts, offline: this.offline, log: this.log }));
+    const transport = this.transport(file.url);
+    return this.semaphore.run(() => transport.download(file, destination, opts));
+  }
+
+  private transport(url: string): Transport {
+    return transportFor(url, { http: this.http, offline: this.offline, log: this.log });
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,6 @@
-// Downloads a distribution to disk through the atomic write protocol: retried, resumed with Range + If-Range after
-// an interruption, restarted when the server ignores Range, and a short body reported as an incomplete download.
+// Downloads a distribution to disk through the atomic write protocol: over http(s) retried, resumed with Range +
+// If-Range after an interruption, restarted when the server ignores Range, a short body reported as incomplete.
+// Which of these runs for a URL is chosen by scheme in transports.ts.
 
 import { createReadStream } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -137,20 +138,22 @@ async function* resumingBody(
   }
 }
 
-export async function downloadFile(
+/** A local file (`file:` URL) copied in through the same write protocol; needs no network, so works offline. */
+export async function downloadLocal(file: ProjectFile, destination: string, opts: DownloadOptions): Promise<Written> {
+  return writeStreamAtomic(createReadStream(fileURLToPath(file.url)), destination, {
+    expected: expectedOf(file, opts),
+    tempDir: opts.tempDir,
+  });
+}
+
+/** An http(s) download, retried and resumed; refused offline. */
+export async function downloadHttp(
   http: HttpTransport,
   file: ProjectFile,
   destination: string,
   opts: DownloadOptions & { offline: boolean; log: Logger },
 ): Promise<Written> {
-  const expected: Expected = {
-    sha256: opts.expected?.sha256 ?? file.hashes.sha256,
-    size: opts.expected?.size ?? file.size,
-    label: file.filename,
-  };
-  if (file.url.startsWith("file:")) {
-    return writeStreamAtomic(createReadStream(fileURLToPath(file.url)), destination, { expected, tempDir: opts.tempDir });
-  }
+  const expected = expectedOf(file, opts);
   if (opts.offline) {
     throw new PystoreError(
       "OFFLINE_MISSING",
@@ -174,4 +177,12 @@ export async function downloadFile(
       budget.attempts--;
     }
   }
+}
+
+function expectedOf(file: ProjectFile, opts: DownloadOptions): Expected {
+  return {
+    sha256: opts.expected?.sha256 ?? file.hashes.sha256,
+    size: opts.expected?.size ?? file.size,
+    label: file.filename,
+  };
 }

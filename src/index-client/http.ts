@@ -187,7 +187,9 @@ export class HttpTransport {
 
   /** One request, following redirects; credentials are chosen per URL. Throws PystoreError on network failure. */
   async requestOnce(url: string, options: RequestOptions = {}): Promise<HttpResponse> {
-    const { request } = await (this.undici ??= import("undici"));
+    // undici loads on the first request only: commands that never touch the network start faster.
+    this.undici ??= import("undici");
+    const { request } = await this.undici;
     let current = url;
     for (let hop = 0; ; hop++) {
       const headers: Record<string, string> = { "user-agent": "pystore", ...options.headers };

@@ -1,5 +1,5 @@
 // Core metadata for a remote or local wheel: the PEP 658 `.metadata` file (hash-checked) when advertised, else
-// Range reads of the zip central directory, else the whole wheel.
+// Range reads of the zip central directory, else the whole wheel. transports.ts picks the reader by URL scheme.
 
 import { createHash, getHashes } from "node:crypto";
 import { open } from "node:fs/promises";
@@ -26,7 +26,9 @@ function checkHashes(data: Buffer, hashes: Record<string, string>, label: string
   }
 }
 
-async function readLocal(file: ProjectFile): Promise<string> {
+/** Core metadata of a local wheel (`file:` URL), read by ranges from disk. */
+export async function readLocalMetadata(file: ProjectFile): Promise<string> {
+  assertWheel(file);
   const handle = await open(fileURLToPath(file.url), "r");
   try {
     const { size } = await handle.stat();
@@ -111,7 +113,17 @@ async function fromRanges(http: HttpTransport, file: ProjectFile, log: Logger): 
   return readMetadataByRanges(first.total, reader, label, file.filename, first.tail);
 }
 
-export async function fetchCoreMetadata(http: HttpTransport, file: ProjectFile, log: Logger): Promise<string> {
+/** Core metadata over http(s): the PEP 658 file when advertised, else Range reads, else the whole wheel. */
+export async function fetchHttpMetadata(http: HttpTransport, file: ProjectFile, log: Logger): Promise<string> {
+  assertWheel(file);
+  if (file.coreMetadata) {
+    const text = await fromMetadataFile(http, file, log);
+    if (text !== undefined) return text;
+  }
+  return fromRanges(http, file, log);
+}
+
+function assertWheel(file: ProjectFile): void {
   if (!file.filename.endsWith(".whl")) {
     throw new PystoreError(
       "INVALID_INDEX_RESPONSE",
@@ -121,10 +133,4 @@ export async function fetchCoreMetadata(http: HttpTransport, file: ProjectFile, 
       },
     );
   }
-  if (file.url.startsWith("file:")) return readLocal(file);
-  if (file.coreMetadata) {
-    const text = await fromMetadataFile(http, file, log);
-    if (text !== undefined) return text;
-  }
-  return fromRanges(http, file, log);
 }

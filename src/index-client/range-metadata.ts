@@ -1,8 +1,10 @@
 // Reads a wheel's .dist-info/METADATA from its zip central directory using only byte ranges, so core metadata
 // costs a few kilobytes instead of the whole wheel. Works over HTTP Range requests or a local file alike.
 
-import { inflateRawSync, crc32 } from "node:zlib";
+import { crc32, inflateRawSync } from "node:zlib";
 import { PystoreError } from "../errors.js";
+import { findDistInfo } from "../wheel/dist-info.js";
+import { MAX_METADATA_BYTES, metadataTooLarge } from "../wheel/metadata.js";
 
 /** Reads bytes [start, end) of the archive. */
 export type RangeReader = (start: number, end: number) => Promise<Buffer>;
@@ -55,8 +57,14 @@ function zip64Field(
     if (id === 0x0001) {
       let q = p + 4;
       const out: { size?: number; compressed?: number; offset?: number } = {};
-      if (want.size) (out.size = Number(extra.readBigUInt64LE(q))), (q += 8);
-      if (want.compressed) (out.compressed = Number(extra.readBigUInt64LE(q))), (q += 8);
+      if (want.size) {
+        out.size = Number(extra.readBigUInt64LE(q));
+        q += 8;
+      }
+      if (want.compressed) {
+        out.compressed = Number(extra.readBigUInt64LE(q));
+        q += 8;
+      }
       if (want.offset) out.offset = Number(extra.readBigUInt64LE(q));
       return out;
     }
@@ -94,18 +102,14 @@ export function parseCentralDirectory(cd: Buffer, label: string): CentralEntry[]
   return entries;
 }
 
-/** The METADATA member: `<name>-<version>.dist-info/METADATA` at the top level, exactly one. */
-export function findMetadataEntry<T extends { name: string }>(entries: T[], label: string, filename?: string): T {
-  const candidates = entries.filter((e) => /^[^/]+\.dist-info\/METADATA$/.test(e.name));
-  if (candidates.length === 1) return candidates[0];
-  if (candidates.length > 1 && filename) {
-    // Several .dist-info directories: the one named like the wheel wins (as pip does).
-    const [name, version] = filename.split("-");
-    const wanted = `${name}-${version}.dist-info/METADATA`.toLowerCase();
-    const match = candidates.find((e) => e.name.toLowerCase() === wanted);
-    if (match) return match;
-  }
-  throw bad(label, candidates.length === 0 ? "no .dist-info/METADATA member" : "several .dist-info/METADATA members");
+/** The METADATA member of the wheel's own `.dist-info`, by the one rule every wheel reader uses. */
+export function findMetadataEntry<T extends { name: string }>(entries: T[], label: string, filename: string): T {
+  const member = `${findDistInfo(
+    label,
+    filename,
+    entries.map((e) => e.name),
+  )}/METADATA`;
+  return entries.find((e) => e.name === member)!;
 }
 
 /**
@@ -116,7 +120,7 @@ export async function readMetadataByRanges(
   totalSize: number,
   read: RangeReader,
   label: string,
-  filename?: string,
+  filename: string,
   tail?: Buffer,
 ): Promise<string> {
   const tailStart = Math.max(0, totalSize - TAIL_BYTES);
@@ -139,7 +143,7 @@ export async function readMetadataByRanges(
   if (offset + size > totalSize) throw bad(label, "central directory outside the file");
   const cd = offset >= tailOffset ? tail.subarray(offset - tailOffset, offset - tailOffset + size) : await read(offset, offset + size);
   const entry = findMetadataEntry(parseCentralDirectory(cd, label), label, filename);
-  if (entry.size > 16 * 1024 * 1024) throw bad(label, "METADATA larger than 16 MiB");
+  if (entry.size > MAX_METADATA_BYTES) throw metadataTooLarge(label, entry.name, entry.size);
   // The local header's name and extra lengths may differ from the central ones: read generously, then exactly.
   const guess = 30 + Buffer.byteLength(entry.name) + 256 + entry.compressedSize;
   let local =
@@ -156,8 +160,16 @@ export async function readMetadataByRanges(
   if (entry.method === 0) text = data;
   else if (entry.method === 8) {
     try {
-      text = inflateRawSync(data);
+      // Never past the declared size (itself within the limit): a central directory that understates
+      // it cannot make a small deflate stream allocate a huge METADATA.
+      text = inflateRawSync(data, { maxOutputLength: Math.max(1, entry.size) });
     } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") {
+        throw new PystoreError("INVALID_METADATA", `${label}: ${entry.name} expands past the ${entry.size} bytes its header says`, {
+          hint: "the wheel is malformed or hostile",
+          details: { archive: label, path: entry.name, declared: entry.size },
+        });
+      }
       throw bad(label, `METADATA does not inflate: ${(error as Error).message}`);
     }
   } else throw bad(label, `METADATA uses unsupported compression method ${entry.method}`);
@@ -166,6 +178,6 @@ export async function readMetadataByRanges(
 }
 
 /** Same, from a whole archive already in memory (the server ignored Range, or a local file). */
-export function readMetadataFromBuffer(zip: Buffer, label: string, filename?: string): Promise<string> {
+export function readMetadataFromBuffer(zip: Buffer, label: string, filename: string): Promise<string> {
   return readMetadataByRanges(zip.length, async (s, e) => zip.subarray(s, e), label, filename, zip);
 }

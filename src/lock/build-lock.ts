@@ -15,6 +15,7 @@ import type { Target } from "../standards/targets.js";
 import { silentLogger, type Logger } from "../util/log.js";
 import { stripCredentials } from "../util/redact.js";
 import { environmentMarker, inputsTable, sortTargets, type LockInputs } from "./inputs.js";
+import { byKey, compareStrings } from "../util/order.js";
 
 export interface BuildLockOptions {
   existing?: Pylock;
@@ -153,7 +154,7 @@ export function mergeResolutions(inputs: LockInputs, targets: Target[], resoluti
   for (const e of entries.values()) versionsOf.set(e.name, (versionsOf.get(e.name) ?? new Set()).add(e.version));
   const allEnvs = targets.map(environmentMarker);
   const packages: PylockPackage[] = [];
-  const sorted = [...entries.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0) || (a.version < b.version ? -1 : 1));
+  const sorted = [...entries.values()].sort((a, b) => compareStrings(a.name, b.name) || compareStrings(a.version, b.version));
   for (const entry of sorted) {
     const envs = [...new Set(entry.targets.map(environmentMarker))];
     if ((versionsOf.get(entry.name)?.size ?? 0) > 1) {
@@ -187,13 +188,13 @@ export function mergeResolutions(inputs: LockInputs, targets: Target[], resoluti
         deps.set(`${dep.name}==${dep.version ?? ""}`, dep);
       }
     });
-    if (deps.size > 0) pkg.dependencies = [...deps.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, d]) => d);
+    if (deps.size > 0) pkg.dependencies = [...deps.entries()].sort(byKey(([name]) => name)).map(([, d]) => d);
     const first = entry.packages[0].wheels[0];
     // Direct URL wheels come from no index; PEP 751's `index` is only for index-provided packages.
     if (first.index) pkg.index = first.index;
     const wheels = new Map<string, PylockWheel>();
     for (const p of entry.packages) wheels.set(p.wheels[0].filename, wheelEntry(p.wheels[0], lockDir));
-    pkg.wheels = [...wheels.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, w]) => w);
+    pkg.wheels = [...wheels.entries()].sort(byKey(([name]) => name)).map(([, w]) => w);
     packages.push(pkg);
   }
   return {

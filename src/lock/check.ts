@@ -7,12 +7,11 @@ import { evaluateMarker, formatRequirement } from "../standards/pep508.js";
 import type { Pylock } from "../standards/pylock.js";
 import { PYLOCK_TOOL_VERSION } from "../format-versions.js";
 import { inputsTable, sortTargets, type LockInputs } from "./inputs.js";
-import { selectForTarget } from "./select.js";
+import { type SelectedPackage, selectForTarget } from "./select.js";
+import { sortKeysDeep } from "../util/stable-json.js";
 
 function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_k, v) =>
-    v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1))) : v,
-  );
+  return JSON.stringify(sortKeysDeep(value));
 }
 
 function listDiff(label: string, before: unknown, after: unknown): string | undefined {
@@ -42,7 +41,7 @@ export function checkLock(lock: Pylock, inputs: LockInputs): string[] {
   if (reasons.length > 0) return reasons;
   // Inputs match; also catch hand edits that broke the lock itself.
   for (const target of sortTargets(inputs.targets)) {
-    let selected;
+    let selected: SelectedPackage[];
     try {
       selected = selectForTarget(lock, target);
     } catch (error) {

@@ -7,27 +7,30 @@ import { loadTarget } from "../platform/target-loader.js";
 import type { PrereleaseMode } from "../resolver/candidates.js";
 import { parseRequirement, type Requirement } from "../standards/pep508.js";
 import type { Target } from "../standards/targets.js";
+import type { IndexRequest } from "../index-client/settings.js";
 import type { LockInputs } from "./inputs.js";
 import type { RecordedInputs } from "./recorded.js";
 import { indexSettings, readProject } from "./index-config.js";
-import { projectRequirements, type Pyproject } from "./pyproject.js";
+import { projectRequirements, type Pyproject } from "../project/pyproject.js";
 import { emptyRequirementsFile, readRequirementsFile } from "./requirements-file.js";
 
-export interface LockCliOptions {
+/** What to lock, as typed settings (src/commands/settings.ts builds it from flags). */
+export interface LockRequest {
+  /** Requirement strings given on the command line. */
+  requirements: string[];
+  /** --project DIR (default: the working directory). */
   project?: string;
-  requirement?: string[];
-  platform?: string[];
-  python?: string[];
-  indexUrl?: string;
-  extraIndexUrl?: string[];
-  findLinks?: string[];
-  /** commander's `--no-index`: false when given. */
-  index?: boolean;
-  indexStrategy?: string;
-  prerelease?: string;
+  /** -r files, relative to the working directory. */
+  requirementFiles: string[];
+  /** --platform values (default: [tool.pystore] targets, else the lock's, else host). */
+  platforms: string[];
+  /** --python values, combined with every platform. */
+  pythons: string[];
+  extras?: string[];
+  groups?: string[];
+  prerelease?: PrereleaseMode;
   excludeNewer?: string;
-  extra?: string[];
-  group?: string[];
+  index: IndexRequest;
 }
 
 /**
@@ -80,22 +83,22 @@ function projectRelative(projectDir: string, path: string): string {
 }
 
 export async function gatherInputs(
-  args: string[],
-  options: LockCliOptions,
+  request: LockRequest,
   cwd: string,
   env: NodeJS.ProcessEnv,
   defaults: GatherDefaults = {},
 ): Promise<GatheredInputs> {
-  const { projectDir, pyproject } = await readProject(options.project, cwd);
+  let args = request.requirements;
+  const { projectDir, pyproject } = await readProject(request.project, cwd);
   const checked = defaults.check ? defaults.recorded : undefined;
   const files = emptyRequirementsFile();
-  let requirementPaths = (options.requirement ?? []).map((p) => resolvePath(cwd, p));
+  let requirementPaths = request.requirementFiles.map((p) => resolvePath(cwd, p));
   if (args.length === 0 && requirementPaths.length === 0 && checked?.requirementFiles?.length) {
     requirementPaths = checked.requirementFiles.map((p) => resolvePath(projectDir, p));
   }
   for (const path of requirementPaths) await readRequirementsFile(path, { env, baseDir: projectDir }, files);
-  const extras = options.extra ?? checked?.extras ?? [];
-  const groups = options.group ?? checked?.groups ?? [];
+  const extras = request.extras ?? checked?.extras ?? [];
+  const groups = request.groups ?? checked?.groups ?? [];
   let requirements: Requirement[];
   let rootName = "root";
   const explicit = args.length > 0 || requirementPaths.length > 0;
@@ -121,20 +124,21 @@ export async function gatherInputs(
       },
     );
   }
-  const prerelease = (options.prerelease ??
+  // The flag was checked where it was parsed; a lock's recorded mode is checked here.
+  const prerelease = (request.prerelease ??
     (files.prerelease ? "allow" : (checked?.prerelease ?? "if-necessary-or-explicit"))) as PrereleaseMode;
   if (!PRERELEASE_MODES.includes(prerelease))
     throw new PystoreError("USAGE", `--prerelease ${JSON.stringify(prerelease)}: use ${PRERELEASE_MODES.join(", ")}`);
-  const where = indexSettings(options, env, { files, config: pyproject?.index, checked });
+  const where = indexSettings(request.index, { files, config: pyproject?.index, checked });
 
   let pairs: { platform: string; python?: string }[];
-  const pythons: (string | undefined)[] = options.python?.length ? options.python : [undefined];
-  if (options.platform?.length) pairs = options.platform.flatMap((platform) => pythons.map((python) => ({ platform, python })));
+  const pythons: (string | undefined)[] = request.pythons.length ? request.pythons : [undefined];
+  if (request.platforms.length) pairs = request.platforms.flatMap((platform) => pythons.map((python) => ({ platform, python })));
   else if (pyproject?.targets.length)
-    pairs = options.python?.length
+    pairs = request.pythons.length
       ? pyproject.targets.flatMap((t) => pythons.map((python) => ({ platform: t.platform, python })))
       : pyproject.targets;
-  else if (!options.python?.length && defaults.recorded?.targets.length) pairs = defaults.recorded.targets;
+  else if (!request.pythons.length && defaults.recorded?.targets.length) pairs = defaults.recorded.targets;
   else pairs = pythons.map((python) => ({ platform: "host", python }));
   const targets = await loadTargets(pairs, projectDir, env);
 
@@ -148,7 +152,7 @@ export async function gatherInputs(
     targets,
     ...where,
     prerelease,
-    excludeNewer: normalizeExcludeNewer(options.excludeNewer) ?? checked?.excludeNewer,
+    excludeNewer: normalizeExcludeNewer(request.excludeNewer) ?? checked?.excludeNewer,
     requirementFiles: requirementPaths.map((p) => projectRelative(projectDir, p)),
   };
   return { inputs, projectDir, pyproject };

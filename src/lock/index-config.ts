@@ -4,21 +4,12 @@
 import { resolve as resolvePath } from "node:path";
 import { existsSync } from "node:fs";
 import { PystoreError } from "../errors.js";
-import { DEFAULT_INDEX_URL, type IndexStrategy } from "../index-client/client.js";
-import { noIndexFlag, strategyFlag, type IndexCliOptions } from "../index-client/options.js";
-import type { PyprojectIndexConfig } from "./pyproject.js";
-import { readPyproject, type Pyproject } from "./pyproject.js";
+import { DEFAULT_INDEX_URL } from "../index-client/client.js";
+import type { IndexRequest, IndexSettings } from "../index-client/settings.js";
+import { type PyprojectIndexConfig, assertStaticDependencies, readPyproject, type Pyproject } from "../project/pyproject.js";
 import type { RecordedInputs } from "./recorded.js";
 
-export interface IndexSettings {
-  indexUrl: string;
-  extraIndexUrls: string[];
-  findLinks: string[];
-  indexStrategy: IndexStrategy;
-  noIndex: boolean;
-  /** Canonical project name → the only index it may come from. */
-  indexPins: Record<string, string>;
-}
+export type { IndexSettings } from "../index-client/settings.js";
 
 /** Index lines gathered from requirements files (-i, --extra-index-url, -f, --no-index). */
 export interface FileIndexLines {
@@ -39,21 +30,21 @@ export interface IndexSettingSources {
  * pip's precedence with the command line first: flag > requirements file > environment > [tool.pystore] >
  * PyPI. Extra indexes and find-links add up (flag, or else the variable; then the files; then the config).
  */
-export function indexSettings(flags: IndexCliOptions, env: NodeJS.ProcessEnv, sources: IndexSettingSources = {}): IndexSettings {
+export function indexSettings(request: IndexRequest, sources: IndexSettingSources = {}): IndexSettings {
   const { files, config, checked } = sources;
-  const indexStrategy = strategyFlag(flags) ?? config?.indexStrategy ?? checked?.indexStrategy ?? "first-index";
-  const envIndex = checked ? undefined : env.PYSTORE_INDEX_URL?.trim() || undefined;
-  const indexUrl = flags.indexUrl ?? files?.indexUrl ?? envIndex ?? config?.indexUrl ?? checked?.indexUrl ?? DEFAULT_INDEX_URL;
-  const envExtra = checked ? [] : (env.PYSTORE_EXTRA_INDEX_URL?.trim().split(/\s+/).filter(Boolean) ?? []);
-  const flagExtra = flags.extraIndexUrl?.length ? flags.extraIndexUrl : envExtra;
+  // `lock --check` compares with what the lock records, never with this machine's variables.
+  const env = checked ? { extraIndexUrls: [], noIndex: false, indexUrl: undefined } : request.env;
+  const indexStrategy = request.strategy ?? config?.indexStrategy ?? checked?.indexStrategy ?? "first-index";
+  const indexUrl = request.indexUrl ?? files?.indexUrl ?? env.indexUrl ?? config?.indexUrl ?? checked?.indexUrl ?? DEFAULT_INDEX_URL;
+  const flagExtra = request.extraIndexUrls.length ? request.extraIndexUrls : env.extraIndexUrls;
   let extraIndexUrls = [...new Set([...flagExtra, ...(files?.extraIndexUrls ?? []), ...(config?.extraIndexUrls ?? [])])];
   if (checked && extraIndexUrls.length === 0) extraIndexUrls = checked.extraIndexUrls ?? [];
-  let findLinks = [...new Set([...(flags.findLinks ?? []), ...(files?.findLinks ?? []), ...(config?.findLinks ?? [])])];
+  let findLinks = [...new Set([...request.findLinks, ...(files?.findLinks ?? []), ...(config?.findLinks ?? [])])];
   if (checked && findLinks.length === 0) findLinks = checked.findLinks ?? [];
   // An index flag given to --check means "compare with these indexes", so the recorded --no-index yields to it.
-  const recordedNoIndex = checked?.noIndex === true && flags.indexUrl === undefined && !flags.extraIndexUrl?.length;
+  const recordedNoIndex = checked?.noIndex === true && request.indexUrl === undefined && !request.extraIndexUrls.length;
   const noIndex =
-    (checked ? flags.index === false || recordedNoIndex : noIndexFlag(flags, env)) ||
+    (checked ? request.noIndex || recordedNoIndex : request.noIndex || env.noIndex) ||
     (files?.noIndex ?? false) ||
     (config?.noIndex ?? false);
   return { indexUrl, extraIndexUrls, findLinks, indexStrategy, noIndex, indexPins: config?.indexPins ?? {} };
@@ -64,5 +55,7 @@ export async function readProject(project: string | undefined, cwd: string): Pro
   const projectDir = resolvePath(cwd, project ?? ".");
   if (project !== undefined && !existsSync(projectDir))
     throw new PystoreError("FILE_NOT_FOUND", `project directory ${JSON.stringify(project)} does not exist`);
-  return { projectDir, pyproject: await readPyproject(projectDir) };
+  const pyproject = await readPyproject(projectDir);
+  if (pyproject) assertStaticDependencies(pyproject);
+  return { projectDir, pyproject };
 }

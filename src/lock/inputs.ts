@@ -6,6 +6,7 @@ import type { PrereleaseMode } from "../resolver/candidates.js";
 import { formatRequirement, type Requirement } from "../standards/pep508.js";
 import type { Target } from "../standards/targets.js";
 import { stripCredentials } from "../util/redact.js";
+import { byKey, sortedUnique } from "../util/order.js";
 
 export interface LockInputs {
   /** The project's name, or "requirements" when locking loose requirements. */
@@ -34,10 +35,6 @@ function requirementText(req: Requirement): string {
   return formatRequirement(req.url ? { ...req, url: stripCredentials(req.url) } : req);
 }
 
-function sortedUnique(values: string[]): string[] {
-  return [...new Set(values)].sort();
-}
-
 /** The [tool.pystore] table for these inputs; key order fixed, arrays sorted, no credentials. */
 export function inputsTable(inputs: LockInputs): Record<string, unknown> {
   const table: Record<string, unknown> = {
@@ -64,7 +61,7 @@ export function inputsTable(inputs: LockInputs): Record<string, unknown> {
   // Written only when used, so locks made before index pins existed stay fresh.
   if (pins.length > 0 && !inputs.noIndex) {
     table["index-pins"] = Object.fromEntries(
-      pins.map(([name, url]) => [name, stripCredentials(url)] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+      pins.map(([name, url]) => [name, stripCredentials(url)] as const).sort(byKey(([name]) => name)),
     );
   }
   table.prerelease = inputs.prerelease;
@@ -75,7 +72,7 @@ export function inputsTable(inputs: LockInputs): Record<string, unknown> {
 export function sortTargets(targets: Target[]): Target[] {
   const seen = new Map<string, Target>();
   for (const t of targets) if (!seen.has(t.id)) seen.set(t.id, t);
-  return [...seen.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return [...seen.values()].sort(byKey((t) => t.id));
 }
 
 /**

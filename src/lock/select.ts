@@ -9,6 +9,7 @@ import type { Pylock, PylockWheel } from "../standards/pylock.js";
 import { bestWheel } from "../standards/tags.js";
 import type { Target } from "../standards/targets.js";
 import { isWheelFilename, parseWheelFilename } from "../standards/wheel-filename.js";
+import { byKey } from "../util/order.js";
 
 export interface SelectedPackage {
   name: string;
@@ -98,5 +99,5 @@ export function selectForTarget(lock: Pylock, target: Target, opts: SelectOption
     }
     chosen.set(key, { name: pkg.name, version: pkg.version ?? parseWheelFilename(best.wheel.name).version, wheel: best.wheel, sha256 });
   }
-  return [...chosen.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
+  return [...chosen.entries()].sort(byKey(([name]) => name)).map(([, v]) => v);
 }

@@ -5,6 +5,7 @@ import { accessSync, constants, readFileSync, realpathSync, statSync, type BigIn
 import { homedir, machine, release, version } from "node:os";
 import { delimiter, dirname, isAbsolute, join, resolve } from "node:path";
 import { writeFileAtomic } from "../util/atomic-write.js";
+import { sortedUnique } from "../util/order.js";
 import { HOST_CACHE_FORMAT } from "../format-versions.js";
 import { VERSION } from "../version.js";
 
@@ -222,7 +223,7 @@ export async function writeHostCache(
   const isWrapper = facts.executable !== fingerprint.interpreter.path;
   const files = isWrapper && facts.executable ? [...facts.libraries, facts.executable] : facts.libraries;
   const stamps: FileStamp[] = [];
-  for (const path of [...new Set(files)].sort()) {
+  for (const path of sortedUnique(files)) {
     try {
       stamps.push(stamp(path));
     } catch {

@@ -6,6 +6,7 @@ import type { ProjectFile } from "../standards/simple-api.js";
 import type { Target } from "../standards/targets.js";
 import { rankWheel } from "../standards/tags.js";
 import { isWheelFilename, parseSdistFilename, parseWheelFilename } from "../standards/wheel-filename.js";
+import { compareStrings } from "../util/order.js";
 
 export type PrereleaseMode = "allow" | "if-necessary-or-explicit" | "disallow";
 
@@ -112,7 +113,7 @@ export function versionTable(files: ProjectFile[], policy: CandidatePolicy): Ver
     const ranked = wheels
       .map((f) => ({ f, rank: safeRank(target, f.filename) }))
       .filter((x): x is { f: ProjectFile; rank: number } => x.rank !== undefined)
-      .sort((a, b) => a.rank - b.rank || (a.f.filename < b.f.filename ? -1 : a.f.filename > b.f.filename ? 1 : 0));
+      .sort((a, b) => a.rank - b.rank || compareStrings(a.f.filename, b.f.filename));
     if (ranked.length === 0) {
       const names = wheels.map((f) => f.filename).sort();
       const reason = names.length

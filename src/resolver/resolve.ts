@@ -17,6 +17,7 @@ import { versionTable, type PrereleaseMode, type VersionTable } from "./candidat
 import { explainFailure, noWheelCauses, packagesIn } from "./explain.js";
 import { Solver, SolveFailure, type Dependency, type PackageInfo, type SolverSource } from "./solver.js";
 import { versionsIn } from "./terms.js";
+import { byName } from "../util/order.js";
 
 export interface ResolverProvider {
   /** Every file of a project on the configured indexes (index strategy applied); PACKAGE_NOT_FOUND if none has it. */
@@ -266,7 +267,7 @@ export async function resolve(provider: ResolverProvider, opts: ResolveOptions):
       yankedReason: usable.yankedReason,
     });
   }
-  packages.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  packages.sort(byName);
   return { target, packages };
 }
 

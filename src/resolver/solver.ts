@@ -1,6 +1,7 @@
 // The PubGrub core (Weizenbaum's algorithm: unit propagation, conflict-driven clause learning,
 // backjumping) over finite version universes. Pure: package data comes from a SolverSource.
 
+import { PystoreError } from "../errors.js";
 import { NOT_SELECTED, bitsWhere, isPositive, makeUniverse, popcount, versionBit, versionsIn, type Term, type Universe } from "./terms.js";
 
 export type Cause =
@@ -125,7 +126,10 @@ export class Solver {
     const inc: Incompatibility = { id: this.nextId++, terms, cause };
     for (const t of terms) {
       let list = this.incompatsByPkg.get(t.pkg);
-      if (!list) this.incompatsByPkg.set(t.pkg, (list = []));
+      if (!list) {
+        list = [];
+        this.incompatsByPkg.set(t.pkg, list);
+      }
       list.push(inc);
     }
     return inc;
@@ -176,7 +180,7 @@ export class Solver {
         if (result === null) {
           const learned = this.resolveConflict(inc);
           const term = this.check(learned);
-          if (!term) throw new Error("internal: learned incompatibility is not almost satisfied");
+          if (!term) throw new PystoreError("INTERNAL", "internal: learned incompatibility is not almost satisfied");
           this.derive(term, learned);
           changed.clear();
           changed.add(term.pkg);
@@ -231,7 +235,7 @@ export class Solver {
         acc &= a.set;
         if ((acc & (full ^ t.set)) === 0n) return i;
       }
-      throw new Error("internal: incompatibility term is not satisfied");
+      throw new PystoreError("INTERNAL", "internal: incompatibility term is not satisfied");
     };
     let index = -1;
     let term = inc.terms[0];

@@ -1,6 +1,8 @@
 // PubGrub terms over a finite universe: each package's known versions plus "not selected", held as a
 // bigint bitset, so intersection, union, complement and subset are single bit operations.
 
+import { PystoreError } from "../errors.js";
+
 /** Bit 0 stands for "the package is not selected"; bit i+1 for versions[i] (ascending). */
 export const NOT_SELECTED = 1n;
 
@@ -19,7 +21,7 @@ export function makeUniverse(key: string, display: string, versions: string[]): 
 
 export function versionBit(u: Universe, version: string): bigint {
   const i = u.index.get(version);
-  if (i === undefined) throw new Error(`internal: ${u.display} has no version ${version}`);
+  if (i === undefined) throw new PystoreError("INTERNAL", `internal: ${u.display} has no version ${version}`);
   return 1n << BigInt(i + 1);
 }
 

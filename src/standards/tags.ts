@@ -13,23 +13,38 @@ export type PlatformSpec =
 /** [major, minor] */
 export type PythonVersion = [number, number];
 
-// glibc ≥ 2.17 is the floor everywhere except x86, whose manylinux1 era reaches back to 2.5.
-const GLIBC_FLOOR_X86 = 5;
-const GLIBC_FLOOR = 17;
-// Pre-PEP 600 names, emitted right after the manylinux_2_X tag with the same glibc.
-const LEGACY_MANYLINUX: Record<number, string> = { 17: "manylinux2014", 12: "manylinux2010", 5: "manylinux1" };
+/**
+ * The pre-PEP 600 manylinux names and the glibc 2.X minor each stands for: the one table that tag
+ * generation, target parsing and the bundle's libc requirement all read.
+ */
+export const LEGACY_MANYLINUX_GLIBC: Readonly<Record<string, number>> = { manylinux1: 5, manylinux2010: 12, manylinux2014: 17 };
+// Emitted right after the manylinux_2_X tag with the same glibc.
+const LEGACY_BY_MINOR = new Map(Object.entries(LEGACY_MANYLINUX_GLIBC).map(([name, minor]) => [minor, name]));
+
+/** The oldest glibc 2.X minor a manylinux tag exists for: 17 everywhere except x86, whose manylinux1 era reaches back to 2.5. */
+export function manylinuxFloor(arch: string): number {
+  return arch === "x86_64" || arch === "i686" ? 5 : 17;
+}
 
 /** manylinux_2_X_ARCH from the target's glibc down to the floor, legacy aliases in place (glibc 2.x only). */
 export function manylinuxPlatforms(arch: string, glibc: { major: number; minor: number }): string[] {
   const out: string[] = [];
   if (glibc.major !== 2) return out;
-  const floor = arch === "x86_64" || arch === "i686" ? GLIBC_FLOOR_X86 : GLIBC_FLOOR;
-  for (let minor = glibc.minor; minor >= floor; minor--) {
+  for (let minor = glibc.minor; minor >= manylinuxFloor(arch); minor--) {
     out.push(`manylinux_2_${minor}_${arch}`);
-    const legacy = LEGACY_MANYLINUX[minor];
+    const legacy = LEGACY_BY_MINOR.get(minor);
     if (legacy) out.push(`${legacy}_${arch}`);
   }
   return out;
+}
+
+/** The C library a platform tag promises (PEP 600 / PEP 656); undefined for anything that is not Linux with a named libc. */
+export function platformLibc(tag: string): { kind: "glibc" | "musl"; major: number; minor: number } | undefined {
+  let m = /^(manylinux|musllinux)_(\d+)_(\d+)_/.exec(tag);
+  if (m) return { kind: m[1] === "manylinux" ? "glibc" : "musl", major: Number(m[2]), minor: Number(m[3]) };
+  m = /^(manylinux\w+?)_/.exec(tag);
+  const minor = m ? LEGACY_MANYLINUX_GLIBC[m[1]!] : undefined;
+  return minor === undefined ? undefined : { kind: "glibc", major: 2, minor };
 }
 
 /** musllinux_1_X_ARCH from the target's musl down to 1_0 (PEP 656). */

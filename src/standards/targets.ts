@@ -2,8 +2,9 @@
 // tag list (tags.ts) + PEP 508 marker environment; and pex-style complete platforms (JSON) → Target.
 
 import { PystoreError } from "../errors.js";
+import { compareStrings } from "../util/order.js";
 import type { MarkerEnvironment } from "./pep508.js";
-import { cpythonTargetTags, type PlatformSpec, type PythonVersion } from "./tags.js";
+import { LEGACY_MANYLINUX_GLIBC, cpythonTargetTags, manylinuxFloor, type PlatformSpec, type PythonVersion } from "./tags.js";
 
 export { bestWheel, rankWheel } from "./tags.js";
 
@@ -33,7 +34,7 @@ export const DEFAULT_MACOS: Record<string, [number, number]> = { arm64: [11, 0],
 
 const LINUX_ARCHES = new Set(["x86_64", "i686", "aarch64", "armv7l", "ppc64", "ppc64le", "s390x", "riscv64"]);
 const MAC_ARCHES = new Set(["x86_64", "arm64"]);
-const LEGACY_GLIBC: Record<string, number> = { manylinux2014: 17, manylinux2010: 12, manylinux1: 5 };
+const LEGACY_MANYLINUX_NAME = new RegExp(`^(${Object.keys(LEGACY_MANYLINUX_GLIBC).join("|")})_(.+)$`);
 const WINDOWS_MACHINE: Record<string, string> = { win_amd64: "AMD64", win32: "x86", win_arm64: "ARM64" };
 
 const NAMED_EXAMPLES =
@@ -57,12 +58,12 @@ function linuxArch(platform: string, arch: string): string {
 /** Parse a platform name into what tag generation needs; throws INVALID_TARGET. */
 export function parsePlatformName(platform: string): PlatformSpec {
   const name = platform.trim().toLowerCase().replace(/[-.]/g, "_");
-  let m: RegExpExecArray | null;
   if (name in WINDOWS_MACHINE) return { os: "windows", platform: name as "win_amd64" | "win32" | "win_arm64" };
-  if ((m = /^manylinux_(\d+)_(\d+)_(.+)$/.exec(name))) {
-    const arch = linuxArch(platform, m[3]!);
-    const glibc = { major: Number(m[1]), minor: Number(m[2]) };
-    const floor = arch === "x86_64" || arch === "i686" ? 5 : 17;
+  const manylinux = /^manylinux_(\d+)_(\d+)_(.+)$/.exec(name);
+  if (manylinux) {
+    const arch = linuxArch(platform, manylinux[3]!);
+    const glibc = { major: Number(manylinux[1]), minor: Number(manylinux[2]) };
+    const floor = manylinuxFloor(arch);
     if (glibc.major !== 2 || glibc.minor < floor || glibc.minor > 99) {
       throw targetError(
         `Unknown platform \`${platform}\`: glibc ${glibc.major}.${glibc.minor} is outside manylinux's range for ${arch} (2.${floor} and up)`,
@@ -70,33 +71,39 @@ export function parsePlatformName(platform: string): PlatformSpec {
     }
     return { os: "linux", arch, libc: { kind: "glibc", ...glibc } };
   }
-  if ((m = /^(manylinux2014|manylinux2010|manylinux1)_(.+)$/.exec(name))) {
-    const arch = linuxArch(platform, m[2]!);
-    const minor = LEGACY_GLIBC[m[1]!]!;
-    if (minor < 17 && arch !== "x86_64" && arch !== "i686") {
-      throw targetError(`Unknown platform \`${platform}\`: ${m[1]} was only defined for x86_64 and i686`);
+  const legacy = LEGACY_MANYLINUX_NAME.exec(name);
+  if (legacy) {
+    const arch = linuxArch(platform, legacy[2]!);
+    const minor = LEGACY_MANYLINUX_GLIBC[legacy[1]!]!;
+    if (minor < manylinuxFloor(arch)) {
+      throw targetError(`Unknown platform \`${platform}\`: ${legacy[1]} was only defined for x86_64 and i686`);
     }
     return { os: "linux", arch, libc: { kind: "glibc", major: 2, minor } };
   }
-  if ((m = /^manylinux_(.+)$/.exec(name))) {
-    return { os: "linux", arch: linuxArch(platform, m[1]!), libc: { kind: "glibc", ...DEFAULT_GLIBC } };
+  const manylinuxDefault = /^manylinux_(.+)$/.exec(name);
+  if (manylinuxDefault) {
+    return { os: "linux", arch: linuxArch(platform, manylinuxDefault[1]!), libc: { kind: "glibc", ...DEFAULT_GLIBC } };
   }
-  if ((m = /^musllinux_(\d+)_(\d+)_(.+)$/.exec(name))) {
-    const arch = linuxArch(platform, m[3]!);
-    const musl = { major: Number(m[1]), minor: Number(m[2]) };
+  const musllinux = /^musllinux_(\d+)_(\d+)_(.+)$/.exec(name);
+  if (musllinux) {
+    const arch = linuxArch(platform, musllinux[3]!);
+    const musl = { major: Number(musllinux[1]), minor: Number(musllinux[2]) };
     if (musl.major !== 1 || musl.minor > 99)
       throw targetError(`Unknown platform \`${platform}\`: musl ${musl.major}.${musl.minor} is not a musl 1.x version`);
     return { os: "linux", arch, libc: { kind: "musl", ...musl } };
   }
-  if ((m = /^musllinux_(.+)$/.exec(name))) {
-    return { os: "linux", arch: linuxArch(platform, m[1]!), libc: { kind: "musl", ...DEFAULT_MUSL } };
+  const musllinuxDefault = /^musllinux_(.+)$/.exec(name);
+  if (musllinuxDefault) {
+    return { os: "linux", arch: linuxArch(platform, musllinuxDefault[1]!), libc: { kind: "musl", ...DEFAULT_MUSL } };
   }
-  if ((m = /^linux_(.+)$/.exec(name))) return { os: "linux", arch: linuxArch(platform, m[1]!) };
-  if ((m = /^macosx_(?:(\d+)_(\d+)_)?(.+)$/.exec(name))) {
-    const arch = m[3]!;
+  const linux = /^linux_(.+)$/.exec(name);
+  if (linux) return { os: "linux", arch: linuxArch(platform, linux[1]!) };
+  const macos = /^macosx_(?:(\d+)_(\d+)_)?(.+)$/.exec(name);
+  if (macos) {
+    const arch = macos[3]!;
     if (!MAC_ARCHES.has(arch))
       throw targetError(`Unknown platform \`${platform}\`: unsupported macOS architecture \`${arch}\``, "supported: arm64, x86_64");
-    const version: [number, number] = m[1] === undefined ? DEFAULT_MACOS[arch]! : [Number(m[1]), Number(m[2])];
+    const version: [number, number] = macos[1] === undefined ? DEFAULT_MACOS[arch]! : [Number(macos[1]), Number(macos[2])];
     if (version[0] < 10 || version[0] > 99 || (version[0] === 10 && version[1] > 16)) {
       throw targetError(`Unknown platform \`${platform}\`: macOS ${version[0]}.${version[1]} is not a macOS version`);
     }
@@ -210,7 +217,7 @@ const REQUIRED_MARKER_KEYS = [
 const IMPLEMENTATION_ABBREVIATIONS: Record<string, string> = { cpython: "cp", pypy: "pp", ironpython: "ip", jython: "jy" };
 
 function sortKeys<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) as T;
+  return Object.fromEntries(Object.entries(value).sort(([a], [b]) => compareStrings(a, b))) as T;
 }
 
 /**

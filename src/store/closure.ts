@@ -4,13 +4,11 @@ import { PystoreError } from "../errors.js";
 import { CLOSURE_ARCHIVE_VERSION } from "../format-versions.js";
 import { canonicalizeName } from "../standards/normalize.js";
 import { specifierContains } from "../standards/pep440.js";
-import { parseRequirement } from "../standards/pep508.js";
-import { readLockFile } from "../lock/read-lock.js";
-import type { Pylock } from "../standards/pylock.js";
+import { parseRequirement, type Requirement } from "../standards/pep508.js";
+import { byKey, sortedUnique } from "../util/order.js";
 import { VERSION } from "../version.js";
 import type { NewEntry, StoreEntry } from "./entries.js";
 import type { Store } from "./store.js";
-import { byKey } from "../util/order.js";
 
 export const MANIFEST_NAME = "manifest.json";
 export const CLOSURE_FORMAT = "pystore-closure";
@@ -56,42 +54,29 @@ function toClosureEntry(e: StoreEntry): ClosureEntry {
   return row;
 }
 
-
-/**
- * Every wheel the lock at `path` names with a sha256, for all its targets; all must already be stored.
- * Read through readLockFile, so a missing lock gets the same message and hint as in every other command.
- */
-export async function entriesForLockFile(store: Store, path: string, source: string = path): Promise<StoreEntry[]> {
-  const { lock } = await readLockFile(path);
-  return entriesForPylock(store, lock, source);
+/** A wheel a closure must carry: its lower-case sha256 and its file name (for the message when absent). */
+export interface WantedWheel {
+  sha256: string;
+  filename: string;
 }
 
-function entriesForPylock(store: Store, lock: Pylock, source: string): StoreEntry[] {
-  const wanted = new Map<string, string>();
-  for (const pkg of lock.packages) {
-    for (const wheel of pkg.wheels ?? []) {
-      const sha = wheel.hashes.sha256?.toLowerCase();
-      if (sha) wanted.set(sha, wheel.name);
-    }
-  }
-  const found: StoreEntry[] = [];
+/** The stored entry of every wanted wheel; all must already be stored (ENTRY_NOT_FOUND names the rest). */
+export function entriesForWheels(store: Store, wanted: WantedWheel[], source: string): StoreEntry[] {
+  const found = new Map<string, StoreEntry>();
   const missing: string[] = [];
-  for (const [sha, filename] of [...wanted].sort()) {
-    const entry = store.get(sha);
-    if (entry) found.push(entry);
-    else missing.push(filename);
+  for (const wheel of wanted) {
+    const entry = store.get(wheel.sha256);
+    if (entry) found.set(entry.sha256, entry);
+    else missing.push(wheel.filename);
   }
   if (missing.length > 0) {
-    throw new PystoreError(
-      "ENTRY_NOT_FOUND",
-      `${source} locks ${missing.length} wheel(s) the store does not hold: ${missing.sort().join(", ")}`,
-      {
-        hint: `run \`pystore fetch -l ${source}\` first`,
-        details: { missing },
-      },
-    );
+    const names = sortedUnique(missing);
+    throw new PystoreError("ENTRY_NOT_FOUND", `${source} locks ${names.length} wheel(s) the store does not hold: ${names.join(", ")}`, {
+      hint: `run \`pystore fetch -l ${source}\` first`,
+      details: { missing: names },
+    });
   }
-  return found;
+  return [...found.values()];
 }
 
 /**
@@ -115,7 +100,7 @@ export function entriesForNames(store: Store, queries: string[]): StoreEntry[] {
     chosen.set(entry.sha256, entry);
     for (const text of entry.dependencies) {
       if (/\bextra\b/.test(text.split(";")[1] ?? "")) continue;
-      let req;
+      let req: Requirement;
       try {
         req = parseRequirement(text);
       } catch {

@@ -4,11 +4,13 @@
 import { createHash } from "node:crypto";
 import { chmodSync, createReadStream, lstatSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { readdir, stat } from "node:fs/promises";
+import type { Stats } from "node:fs";
 import { join } from "node:path";
 import { PystoreError } from "../errors.js";
 import { TEMP_PREFIX, writeStreamAtomic, type Written } from "../util/atomic-write.js";
 import type { Logger } from "../util/log.js";
-import { tmpDir } from "./layout.js";
+import ssri from "ssri";
+import { integrityOf, tmpDir } from "./layout.js";
 
 /** Stored wheels are read-only: nothing should ever edit them in place. */
 export const WHEEL_MODE = 0o444;
@@ -165,6 +167,43 @@ export function readVerifiedSync(path: string, sha256: string, size: number, lab
   return bytes;
 }
 
+/**
+ * Check a stored wheel against its row by streaming it through ssri (no whole-file buffer): for readers
+ * that only need to know the bytes are right, such as `store export` before it links them into an archive.
+ */
+export async function verifyStored(path: string, sha256: string, size: number, label: string): Promise<void> {
+  try {
+    await ssri.checkStream(createReadStream(path), integrityOf(sha256), { size });
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException & { found?: unknown };
+    if (e.code === "EINTEGRITY" || e.code === "EBADSIZE") {
+      const found = e.code === "EBADSIZE" ? `${String(e.found)} bytes` : sriHex(String(e.found));
+      throw new PystoreError(
+        "STORE_CORRUPTED",
+        `${label}: the stored file no longer matches its recorded sha256 ${sha256} (found ${found})`,
+        {
+          hint: "run `pystore store verify --repair` to re-fetch it from its origin",
+          details: { expected: sha256, found, path },
+        },
+      );
+    }
+    const missing = e.code === "ENOENT";
+    throw new PystoreError(
+      missing ? "STORE_CORRUPTED" : "STORE_IO",
+      `${label}: ${missing ? "the stored file is missing" : e.message} (${path})`,
+      {
+        hint: "run `pystore store verify --repair`",
+        cause: error,
+      },
+    );
+  }
+}
+
+/** `sha256-<base64>` (what ssri reports) as lower-case hex. */
+function sriHex(sri: string): string {
+  return Buffer.from(sri.replace(/^sha256-/, ""), "base64").toString("hex");
+}
+
 /** A staging directory is busy while anything inside it is being written, not only its own entry list. */
 async function newestMtime(path: string): Promise<number> {
   const info = await stat(path);
@@ -237,7 +276,7 @@ export function removeReadOnly(path: string): void {
 }
 
 function makeWritable(path: string): void {
-  let info;
+  let info: Stats;
   try {
     info = lstatSync(path);
   } catch {

@@ -1,21 +1,22 @@
 // `store export`: write a deterministic closure archive (tar: manifest.json + wheels) of stored entries.
 
-import { randomBytes } from "node:crypto";
 import { copyFile, link, mkdir, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { create as createTar } from "tar";
 import { PystoreError } from "../errors.js";
-import { TEMP_PREFIX, writeFileAtomic, writeStreamAtomic, type Written } from "../util/atomic-write.js";
-import { readVerifiedSync } from "./content.js";
+import { tempName, writeFileAtomic, writeStreamAtomic, type Written } from "../util/atomic-write.js";
+import { verifyStored } from "./content.js";
 import { buildManifest, MANIFEST_NAME, memberPath, type ClosureManifest } from "./closure.js";
 import { stableJson } from "../util/stable-json.js";
+import { DEFAULT_EPOCH } from "../util/archive-time.js";
 import { ensureDirectory } from "../util/dirs.js";
 import type { StoreEntry } from "./entries.js";
 import { tmpDir } from "./layout.js";
 import type { Store } from "./store.js";
 
 /** Fixed member times and modes: two exports of the same entries are the same bytes. */
-const FIXED_MTIME = new Date("2000-01-01T00:00:00Z");
+/** Every member carries the one archive epoch (src/util/archive-time.ts), as bundles do. */
+const FIXED_MTIME = new Date(DEFAULT_EPOCH * 1000);
 
 export interface ExportResult {
   manifest: ClosureManifest;
@@ -34,12 +35,13 @@ export async function exportClosure(store: Store, entries: StoreEntry[], output:
       }),
   );
   const manifest = buildManifest(entries);
-  const staging = join(tmpDir(store.dir), `${TEMP_PREFIX}export.${process.pid}.${randomBytes(6).toString("hex")}`);
+  const staging = join(tmpDir(store.dir), tempName("export"));
   try {
     await mkdir(staging, { recursive: true });
     for (const entry of entries) {
-      // Checked before it leaves: an export never carries bytes that fail their own hash.
-      readVerifiedSync(entry.path, entry.sha256, entry.size, entry.filename);
+      // Checked before it leaves, streamed rather than read whole: an export never carries bytes that
+      // fail their own hash.
+      await verifyStored(entry.path, entry.sha256, entry.size, entry.filename);
       const target = join(staging, memberPath(entry));
       await mkdir(dirname(target), { recursive: true });
       try {

@@ -1,12 +1,11 @@
 // `store import`: verify a closure archive completely (every member against the manifest) before adding anything.
 
-import { randomBytes } from "node:crypto";
 import { mkdir, readFile, readdir, rm, stat } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { extract as extractTar } from "tar";
 import { PystoreError } from "../errors.js";
 import { CLOSURE_ARCHIVE_VERSION } from "../format-versions.js";
-import { TEMP_PREFIX } from "../util/atomic-write.js";
+import { tempName } from "../util/atomic-write.js";
 import { hashFile } from "./content.js";
 import { CLOSURE_FORMAT, MANIFEST_NAME, MEMBER_PATH, type ClosureManifest } from "./closure.js";
 import type { StoreEntry } from "./entries.js";
@@ -62,7 +61,7 @@ export async function importClosure(store: Store, archive: string): Promise<Impo
   } catch {
     throw new PystoreError("FILE_NOT_FOUND", `no closure archive at ${JSON.stringify(archive)}`);
   }
-  const staging = join(tmpDir(store.dir), `${TEMP_PREFIX}import.${process.pid}.${randomBytes(6).toString("hex")}`);
+  const staging = join(tmpDir(store.dir), tempName("import"));
   const refused: string[] = [];
   try {
     await mkdir(staging, { recursive: true });
@@ -115,6 +114,7 @@ export async function importClosure(store: Store, archive: string): Promise<Impo
       if (!listed.has(file)) throw tampered(archive, file, "is not listed in the manifest");
     }
     // A hostile or malformed wheel must refuse the whole import, not leave the members before it stored.
+    // The store keeps each result, so the adds below neither vet nor hash a member again.
     for (const member of manifest.members) {
       await store.checkWheelFile(join(staging, member.path), {
         filename: MEMBER_PATH.exec(member.path)![2],

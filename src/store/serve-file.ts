@@ -8,7 +8,7 @@ import { stat } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { pipeline } from "node:stream/promises";
 import { PystoreError } from "../errors.js";
-import type { Semaphore } from "../index-client/semaphore.js";
+import type { Semaphore } from "../util/semaphore.js";
 import type { StoreEntry } from "./entries.js";
 
 /** Files hashed at once; more first requests wait their turn instead of saturating the disk and CPU. */

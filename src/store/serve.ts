@@ -7,7 +7,7 @@ import type { AddressInfo } from "node:net";
 import { PystoreError } from "../errors.js";
 import { canonicalizeName } from "../standards/normalize.js";
 import { sortVersions } from "../standards/pep440.js";
-import { Semaphore } from "../index-client/semaphore.js";
+import { Semaphore } from "../util/semaphore.js";
 import type { StoreEntry } from "./entries.js";
 import { sha256Hex } from "./layout.js";
 import { FileVerifier, MAX_CONCURRENT_VERIFICATIONS, sendFile } from "./serve-file.js";

@@ -1,14 +1,13 @@
 // The store's public API: open a store directory, add and fetch wheels, look entries up, register roots.
 
-import { randomBytes } from "node:crypto";
 import { existsSync, statSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
-import { basename, join } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { PystoreError } from "../errors.js";
 import type { IndexClient } from "../index-client/client.js";
 import { canonicalizeName } from "../standards/normalize.js";
 import type { ProjectFile } from "../standards/simple-api.js";
-import { TEMP_PREFIX } from "../util/atomic-write.js";
+import { tempName } from "../util/atomic-write.js";
 import { silentLogger, type Logger } from "../util/log.js";
 import { stripCredentials } from "../util/redact.js";
 import { cleanTempDebris, crashIfRequested, hashFile, readVerifiedSync, writeContent } from "./content.js";
@@ -103,28 +102,60 @@ export class Store {
 
   /**
    * Every check addWheelFile makes (readable, expected sha256, archive safety, metadata), without writing:
-   * lets a caller vet a whole batch before the first wheel is added.
+   * lets a caller vet a whole batch before the first wheel is added. The result is kept until addWheel
+   * takes the same unchanged file, so a batch vets and hashes each wheel once before writing it.
    */
   async checkWheelFile(
     path: string,
     opts: Pick<AddOptions, "expectedSha256" | "filename"> = {},
   ): Promise<{ source: { sha256: string; size: number }; info: WheelInfo }> {
     const filename = opts.filename ?? basename(path);
+    const stamp = fileStamp(path);
+    const vetted = await this.vet(path, filename, opts.expectedSha256);
+    if (stamp !== undefined) this.vetted.set(resolve(path), { stamp, filename, ...vetted });
+    return vetted;
+  }
+
+  /** Vetting results by absolute path, until addWheel uses them (see checkWheelFile). */
+  private readonly vetted = new Map<
+    string,
+    { stamp: string; filename: string; source: { sha256: string; size: number }; info: WheelInfo }
+  >();
+
+  /** What checkWheelFile found for this very file, if it is unchanged since (same inode, size and times). */
+  private takeVetted(path: string, filename: string, expectedSha256?: string) {
+    const key = resolve(path);
+    const found = this.vetted.get(key);
+    if (!found) return undefined;
+    this.vetted.delete(key);
+    if (found.filename !== filename || found.stamp !== fileStamp(path)) return undefined;
+    if (expectedSha256 !== undefined && expectedSha256.toLowerCase() !== found.source.sha256) return undefined;
+    // Still safe if the bytes changed behind an unchanged stamp: the copy is checked against this sha256.
+    return { source: found.source, info: found.info };
+  }
+
+  /** Hash (unless `known` already did) and read the wheel's archive and metadata. */
+  private async vet(
+    path: string,
+    filename: string,
+    expectedSha256?: string,
+    known?: { sha256: string; size: number },
+  ): Promise<{ source: { sha256: string; size: number }; info: WheelInfo }> {
     let source: { sha256: string; size: number };
     try {
-      source = await hashFile(path);
+      source = known ?? (await hashFile(path));
     } catch (error) {
       throw new PystoreError("FILE_NOT_FOUND", `cannot read the wheel ${JSON.stringify(path)}: ${(error as Error).message}`, {
         cause: error,
       });
     }
-    if (opts.expectedSha256 && opts.expectedSha256.toLowerCase() !== source.sha256) {
+    if (expectedSha256 && expectedSha256.toLowerCase() !== source.sha256) {
       throw new PystoreError(
         "HASH_MISMATCH",
-        `${filename}: sha256 mismatch: expected ${opts.expectedSha256.toLowerCase()}, got ${source.sha256}`,
+        `${filename}: sha256 mismatch: expected ${expectedSha256.toLowerCase()}, got ${source.sha256}`,
         {
           hint: "the bytes differ from what the lock or index promised; nothing was stored",
-          details: { expected: opts.expectedSha256, found: source.sha256 },
+          details: { expected: expectedSha256, found: source.sha256 },
         },
       );
     }
@@ -143,7 +174,7 @@ export class Store {
   async addWheel(path: string, opts: AddOptions = {}): Promise<AddResult> {
     const filename = opts.filename ?? basename(path);
     // Metadata is read from the source before anything is written: a broken wheel never enters the store.
-    const { source, info } = await this.checkWheelFile(path, opts);
+    const { source, info } = this.takeVetted(path, filename, opts.expectedSha256) ?? (await this.vet(path, filename, opts.expectedSha256));
     const name = entryName(source.sha256, info.name, info.version, info.tag);
     const destination = entryFilePath(this.dir, name, filename);
     const row = {
@@ -209,7 +240,7 @@ export class Store {
   async fetchWheels(requests: FetchRequest[], client: IndexClient): Promise<StoreEntry[]> {
     const results: (StoreEntry | undefined)[] = requests.map((r) => this.storedFor(r));
     if (results.every((r) => r !== undefined)) return results as StoreEntry[];
-    const staging = join(tmpDir(this.dir), `${TEMP_PREFIX}fetch.${process.pid}.${randomBytes(6).toString("hex")}`);
+    const staging = join(tmpDir(this.dir), tempName("fetch"));
     try {
       await mkdir(staging, { recursive: true });
       const downloaded: { index: number; path: string; sha256?: string }[] = [];
@@ -225,7 +256,10 @@ export class Store {
         if (sha256) expected.sha256 = sha256;
         if (size !== undefined) expected.size = size;
         await client.downloadToFile(file, path, { tempDir: dir, expected });
-        await readWheelInfo(path, file.filename);
+        // The download was hashed against `sha256` as it was written: vet it without hashing again.
+        const known = sha256 ? { sha256, size: statSync(path).size } : undefined;
+        const vetted = await this.vet(path, file.filename, sha256, known);
+        this.vetted.set(resolve(path), { stamp: fileStamp(path)!, filename: file.filename, ...vetted });
         downloaded.push({ index, path, sha256 });
       }
       for (const { index, path, sha256 } of downloaded) {
@@ -283,6 +317,16 @@ export class Store {
 
   close(): void {
     if (this.db.open) this.db.close();
+  }
+}
+
+/** Identity and times of a file: a vetting result is reused only while this stays the same. */
+function fileStamp(path: string): string | undefined {
+  try {
+    const s = statSync(path, { bigint: true });
+    return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
+  } catch {
+    return undefined;
   }
 }
 

@@ -4,13 +4,13 @@
 import { createHash } from "node:crypto";
 import { lstatSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { checkRecordListing, findDistInfo } from "../bundle/install-wheel.js";
-import { openWheelBytes, readCheckedEntries, readEntrySync } from "../bundle/zip-entries.js";
 import { PystoreError } from "../errors.js";
 import type { RecordRow } from "../standards/record.js";
+import { matchesRecordHash } from "../wheel/record.js";
+import { openZipSource } from "../wheel/source.js";
 import { readVerifiedSync } from "./content.js";
 import type { StoreEntry } from "./entries.js";
-import { TREE_FILES, TREE_INDEX, readTree, treeDir } from "./tree.js";
+import { TREE_FILES, TREE_INDEX, readTree, type Tree, treeDir } from "./tree.js";
 
 export interface TreeCheck {
   status: "none" | "ok" | "corrupted";
@@ -18,26 +18,12 @@ export interface TreeCheck {
   reason?: string;
 }
 
-const NODE_HASH: Record<string, string> = {
-  sha3_256: "sha3-256",
-  sha3_384: "sha3-384",
-  sha3_512: "sha3-512",
-  blake2b: "blake2b512",
-  blake2s: "blake2s256",
-};
-
 /** The wheel's RECORD rows by path, from the .whl (whose bytes are checked against the row first). */
 async function recordOf(entry: StoreEntry): Promise<Map<string, RecordRow>> {
   const bytes = readVerifiedSync(entry.path, entry.sha256, entry.size, entry.filename);
-  const opened = await openWheelBytes(entry.path, entry.filename, bytes);
-  try {
-    const { files, byPath } = await readCheckedEntries(opened.zip, entry.filename);
-    const distInfo = findDistInfo(entry.filename, files);
-    const read = (path: string) => (byPath.has(path) ? readEntrySync(opened.bytes, entry.filename, byPath.get(path)!) : undefined);
-    return checkRecordListing(entry.filename, distInfo, files, read).recorded;
-  } finally {
-    opened.close();
-  }
+  const source = await openZipSource(entry.path, entry.filename, { data: bytes });
+  source.close();
+  return source.listing.recorded;
 }
 
 function listFiles(dir: string, rel = "", out: string[] = []): string[] {
@@ -52,7 +38,7 @@ function listFiles(dir: string, rel = "", out: string[] = []): string[] {
 
 /** Check an entry's tree, if it has one. The .whl must already be known good (its RECORD is the reference). */
 export async function checkTree(storeDir: string, entry: StoreEntry): Promise<TreeCheck> {
-  let tree;
+  let tree: Tree | undefined;
   try {
     tree = readTree(storeDir, entry);
   } catch (error) {
@@ -91,14 +77,8 @@ export async function checkTree(storeDir: string, entry: StoreEntry): Promise<Tr
     const row = recorded.get(file.path);
     // RECORD cannot hash itself (or its signatures); those are compared with the index only.
     if (!row?.hash) continue;
-    const algorithm = row.hash.algorithm;
-    const found =
-      algorithm === "sha256"
-        ? Buffer.from(sha256, "hex").toString("base64url")
-        : createHash(NODE_HASH[algorithm] ?? algorithm)
-            .update(data)
-            .digest("base64url");
-    if (found !== row.hash.digest) return { status: "corrupted", reason: `${file.path}: does not match the wheel's RECORD` };
+    if (!matchesRecordHash(row, data, Buffer.from(sha256, "hex")))
+      return { status: "corrupted", reason: `${file.path}: does not match the wheel's RECORD` };
   }
   for (const path of recorded.keys()) if (!indexed.has(path)) return { status: "corrupted", reason: `${path}: missing from the tree` };
   return { status: "ok" };

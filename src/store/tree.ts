@@ -1,14 +1,14 @@
 // Unpacked, read-only trees of stored wheels (wheels/<entry-name>/tree/, store-format/store-layout.md,
 // "Unpacked trees"): created lazily from the verified .whl by the write protocol, linked into bundles.
 
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import { chmodSync, closeSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { checkRecordListing, checkRecordedFile, findDistInfo } from "../bundle/install-wheel.js";
-import { DEFAULT_LIMITS, isExecutableEntry } from "../bundle/safety.js";
-import { openWheelBytes, readCheckedEntries, readEntrySync } from "../bundle/zip-entries.js";
 import { PystoreError } from "../errors.js";
-import { TEMP_PREFIX } from "../util/atomic-write.js";
+import { TREE_INDEX_VERSION } from "../format-versions.js";
+import { tempName } from "../util/atomic-write.js";
+import { byPath, compareStrings } from "../util/order.js";
+import { openZipSource, type WheelSource } from "../wheel/source.js";
 import { crashIfRequested, readVerifiedSync, removeReadOnly } from "./content.js";
 import type { StoreEntry } from "./entries.js";
 import { entryDir, tmpDir } from "./layout.js";
@@ -19,7 +19,6 @@ export const TREE_DIR = "tree";
 export const TREE_FILES = "files";
 /** Written last inside the staging directory: a tree that has it was renamed into place complete. */
 export const TREE_INDEX = "index.json";
-export const TREE_INDEX_VERSION = 1;
 /** Tree files are never written after extraction; directories stay read-only too, so nothing is added. */
 export const TREE_FILE_MODE = 0o444;
 export const TREE_EXEC_MODE = 0o555;
@@ -109,7 +108,7 @@ export async function ensureTree(storeDir: string, entry: StoreEntry): Promise<{
     removeTree(storeDir, entry.entryName);
   }
   if (existing) return { tree: existing, created: false };
-  const staging = join(tmpDir(storeDir), `${TEMP_PREFIX}tree.${process.pid}.${randomBytes(6).toString("hex")}`);
+  const staging = join(tmpDir(storeDir), tempName("tree"));
   try {
     await extractInto(entry, staging);
     const target = treeDir(storeDir, entry.entryName);
@@ -135,25 +134,18 @@ export async function ensureTree(storeDir: string, entry: StoreEntry): Promise<{
 
 /** Unpack the verified wheel into `staging` (files/ + index.json), read-only except the staging root. */
 async function extractInto(entry: StoreEntry, staging: string): Promise<void> {
-  const archive = entry.filename;
   // The .whl's bytes are checked against the row first: a tree is only ever made from verified bytes.
   const bytes = readVerifiedSync(entry.path, entry.sha256, entry.size, entry.filename);
-  const opened = await openWheelBytes(entry.path, archive, bytes);
+  // The zip source checks entry safety, the .dist-info rule and RECORD, and each member as it is read.
+  const source = await openZipSource(entry.path, entry.filename, { data: bytes });
   try {
-    const { files, byPath } = await readCheckedEntries(opened.zip, archive, { limits: DEFAULT_LIMITS });
-    const distInfo = findDistInfo(archive, files);
-    const read = (path: string) => (byPath.has(path) ? readEntrySync(opened.bytes, archive, byPath.get(path)!) : undefined);
-    const { recorded, unsigned } = checkRecordListing(archive, distInfo, files, read);
     mkdirSync(staging);
     const filesDir = join(staging, TREE_FILES);
     mkdirSync(filesDir);
     const dirs = new Set<string>([""]);
     const out: TreeFile[] = [];
-    for (const path of files) {
-      const item = byPath.get(path)!;
-      const data = readEntrySync(opened.bytes, archive, item);
-      const sha256 = createHash("sha256").update(data).digest();
-      if (!unsigned.has(path)) checkRecordedFile(archive, path, data, sha256, recorded.get(path)!);
+    for (const { path, executable } of source.files) {
+      const { data, sha256 } = source.read(path);
       const parts = path.split("/");
       for (let i = 1; i < parts.length; i++) {
         const dir = parts.slice(0, i).join("/");
@@ -161,7 +153,6 @@ async function extractInto(entry: StoreEntry, staging: string): Promise<void> {
         mkdirSync(join(filesDir, dir));
         dirs.add(dir);
       }
-      const executable = isExecutableEntry(item.info);
       const fd = openSync(join(filesDir, path), "wx", executable ? TREE_EXEC_MODE : TREE_FILE_MODE);
       try {
         for (let offset = 0; offset < data.length; ) offset += writeSync(fd, data, offset, data.length - offset);
@@ -171,8 +162,8 @@ async function extractInto(entry: StoreEntry, staging: string): Promise<void> {
       out.push({ path, sha256: sha256.toString("hex"), size: data.length, executable });
       if (out.length === 1) crashIfRequested("during-tree");
     }
-    out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-    const index: TreeIndex = { formatVersion: TREE_INDEX_VERSION, wheelSha256: entry.sha256, distInfo, files: out };
+    out.sort(byPath);
+    const index: TreeIndex = { formatVersion: TREE_INDEX_VERSION, wheelSha256: entry.sha256, distInfo: source.distInfo, files: out };
     const fd = openSync(join(staging, TREE_INDEX), "wx", TREE_FILE_MODE);
     try {
       const text = Buffer.from(`${JSON.stringify(index)}\n`);
@@ -182,16 +173,37 @@ async function extractInto(entry: StoreEntry, staging: string): Promise<void> {
     }
     // Deepest first, so each chmod still has a writable parent to look up from; the staging root stays
     // writable until after the rename (renaming a directory updates its "..").
-    for (const dir of [...dirs].sort((a, b) => b.length - a.length)) chmodSync(join(filesDir, dir), TREE_DIR_MODE);
+    for (const dir of [...dirs].sort((a, b) => b.length - a.length || compareStrings(a, b))) chmodSync(join(filesDir, dir), TREE_DIR_MODE);
   } finally {
-    opened.close();
+    source.close();
   }
+}
+
+/**
+ * A tree as an install source (src/install/core.ts): members are offered for linking with the index's
+ * hashes; the few the installer reads (WHEEL, entry_points.txt, scripts) were checked at extraction.
+ */
+export function treeSource(filename: string, tree: Tree): WheelSource {
+  const indexed = new Map(tree.index.files.map((f) => [f.path, f]));
+  return {
+    filename,
+    distInfo: tree.index.distInfo,
+    files: tree.index.files,
+    read(path) {
+      const data = readFileSync(join(tree.filesDir, path));
+      return { data, sha256: createHash("sha256").update(data).digest() };
+    },
+    stored(path) {
+      const file = indexed.get(path);
+      return file && { location: join(tree.filesDir, path), sha256: file.sha256, size: file.size };
+    },
+  };
 }
 
 /** Delete an entry's tree (repair, gc): moved into tmp/ first, so no reader ever sees a half-deleted tree. */
 export function removeTree(storeDir: string, entryName: string): void {
   const dir = treeDir(storeDir, entryName);
-  const aside = join(tmpDir(storeDir), `${TEMP_PREFIX}tree-old.${process.pid}.${randomBytes(6).toString("hex")}`);
+  const aside = join(tmpDir(storeDir), tempName("tree-old"));
   try {
     chmodSync(dir, 0o755);
     renameSync(dir, aside);

@@ -6,7 +6,7 @@ import { writeTree } from "../../fixtures/projects.js";
 import { copyAppCode, readProject } from "../../src/bundle/app-code.js";
 import { walkTree } from "../../src/bundle/manifest.js";
 import { collectExecutables } from "../../src/bundle/scripts.js";
-import type { InstalledWheel } from "../../src/bundle/install-wheel.js";
+import type { InstalledWheel } from "../../src/install/core.js";
 import { PystoreError } from "../../src/errors.js";
 import { memoryLogger } from "../../src/util/log.js";
 import { tempDir } from "./helpers.js";

@@ -7,7 +7,7 @@ import { buildWheel, type BuiltWheel } from "../../fixtures/wheels.js";
 import { lockFor, writeTwoExecutables, GREETLIB, writeWebApp } from "../../fixtures/projects.js";
 import { buildBundle, type BundleRequest } from "../../src/bundle/bundle.js";
 import { MANIFEST_FILE, verifyBundle } from "../../src/bundle/manifest.js";
-import { DEFAULT_EPOCH } from "../../src/bundle/write-tar.js";
+import { DEFAULT_EPOCH } from "../../src/util/archive-time.js";
 import { PystoreError } from "../../src/errors.js";
 import { parsePylock } from "../../src/standards/pylock.js";
 import { resolveTarget } from "../../src/standards/targets.js";

@@ -8,7 +8,7 @@ import { buildCExtensionWheel, cExtensionInfo } from "../../fixtures/c-extension
 import { lockFor, writeTree, writeTwoExecutables, GREETLIB } from "../../fixtures/projects.js";
 import { buildWheel, type BuiltWheel } from "../../fixtures/wheels.js";
 import { buildBundle, type BundleFormat } from "../../src/bundle/bundle.js";
-import { DEFAULT_EPOCH } from "../../src/bundle/write-tar.js";
+import { DEFAULT_EPOCH } from "../../src/util/archive-time.js";
 import { parsePylock } from "../../src/standards/pylock.js";
 import { resolveTarget } from "../../src/standards/targets.js";
 import { openStore } from "../../src/store/store.js";
@@ -16,6 +16,7 @@ import { silentLogger } from "../../src/util/log.js";
 import { SYSTEM_PYTHON, patchEntryName, run, tempDir } from "./helpers.js";
 import { verifyPyz } from "../../src/bundle/verify-pyz.js";
 import { verifyTarGz } from "../../src/bundle/verify-tar.js";
+import { detectFormat } from "../../src/bundle/formats/registry.js";
 
 const cext = cExtensionInfo(SYSTEM_PYTHON);
 const target = resolveTarget("manylinux_x86_64", "3.11");
@@ -197,5 +198,22 @@ describe.skipIf(cext.unavailable !== undefined)("compiled C extension", () => {
     expect(fallback.stderr).toBe("");
     expect(fallback.stdout).toBe("42 True\n");
     expect((await readdir(tmp)).some((d) => d.startsWith("pystore-pyz-"))).toBe(true);
+  });
+});
+
+describe("detectFormat", () => {
+  it("knows a tar.gz by its gzip magic, a .pyz by its name, and a directory (or nothing) as a directory bundle", async () => {
+    const root = join(dir.path, "detect");
+    await mkdir(join(root, "tree"), { recursive: true });
+    await writeFile(join(root, "a.tgz"), Buffer.from([0x1f, 0x8b, 8, 0]));
+    await writeFile(join(root, "gzip-named.pyz"), Buffer.from([0x1f, 0x8b, 8, 0]));
+    await writeFile(join(root, "app.pyz"), "#!/usr/bin/env python3.11\n");
+    await writeFile(join(root, "pylock.toml"), "lock-version = '1.0'\n");
+    expect((await detectFormat(join(root, "a.tgz"))).name).toBe("tar.gz");
+    expect((await detectFormat(join(root, "gzip-named.pyz"))).name).toBe("tar.gz");
+    expect((await detectFormat(join(root, "app.pyz"))).name).toBe("pyz");
+    expect((await detectFormat(join(root, "tree"))).name).toBe("dir");
+    expect((await detectFormat(join(root, "absent"))).name).toBe("dir");
+    await expect(detectFormat(join(root, "pylock.toml"))).rejects.toMatchObject({ code: "USAGE" });
   });
 });

@@ -3,8 +3,10 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { walkTree, stableJson, verifyBundle, formatManifest } from "../../src/bundle/manifest.js";
-import { DEFAULT_EPOCH, sourceDateEpoch, writeTarGz } from "../../src/bundle/write-tar.js";
+import { walkTree, verifyBundle, formatManifest } from "../../src/bundle/manifest.js";
+import { stableJson } from "../../src/util/stable-json.js";
+import { DEFAULT_EPOCH, sourceDateEpoch } from "../../src/util/archive-time.js";
+import { writeTarGz } from "../../src/bundle/write-tar.js";
 import { run, tempDir } from "./helpers.js";
 
 let dir: { path: string; cleanup: () => Promise<void> };

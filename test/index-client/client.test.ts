@@ -317,7 +317,7 @@ describe("index pins", () => {
 
 describe("semaphore", () => {
   it("never runs more than its limit at once", async () => {
-    const { Semaphore } = await import("../../src/index-client/semaphore.js");
+    const { Semaphore } = await import("../../src/util/semaphore.js");
     const sem = new Semaphore(3);
     let active = 0;
     let peak = 0;

@@ -3,6 +3,7 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import yazl from "yazl";
+import { PystoreError } from "../../src/errors.js";
 import { readMetadataByRanges, readMetadataFromBuffer } from "../../src/index-client/range-metadata.js";
 import { wheelBytes, metadataText } from "../../fixtures/wheels.js";
 
@@ -53,24 +54,49 @@ describe("readMetadataByRanges", () => {
       },
       opts,
     );
-    expect(await readMetadataFromBuffer(bytes, "pkg.whl")).toBe("Metadata-Version: 2.1\nName: pkg\nVersion: 1.0\n");
+    expect(await readMetadataFromBuffer(bytes, "pkg.whl", "pkg-1.0-py3-none-any.whl")).toBe(
+      "Metadata-Version: 2.1\nName: pkg\nVersion: 1.0\n",
+    );
   });
 
   it("chooses the .dist-info named like the wheel when there are several", async () => {
     const bytes = await zip({ "a-1.0.dist-info/METADATA": "Name: a\n", "b-2.0.dist-info/METADATA": "Name: b\n" });
     expect(await readMetadataFromBuffer(bytes, "b.whl", "b-2.0-py3-none-any.whl")).toBe("Name: b\n");
+    // The one .dist-info rule (src/wheel/dist-info.ts): none named like the wheel is a refusal.
     await expect(readMetadataFromBuffer(bytes, "c.whl", "c-1.0-py3-none-any.whl")).rejects.toMatchObject({
-      message: "c.whl: not a readable wheel (several .dist-info/METADATA members)",
+      code: "INVALID_METADATA",
+      message: 'c.whl has no *.dist-info/METADATA at its root for "c" (found only a-1.0.dist-info, b-2.0.dist-info)',
     });
   });
 
+  it("refuses METADATA over the store's size limit, and a small deflate stream that expands past its declared size", async () => {
+    const huge = "a".repeat(17 * 1024 * 1024);
+    const big = await zip({ "pkg-1.0.dist-info/METADATA": huge });
+    expect(big.length).toBeLessThan(100_000);
+    await expect(readMetadataFromBuffer(big, "big.whl", "pkg-1.0-py3-none-any.whl")).rejects.toMatchObject({
+      code: "INVALID_METADATA",
+      message: expect.stringMatching(/too large to be metadata/),
+    });
+    // The central directory claims 64 bytes; the deflate stream would expand to 17 MiB.
+    const lying = Buffer.from(big);
+    const name = Buffer.from("pkg-1.0.dist-info/METADATA");
+    const central = lying.lastIndexOf(name) - 46;
+    expect(lying.readUInt32LE(central)).toBe(0x02014b50);
+    lying.writeUInt32LE(64, central + 24);
+    const error = await readMetadataFromBuffer(lying, "lying.whl", "pkg-1.0-py3-none-any.whl").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PystoreError);
+    expect(error).toMatchObject({ code: "INVALID_METADATA", message: expect.stringMatching(/expands past the 64 bytes its header says/) });
+  });
+
   it("rejects something that is not a zip, or a zip without METADATA", async () => {
-    await expect(readMetadataFromBuffer(Buffer.from("<html>login</html>".repeat(3)), "x.whl")).rejects.toMatchObject({
+    await expect(
+      readMetadataFromBuffer(Buffer.from("<html>login</html>".repeat(3)), "x.whl", "x-1.0-py3-none-any.whl"),
+    ).rejects.toMatchObject({
       code: "INVALID_INDEX_RESPONSE",
       message: "x.whl: not a readable wheel (no end-of-central-directory record)",
     });
-    await expect(readMetadataFromBuffer(await zip({ "pkg/__init__.py": "" }), "y.whl")).rejects.toMatchObject({
-      message: "y.whl: not a readable wheel (no .dist-info/METADATA member)",
+    await expect(readMetadataFromBuffer(await zip({ "pkg/__init__.py": "" }), "y.whl", "y-1.0-py3-none-any.whl")).rejects.toMatchObject({
+      message: 'y.whl has no *.dist-info/METADATA at its root for "y" (found none)',
     });
   });
 });

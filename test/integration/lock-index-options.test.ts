@@ -65,7 +65,7 @@ afterAll(async () => {
 });
 
 it("the CLI is built", () => {
-  expect(existsSync(join(REPO_ROOT, "dist/index-client/options.js"))).toBe(true);
+  expect(existsSync(join(REPO_ROOT, "dist/commands/settings.js"))).toBe(true);
 });
 
 describe("--no-index", () => {

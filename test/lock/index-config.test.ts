@@ -5,12 +5,19 @@ import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { gatherInputs } from "../../src/lock/gather.js";
-import { indexSettings, readProject } from "../../src/lock/index-config.js";
+import { indexRequest, type LockFlags, lockRequest } from "../../src/commands/settings.js";
+import { gatherInputs as gatherRequest } from "../../src/lock/gather.js";
+import { indexSettings as mergeIndexSettings, readProject } from "../../src/lock/index-config.js";
 import { inputsTable } from "../../src/lock/inputs.js";
-import { parsePyproject } from "../../src/lock/pyproject.js";
+import { parsePyproject } from "../../src/project/pyproject.js";
 
 let dir: string;
+
+// The flags as commander hands them over, through the one parser (src/commands/settings.ts).
+const gatherInputs = (args: string[], flags: LockFlags, cwd: string, env: NodeJS.ProcessEnv) =>
+  gatherRequest(lockRequest(args, flags, env), cwd, env);
+const indexSettings = (flags: LockFlags, env: NodeJS.ProcessEnv, sources: Parameters<typeof mergeIndexSettings>[1] = {}) =>
+  mergeIndexSettings(indexRequest(flags, env), sources);
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "pystore-index-config-"));
@@ -54,10 +61,11 @@ async function projectDir(name: string, pyproject: string, files: Record<string,
 }
 
 describe("[tool.pystore] index keys", () => {
-  it("parses them, canonicalizes pin names and keeps other keys in `tool`", () => {
+  it("parses them, canonicalizes pin names and keeps other keys apart", () => {
     const p = parsePyproject(TOOL, "pyproject.toml");
     expect(p.index).toEqual(TOOL_INDEX);
-    expect(p.tool).toEqual({ libs: ["src"] });
+    expect(p.libs).toEqual(["src"]);
+    expect(p.tool).toEqual({});
   });
 
   it.each([

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PystoreError } from "../../src/errors.js";
-import { groupRequirements, parsePyproject, projectRequirements } from "../../src/lock/pyproject.js";
+import { assertStaticDependencies, groupRequirements, parsePyproject, projectRequirements } from "../../src/project/pyproject.js";
 import { logicalLines, readRequirementsFile } from "../../src/lock/requirements-file.js";
 import { formatRequirement } from "../../src/standards/pep508.js";
 
@@ -122,7 +122,8 @@ describe("pyproject.toml", () => {
       { platform: "manylinux_x86_64", python: "3.12" },
       { platform: "win_amd64", python: "3.11" },
     ]);
-    expect(project.tool).toEqual({ scripts: { serve: "my_app:main" } });
+    expect(project.toolScripts).toEqual({ serve: "my_app:main" });
+    expect(project.tool).toEqual({});
   });
 
   it("expands self-referencing extras and groups with include-group", () => {
@@ -144,6 +145,8 @@ describe("pyproject.toml", () => {
     expect(() => parsePyproject("[project]\nname = 'bad name!'\n")).toThrow(/not a valid project name/);
     expect(() => parsePyproject("[tool.pystore]\ntargets = [{python = '3.11'}]\n")).toThrow(/targets\[0\] needs a platform/);
     expect(() => parsePyproject("[project\n")).toThrow(/not valid TOML/);
-    expect(() => parsePyproject("[project]\nname = 'x'\ndynamic = ['dependencies']\n")).toThrow(/static dependencies only/);
+    expect(() => assertStaticDependencies(parsePyproject("[project]\nname = 'x'\ndynamic = ['dependencies']\n"))).toThrow(
+      /static dependencies only/,
+    );
   });
 });

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildWheel } from "../../fixtures/wheels.js";
 import { PystoreError } from "../../src/errors.js";
 import { readLockFile } from "../../src/lock/read-lock.js";
-import { entriesForLockFile } from "../../src/store/closure.js";
+import { closureEntriesForLock } from "../../src/app/export.js";
 import { openStore } from "../../src/store/store.js";
 import { silentLogger } from "../../src/util/log.js";
 
@@ -47,7 +47,7 @@ describe("readLockFile", () => {
   });
 });
 
-describe("entriesForLockFile (store export -l)", () => {
+describe("closureEntriesForLock (store export -l)", () => {
   it("reads the lock through readLockFile and returns the stored entries it names", async () => {
     const stored = await buildWheel({ name: "alpha", version: "1.0" }, join(dir, "wheels"));
     const absent = await buildWheel({ name: "beta", version: "1.0" }, join(dir, "wheels"));
@@ -58,15 +58,15 @@ describe("entriesForLockFile (store export -l)", () => {
         `lock-version = "1.0"\ncreated-by = "test"\n\n[[packages]]\nname = "${name}"\nversion = "1.0"\nwheels = [{name = "${w.filename}", url = "https://i.test/${w.filename}", hashes = {sha256 = "${w.sha256}"}}]\n`;
       const good = join(dir, "closure-ok.toml");
       await writeFile(good, lockFor("alpha", stored));
-      expect((await entriesForLockFile(store, good)).map((e) => e.sha256)).toEqual([stored.sha256]);
+      expect((await closureEntriesForLock(store, good)).map((e) => e.sha256)).toEqual([stored.sha256]);
 
-      const missing = await entriesForLockFile(store, join(dir, "no-lock.toml")).catch((e: unknown) => e);
+      const missing = await closureEntriesForLock(store, join(dir, "no-lock.toml")).catch((e: unknown) => e);
       expect((missing as PystoreError).code).toBe("FILE_NOT_FOUND");
       expect((missing as PystoreError).hint).toContain("pystore lock");
 
       const unstored = join(dir, "closure-missing.toml");
       await writeFile(unstored, lockFor("beta", absent));
-      const error = await entriesForLockFile(store, unstored, "pylock.toml").catch((e: unknown) => e);
+      const error = await closureEntriesForLock(store, unstored, "pylock.toml").catch((e: unknown) => e);
       expect((error as PystoreError).code).toBe("ENTRY_NOT_FOUND");
       expect((error as PystoreError).message).toContain(absent.filename);
       expect((error as PystoreError).hint).toBe("run `pystore fetch -l pylock.toml` first");

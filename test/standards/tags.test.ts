@@ -5,9 +5,12 @@ import {
   bestWheel,
   compatibleTags,
   cpythonTags,
+  LEGACY_MANYLINUX_GLIBC,
   macPlatforms,
+  manylinuxFloor,
   manylinuxPlatforms,
   musllinuxPlatforms,
+  platformLibc,
   platformTags,
   rankWheel,
 } from "../../src/standards/tags.js";
@@ -165,5 +168,32 @@ describe("bestWheel with the shapes callers pass", () => {
     const wrapped = lock.map((w) => ({ wheel: w, tags: w.tags }));
     expect(bestWheel(target, wrapped)?.wheel.name).toBe("a-1.0-3-py3-none-any.whl");
     expect(bestWheel(target, [...wrapped].reverse())?.wheel.name).toBe("a-1.0-3-py3-none-any.whl");
+  });
+});
+
+describe("the C library a platform tag promises (PEP 600 / PEP 656)", () => {
+  it.each([
+    ["manylinux_2_28_x86_64", { kind: "glibc", major: 2, minor: 28 }],
+    ["manylinux_2_5_i686", { kind: "glibc", major: 2, minor: 5 }],
+    ["manylinux2014_aarch64", { kind: "glibc", major: 2, minor: 17 }],
+    ["manylinux2010_x86_64", { kind: "glibc", major: 2, minor: 12 }],
+    ["manylinux1_x86_64", { kind: "glibc", major: 2, minor: 5 }],
+    ["musllinux_1_1_x86_64", { kind: "musl", major: 1, minor: 1 }],
+    ["linux_x86_64", undefined],
+    ["macosx_11_0_arm64", undefined],
+    ["win_amd64", undefined],
+  ])("%s", (tag, libc) => {
+    expect(platformLibc(tag)).toEqual(libc);
+  });
+
+  it("the legacy names, the tag lists and the floors agree: each alias follows its manylinux_2_X twin", () => {
+    for (const [name, minor] of Object.entries(LEGACY_MANYLINUX_GLIBC)) {
+      const list = manylinuxPlatforms("x86_64", { major: 2, minor: 28 });
+      expect(list[list.indexOf(`manylinux_2_${minor}_x86_64`) + 1]).toBe(`${name}_x86_64`);
+      expect(platformLibc(`${name}_x86_64`)).toEqual({ kind: "glibc", major: 2, minor });
+    }
+    expect(manylinuxFloor("x86_64")).toBe(5);
+    expect(manylinuxFloor("i686")).toBe(5);
+    expect(manylinuxFloor("aarch64")).toBe(17);
   });
 });

@@ -10,7 +10,7 @@ import { GREETLIB, lockFor, writeTwoExecutables } from "../../fixtures/projects.
 import { buildWheel } from "../../fixtures/wheels.js";
 import { buildBundle } from "../../src/bundle/bundle.js";
 import { MANIFEST_FILE } from "../../src/bundle/manifest.js";
-import { DEFAULT_EPOCH } from "../../src/bundle/write-tar.js";
+import { DEFAULT_EPOCH } from "../../src/util/archive-time.js";
 import * as versions from "../../src/format-versions.js";
 import { parsePylock } from "../../src/standards/pylock.js";
 import { resolveTarget } from "../../src/standards/targets.js";

@@ -151,14 +151,12 @@ describe("store entries", () => {
   it("backs the index client's HTTP cache with SQLite, without credentials in keys", async () => {
     const dir = join(work.path, "s6");
     const store = await openStore({ dir });
-    store
-      .httpCache()
-      .put("https://u:p@example.org/simple/a/", {
-        body: "<html>",
-        contentType: "text/html",
-        etag: '"x"',
-        fetchedAt: "2024-01-01T00:00:00Z",
-      });
+    store.httpCache().put("https://u:p@example.org/simple/a/", {
+      body: "<html>",
+      contentType: "text/html",
+      etag: '"x"',
+      fetchedAt: "2024-01-01T00:00:00Z",
+    });
     store.close();
     const reopened = await openStore({ dir });
     try {

@@ -7,7 +7,7 @@ import { chmod, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildWheel } from "../../fixtures/wheels.js";
-import { FileImporter, linkModeFromEnv } from "../../src/bundle/importer.js";
+import { FileImporter, linkModeFromEnv } from "../../src/install/importer.js";
 import { PystoreError } from "../../src/errors.js";
 import { openStore, type Store } from "../../src/store/store.js";
 import { TREE_INDEX, ensureTree, readTree, treeDir } from "../../src/store/tree.js";

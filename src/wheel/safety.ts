@@ -1,5 +1,5 @@
-// Archive-entry safety for wheels: names that escape the target, symlinks, duplicates, control characters, zip bombs.
-// Pure checks over central-directory facts, so they run before a single byte is extracted.
+// Archive-entry safety for wheels: names that escape the target, symlinks, duplicates, control characters,
+// zip bombs. Pure checks over central-directory facts, so they run before a single byte is extracted.
 
 import { PystoreError } from "../errors.js";
 

@@ -1,5 +1,5 @@
-// Lock inputs from pyproject.toml: [project] dependencies, optional-dependencies and requires-python,
-// PEP 735 [dependency-groups] (with include-group), and pystore's own [tool.pystore] table.
+// The one pyproject.toml reader, for lock and bundle alike: [project] (name, dependencies, optional-dependencies,
+// requires-python, scripts), PEP 735 [dependency-groups] (with include-group) and pystore's [tool.pystore] table.
 
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -8,6 +8,7 @@ import { PystoreError } from "../errors.js";
 import { canonicalizeName, isValidProjectName } from "../standards/normalize.js";
 import { parseSpecifierSet } from "../standards/pep440.js";
 import { formatRequirement, parseRequirement, type Requirement } from "../standards/pep508.js";
+import { byKey } from "../util/order.js";
 
 export interface PyprojectTarget {
   platform: string;
@@ -35,9 +36,17 @@ export interface Pyproject {
   dependencyGroups: Record<string, (string | { "include-group": string })[]>;
   /** [tool.pystore] targets. */
   targets: PyprojectTarget[];
+  /** [project] dynamic: fields a build backend computes (lock refuses dynamic dependencies). */
+  dynamic: string[];
+  /** [project.scripts]: console script name → "module:function". */
+  scripts: Record<string, string>;
   /** [tool.pystore] index-url, extra-index-urls, find-links, index-strategy, no-index, index-pins. */
   index: PyprojectIndexConfig;
-  /** The rest of [tool.pystore] (libs, scripts, …) for the commands that use it. */
+  /** [tool.pystore] libs: directories of the project's own code, relative to the project (absent: by layout). */
+  libs?: string[];
+  /** [tool.pystore.scripts]: executable name → script file or "module:function". */
+  toolScripts: Record<string, string>;
+  /** The rest of [tool.pystore], for keys a later version understands. */
   tool: Record<string, unknown>;
 }
 
@@ -51,6 +60,29 @@ function stringList(value: unknown, where: string, path: string): string[] {
   return value as string[];
 }
 
+function stringTable(value: unknown, path: string, key: string): Record<string, string> {
+  if (value === undefined) return {};
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw invalid(path, `${key} must be a table of strings`);
+  const result: Record<string, string> = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (typeof v !== "string") throw invalid(path, `${key}.${k} must be a string, got ${JSON.stringify(v)}`);
+    result[k] = v;
+  }
+  return result;
+}
+
+/** Dynamic dependencies exist only after running the build backend, which pystore does not do. */
+export function assertStaticDependencies(project: Pyproject): void {
+  const dynamic = project.dynamic.filter((d) => d === "dependencies" || d === "optional-dependencies");
+  if (dynamic.length > 0) {
+    throw invalid(
+      project.path,
+      `project.dynamic lists ${project.dynamic.filter((d) => d.includes("dependencies")).join(" and ")}; pystore reads static dependencies only`,
+    );
+  }
+}
+
+/** The pyproject.toml in `dir`, or undefined when there is none. */
 export async function readPyproject(dir: string): Promise<Pyproject | undefined> {
   const path = join(dir, "pyproject.toml");
   let text: string;
@@ -81,13 +113,6 @@ export function parsePyproject(text: string, path = "pyproject.toml"): Pyproject
     parseSpecifierSet(requiresPython);
   }
   const dynamic = stringList(project.dynamic, "project.dynamic", path);
-  if (dynamic.includes("dependencies") || dynamic.includes("optional-dependencies")) {
-    // Dynamic dependencies exist only after running the build backend, which pystore does not do.
-    throw invalid(
-      path,
-      `project.dynamic lists ${dynamic.filter((d) => d.includes("dependencies")).join(" and ")}; pystore reads static dependencies only`,
-    );
-  }
   const dependencies = stringList(project.dependencies, "project.dependencies", path);
   const optionalDependencies: Record<string, string[]> = {};
   const optional = project["optional-dependencies"] ?? {};
@@ -134,6 +159,9 @@ export function parsePyproject(text: string, path = "pyproject.toml"): Pyproject
     });
   }
   const index = parseIndexConfig(toolTable, path);
+  const libs = toolTable.libs;
+  if (libs !== undefined && (!Array.isArray(libs) || libs.some((v) => typeof v !== "string")))
+    throw invalid(path, "[tool.pystore] libs must be an array of directory paths");
   const {
     targets: _t,
     "index-url": _i,
@@ -142,6 +170,8 @@ export function parsePyproject(text: string, path = "pyproject.toml"): Pyproject
     "index-strategy": _s,
     "no-index": _n,
     "index-pins": _p,
+    libs: _l,
+    scripts: _c,
     ...tool
   } = toolTable;
   return {
@@ -152,7 +182,11 @@ export function parsePyproject(text: string, path = "pyproject.toml"): Pyproject
     optionalDependencies,
     dependencyGroups,
     targets,
+    dynamic,
+    scripts: stringTable(project.scripts, path, "[project.scripts]"),
     index,
+    libs: libs as string[] | undefined,
+    toolScripts: stringTable(toolTable.scripts, path, "[tool.pystore.scripts]"),
     tool,
   };
 }
@@ -241,11 +275,12 @@ export function projectRequirements(project: Pyproject, extras: string[], groups
         project.path,
         `${where}: unknown extra ${JSON.stringify(extra)} (defined: ${Object.keys(project.optionalDependencies).sort().join(", ") || "none"})`,
       );
-    reqs.forEach((r, i) => add(r, `project.optional-dependencies.${key}[${i}]`));
+    for (const [i, r] of reqs.entries()) add(r, `project.optional-dependencies.${key}[${i}]`);
   };
-  project.dependencies.forEach((r, i) => add(r, `project.dependencies[${i}]`));
+  for (const [i, r] of project.dependencies.entries()) add(r, `project.dependencies[${i}]`);
   for (const extra of extras) addExtra(extra, "--extra");
-  for (const group of groups)
-    groupRequirements(project, group).forEach((r, i) => add(r, `dependency-groups.${canonicalizeName(group)}[${i}]`));
-  return [...out.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, r]) => r);
+  for (const group of groups) {
+    for (const [i, r] of groupRequirements(project, group).entries()) add(r, `dependency-groups.${canonicalizeName(group)}[${i}]`);
+  }
+  return [...out.entries()].sort(byKey(([key]) => key)).map(([, r]) => r);
 }

@@ -4,12 +4,12 @@ import { readFile, readdir, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildWheel } from "../../fixtures/wheels.js";
-import { installWheel } from "../../src/bundle/install-wheel.js";
+import { installWheel } from "../../src/install/bundle-tree.js";
 import { walkTree } from "../../src/bundle/manifest.js";
-import { TreeWriter } from "../../src/bundle/tree-writer.js";
+import { TreeWriter } from "../../src/install/tree-writer.js";
 import { PystoreError } from "../../src/errors.js";
 import { parseRecord } from "../../src/standards/record.js";
-import { patchEntryName, tempDir } from "./helpers.js";
+import { patchEntryName, tempDir } from "../bundle/helpers.js";
 
 let dir: { path: string; cleanup: () => Promise<void> };
 beforeAll(async () => {

@@ -1,5 +1,5 @@
-// Reading a wheel's central directory into safety-checked entries (src/bundle/safety.ts), before any byte is read.
-// Shared by the installer and the store, so a hostile wheel gets the same typed refusal wherever it shows up.
+// Reading a wheel's zip: the central directory into safety-checked entries (./safety.ts) before any byte
+// is read, then members read and inflated within their declared sizes. Shared by every wheel reader.
 
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { inflateRawSync } from "node:zlib";
@@ -77,7 +77,7 @@ export async function readCheckedEntries(zip: yauzl.ZipFile, archive: string, op
     opts.limits ?? DEFAULT_LIMITS,
   );
   const fileItems = items.filter((item) => !isDirectoryEntry(item.info));
-  fileItems.forEach((item, i) => (item.path = files[i]));
+  for (const [i, item] of fileItems.entries()) item.path = files[i];
   return { files, byPath: new Map(fileItems.map((item) => [item.path, item])) };
 }
 
@@ -152,20 +152,22 @@ export interface OpenedWheel {
  * yauzl reads for the central directory and readEntrySync through a descriptor of its own (yauzl closes
  * its descriptor itself, asynchronously, so the two are never shared).
  */
-export async function openWheelBytes(wheelPath: string, archive: string, data?: Buffer): Promise<OpenedWheel> {
+export async function openWheelBytes(wheelPath: string, archive: string, data?: Buffer, corruptCode?: ErrorCode): Promise<OpenedWheel> {
   if (data) {
     let zip: yauzl.ZipFile;
     try {
       zip = await yauzl.fromBufferPromise(data, { lazyEntries: true, decodeStrings: false, validateEntrySizes: true });
     } catch (cause) {
-      throw new PystoreError("UNSAFE_WHEEL", `${archive}: not a readable zip archive: ${(cause as Error).message}`, { cause });
+      throw new PystoreError(corruptCode ?? "UNSAFE_WHEEL", `${archive}: not a readable zip archive: ${(cause as Error).message}`, {
+        cause,
+      });
     }
     return { zip, bytes: { buffer: data }, close: () => zip.close() };
   }
   const fd = openSync(wheelPath, "r");
   try {
     const size = fstatSync(fd).size;
-    const zip = await openWheelZip(wheelPath, archive);
+    const zip = await openWheelZip(wheelPath, archive, { corruptCode });
     // Both opened the same path moments apart; the store never rewrites a wheel, but say so if it changed.
     if ((zip as unknown as { fileSize: number }).fileSize !== size) {
       zip.close();

@@ -1,7 +1,7 @@
 // Archive-entry safety checks (pure): names, symlinks, duplicates, zip-bomb limits.
 
 import { describe, expect, it } from "vitest";
-import { checkArchiveEntries, checkEntryName, isExecutableEntry, isSymlinkEntry, type ArchiveEntryInfo } from "../../src/bundle/safety.js";
+import { checkArchiveEntries, checkEntryName, isExecutableEntry, isSymlinkEntry, type ArchiveEntryInfo } from "../../src/wheel/safety.js";
 import { PystoreError } from "../../src/errors.js";
 
 const entry = (name: string, size = 10, compressed = size, mode = 0o100644): ArchiveEntryInfo => ({

@@ -1,4 +1,4 @@
-// A small counting semaphore: bounds how many requests the client has in flight.
+// A small counting semaphore: bounds how many tasks (requests, file hashes) run at once.
 
 export class Semaphore {
   private active = 0;

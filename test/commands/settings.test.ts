@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startIndexServer, type IndexServer } from "../../fixtures/index-server.js";
 import { buildWheel, type BuiltWheel } from "../../fixtures/wheels.js";
 import { IndexClient } from "../../src/index-client/client.js";
-import { envFlag, indexClientOptions } from "../../src/index-client/options.js";
+import { envFlag, indexClientOptions } from "../../src/commands/settings.js";
 import { memoryLogger, silentLogger } from "../../src/util/log.js";
 
 let dir: string;

@@ -1,0 +1,48 @@
+// What a bundle format is to pystore: its launch files, how a staged tree is published as OUT, how an
+// existing OUT is recognised and verified. Each format is one module in this directory (registry.ts).
+
+import type { GeneratedFile, LaunchInput } from "../launcher.js";
+import type { ManifestFile, VerifyReport } from "../manifest.js";
+
+/** A finished staging tree, ready to be published. */
+export interface StagedBundle {
+  root: string;
+  /** The manifest's file list (everything in `root` but the manifest). */
+  files: ManifestFile[];
+  manifestText: string;
+  /** The bundle's name (a tar.gz's top-level directory is its canonical form). */
+  name: string;
+  /** "3.11": the target's Python, for a .pyz's shebang. */
+  python: string;
+  /** Timestamp for archive entries (seconds since the epoch). */
+  mtime: number;
+  /** Writes a file into `root` through the tree's writer (exact mode, never replacing anything). */
+  add(path: string, data: Buffer): void;
+}
+
+/** What `detect` may look at: one stat and the first bytes, taken once for every format. */
+export interface PathProbe {
+  path: string;
+  isFile: boolean;
+  /** The first few bytes of a file; empty otherwise. */
+  head: Buffer;
+}
+
+export interface BundleFormatHandler {
+  /** The name --format takes and `BundleResult.format` reports. */
+  readonly name: string;
+  /** OUT suffixes that choose this format when --format is not given. */
+  readonly suffixes: readonly string[];
+  /** True when `launchFiles` needs `LaunchInput.siteFiles` (walking site-packages costs a pass). */
+  readonly needsSiteFiles: boolean;
+  /** Refuses options this format cannot carry (USAGE); pure. */
+  check(options: { systemd: boolean }): void;
+  /** The launch config, bootstrap and launchers this format carries; pure. */
+  launchFiles(input: LaunchInput): GeneratedFile[];
+  /** Publish a staged bundle at OUT, atomically. */
+  write(staged: StagedBundle, out: string): Promise<void>;
+  /** Whether an existing path is (meant to be) a bundle of this format. */
+  detect(probe: PathProbe): boolean;
+  /** Compare a bundle of this format with its manifest. */
+  verify(path: string): Promise<VerifyReport>;
+}

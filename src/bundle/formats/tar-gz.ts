@@ -1,0 +1,30 @@
+// The tar.gz format: the staged tree under one top-level directory, written and verified by streaming.
+
+import { canonicalizeName } from "../../standards/normalize.js";
+import { treeLaunchFiles } from "../launcher.js";
+import { MANIFEST_FILE } from "../manifest.js";
+import { verifyTarGz } from "../verify-tar.js";
+import { writeTarGz } from "../write-tar.js";
+import type { BundleFormatHandler } from "./format.js";
+
+/** gzip's magic bytes: a tar.gz is known by its content, whatever its name. */
+export function isGzip(head: Buffer): boolean {
+  return head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
+}
+
+export const tarGzFormat: BundleFormatHandler = {
+  name: "tar.gz",
+  suffixes: [".tar.gz", ".tgz"],
+  needsSiteFiles: false,
+  check: () => {},
+  launchFiles: treeLaunchFiles,
+  async write(staged, out) {
+    await writeTarGz(staged.root, staged.files, [{ path: MANIFEST_FILE, data: Buffer.from(staged.manifestText) }], {
+      prefix: canonicalizeName(staged.name),
+      mtime: staged.mtime,
+      destination: out,
+    });
+  },
+  detect: (probe) => probe.isFile && isGzip(probe.head),
+  verify: verifyTarGz,
+};

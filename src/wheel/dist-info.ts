@@ -1,0 +1,75 @@
+// The one `.dist-info` rule for wheel archives (uv-metadata's find_archive_dist_info, checked against the
+// wheel's file name per the binary distribution format), and what a `.dist-info` directory's name says.
+
+import { PystoreError } from "../errors.js";
+import { canonicalizeName } from "../standards/normalize.js";
+import { compareVersions } from "../standards/pep440.js";
+import { parseWheelFilename, type WheelFilename } from "../standards/wheel-filename.js";
+import { compareStrings } from "../util/order.js";
+
+/** Compiled extension modules and shared libraries: a wheel with one cannot be imported from a zip. */
+export const NATIVE = /\.(so|pyd|dylib|dll)$|\.so\.\d/;
+
+export function hasNativeCode(paths: Iterable<string>): boolean {
+  for (const path of paths) if (NATIVE.test(path)) return true;
+  return false;
+}
+
+/** `Name-1.0.dist-info` → ["Name", "1.0"]; a directory without a version part gives "" for it. */
+export function distInfoNameVersion(distInfo: string): [string, string] {
+  const stem = distInfo.replace(/\.dist-info$/, "");
+  const dash = stem.lastIndexOf("-");
+  return dash < 0 ? [stem, ""] : [stem.slice(0, dash), stem.slice(dash + 1)];
+}
+
+/** The `.data` directory that belongs to a `.dist-info` directory. */
+export function dataDirOf(distInfo: string): string {
+  return distInfo.replace(/\.dist-info$/, ".data");
+}
+
+/** PEP 440 equality (1.0 == 1.0.0); a version that does not parse must match exactly. */
+function sameVersion(a: string, b: string): boolean {
+  try {
+    return compareVersions(a, b) === 0;
+  } catch {
+    return a === b;
+  }
+}
+
+function invalid(archive: string, message: string): PystoreError {
+  return new PystoreError("INVALID_METADATA", `${archive} ${message}`, {
+    hint: "a wheel must contain exactly one {name}-{version}.dist-info/METADATA at its root, named like the wheel file",
+    details: { archive },
+  });
+}
+
+/**
+ * The wheel's own `.dist-info` directory: among the top-level `*.dist-info/` directories holding a
+ * METADATA, those whose name part normalizes to the file name's project name; exactly one may match, and
+ * its version part (when it has one) must be the file name's version. Other `.dist-info` directories
+ * (vendored projects) are ordinary files of the wheel. `archive` names the wheel in errors.
+ */
+export function findDistInfo(archive: string, filename: string | WheelFilename, paths: Iterable<string>): string {
+  const parsed = typeof filename === "string" ? parseWheelFilename(filename) : filename;
+  const found: string[] = [];
+  for (const path of paths) {
+    const slash = path.indexOf("/");
+    if (slash < 0 || path.slice(slash + 1) !== "METADATA") continue;
+    const dir = path.slice(0, slash);
+    if (dir.endsWith(".dist-info")) found.push(dir);
+  }
+  found.sort(compareStrings);
+  const matching = found.filter((dir) => canonicalizeName(distInfoNameVersion(dir)[0]) === parsed.normalizedName);
+  if (matching.length === 0) {
+    const seen = found.length === 0 ? "found none" : `found only ${found.join(", ")}`;
+    throw invalid(archive, `has no *.dist-info/METADATA at its root for ${JSON.stringify(parsed.name)} (${seen})`);
+  }
+  if (matching.length > 1)
+    throw invalid(archive, `has several .dist-info directories for ${JSON.stringify(parsed.name)}: ${matching.join(", ")}`);
+  const dir = matching[0];
+  const version = distInfoNameVersion(dir)[1];
+  if (version !== "" && !sameVersion(version, parsed.version)) {
+    throw invalid(archive, `has ${dir}, but its file name says version ${parsed.version}`);
+  }
+  return dir;
+}

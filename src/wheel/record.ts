@@ -1,0 +1,101 @@
+// A wheel's RECORD checked against its members (binary distribution format, "The .dist-info directory"):
+// every file listed with an accepted hash, nothing listed that is absent, each member's bytes matching.
+
+import { createHash } from "node:crypto";
+import { PystoreError } from "../errors.js";
+import { parseRecord, type RecordRow } from "../standards/record.js";
+
+/** Hashes RECORD may use: the spec forbids md5 and sha1; these are the ones hashlib guarantees. */
+export const ACCEPTED_HASHES: ReadonlySet<string> = new Set([
+  "sha256",
+  "sha384",
+  "sha512",
+  "sha3_256",
+  "sha3_384",
+  "sha3_512",
+  "blake2b",
+  "blake2s",
+]);
+
+/** hashlib names that Node spells differently. */
+const NODE_HASH: Record<string, string> = {
+  sha3_256: "sha3-256",
+  sha3_384: "sha3-384",
+  sha3_512: "sha3-512",
+  blake2b: "blake2b512",
+  blake2s: "blake2s256",
+};
+
+/** The urlsafe-base64 digest RECORD would hold for `data` under `algorithm` (a hashlib name). */
+export function recordDigest(algorithm: string, data: Uint8Array): string {
+  return createHash(NODE_HASH[algorithm] ?? algorithm)
+    .update(data)
+    .digest("base64url");
+}
+
+function mismatch(archive: string, file: string, why: string): PystoreError {
+  return new PystoreError("RECORD_MISMATCH", `${archive}: ${file}: ${why}`, {
+    hint: "the wheel's contents do not match its RECORD; it was altered or built wrongly, so nothing was installed",
+    details: { archive, file, reason: why },
+  });
+}
+
+export interface RecordListing {
+  recordPath: string;
+  /** RECORD's rows by normalised path. */
+  recorded: Map<string, RecordRow>;
+  /** RECORD itself and its signatures: the files RECORD cannot list with a hash. */
+  unsigned: Set<string>;
+}
+
+/**
+ * RECORD must list every file of the wheel, each with an accepted hash, and nothing else. `read` returns
+ * a member's bytes (undefined when absent).
+ */
+export function checkRecordListing(
+  archive: string,
+  distInfo: string,
+  files: string[],
+  read: (path: string) => Buffer | undefined,
+): RecordListing {
+  const recordPath = `${distInfo}/RECORD`;
+  const recordBytes = read(recordPath);
+  if (!recordBytes) throw mismatch(archive, recordPath, "the wheel has no RECORD file");
+  const rows = parseRecord(recordBytes.toString("utf8"), `${archive}:${recordPath}`);
+  const recorded = new Map<string, RecordRow>();
+  for (const row of rows) {
+    const key = row.path.replace(/^\.\//, "");
+    if (recorded.has(key)) throw mismatch(archive, row.path, "listed twice in RECORD");
+    recorded.set(key, row);
+  }
+  const unsigned = new Set([recordPath, `${distInfo}/RECORD.jws`, `${distInfo}/RECORD.p7s`]);
+  const present = new Set(files);
+  for (const path of files) {
+    if (unsigned.has(path)) continue;
+    const row = recorded.get(path);
+    if (!row) throw mismatch(archive, path, "present in the wheel but not listed in RECORD");
+    if (!row.hash) throw mismatch(archive, path, "listed in RECORD without a hash");
+    if (!ACCEPTED_HASHES.has(row.hash.algorithm))
+      throw mismatch(archive, path, `RECORD uses the weak or unknown hash ${JSON.stringify(row.hash.algorithm)}`);
+  }
+  for (const path of recorded.keys()) {
+    if (!present.has(path)) throw mismatch(archive, path, "listed in RECORD but missing from the wheel");
+  }
+  return { recordPath, recorded, unsigned };
+}
+
+/**
+ * Whether `data` matches its RECORD row's hash; `sha256` is the digest already computed from it, so the
+ * common sha256 RECORD costs no second hash.
+ */
+export function matchesRecordHash(row: RecordRow, data: Uint8Array, sha256: Buffer): boolean {
+  const { algorithm, digest } = row.hash!;
+  return (algorithm === "sha256" ? sha256.toString("base64url") : recordDigest(algorithm, data)) === digest;
+}
+
+/** One member's bytes against its RECORD row; `sha256` is the digest already computed from `data`. */
+export function checkRecordedFile(archive: string, path: string, data: Buffer, sha256: Buffer, expected: RecordRow): void {
+  if (!matchesRecordHash(expected, data, sha256)) throw mismatch(archive, path, `${expected.hash!.algorithm} does not match RECORD`);
+  if (expected.size !== undefined && expected.size !== data.length)
+    throw mismatch(archive, path, `size ${data.length} does not match RECORD's ${expected.size}`);
+}
