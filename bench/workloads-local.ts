@@ -8,7 +8,7 @@ import { lockFor } from "../fixtures/projects.js";
 import { compare, type Row } from "./compare.js";
 import { failure, installedShape, measure, pipEnv, PYSTORE_BIN, pystoreEnv, REPO_ROOT, timeCommand } from "./harness.js";
 
-export const DEBIAN_WHEELS = "/usr/share/python-wheels";
+const DEBIAN_WHEELS = "/usr/share/python-wheels";
 const PROJECTS = ["setuptools", "pip", "wheel"];
 
 let counter = 0;

@@ -56,7 +56,7 @@ function allWheels(lock: Pylock, lockPath: string): Wanted[] {
 }
 
 /** The index file a locked wheel is downloaded as: its url, else its path relative to the lock. */
-export function projectFileFor(wanted: Wanted, lockDir: string): ProjectFile {
+function projectFileFor(wanted: Wanted, lockDir: string): ProjectFile {
   const url = wanted.wheel.url ?? (wanted.wheel.path ? pathToFileURL(resolvePath(lockDir, wanted.wheel.path)).href : undefined);
   if (!url) throw new PystoreError("INVALID_LOCK", `${wanted.wheel.name} has neither url nor path`);
   const file: ProjectFile = { filename: wanted.wheel.name, url, hashes: { ...wanted.wheel.hashes }, index: wanted.index ?? "" };

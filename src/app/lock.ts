@@ -21,8 +21,6 @@ import { writeFileAtomic } from "../util/atomic-write.js";
 import { lazyClient } from "./client.js";
 import type { AppContext } from "./context.js";
 
-export { lockedDigests } from "../lock/digests.js";
-
 export interface LockProjectOptions {
   request: LockRequest;
   transport: TransportSettings;

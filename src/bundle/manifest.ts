@@ -51,7 +51,7 @@ export function bundleHash(manifestText: string): string {
   return createHash("sha256").update(manifestText).digest("hex");
 }
 
-export async function hashFile(path: string): Promise<string> {
+async function hashFile(path: string): Promise<string> {
   const hash = createHash("sha256");
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
   return hash.digest("hex");
@@ -134,7 +134,7 @@ export function parseManifest(text: string, bundle: string, member: string): Bun
   return manifest;
 }
 
-export async function readManifest(dir: string): Promise<{ manifest: BundleManifest; text: string }> {
+async function readManifest(dir: string): Promise<{ manifest: BundleManifest; text: string }> {
   const path = join(dir, MANIFEST_FILE);
   let text: string;
   try {

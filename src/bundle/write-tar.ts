@@ -62,7 +62,7 @@ function headers(name: string, size: number, mode: number, type: "0" | "5", mtim
 }
 
 /** The tar stream of `files` under `root`, every path prefixed by `prefix/`, directories synthesised. */
-export async function* tarEntries(
+async function* tarEntries(
   root: string,
   files: ManifestFile[],
   prefix: string,

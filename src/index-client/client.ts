@@ -18,7 +18,7 @@ export type { CachedResponse, HttpCache } from "./cache.js";
 export type { ProjectFile } from "../standards/simple-api.js";
 
 export const DEFAULT_INDEX_URL = "https://pypi.org/simple/";
-export const DEFAULT_CONCURRENCY = 8;
+const DEFAULT_CONCURRENCY = 8;
 
 export type IndexStrategy = "first-index" | "unsafe-best-match";
 

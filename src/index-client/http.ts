@@ -117,14 +117,14 @@ export function networkError(
   });
 }
 
-export function proxyAuthError(proxy: string | undefined): PystoreError {
+function proxyAuthError(proxy: string | undefined): PystoreError {
   return new PystoreError("PROXY_AUTH_REQUIRED", `the proxy ${redactUrl(proxy ?? "(unknown)")} requires authentication (407)`, {
     hint: "put the credentials in the proxy URL: --proxy http://USER:PASSWORD@host:port (or in https_proxy/http_proxy)",
   });
 }
 
 /** Errors worth another attempt: the network hiccuped, not the request was wrong. */
-export function isTransient(error: unknown): boolean {
+function isTransient(error: unknown): boolean {
   if (error instanceof PystoreError) return error.code === "NETWORK" || error.code === "TIMEOUT";
   return false;
 }

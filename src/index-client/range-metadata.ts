@@ -73,7 +73,7 @@ function zip64Field(
   return {};
 }
 
-export function parseCentralDirectory(cd: Buffer, label: string): CentralEntry[] {
+function parseCentralDirectory(cd: Buffer, label: string): CentralEntry[] {
   const entries: CentralEntry[] = [];
   for (let p = 0; p + 46 <= cd.length; ) {
     if (cd.readUInt32LE(p) !== CENTRAL_SIG) break;
@@ -103,7 +103,7 @@ export function parseCentralDirectory(cd: Buffer, label: string): CentralEntry[]
 }
 
 /** The METADATA member of the wheel's own `.dist-info`, by the one rule every wheel reader uses. */
-export function findMetadataEntry<T extends { name: string }>(entries: T[], label: string, filename: string): T {
+function findMetadataEntry<T extends { name: string }>(entries: T[], label: string, filename: string): T {
   const member = `${findDistInfo(
     label,
     filename,

@@ -15,7 +15,7 @@ import { redactUrl, stripCredentials } from "../util/redact.js";
 import { NOT_FOUND_CONTENT_TYPE, type CachedResponse, type HttpCache } from "./cache.js";
 import type { HttpTransport } from "./http.js";
 
-export const SIMPLE_ACCEPT = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01";
+const SIMPLE_ACCEPT = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01";
 
 export interface SourceContext {
   http: HttpTransport;
@@ -39,7 +39,7 @@ function offlineMissing(what: string): PystoreError {
 }
 
 /** Distribution name of a wheel or sdist filename, canonical; undefined for other files. */
-export function distributionName(filename: string): string | undefined {
+function distributionName(filename: string): string | undefined {
   try {
     if (filename.endsWith(".whl")) return parseWheelFilename(filename).normalizedName;
     if (/\.(tar\.gz|zip|tar\.bz2|tgz)$/.test(filename)) return parseSdistFilename(filename).normalizedName;
@@ -49,7 +49,7 @@ export function distributionName(filename: string): string | undefined {
   return undefined;
 }
 
-export function parseSimplePage(body: string, contentType: string, pageUrl: string, index: string, log: Logger): ProjectPage {
+function parseSimplePage(body: string, contentType: string, pageUrl: string, index: string, log: Logger): ProjectPage {
   const type = contentType.split(";")[0].trim().toLowerCase();
   let page: ProjectPage;
   if (type === "application/vnd.pypi.simple.v1+json" || type === "application/vnd.pypi.simple.latest+json") {
@@ -70,7 +70,7 @@ export function parseSimplePage(body: string, contentType: string, pageUrl: stri
   return page;
 }
 
-export class RemoteIndexSource implements Source {
+class RemoteIndexSource implements Source {
   readonly kind = "index" as const;
   readonly location: string;
   constructor(
@@ -157,7 +157,7 @@ async function listDirectory(dir: string, name: string, index: string): Promise<
 }
 
 /** A PEP 503 index laid out on disk: ROOT/<project>/index.html, or ROOT/<project>/ holding the files. */
-export class FileIndexSource implements Source {
+class FileIndexSource implements Source {
   readonly kind = "index" as const;
   readonly location: string;
   private readonly root: string;
@@ -191,7 +191,7 @@ export class FileIndexSource implements Source {
 }
 
 /** --find-links DIR: a flat directory of wheels and sdists. */
-export class FindLinksDirSource implements Source {
+class FindLinksDirSource implements Source {
   readonly kind = "find-links" as const;
   constructor(
     readonly location: string,
@@ -210,7 +210,7 @@ export class FindLinksDirSource implements Source {
 }
 
 /** --find-links URL of an HTML page (http(s):// or a local .html file) linking to distributions. */
-export class FindLinksPageSource implements Source {
+class FindLinksPageSource implements Source {
   readonly kind = "find-links" as const;
   readonly location: string;
   private page?: Promise<ProjectFile[]>;

@@ -7,7 +7,7 @@ import { PystoreError } from "../errors.js";
 import { redactUrl } from "../util/redact.js";
 
 /** Where distributions keep the system's trusted CAs (an administrator's private CA lands here too). */
-export const SYSTEM_CA_FILES = ["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem"];
+const SYSTEM_CA_FILES = ["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem"];
 
 async function systemBundle(): Promise<string | undefined> {
   for (const path of SYSTEM_CA_FILES) {

@@ -13,7 +13,7 @@ import type { StoredMember, WheelSource } from "../wheel/source.js";
 import { readWheelFields } from "../wheel/wheel-file.js";
 import { BUNDLE_SCHEME, installPath, isTopLevelScript, relativeToRoot, rewriteShebang, type InstallScheme } from "./scheme.js";
 
-export const INSTALLER = "pystore\n";
+const INSTALLER = "pystore\n";
 
 /** Where installed files go (pypa/installer's "destinations"). Paths are root-relative, "/"-separated. */
 export interface InstallDestination {

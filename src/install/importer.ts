@@ -6,7 +6,7 @@ import { PystoreError } from "../errors.js";
 import type { Logger } from "../util/log.js";
 
 export type LinkMode = "hardlink" | "clone" | "copy";
-export const LINK_MODES: LinkMode[] = ["hardlink", "clone", "copy"];
+const LINK_MODES: LinkMode[] = ["hardlink", "clone", "copy"];
 
 /** PYSTORE_LINK_MODE, validated; undefined lets the importer probe. */
 export function linkModeFromEnv(env: NodeJS.ProcessEnv): LinkMode | undefined {

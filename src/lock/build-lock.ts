@@ -139,7 +139,7 @@ interface Entry {
   packages: ResolvedPackage[];
 }
 
-export function mergeResolutions(inputs: LockInputs, targets: Target[], resolutions: Resolution[], lockDir?: string): Pylock {
+function mergeResolutions(inputs: LockInputs, targets: Target[], resolutions: Resolution[], lockDir?: string): Pylock {
   const entries = new Map<string, Entry>();
   for (const r of resolutions) {
     for (const p of r.packages) {

@@ -60,7 +60,7 @@ function parseCliRequirement(text: string): Requirement {
   }
 }
 
-export function normalizeExcludeNewer(text: string | undefined): string | undefined {
+function normalizeExcludeNewer(text: string | undefined): string | undefined {
   if (text === undefined) return undefined;
   // A bare date means the end of that day, UTC (as uv reads it).
   const iso = /^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T23:59:59Z` : text;
@@ -73,7 +73,7 @@ export function normalizeExcludeNewer(text: string | undefined): string | undefi
   return new Date(ms).toISOString();
 }
 
-export async function loadTargets(pairs: { platform: string; python?: string }[], cwd: string, env: NodeJS.ProcessEnv): Promise<Target[]> {
+async function loadTargets(pairs: { platform: string; python?: string }[], cwd: string, env: NodeJS.ProcessEnv): Promise<Target[]> {
   return Promise.all(pairs.map((p) => loadTarget(p.platform, p.python, { cwd, env })));
 }
 

@@ -24,7 +24,7 @@ export interface SelectOptions {
 }
 
 /** Does the lock claim to cover this target? (`environments` absent means: any.) */
-export function lockCoversTarget(lock: Pylock, target: Target, opts: SelectOptions = {}): boolean {
+function lockCoversTarget(lock: Pylock, target: Target, opts: SelectOptions = {}): boolean {
   if (lock.requiresPython && !specifierContains(lock.requiresPython, target.markers.python_full_version, { prereleases: true }))
     return false;
   if (!lock.environments || lock.environments.length === 0) return true;

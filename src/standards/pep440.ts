@@ -108,7 +108,7 @@ function cmpLocal(a: string | undefined, b: string | undefined): number {
   return cmpNum(as.length, bs.length);
 }
 
-export function compareParsed(a: Version, b: Version, ignoreLocal = false): number {
+function compareParsed(a: Version, b: Version, ignoreLocal = false): number {
   let c = cmpNum(a.epoch, b.epoch);
   if (c) return c;
   const n = Math.max(a.release.length, b.release.length);

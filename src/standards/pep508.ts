@@ -1,6 +1,3 @@
-// Dependency specifiers (PEP 508, packaging.python.org "Dependency specifiers"): requirements here,
-// markers in pep508/marker.ts.
-import { PystoreError } from "../errors.js";
 import { parseSpecifier, parseSpecifierSet } from "./pep440.js";
 import { Scanner } from "./pep508/scanner.js";
 import { formatMarker, parseMarkerAt, type Marker } from "./pep508/marker.js";
@@ -136,8 +133,4 @@ export function formatRequirement(req: Requirement): string {
   }
   if (req.marker) out += `; ${formatMarker(req.marker)}`;
   return out;
-}
-
-export function isRequirementError(e: unknown): e is PystoreError {
-  return e instanceof PystoreError && (e.code === "INVALID_REQUIREMENT" || e.code === "INVALID_MARKER");
 }

@@ -68,9 +68,6 @@ export interface Pylock {
 
 export { TomlDateTime };
 
-/** The newest lock-version this reader understands; a newer minor is read, a newer major refused. */
-export const SUPPORTED_LOCK_VERSION = "1.0";
-
 const DATETIME_VALUE = /([=[,]\s*)(\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})?)(?=\s*(?:$|[,\]}#\r\n]))/gm;
 const DATETIME_MARK = "\u0000pystore-datetime:";
 

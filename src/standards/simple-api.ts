@@ -37,8 +37,8 @@ export interface HtmlParseOptions {
 }
 
 /** The API major version this parser understands (PEP 629 / PEP 691). */
-export const SUPPORTED_API_MAJOR = 1;
-export const SUPPORTED_API_MINOR = 1;
+const SUPPORTED_API_MAJOR = 1;
+const SUPPORTED_API_MINOR = 1;
 
 const HASH_NAMES = new Set([
   "md5",

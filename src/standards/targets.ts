@@ -6,8 +6,6 @@ import { compareStrings } from "../util/order.js";
 import type { MarkerEnvironment } from "./pep508.js";
 import { LEGACY_MANYLINUX_GLIBC, cpythonTargetTags, manylinuxFloor, type PlatformSpec, type PythonVersion } from "./tags.js";
 
-export { bestWheel, rankWheel } from "./tags.js";
-
 export interface Target {
   /** e.g. "manylinux_2_28_x86_64-cp311": stable and filename-safe. */
   id: string;
@@ -27,10 +25,10 @@ export interface Target {
 }
 
 /** The oldest and newest CPython minor versions pystore targets (3.x). */
-export const SUPPORTED_PYTHON = { min: 8, max: 14 } as const;
-export const DEFAULT_GLIBC = { major: 2, minor: 28 } as const;
-export const DEFAULT_MUSL = { major: 1, minor: 2 } as const;
-export const DEFAULT_MACOS: Record<string, [number, number]> = { arm64: [11, 0], x86_64: [10, 12] };
+const SUPPORTED_PYTHON = { min: 8, max: 14 } as const;
+const DEFAULT_GLIBC = { major: 2, minor: 28 } as const;
+const DEFAULT_MUSL = { major: 1, minor: 2 } as const;
+const DEFAULT_MACOS: Record<string, [number, number]> = { arm64: [11, 0], x86_64: [10, 12] };
 
 const LINUX_ARCHES = new Set(["x86_64", "i686", "aarch64", "armv7l", "ppc64", "ppc64le", "s390x", "riscv64"]);
 const MAC_ARCHES = new Set(["x86_64", "arm64"]);
@@ -114,7 +112,7 @@ export function parsePlatformName(platform: string): PlatformSpec {
 }
 
 /** The canonical name of a platform spec (what `Target.platform` holds). */
-export function platformName(spec: PlatformSpec): string {
+function platformName(spec: PlatformSpec): string {
   switch (spec.os) {
     case "windows":
       return spec.platform;
@@ -142,7 +140,7 @@ export function parsePythonVersion(text: string): { version: PythonVersion; full
 }
 
 /** The marker environment a CPython on this platform reports (what the machine alone knows is ""). */
-export function markersFor(spec: PlatformSpec, python: PythonVersion, fullVersion?: string): MarkerEnvironment {
+function markersFor(spec: PlatformSpec, python: PythonVersion, fullVersion?: string): MarkerEnvironment {
   const full = fullVersion ?? `${python[0]}.${python[1]}.0`;
   const os =
     spec.os === "linux"

@@ -15,7 +15,7 @@ import { integrityOf, tmpDir } from "./layout.js";
 /** Stored wheels are read-only: nothing should ever edit them in place. */
 export const WHEEL_MODE = 0o444;
 /** Temp files younger than this may belong to a live writer on another machine sharing the store. */
-export const TEMP_GRACE_MS = 60_000;
+const TEMP_GRACE_MS = 60_000;
 
 /**
  * Test-only crash points (PYSTORE_TEST_CRASH_AT), so reliability tests can SIGKILL a writer at an exact

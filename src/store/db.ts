@@ -8,7 +8,7 @@ import { STORE_FORMAT_VERSION } from "../format-versions.js";
 export type Db = Database.Database;
 
 /** Long enough for eight writers queueing behind a gc on a loaded machine. */
-export const BUSY_TIMEOUT_MS = 60_000;
+const BUSY_TIMEOUT_MS = 60_000;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (

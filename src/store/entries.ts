@@ -49,7 +49,7 @@ export interface EntryRow {
 
 export type NewEntry = Omit<StoreEntry, "path" | "addedAt">;
 
-export function rowToEntry(storeDir: string, row: EntryRow, dependencies: string[]): StoreEntry {
+function rowToEntry(storeDir: string, row: EntryRow, dependencies: string[]): StoreEntry {
   const entry: StoreEntry = {
     sha256: row.sha256,
     integrity: row.integrity,
@@ -164,7 +164,7 @@ export class EntryIndex {
 }
 
 /** Deterministic order: name, then PEP 440 version, then filename, then digest. */
-export function sortEntries(entries: StoreEntry[]): StoreEntry[] {
+function sortEntries(entries: StoreEntry[]): StoreEntry[] {
   return entries.sort((a, b) => {
     if (a.name !== b.name) return compareStrings(a.name, b.name);
     if (a.version !== b.version) {

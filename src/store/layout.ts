@@ -7,11 +7,11 @@ import { PystoreError } from "../errors.js";
 /** Nix's base32 alphabet: no e, o, u, t (avoids accidental words). */
 const NIX_BASE32 = "0123456789abcdfghijklmnpqrsvwxyz";
 /** Length of the short digest in entry names: 160 bits → 32 base32 characters, like Nix store paths. */
-export const SHORT_DIGEST_LENGTH = 32;
+const SHORT_DIGEST_LENGTH = 32;
 
-export const DB_FILE = "store.db";
-export const WHEELS_DIR = "wheels";
-export const TMP_DIR = "tmp";
+const DB_FILE = "store.db";
+const WHEELS_DIR = "wheels";
+const TMP_DIR = "tmp";
 
 /**
  * Nix's encoding: the bytes are read as one little-endian number and printed 5 bits at a time,
@@ -69,7 +69,9 @@ export function entryName(sha256Hex: string, canonicalName: string, version: str
   return `${shortDigest(sha256Hex)}-${name}-${version}-${tag}`;
 }
 
-const ENTRY_NAME = /^([0-9abcdfghijklmnpqrsvwxyz]{32})-([A-Za-z0-9_.]+)-([A-Za-z0-9_.!+]+)-([A-Za-z0-9_.]+-[A-Za-z0-9_.]+-[A-Za-z0-9_.]+)$/;
+const ENTRY_NAME = new RegExp(
+  `^([${NIX_BASE32}]{${SHORT_DIGEST_LENGTH}})-([A-Za-z0-9_.]+)-([A-Za-z0-9_.!+]+)-([A-Za-z0-9_.]+-[A-Za-z0-9_.]+-[A-Za-z0-9_.]+)$`,
+);
 
 export function parseEntryName(text: string): EntryNameParts | undefined {
   const m = ENTRY_NAME.exec(text);

@@ -158,7 +158,7 @@ async function serveFile(
 /** Any control character in a decoded path: never a project or file name, and unsafe to echo in a header. */
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
-export function createStoreHandler(store: Store) {
+function createStoreHandler(store: Store) {
   const verifier = new FileVerifier(new Semaphore(MAX_CONCURRENT_VERIFICATIONS));
   const fail = (req: IncomingMessage, res: ServerResponse, error: unknown) => {
     store.log.warn(`serve: ${(error as Error).message}`);

@@ -1,6 +1,6 @@
 // The store's public API: open a store directory, add and fetch wheels, look entries up, register roots.
 
-import { existsSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
 import { PystoreError } from "../errors.js";
@@ -19,7 +19,6 @@ import { dbPath, entryFilePath, entryName, integrityOf, tmpDir, wheelsDir } from
 import { RootIndex, type RootKind } from "./roots.js";
 import { readWheelInfo, type WheelInfo } from "./wheel-info.js";
 
-export { resolveStoreDir } from "./location.js";
 export type { StoreEntry } from "./entries.js";
 export type { HttpCache, CachedResponse } from "./http-cache.js";
 
@@ -71,7 +70,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
 const STORE_DIR_HINT = "point --store or $PYSTORE_STORE at a writable directory on a regular filesystem";
 
 /** Create `dir` (part of the store at `storeDir`) safely; STORE_IO naming the store when it cannot be used. */
-export function ensureStoreDir(dir: string, storeDir: string): Promise<void> {
+function ensureStoreDir(dir: string, storeDir: string): Promise<void> {
   return ensureDirectory(
     dir,
     (problem, cause) =>
@@ -336,8 +335,4 @@ function fileHasSize(path: string, size: number): boolean {
   } catch {
     return false;
   }
-}
-
-export function storeExists(dir: string): boolean {
-  return existsSync(dbPath(dir));
 }

@@ -2,7 +2,7 @@
 // "Unpacked trees"): created lazily from the verified .whl by the write protocol, linked into bundles.
 
 import { createHash } from "node:crypto";
-import { chmodSync, closeSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
+import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { PystoreError } from "../errors.js";
 import { TREE_INDEX_VERSION } from "../format-versions.js";
@@ -14,15 +14,15 @@ import type { StoreEntry } from "./entries.js";
 import { entryDir, tmpDir } from "./layout.js";
 
 /** `wheels/<entry-name>/tree/`: beside the wheel, so gc and repair of an entry see both. */
-export const TREE_DIR = "tree";
+const TREE_DIR = "tree";
 /** The wheel's members, byte for byte, under their archive paths. */
 export const TREE_FILES = "files";
 /** Written last inside the staging directory: a tree that has it was renamed into place complete. */
 export const TREE_INDEX = "index.json";
 /** Tree files are never written after extraction; directories stay read-only too, so nothing is added. */
-export const TREE_FILE_MODE = 0o444;
-export const TREE_EXEC_MODE = 0o555;
-export const TREE_DIR_MODE = 0o555;
+const TREE_FILE_MODE = 0o444;
+const TREE_EXEC_MODE = 0o555;
+const TREE_DIR_MODE = 0o555;
 
 export interface TreeFile {
   /** Archive path, "/"-separated. */
@@ -212,14 +212,6 @@ export function removeTree(storeDir: string, entryName: string): void {
     throw error;
   }
   removeReadOnly(aside);
-}
-
-export function hasTree(storeDir: string, entryName: string): boolean {
-  try {
-    return lstatSync(join(treeDir(storeDir, entryName), TREE_INDEX)).isFile();
-  } catch {
-    return false;
-  }
 }
 
 /** Files and bytes of an entry's tree (from its index), or undefined when it has none or it is unreadable. */

@@ -45,7 +45,7 @@ export function tempName(label: string): string {
   return `${TEMP_PREFIX}${label}.${process.pid}.${randomBytes(6).toString("hex")}`;
 }
 
-export function tempPathFor(destination: string, tempDir?: string): string {
+function tempPathFor(destination: string, tempDir?: string): string {
   return join(tempDir ?? dirname(destination), tempName(basename(destination)));
 }
 
@@ -61,7 +61,7 @@ async function fsyncPath(path: string, flags: number): Promise<void> {
   }
 }
 
-export async function fsyncDirectory(dir: string): Promise<void> {
+async function fsyncDirectory(dir: string): Promise<void> {
   try {
     await fsyncPath(dir, constants.O_RDONLY);
   } catch {

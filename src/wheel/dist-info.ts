@@ -8,7 +8,7 @@ import { parseWheelFilename, type WheelFilename } from "../standards/wheel-filen
 import { compareStrings } from "../util/order.js";
 
 /** Compiled extension modules and shared libraries: a wheel with one cannot be imported from a zip. */
-export const NATIVE = /\.(so|pyd|dylib|dll)$|\.so\.\d/;
+const NATIVE = /\.(so|pyd|dylib|dll)$|\.so\.\d/;
 
 export function hasNativeCode(paths: Iterable<string>): boolean {
   for (const path of paths) if (NATIVE.test(path)) return true;

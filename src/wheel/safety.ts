@@ -39,7 +39,7 @@ const S_IFDIR = 0o040000;
 const S_IFREG = 0o100000;
 
 /** The Unix mode stored in an entry, or undefined when the archive was not made with one. */
-export function unixMode(entry: Pick<ArchiveEntryInfo, "externalAttributes">): number | undefined {
+function unixMode(entry: Pick<ArchiveEntryInfo, "externalAttributes">): number | undefined {
   const mode = (entry.externalAttributes >>> 16) & 0xffff;
   return mode === 0 ? undefined : mode;
 }

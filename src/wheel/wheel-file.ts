@@ -12,7 +12,7 @@ export interface WheelFields {
 }
 
 /** The key/value lines of WHEEL. */
-export function parseWheelFile(text: string): Map<string, string> {
+function parseWheelFile(text: string): Map<string, string> {
   const fields = new Map<string, string>();
   for (const line of text.split(/\r?\n/)) {
     const colon = line.indexOf(":");

@@ -41,7 +41,7 @@ function decodeName(archive: string, raw: Buffer): string {
   }
 }
 
-export async function openWheelZip(wheelPath: string, archive: string, opts: ZipReadOptions = {}): Promise<yauzl.ZipFile> {
+async function openWheelZip(wheelPath: string, archive: string, opts: ZipReadOptions = {}): Promise<yauzl.ZipFile> {
   try {
     // decodeStrings: false, so hostile names reach our own checks (and typed errors) instead of yauzl's plain Errors.
     return await yauzl.openPromise(wheelPath, { lazyEntries: true, decodeStrings: false, autoClose: false, validateEntrySizes: true });

@@ -14,7 +14,7 @@ const FORMATS = { "tar.gz": tarGzFormat, pyz: pyzFormat, dir: dirFormat } as con
 export type BundleFormat = keyof typeof FORMATS;
 
 /** Format names, for messages and --format's help. */
-export const BUNDLE_FORMATS = ["dir", "tar.gz", "pyz"] as const satisfies readonly BundleFormat[];
+const BUNDLE_FORMATS = ["dir", "tar.gz", "pyz"] as const satisfies readonly BundleFormat[];
 
 export function bundleFormat(name: BundleFormat): BundleFormatHandler {
   return FORMATS[name];

@@ -8,7 +8,7 @@ import { writeTarGz } from "../write-tar.js";
 import type { BundleFormatHandler } from "./format.js";
 
 /** gzip's magic bytes: a tar.gz is known by its content, whatever its name. */
-export function isGzip(head: Buffer): boolean {
+function isGzip(head: Buffer): boolean {
   return head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
 }
 

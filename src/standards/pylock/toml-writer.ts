@@ -26,18 +26,18 @@ export function isPlainTable(value: unknown): value is TomlTable {
   );
 }
 
-export function formatString(text: string): string {
+function formatString(text: string): string {
   // Markers are full of double quotes: a literal string shows them without backslashes.
   if (text.includes('"') && !text.includes("'") && !/[\x00-\x1f\x7f]/.test(text)) return `'${text}'`;
   // JSON escapes are valid TOML basic-string escapes; TOML additionally forbids a raw DEL.
   return JSON.stringify(text).replace(/\x7f/g, "\\u007f");
 }
 
-export function formatKey(key: string): string {
+function formatKey(key: string): string {
   return /^[A-Za-z0-9_-]+$/.test(key) ? key : formatString(key);
 }
 
-export function formatInline(value: TomlValue): string {
+function formatInline(value: TomlValue): string {
   if (typeof value === "string") return formatString(value);
   if (typeof value === "boolean") return value ? "true" : "false";
   if (typeof value === "number") {
@@ -54,7 +54,7 @@ export function formatInline(value: TomlValue): string {
 }
 
 /** Arrays of tables render one inline table per line (PEP 751's `dependencies` style). */
-export function formatArray(value: TomlValue[], indent: string): string {
+function formatArray(value: TomlValue[], indent: string): string {
   if (value.length === 0) return "[]";
   const inline = formatInline(value);
   // Short scalar arrays stay on one line; long ones (environments) get one item per line for diffs.

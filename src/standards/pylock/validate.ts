@@ -5,7 +5,7 @@ import { PystoreError } from "../../errors.js";
 import { isValidProjectName } from "../normalize.js";
 import { TomlDateTime, isPlainTable, isTomlDateTimeText, type TomlTable, type TomlValue } from "./toml-writer.js";
 
-export class LockShapeError extends Error {
+class LockShapeError extends Error {
   constructor(
     readonly path: string,
     readonly problem: string,
@@ -128,7 +128,7 @@ export function checkName(name: string, where: string): string {
   return name;
 }
 
-export function describe(value: TomlValue | unknown): string {
+function describe(value: TomlValue | unknown): string {
   if (value === undefined) return "nothing";
   if (Array.isArray(value)) return "an array";
   if (value instanceof TomlDateTime) return `datetime ${value.text}`;
