@@ -15,7 +15,7 @@ import { redactUrl } from "../util/redact.js";
 import { isWheelFilename, parseWheelFilename } from "../standards/wheel-filename.js";
 import { versionTable, type PrereleaseMode, type VersionTable } from "./candidates.js";
 import { explainFailure, noWheelCauses, packagesIn } from "./explain.js";
-import { Solver, SolveFailure, type Dependency, type PackageInfo, type SolverSource } from "./solver.js";
+import { Solver, SolveFailure, type Dependency, type PackageInfo, type SolverSource, type SolverStats } from "./solver.js";
 import { versionsIn } from "./terms.js";
 import { byName } from "../util/order.js";
 
@@ -89,6 +89,8 @@ export interface ResolvedPackage {
 export interface Resolution {
   target: Target;
   packages: ResolvedPackage[];
+  /** The solver's work (decisions, incompatibilities, checks, backtracks) and its decision trace. */
+  stats: SolverStats & { trace: string[] };
 }
 
 const ROOT = "\u0000root";
@@ -268,7 +270,7 @@ export async function resolve(provider: ResolverProvider, opts: ResolveOptions):
     });
   }
   packages.sort(byName);
-  return { target, packages };
+  return { target, packages, stats: { ...solver.stats, trace: solver.trace } };
 }
 
 function safePre(version: string): boolean {

@@ -64,25 +64,41 @@ export class SolveFailure extends Error {
   }
 }
 
+/** How much work a solve took: for tests that guard against duplicated work and for profiling. */
+export interface SolverStats {
+  decisions: number;
+  incompatibilities: number;
+  checks: number;
+  backtracks: number;
+}
+
 export class Solver {
+  readonly stats: SolverStats = { decisions: 0, incompatibilities: 0, checks: 0, backtracks: 0 };
+  /** Every decision in order, as "key==version": the same inputs must give the same trace. */
+  readonly trace: string[] = [];
   readonly universes = new Map<string, Universe>();
   /** "pkg:bits" → the requirement text that produced that set, for explanations. */
   readonly labels = new Map<string, string>();
   private readonly incompatsByPkg = new Map<string, Incompatibility[]>();
-  private readonly registered = new Map<string, Promise<void>>();
+  private readonly registered = new Map<string, Promise<PackageInfo>>();
+  private readonly admitted = new Set<string>();
+  /** "key@version" whose dependencies are already incompatibilities: re-deciding it adds nothing again. */
+  private readonly expanded = new Set<string>();
   private assignments: Assignment[] = [];
   private acc = new Map<string, bigint>();
   private decided = new Map<string, string>();
   private level = 0;
   private nextId = 0;
-  /** Packages in the order they were first seen: a deterministic tie-break for decisions. */
-  private readonly order: string[] = [];
+  /** Packages in the order they were admitted (src/resolver/solver.ts `admit`): the decision tie-break. */
+  private readonly order = new Map<string, number>();
+  /** Packages that must be selected and have no version yet, with their candidate counts: what `decide` chooses from. */
+  private pending = new Map<string, number>();
 
   constructor(private readonly source: SolverSource) {}
 
   async solve(): Promise<Map<string, string>> {
     const root = this.source.rootKey;
-    await this.register(root);
+    await this.admit([root]);
     this.addIncompat([{ pkg: root, set: NOT_SELECTED }], { kind: "root" });
     let next: string | undefined = root;
     while (next !== undefined) {
@@ -96,34 +112,50 @@ export class Solver {
     return this.universes.get(pkg)!.full;
   }
 
-  private register(key: string): Promise<void> {
+  /** Fetch a package's versions (once); nothing the solver sees changes until `admit`. */
+  private register(key: string): Promise<PackageInfo> {
     let pending = this.registered.get(key);
     if (!pending) {
       pending = this.source.packageInfo(key).then((info) => {
-        const u = makeUniverse(key, info.display, info.versions);
-        this.universes.set(key, u);
-        this.order.push(key);
-        for (const group of info.unavailable) {
-          let bits = 0n;
-          for (const v of group.versions) bits |= versionBit(u, v);
-          if (bits !== 0n)
-            this.addIncompat([{ pkg: key, set: bits }], { kind: "unavailable", reason: group.reason, noWheel: group.noWheel });
-        }
+        this.universes.set(key, makeUniverse(key, info.display, info.versions));
         const blocked = new Set(info.unavailable.flatMap((g) => g.versions));
+        // Only a head start on fetching: what the solver does never depends on when this runs.
         this.source.prefetch?.(
           key,
           info.versions.filter((v) => !blocked.has(v)),
         );
+        return info;
       });
       this.registered.set(key, pending);
     }
     return pending;
   }
 
+  /**
+   * Make registered packages known to the solver, in the order given (the order their dependents list
+   * them), never in the order index responses happened to arrive: incompatibility order and the
+   * decision tie-break both follow from here, so the same inputs always take the same path.
+   */
+  private async admit(keys: string[]): Promise<void> {
+    const infos = await Promise.all(keys.map((key) => this.register(key)));
+    keys.forEach((key, i) => {
+      if (this.admitted.has(key)) return;
+      this.admitted.add(key);
+      this.order.set(key, this.order.size);
+      const u = this.universes.get(key)!;
+      for (const group of infos[i].unavailable) {
+        let bits = 0n;
+        for (const v of group.versions) bits |= versionBit(u, v);
+        if (bits !== 0n) this.addIncompat([{ pkg: key, set: bits }], { kind: "unavailable", reason: group.reason, noWheel: group.noWheel });
+      }
+    });
+  }
+
   private addIncompat(rawTerms: Term[], cause: Cause): Incompatibility {
     // A term allowing every state always holds; dropping it keeps "satisfied" meaningful.
     const terms = rawTerms.filter((t) => t.set !== this.full(t.pkg));
     const inc: Incompatibility = { id: this.nextId++, terms, cause };
+    this.stats.incompatibilities++;
     for (const t of terms) {
       let list = this.incompatsByPkg.get(t.pkg);
       if (!list) {
@@ -145,6 +177,7 @@ export class Solver {
 
   /** undefined: nothing to do; null: satisfied (a conflict); a term: the one left to derive from. */
   private check(inc: Incompatibility): Term | null | undefined {
+    this.stats.checks++;
     let open: Term | undefined;
     for (const t of inc.terms) {
       const r = this.relation(t);
@@ -159,8 +192,14 @@ export class Solver {
 
   private assign(a: Assignment): void {
     this.assignments.push(a);
-    this.acc.set(a.pkg, (this.acc.get(a.pkg) ?? this.full(a.pkg)) & a.set);
-    if (a.decision) this.decided.set(a.pkg, versionsIn(this.universes.get(a.pkg)!, a.set)[0]);
+    const acc = (this.acc.get(a.pkg) ?? this.full(a.pkg)) & a.set;
+    this.acc.set(a.pkg, acc);
+    if (a.decision) {
+      this.decided.set(a.pkg, versionsIn(this.universes.get(a.pkg)!, a.set)[0]);
+      this.pending.delete(a.pkg);
+    } else if ((acc & NOT_SELECTED) === 0n && !this.decided.has(a.pkg)) {
+      this.pending.set(a.pkg, popcount(acc));
+    }
   }
 
   private derive(t: Term, cause: Incompatibility): void {
@@ -257,40 +296,30 @@ export class Solver {
   }
 
   private backtrack(level: number): void {
+    this.stats.backtracks++;
     this.assignments = this.assignments.filter((a) => a.level <= level);
     this.level = level;
     this.acc = new Map();
     this.decided = new Map();
+    this.pending = new Map();
     const kept = this.assignments;
     this.assignments = [];
     for (const a of kept) this.assign(a);
   }
 
-  /** Pick the next package and version; undefined when every selected package has a version. */
-  private async decide(): Promise<string | undefined> {
-    let best: { pkg: string; count: number } | undefined;
-    for (const pkg of this.order) {
-      const set = this.acc.get(pkg);
-      if (set === undefined || (set & NOT_SELECTED) !== 0n || this.decided.has(pkg)) continue;
-      const count = popcount(set);
-      if (!best || count < best.count) best = { pkg, count };
-    }
-    if (!best) return undefined;
-    const { pkg } = best;
+  /** Versions whose dependencies turned out unusable: their incompatibility is already in place. */
+  private readonly unusable = new Set<string>();
+
+  /** Add `pkg` `version`'s dependencies as incompatibilities; false when the version is unusable. */
+  private async expand(pkg: string, version: string): Promise<boolean> {
     const u = this.universes.get(pkg)!;
-    const set = this.acc.get(pkg)!;
-    const candidates = versionsIn(u, set);
-    if (candidates.length === 0) {
-      this.addIncompat([{ pkg, set }], { kind: "no-versions" });
-      return pkg;
-    }
-    const version = this.source.choose(pkg, candidates);
     const result = await this.source.dependencies(pkg, version);
     if ("unavailable" in result) {
+      this.unusable.add(`${pkg}@${version}`);
       this.addIncompat([{ pkg, set: versionBit(u, version) }], { kind: "unavailable", reason: result.unavailable });
-      return pkg;
+      return false;
     }
-    await Promise.all(result.deps.map((d) => this.register(d.key)));
+    await this.admit(result.deps.map((d) => d.key));
     const bit = versionBit(u, version);
     // Requirements on the same package from one version combine (e.g. two marker-split lines).
     const byDep = new Map<string, { matches: bigint; labels: string[] }>();
@@ -303,13 +332,13 @@ export class Solver {
           const cause: Cause = {
             kind: "dependency",
             from: pkg,
-            fromSet: versionBit(u, version),
+            fromSet: bit,
             to: dep.key,
             matches: du.full & ~NOT_SELECTED & ~outside,
           };
           this.addIncompat(
             [
-              { pkg, set: versionBit(u, version) },
+              { pkg, set: bit },
               { pkg: dep.key, set: outside },
             ],
             cause,
@@ -318,10 +347,7 @@ export class Solver {
         continue;
       }
       const du = this.universes.get(dep.key)!;
-      let matches = 0n;
-      du.versions.forEach((v, i) => {
-        if (dep.matches(v)) matches |= 1n << BigInt(i + 1);
-      });
+      const matches = bitsWhere(du, dep.matches);
       const prev = byDep.get(dep.key);
       if (prev) {
         prev.matches &= matches;
@@ -338,8 +364,40 @@ export class Solver {
         { kind: "dependency", from: pkg, fromSet: bit, to: key, matches },
       );
     }
+    return true;
+  }
+
+  /** Pick the next package and version; undefined when every selected package has a version. */
+  private async decide(): Promise<string | undefined> {
+    // Fewest candidates first (conflicts surface early), then the admission order: never arrival order.
+    let best: { pkg: string; count: number; rank: number } | undefined;
+    for (const [pkg, count] of this.pending) {
+      const rank = this.order.get(pkg)!;
+      if (!best || count < best.count || (count === best.count && rank < best.rank)) best = { pkg, count, rank };
+    }
+    if (!best) return undefined;
+    const { pkg } = best;
+    const u = this.universes.get(pkg)!;
+    const set = this.acc.get(pkg)!;
+    const candidates = versionsIn(u, set);
+    if (candidates.length === 0) {
+      this.addIncompat([{ pkg, set }], { kind: "no-versions" });
+      return pkg;
+    }
+    const version = this.source.choose(pkg, candidates);
+    const expandedKey = `${pkg}@${version}`;
+    if (!this.expanded.has(expandedKey)) {
+      // A version decided again after a backjump already has its incompatibilities (PubGrub keeps them):
+      // adding them once keeps the clause set, and every later check, from growing with each backjump.
+      this.expanded.add(expandedKey);
+      if (!(await this.expand(pkg, version))) return pkg;
+    } else if (this.unusable.has(expandedKey)) {
+      return pkg;
+    }
     this.level++;
-    this.assign({ pkg, set: bit, level: this.level, decision: true });
+    this.stats.decisions++;
+    this.trace.push(`${pkg}==${version}`);
+    this.assign({ pkg, set: versionBit(u, version), level: this.level, decision: true });
     return pkg;
   }
 }
