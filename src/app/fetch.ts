@@ -7,8 +7,10 @@ import { PystoreError } from "../errors.js";
 import { IndexClient } from "../index-client/client.js";
 import { clientOptions, type IndexRequest, requestedIndexes, type TransportSettings } from "../index-client/settings.js";
 import { lockedDigests } from "../lock/digests.js";
+import { checkLocalUrl, type LocalLocations, localLocations } from "../lock/local-files.js";
 import { readLockFile } from "../lock/read-lock.js";
 import { selectForTarget } from "../lock/select.js";
+import { checkWheelEntry } from "../lock/wheel-entry.js";
 import { loadTarget } from "../platform/target-loader.js";
 import type { Pylock, PylockWheel } from "../standards/pylock.js";
 import type { ProjectFile } from "../standards/simple-api.js";
@@ -49,14 +51,19 @@ function allWheels(lock: Pylock, lockPath: string): Wanted[] {
       const sha256 = wheel.hashes.sha256?.toLowerCase();
       if (!sha256)
         throw new PystoreError("INVALID_LOCK", `${lockPath}: ${wheel.name} has no sha256 hash; pystore's store is addressed by sha256`);
+      checkWheelEntry(pkg, wheel.name);
       out.push({ name: pkg.name, version: pkg.version ?? "", wheel, sha256, index: pkg.index });
     }
   }
   return out;
 }
 
-/** The index file a locked wheel is downloaded as: its url, else its path relative to the lock. */
-function projectFileFor(wanted: Wanted, lockDir: string): ProjectFile {
+/**
+ * The index file a locked wheel is downloaded as: its url, else its path relative to the lock. A `file:` url
+ * must lie below a local location the lock records (`locations`); a path is kept in the project by the validator.
+ */
+function projectFileFor(wanted: Wanted, lockDir: string, locations: LocalLocations): ProjectFile {
+  if (wanted.wheel.url) checkLocalUrl(wanted.wheel.url, `${wanted.name} ${wanted.version}`.trim(), locations);
   const url = wanted.wheel.url ?? (wanted.wheel.path ? pathToFileURL(resolvePath(lockDir, wanted.wheel.path)).href : undefined);
   if (!url) throw new PystoreError("INVALID_LOCK", `${wanted.wheel.name} has neither url nor path`);
   const file: ProjectFile = { filename: wanted.wheel.name, url, hashes: { ...wanted.wheel.hashes }, index: wanted.index ?? "" };
@@ -84,6 +91,9 @@ export async function fetchLocked(opts: FetchLockedOptions, ctx: AppContext): Pr
     ctx.log.info(`fetching ${wanted.length === 1 ? "the 1 locked wheel" : `all ${wanted.length} locked wheels`}`);
   }
   const lockDir = dirname(opts.lockPath);
+  // Every wheel is checked before the first is read, so a bad entry anywhere stops the fetch untouched.
+  const locations = localLocations(lock, lockDir);
+  const files = wanted.map((item) => projectFileFor(item, lockDir, locations));
   const store = await openStore({ dir: ctx.store.dir, log: ctx.log });
   const results: FetchedWheel[] = [];
   let client: IndexClient | undefined;
@@ -98,8 +108,9 @@ export async function fetchLocked(opts: FetchLockedOptions, ctx: AppContext): Pr
     let done = 0;
     const worker = async () => {
       while (next < wanted.length) {
-        const item = wanted[next++];
-        const file = projectFileFor(item, lockDir);
+        const index = next++;
+        const item = wanted[index];
+        const file = files[index];
         const entry = await store.fetchWheel(file, http, { expected: { sha256: item.sha256, size: item.wheel.size } });
         done++;
         ctx.log.info(`[${done}/${wanted.length}] ${item.wheel.name}`);

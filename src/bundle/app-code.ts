@@ -118,13 +118,19 @@ export async function copyInto(root: string, file: CopiedFile): Promise<void> {
   await chmod(destination, info.mode & 0o111 ? 0o755 : 0o644);
 }
 
+/** Every lib directory's files (and the lib directories themselves, which exist even when empty). */
+export async function appCodeFiles(project: ProjectInfo, exclude: string[]): Promise<{ files: CopiedFile[]; dirs: string[] }> {
+  const files: CopiedFile[] = [];
+  for (const lib of project.libs) files.push(...(await collect(lib, exclude)));
+  return { files, dirs: project.libs.map((lib) => lib.bundlePath) };
+}
+
 /** Copy every lib directory into `root`; returns the bundle-relative sys.path entries in declaration order. */
 export async function copyAppCode(project: ProjectInfo, root: string, exclude: string[]): Promise<string[]> {
-  for (const lib of project.libs) {
-    for (const file of await collect(lib, exclude)) await copyInto(root, file);
-    await mkdir(join(root, lib.bundlePath), { recursive: true });
-  }
-  return project.libs.map((lib) => lib.bundlePath);
+  const { files, dirs } = await appCodeFiles(project, exclude);
+  for (const file of files) await copyInto(root, file);
+  for (const dir of dirs) await mkdir(join(root, dir), { recursive: true });
+  return dirs;
 }
 
 /** Where a script file from the project lands in the bundle ("bin/thing_a.py" → "app/scripts/bin/thing_a.py"). */

@@ -1,5 +1,6 @@
 // Bundle orchestration (the apply half): plan what goes in (plan.ts), gather the wheels into the store,
-// stage a tree next to OUT (site-packages, app code, generated files), and hand it to the format.
+// collect the contents (site-packages, app code, generated files: a staged tree next to OUT for the dir
+// format, a list of sources for archives), and hand them to the format.
 
 import { createHash } from "node:crypto";
 import { mkdir, rm, stat } from "node:fs/promises";
@@ -10,20 +11,20 @@ import type { Pylock } from "../standards/pylock.js";
 import type { Target } from "../standards/targets.js";
 import type { Store } from "../store/store.js";
 import { ensureTree, treeSource } from "../store/tree.js";
-import { tempName } from "../util/atomic-write.js";
+import { ensureDirectory } from "../util/dirs.js";
 import type { Logger } from "../util/log.js";
 import { VERSION } from "../version.js";
-import { copyAppCode, copyInto, readProject, type ProjectInfo } from "./app-code.js";
 import { FileImporter, type LinkMode } from "../install/importer.js";
-import { bundleDestination } from "../install/bundle-tree.js";
 import { install } from "../install/core.js";
 import type { InstalledWheel } from "../install/core.js";
 import { BUNDLE_SCHEME } from "../install/scheme.js";
-import { TreeWriter } from "../install/tree-writer.js";
+import { appCodeFiles, readProject, type ProjectInfo } from "./app-code.js";
+import { listedFiles, stagedTree } from "./contents.js";
 import { bundleFormat, type BundleFormat } from "./formats/registry.js";
 import { gatherWheels } from "./gather.js";
-import { bundleHash, formatManifest, walkTree } from "./manifest.js";
+import { bundleHash, formatManifest } from "./manifest.js";
 import { planBundle, planSelection } from "./plan.js";
+import { asWriteFailure, pauseIfRequested, removedOnSignal, removeStaleStaging, stagingName } from "./staging.js";
 
 export type { BundleFormat } from "./formats/registry.js";
 
@@ -73,6 +74,21 @@ async function isFile(path: string): Promise<boolean> {
   );
 }
 
+/** OUT's directory, made if missing; a path that cannot hold it (/proc, a file) is an IO error naming it. */
+async function outputDirectory(out: string): Promise<string> {
+  const dir = dirname(out);
+  await ensureDirectory(
+    dir,
+    (problem, cause) =>
+      new PystoreError("IO", `cannot write ${out}: ${problem}`, {
+        hint: "choose an -o in a writable directory on a regular filesystem",
+        cause,
+        details: { path: out },
+      }),
+  );
+  return dir;
+}
+
 export async function buildBundle(req: BundleRequest): Promise<BundleResult> {
   const out = resolve(req.out);
   const format = bundleFormat(req.format);
@@ -81,89 +97,84 @@ export async function buildBundle(req: BundleRequest): Promise<BundleResult> {
   const selected = selection.packages;
   const wheels = await gatherWheels(req, selected);
 
-  await mkdir(dirname(out), { recursive: true });
-  const staging = join(dirname(out), tempName(basename(out)));
-  await mkdir(staging);
-  try {
-    const claimed = new Map<string, string>();
-    const installed: InstalledWheel[] = [];
-    // One writer for the whole tree: directories are made once, and what it hashed while writing
-    // becomes the manifest without reading the files back.
-    const writer = new TreeWriter(staging);
-    // Every format installs from the store's unpacked trees (made once per wheel, from the verified
-    // .whl): linking is the fastest way to fill the staging tree, which tar.gz and .pyz then read.
-    const importer = new FileImporter(req.log, req.linkMode);
-    for (const pkg of selected) {
-      const entry = wheels.get(pkg.sha256)!;
-      if (entry.sha256 !== pkg.sha256)
-        throw new PystoreError("INTERNAL", `${entry.filename}: store entry ${entry.sha256} is not the locked ${pkg.sha256}`);
-      const { tree, created } = await ensureTree(req.store.dir, entry);
-      req.log.debug(`${created ? "unpacked and installing" : "installing"} ${entry.filename}`);
-      // Members are linked with the hashes the tree's index recorded when it was checked against RECORD.
-      installed.push(install(treeSource(entry.filename, tree), bundleDestination(writer, importer), { scheme: BUNDLE_SCHEME, claimed }));
-    }
-    if (importer.mode) req.log.debug(`store files were imported by ${importer.mode}`);
-    writer.mkdirs(BUNDLE_SCHEME.purelib);
-    const paths = project ? await copyAppCode(project, staging, [out, staging]) : [];
-    const siteFiles = format.needsSiteFiles
-      ? (await walkTree(join(staging, BUNDLE_SCHEME.purelib), { known: writer.written, knownPrefix: BUNDLE_SCHEME.purelib })).map(
-          ({ path, sha256, mode }) => ({ path, sha256, mode }),
-        )
-      : undefined;
-    const plan = planBundle({
-      selection,
-      target: req.target,
-      format,
-      project,
-      installed,
-      paths,
-      depScripts: req.depScripts === true,
-      lockSha256: createHash("sha256").update(req.lockText).digest("hex"),
-      createdBy: `pystore ${VERSION}`,
-      siteFiles,
-    });
-    for (const warning of plan.warnings) req.log.warn(warning);
-    for (const script of plan.scripts) {
-      if (!(await isFile(script.source))) {
-        throw new PystoreError(
-          "INVALID_PYPROJECT",
-          `${script.origin}: script file for ${JSON.stringify(script.name)} does not exist: ${script.source}`,
-        );
+  const dir = await outputDirectory(out);
+  removeStaleStaging(dir, basename(out), out, req.log);
+  const staging = join(dir, stagingName(basename(out)));
+  let writing = "the staging directory";
+  return removedOnSignal(dir, basename(out), out, async () => {
+    try {
+      await mkdir(staging);
+      // A tree is staged only for the dir format, which becomes OUT by one rename; archives are streamed
+      // from the store's trees, the project and memory, so only the archive itself is written beside OUT.
+      const contents = format.stagesTree ? stagedTree(staging, new FileImporter(req.log, req.linkMode)) : listedFiles();
+      const claimed = new Map<string, string>();
+      const installed: InstalledWheel[] = [];
+      for (const pkg of selected) {
+        const entry = wheels.get(pkg.sha256)!;
+        if (entry.sha256 !== pkg.sha256)
+          throw new PystoreError("INTERNAL", `${entry.filename}: store entry ${entry.sha256} is not the locked ${pkg.sha256}`);
+        const { tree, created } = await ensureTree(req.store.dir, entry);
+        req.log.debug(`${created ? "unpacked and installing" : "installing"} ${entry.filename}`);
+        // Members are linked (or listed) with the hashes the tree's index recorded when it was checked against RECORD.
+        installed.push(install(treeSource(entry.filename, tree), contents.destination, { scheme: BUNDLE_SCHEME, claimed }));
       }
-      await copyInto(staging, { path: script.path, source: script.source });
-    }
-    for (const file of plan.files) writer.write(file.path, Buffer.from(file.text), file.mode);
+      if (format.stagesTree) await pauseIfRequested("bundle-pause-staging");
+      contents.mkdirs(BUNDLE_SCHEME.purelib);
+      let paths: string[] = [];
+      if (project) {
+        const app = await appCodeFiles(project, [out, staging]);
+        for (const file of app.files) await contents.addFile(file.path, file.source);
+        for (const lib of app.dirs) contents.mkdirs(lib);
+        paths = app.dirs;
+      }
+      const siteFiles = format.needsSiteFiles
+        ? (await contents.files(BUNDLE_SCHEME.purelib)).map(({ path, sha256, mode }) => ({ path, sha256, mode }))
+        : undefined;
+      const plan = planBundle({
+        selection,
+        target: req.target,
+        format,
+        project,
+        installed,
+        paths,
+        depScripts: req.depScripts === true,
+        lockSha256: createHash("sha256").update(req.lockText).digest("hex"),
+        createdBy: `pystore ${VERSION}`,
+        siteFiles,
+      });
+      for (const warning of plan.warnings) req.log.warn(warning);
+      for (const script of plan.scripts) {
+        if (!(await isFile(script.source))) {
+          throw new PystoreError(
+            "INVALID_PYPROJECT",
+            `${script.origin}: script file for ${JSON.stringify(script.name)} does not exist: ${script.source}`,
+          );
+        }
+        await contents.addFile(script.path, script.source);
+      }
+      for (const file of plan.files) contents.write(file.path, Buffer.from(file.text), file.mode);
 
-    const files = (await walkTree(staging, { known: writer.written })).map(({ path, sha256, size, mode }) => ({
-      path,
-      sha256,
-      size,
-      mode,
-    }));
-    const manifestText = formatManifest({ ...plan.manifest, files });
-    await format.write(
-      {
-        root: staging,
-        files,
-        manifestText,
+      const files = await contents.files();
+      const manifestText = formatManifest({ ...plan.manifest, files });
+      writing = format.stagesTree ? "the bundle directory" : `the ${req.format} archive`;
+      await format.write(
+        { staging, files, contents, manifestText, name: selection.name, python: req.target.python, mtime: req.mtime },
+        out,
+      );
+      req.store.addRoot("bundle", out, selection.digests);
+      return {
+        out,
+        format: req.format,
         name: selection.name,
-        python: req.target.python,
-        mtime: req.mtime,
-        add: (path, data) => void writer.write(path, data, 0o644),
-      },
-      out,
-    );
-    req.store.addRoot("bundle", out, selection.digests);
-    return {
-      out,
-      format: req.format,
-      name: selection.name,
-      bundleHash: bundleHash(manifestText),
-      packages: plan.manifest.packages.map(({ name, version, wheel }) => ({ name, version, wheel })),
-      executables: plan.executables.map((e) => e.name),
-      files: files.length + 1,
-    };
-  } finally {
-    await rm(staging, { recursive: true, force: true });
-  }
+        bundleHash: bundleHash(manifestText),
+        packages: plan.manifest.packages.map(({ name, version, wheel }) => ({ name, version, wheel })),
+        executables: plan.executables.map((e) => e.name),
+        files: files.length + 1,
+      };
+    } catch (error) {
+      throw asWriteFailure(error, out, dir, writing);
+    } finally {
+      await rm(staging, { recursive: true, force: true });
+    }
+  });
 }

@@ -3,6 +3,7 @@
 
 import { resolve } from "node:path";
 import { PystoreError } from "../errors.js";
+import { checkLocalUrl, localLocations } from "../lock/local-files.js";
 import type { SelectedPackage } from "../lock/select.js";
 import { canonicalizeName } from "../standards/normalize.js";
 import type { ProjectFile } from "../standards/simple-api.js";
@@ -46,8 +47,11 @@ export async function gatherWheels(req: GatherOptions, selected: SelectedPackage
       },
     );
   }
-  const client = await req.client();
   const indexes = new Map(req.lock.packages.map((p) => [canonicalizeName(p.name), p.index]));
+  // Checked before the client opens or anything is read: a file: URL only below a location the lock records.
+  const locations = localLocations(req.lock, req.lockDir);
+  for (const pkg of remote) if (pkg.wheel.url) checkLocalUrl(pkg.wheel.url, `${pkg.name} ${pkg.version}`, locations);
+  const client = await req.client();
   const requests: FetchRequest[] = remote.map((pkg) => {
     if (!pkg.wheel.url) throw new PystoreError("INVALID_LOCK", `${pkg.name}: wheel ${pkg.wheel.name} has neither url nor path in the lock`);
     const file: ProjectFile = {

@@ -1,12 +1,11 @@
 // Deterministic .pyz bundles (a zipapp, PEP 441): a shebang line, then a zip written with yazl holding
-// __main__.py, the launch config and the staged tree, sorted, with one DOS timestamp and fixed modes.
+// __main__.py, the launch config and the bundle's files, sorted, with one DOS timestamp and fixed modes.
 
-import { join } from "node:path";
-import { PassThrough } from "node:stream";
+import { PassThrough, type Readable } from "node:stream";
 import yazl from "yazl";
-import { writeStreamAtomic, type Written } from "../util/atomic-write.js";
 import { compareStrings } from "../util/order.js";
 import type { ManifestFile } from "./manifest.js";
+import type { OpenFile } from "./write-tar.js";
 
 /**
  * yazl turns a Date into DOS fields with local-time getters; building the Date from the epoch's UTC
@@ -25,29 +24,29 @@ function dosDate(epoch: number): Date {
 }
 
 export interface PyzOptions {
-  destination: string;
   mtime: number;
   /** "#!/usr/bin/env python3.11": lets `./app.pyz` run directly; `python3 app.pyz` ignores it. */
   shebang: string;
 }
 
-/** Write the .pyz atomically. `extra` are generated files (the manifest, __main__.py, the launch config). */
-export async function writePyz(
-  root: string,
+/** The .pyz as a stream. `files` are read through `open`; `extra` (the manifest) are bytes in hand. */
+export function pyzStream(
   files: ManifestFile[],
+  open: OpenFile,
   extra: { path: string; data: Buffer; mode?: number }[],
   opts: PyzOptions,
-): Promise<Written> {
+): Readable {
   const mtime = dosDate(opts.mtime);
   const zip = new yazl.ZipFile();
-  const entries = new Map<string, { source?: string; data?: Buffer; mode: number }>();
+  const out = new PassThrough();
+  const entries = new Map<string, { source?: string; size?: number; data?: Buffer; mode: number }>();
   const dirs = new Set<string>();
   const addDirs = (path: string) => {
     const parts = path.split("/");
     for (let i = 1; i < parts.length; i++) dirs.add(parts.slice(0, i).join("/"));
   };
   for (const file of files) {
-    entries.set(file.path, { source: join(root, file.path), mode: file.mode === "0755" ? 0o755 : 0o644 });
+    entries.set(file.path, { source: file.path, size: file.size, mode: file.mode === "0755" ? 0o755 : 0o644 });
     addDirs(file.path);
   }
   for (const file of extra) {
@@ -64,13 +63,20 @@ export async function writePyz(
     }
     const entry = entries.get(name)!;
     if (entry.data) zip.addBuffer(entry.data, name, { ...options, mode: entry.mode, compress: true });
-    else zip.addFile(entry.source!, name, { ...options, mode: entry.mode, compress: true });
+    // With its size given, a lazily opened stream is written exactly as addFile writes a file (a data
+    // descriptor after the data), so archives stay byte-identical whatever the bytes are read from.
+    else
+      zip.addReadStreamLazy(name, { ...options, mode: entry.mode, compress: true, size: entry.size }, (done) => {
+        const stream = open(entry.source!);
+        // pipe() does not forward errors: a read failure must still fail the archive.
+        stream.on("error", (error) => out.destroy(error));
+        done(null, stream);
+      });
   }
   zip.end();
-  const out = new PassThrough();
   out.write(Buffer.from(opts.shebang.endsWith("\n") ? opts.shebang : `${opts.shebang}\n`));
   (zip as unknown as NodeJS.EventEmitter).on("error", (error: Error) => out.destroy(error));
   zip.outputStream.on("error", (error) => out.destroy(error));
   zip.outputStream.pipe(out);
-  return writeStreamAtomic(out, opts.destination, { mode: 0o755 });
+  return out;
 }

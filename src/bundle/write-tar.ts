@@ -1,13 +1,10 @@
 // Deterministic tar.gz bundles: a small ustar writer (PAX records for long names), sorted entries, one
 // mtime, uid/gid 0, modes 0755/0644, and a gzip header with no timestamp and a fixed OS byte.
 
-import { createReadStream } from "node:fs";
-import { join } from "node:path";
 import { PassThrough, Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { constants as zlibConstants, createGzip } from "node:zlib";
 import { PystoreError } from "../errors.js";
-import { writeStreamAtomic, type Written } from "../util/atomic-write.js";
 import { compareStrings } from "../util/order.js";
 import type { ManifestFile } from "./manifest.js";
 
@@ -61,9 +58,12 @@ function headers(name: string, size: number, mode: number, type: "0" | "5", mtim
   ];
 }
 
-/** The tar stream of `files` under `root`, every path prefixed by `prefix/`, directories synthesised. */
+/** A listed file's bytes, read from wherever they are (a store tree, the project, memory). */
+export type OpenFile = (path: string) => Readable;
+
+/** The tar stream of `files` (read through `open`), every path prefixed by `prefix/`, directories synthesised. */
 async function* tarEntries(
-  root: string,
+  open: OpenFile,
   files: ManifestFile[],
   prefix: string,
   mtime: number,
@@ -77,7 +77,7 @@ async function* tarEntries(
   for (const file of files) {
     const path = `${prefix}/${file.path}`;
     addDirs(path);
-    items.set(path, { type: "0", mode: file.mode === "0755" ? 0o755 : 0o644, size: file.size, source: join(root, file.path) });
+    items.set(path, { type: "0", mode: file.mode === "0755" ? 0o755 : 0o644, size: file.size, source: file.path });
   }
   for (const file of extra) {
     const path = `${prefix}/${file.path}`;
@@ -94,14 +94,14 @@ async function* tarEntries(
       written = item.data.length;
       yield item.data;
     } else {
-      for await (const chunk of createReadStream(item.source!)) {
+      for await (const chunk of open(item.source!)) {
         written += (chunk as Buffer).length;
         yield chunk as Buffer;
       }
     }
     if (written !== item.size) {
-      // Staged files are linked from the store's trees: a size that differs from the verified index means
-      // the store's copy was edited (through a hardlinked bundle), not a race in this process.
+      // Files are read from the store's trees: a size that differs from the verified index means the
+      // store's copy was edited (through a hardlinked bundle), not a race in this process.
       throw new PystoreError(
         "BUNDLE_FAILED",
         `${name}: ${written} bytes, not the ${item.size} recorded for it; the file changed before it was archived`,
@@ -130,21 +130,22 @@ function fixGzipHeader(): Transform {
   });
 }
 
-/** Write OUT.tar.gz atomically from a staged bundle tree. */
-export async function writeTarGz(
-  root: string,
+/**
+ * The deterministic tar.gz of `files` and `extra`, as a stream. An error in any stage (a file vanishing
+ * mid-read) destroys the stream, so whoever writes it removes its temp file instead of publishing it.
+ */
+export function tarGzStream(
   files: ManifestFile[],
+  open: OpenFile,
   extra: { path: string; data: Buffer }[],
-  opts: { prefix: string; mtime: number; destination: string },
-): Promise<Written> {
-  // An error in any stage (a file vanishing mid-read) reaches the atomic writer through `out`, which then
-  // removes its temp file instead of publishing a truncated archive.
+  opts: { prefix: string; mtime: number },
+): Readable {
   const out = new PassThrough();
   pipeline(
-    Readable.from(tarEntries(root, files, opts.prefix, opts.mtime, extra)),
+    Readable.from(tarEntries(open, files, opts.prefix, opts.mtime, extra)),
     createGzip({ level: zlibConstants.Z_BEST_COMPRESSION }),
     fixGzipHeader(),
     out,
   ).catch((error) => out.destroy(error));
-  return writeStreamAtomic(out, opts.destination, { mode: 0o644 });
+  return out;
 }

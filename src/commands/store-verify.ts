@@ -54,8 +54,11 @@ const handler: Handler<Options> = async (_args, options, ctx) => {
           const why = p.repairError ?? (p.repaired ? undefined : p.reason);
           ctx.out(`${p.repaired ? "repaired" : p.status} ${label}${why ? ` (${why})` : ""}`);
         }
-        if (report.orphans.length > 0)
-          ctx.log.info(`${report.orphans.length} file(s) without a row (crash leftovers; \`pystore store gc\` removes them)`);
+        for (const name of report.orphans) ctx.out(`orphan ${name}`);
+        if (report.orphans.length > 0) {
+          const count = plural(report.orphans.length, "entry directory", "entry directories");
+          ctx.log.info(`${count} without a row (crash leftovers; \`pystore store gc\` removes them)`);
+        }
         ctx.out(
           `checked ${plural(report.checked, "wheel")} and ${plural(report.treesChecked, "unpacked tree")}: ${bad.length === 0 ? "all intact" : `${bad.length} damaged`}${report.problems.length - bad.length > 0 ? `, ${report.problems.length - bad.length} repaired` : ""}`,
         );

@@ -17,6 +17,9 @@ function basic(username: string, password: string): string {
   return `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}`;
 }
 
+/** $NETRC paths already warned about, so a process says it once however many clients it makes. */
+const warnedNetrc = new Set<string>();
+
 export class CredentialStore {
   private readonly fromUrls: UrlCredential[] = [];
   private netrc: Promise<Netrc | undefined> | undefined;
@@ -42,11 +45,23 @@ export class CredentialStore {
 
   private loadNetrc(): Promise<Netrc | undefined> {
     this.netrc ??= (async () => {
-      const path = this.env.NETRC?.trim() || join(this.env.HOME?.trim() || homedir(), ".netrc");
+      const named = this.env.NETRC?.trim();
+      const path = named || join(this.env.HOME?.trim() || homedir(), ".netrc");
       let text: string;
       try {
         text = await readFile(path, "utf8");
-      } catch {
+      } catch (error) {
+        // A missing ~/.netrc is normal; a $NETRC that cannot be read is a mistake that would otherwise only
+        // show up later as a confusing 401. Once per process: several clients may share one environment.
+        if (named && !warnedNetrc.has(path)) {
+          warnedNetrc.add(path);
+          const code = (error as NodeJS.ErrnoException).code;
+          this.log?.warn(
+            code === "ENOENT"
+              ? `$NETRC names ${path}, which does not exist; no credentials are read from it`
+              : `$NETRC names ${path}, which cannot be read (${code ?? (error as Error).message}); no credentials are read from it`,
+          );
+        }
         return undefined;
       }
       this.log?.debug(`using credentials from ${path}`);

@@ -14,6 +14,7 @@ import type { Logger } from "../util/log.js";
 import { redactUrl, stripCredentials } from "../util/redact.js";
 import { NOT_FOUND_CONTENT_TYPE, type CachedResponse, type HttpCache } from "./cache.js";
 import type { HttpTransport } from "./http.js";
+import { isSupportedUrl, SUPPORTED_SCHEMES, schemeOf } from "./transports.js";
 
 const SIMPLE_ACCEPT = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01";
 
@@ -264,6 +265,15 @@ export function sourceFor(location: string, kind: "index" | "find-links", ctx: S
   if (/^https?:\/\//i.test(location)) {
     const url = kind === "index" && !location.endsWith("/") ? `${location}/` : location;
     return kind === "index" ? new RemoteIndexSource(url, ctx) : new FindLinksPageSource(url, ctx);
+  }
+  // "ftp://…", "s3://…": a URL of a scheme no transport reads, never a relative path named like one (a
+  // one-letter scheme is a Windows drive, "C:\\wheels").
+  const scheme = schemeOf(location);
+  if (scheme !== undefined && scheme.length > 2 && !isSupportedUrl(location)) {
+    throw new PystoreError("UNSUPPORTED_URL", `${redactUrl(location)} uses the unsupported scheme ${JSON.stringify(scheme.slice(0, -1))}`, {
+      hint: `--${kind === "index" ? "index-url" : "find-links"} takes ${SUPPORTED_SCHEMES.join(", ")} URLs or a local directory`,
+      details: { url: redactUrl(location), scheme: scheme.slice(0, -1) },
+    });
   }
   const fileUrl = location.startsWith("file:") ? location : pathToFileURL(resolve(cwd, location)).toString();
   if (kind === "index") return new FileIndexSource(fileUrl);

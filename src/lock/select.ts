@@ -10,6 +10,7 @@ import { bestWheel } from "../standards/tags.js";
 import type { Target } from "../standards/targets.js";
 import { isWheelFilename, parseWheelFilename } from "../standards/wheel-filename.js";
 import { byKey } from "../util/order.js";
+import { checkWheelEntry } from "./wheel-entry.js";
 
 export interface SelectedPackage {
   name: string;
@@ -80,6 +81,8 @@ export function selectForTarget(lock: Pylock, target: Target, opts: SelectOption
         },
       );
     }
+    // Tags were matched against the target above; name and version are the entry's own claim, checked here.
+    checkWheelEntry(pkg, best.wheel.name);
     const sha256 = best.wheel.hashes.sha256?.toLowerCase();
     if (!sha256) {
       throw new PystoreError(

@@ -121,7 +121,17 @@ export async function writeContent(
   destination: string,
   expected: { sha256: string; size: number; label: string },
 ): Promise<ContentWritten> {
-  const options = { expected, noOverwrite: true, mode: WHEEL_MODE, tempDir: tmpDir(storeDir) };
+  // The entry directory is made at the link, not before the copy: an empty directory is an orphan to a
+  // concurrent gc, and the link step recreates it if gc took it anyway (store-layout.md, step 6).
+  const options = {
+    expected,
+    noOverwrite: true,
+    mode: WHEEL_MODE,
+    tempDir: tmpDir(storeDir),
+    directoryAtLink: true,
+    errorCode: "STORE_IO" as const,
+    what: expected.label,
+  };
   const written = await writeStreamAtomic(chunksOf(source, options.tempDir), destination, options);
   if (written.created) return { ...written, replaced: false };
   const existing = await checkFile(destination, expected.sha256, expected.size);

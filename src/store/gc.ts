@@ -80,7 +80,10 @@ export function collectGarbage(store: Store, opts: GcOptions = {}): GcResult {
     const aside = db
       .transaction(() => {
         const moved: string[] = [];
-        for (const name of [...removed.filter((e) => store.get(e.sha256) === undefined).map((e) => e.entryName), ...orphans]) {
+        // A writer may have committed a row for any of these since step 1 (re-adding a dead entry, or
+        // finishing one whose directory looked like an orphan): its row is back, so its directory stays.
+        const claimed = db.prepare("SELECT 1 FROM entries WHERE entry_name = ?").pluck();
+        for (const name of [...removed.map((e) => e.entryName), ...orphans].filter((n) => claimed.get(n) === undefined)) {
           const path = moveAside(store.dir, name);
           if (path) moved.push(path);
           if (moved.length === 1) crashIfRequested("gc-after-move");

@@ -1,11 +1,11 @@
 // `store import`: verify a closure archive completely (every member against the manifest) before adding anything.
 
-import { mkdir, readFile, readdir, rm, stat } from "node:fs/promises";
+import { mkdir, readFile, readdir, rm, stat, statfs } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { extract as extractTar } from "tar";
 import { PystoreError } from "../errors.js";
 import { CLOSURE_ARCHIVE_VERSION } from "../format-versions.js";
-import { tempName } from "../util/atomic-write.js";
+import { refusedWrite, tempName } from "../util/atomic-write.js";
 import { hashFile } from "./content.js";
 import { CLOSURE_FORMAT, MANIFEST_NAME, MEMBER_PATH, type ClosureManifest } from "./closure.js";
 import type { StoreEntry } from "./entries.js";
@@ -55,6 +55,52 @@ function parseManifest(archive: string, text: string): ClosureManifest {
   return manifest;
 }
 
+/** Create the staging directory, a refused write there being the store's problem (STORE_IO). */
+async function inStaging(staging: string, write: () => Promise<unknown>): Promise<void> {
+  try {
+    await write();
+  } catch (error) {
+    throw refusedWrite(error, staging, "a closure import staging directory", "STORE_IO") ?? error;
+  }
+}
+
+/**
+ * tar's unpacker ignores a short write (a full disk leaves a truncated file and no error). The parser read
+ * every header and body, so a member smaller on disk than its own header is the store's filesystem
+ * failing, not the archive: STORE_IO naming it, before any size check could blame the archive.
+ */
+async function checkUnpacked(archive: string, staging: string, headerSizes: Map<string, number>): Promise<void> {
+  for (const [member, size] of headerSizes) {
+    const path = join(staging, member);
+    let found: number;
+    try {
+      found = (await stat(path)).size;
+    } catch {
+      continue;
+    }
+    if (found >= size) continue;
+    let free: number | undefined;
+    try {
+      const fs = await statfs(staging);
+      free = fs.bavail * fs.bsize;
+    } catch {
+      free = undefined;
+    }
+    const full = free !== undefined && free < size - found + BLOCK_SLACK;
+    throw new PystoreError(
+      "STORE_IO",
+      `cannot write ${member} of ${archive} to ${path}: ${full ? "no space left on the filesystem (ENOSPC)" : "the write came up short"} (${found} of ${size} bytes written)`,
+      {
+        hint: "free some space on the store's filesystem (or point --store elsewhere) and run the command again; the archive itself is fine and nothing was imported",
+        details: { path, archive, member, written: found, size },
+      },
+    );
+  }
+}
+
+/** Slack for filesystem block rounding when deciding that a short write means a full disk. */
+const BLOCK_SLACK = 4096;
+
 export async function importClosure(store: Store, archive: string): Promise<ImportResult> {
   try {
     await stat(archive);
@@ -63,8 +109,10 @@ export async function importClosure(store: Store, archive: string): Promise<Impo
   }
   const staging = join(tmpDir(store.dir), tempName("import"));
   const refused: string[] = [];
+  /** Each regular member's size as its tar header gives it. */
+  const headerSizes = new Map<string, number>();
   try {
-    await mkdir(staging, { recursive: true });
+    await inStaging(staging, () => mkdir(staging, { recursive: true }));
     try {
       await extractTar({
         file: archive,
@@ -76,10 +124,14 @@ export async function importClosure(store: Store, archive: string): Promise<Impo
           const type = "type" in entry ? entry.type : "File";
           const ok = type === "File" || type === "OldFile" || type === "Directory";
           if (!ok) refused.push(path);
+          else if (type !== "Directory") headerSizes.set(path, entry.size ?? 0);
           return ok;
         },
       });
     } catch (error) {
+      // The store's filesystem refusing a write says nothing about the archive.
+      const disk = refusedWrite(error, staging, `the closure archive ${archive} being unpacked`, "STORE_IO");
+      if (disk) throw disk;
       throw new PystoreError(
         "ARCHIVE_TAMPERED",
         `${archive} is not a readable tar archive: ${(error as Error).message}; nothing was imported`,
@@ -87,6 +139,7 @@ export async function importClosure(store: Store, archive: string): Promise<Impo
       );
     }
     if (refused.length > 0) throw tampered(archive, refused[0], "is not a regular file");
+    await checkUnpacked(archive, staging, headerSizes);
     let manifestText: string;
     try {
       manifestText = await readFile(join(staging, MANIFEST_NAME), "utf8");

@@ -1,19 +1,19 @@
 // The store's public API: open a store directory, add and fetch wheels, look entries up, register roots.
 
-import { statSync } from "node:fs";
+import { rmdirSync, rmSync, statSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
-import { basename, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { PystoreError } from "../errors.js";
 import type { IndexClient } from "../index-client/client.js";
 import { canonicalizeName } from "../standards/normalize.js";
 import type { ProjectFile } from "../standards/simple-api.js";
-import { tempName } from "../util/atomic-write.js";
+import { refusedWrite, tempName } from "../util/atomic-write.js";
 import { silentLogger, type Logger } from "../util/log.js";
 import { stripCredentials } from "../util/redact.js";
-import { cleanTempDebris, crashIfRequested, hashFile, readVerifiedSync, writeContent } from "./content.js";
+import { cleanTempDebris, type ContentWritten, crashIfRequested, hashFile, readVerifiedSync, writeContent } from "./content.js";
 import { openDb, type Db } from "./db.js";
 import { ensureDirectory } from "../util/dirs.js";
-import { EntryIndex, type StoreEntry } from "./entries.js";
+import { EntryIndex, type NewEntry, type StoreEntry } from "./entries.js";
 import { sqliteHttpCache, type HttpCache } from "./http-cache.js";
 import { dbPath, entryFilePath, entryName, integrityOf, tmpDir, wheelsDir } from "./layout.js";
 import { RootIndex, type RootKind } from "./roots.js";
@@ -48,8 +48,12 @@ export interface FetchRequest {
   expected?: { sha256?: string; size?: number };
 }
 
-/** How often a commit retries when a concurrent gc removed the file between write and commit. */
-const COMMIT_ATTEMPTS = 5;
+/**
+ * How often a writer goes back to step 3 when a concurrent gc removed its file between link and commit
+ * (store-layout.md, step 8). Each round takes the directory only at its link, so losing this many in a
+ * row takes a gc with --grace 0 running back to back, on every round, at exactly the wrong moment.
+ */
+const COMMIT_ATTEMPTS = 8;
 
 export async function openStore(opts: OpenStoreOptions): Promise<Store> {
   const log = opts.log ?? silentLogger;
@@ -193,34 +197,86 @@ export class Store {
     };
     const before = this.entries.get(source.sha256);
     let rewrote = false;
-    for (let attempt = 1; ; attempt++) {
+    let entry: StoreEntry | undefined;
+    for (let attempt = 1; entry === undefined; attempt++) {
+      // Steps 3–7: temp file, verify, fsync, no-overwrite link (its directory recreated if gc took it).
+      let written: ContentWritten;
       try {
-        const written = await writeContent(this.dir, path, destination, { sha256: source.sha256, size: source.size, label: filename });
-        rewrote ||= written.created || written.replaced;
+        written = await writeContent(this.dir, path, destination, { sha256: source.sha256, size: source.size, label: filename });
       } catch (error) {
-        // A concurrent gc removed the entry directory between mkdir and link: write again.
-        if ((error as NodeJS.ErrnoException).code === "ENOENT" && attempt < COMMIT_ATTEMPTS) continue;
         if (error instanceof PystoreError) throw error;
-        throw new PystoreError("STORE_IO", `cannot store ${filename}: ${(error as Error).message}`, { cause: error });
+        throw new PystoreError("STORE_IO", `cannot store ${filename} at ${destination}: ${(error as Error).message}`, {
+          cause: error,
+          details: { path: destination },
+        });
       }
+      rewrote ||= written.created || written.replaced;
       crashIfRequested("after-rename");
-      // The row commits under the database write lock, and only if the file is still there: gc deletes
-      // rows and files under the same lock, so a committed row always has its file.
-      const committed = this.db
-        .transaction(() => {
-          if (!fileHasSize(destination, source.size)) return false;
-          this.entries.upsert(row, Date.now());
-          return true;
-        })
-        .immediate();
-      if (committed) break;
+      // Step 8: the row commits under the database write lock, and only if the file is still there: gc
+      // moves entry directories away under the same lock, so a committed row always has its file. The
+      // entry is read back inside the transaction: a gc right after the commit may delete the row again.
+      entry = this.commitRow(row, destination, written.created);
+      if (entry) break;
       if (attempt >= COMMIT_ATTEMPTS)
-        throw new PystoreError("STORE_IO", `cannot store ${filename}: its file kept disappearing (is a gc with --grace 0 running?)`);
+        throw new PystoreError(
+          "STORE_IO",
+          `cannot store ${filename}: its file at ${destination} kept disappearing before its row committed`,
+          {
+            hint: "a `store gc` with a short --grace is running; run the command again once it finishes",
+            details: { path: destination, attempts: attempt },
+          },
+        );
+      this.log.debug(`${filename}: a concurrent gc removed ${destination} before its row committed; writing it again`);
     }
     crashIfRequested("after-commit");
     this.log.debug(`stored ${filename} as ${name}`);
     const status = !before ? "added" : rewrote ? "repaired" : "present";
-    return { entry: this.entries.get(source.sha256)!, status };
+    return { entry, status };
+  }
+
+  /**
+   * Step 8 of the write protocol: in one IMMEDIATE transaction, check the file still has its size and
+   * commit the row; the committed entry, or undefined when a concurrent gc took the file (write again).
+   * A database that cannot take the row (full disk, read-only) is STORE_IO, and a file this writer
+   * created is removed again, under the same lock, unless another writer's row now claims it.
+   */
+  private commitRow(row: NewEntry, destination: string, created: boolean): StoreEntry | undefined {
+    try {
+      return this.db
+        .transaction(() => {
+          if (!fileHasSize(destination, row.size)) return undefined;
+          this.entries.upsert(row, Date.now());
+          return this.entries.get(row.sha256);
+        })
+        .immediate();
+    } catch (error) {
+      if (created) this.unlinkUnclaimed(row.sha256, destination);
+      throw new PystoreError(
+        "STORE_IO",
+        `cannot record ${row.filename} in the store database ${dbPath(this.dir)}: ${(error as Error).message}`,
+        {
+          hint: "free some space on the store's filesystem (or make it writable) and run the command again; the wheel was not stored",
+          cause: error,
+          details: { path: dbPath(this.dir), code: (error as { code?: string }).code },
+        },
+      );
+    }
+  }
+
+  /** Remove a file whose row could not be committed, if still no row claims it (best effort: else an orphan gc removes). */
+  private unlinkUnclaimed(sha256: string, destination: string): void {
+    try {
+      this.db
+        .transaction(() => {
+          if (this.entries.get(sha256)) return;
+          rmSync(destination, { force: true });
+          // The entry directory goes too when nothing else is in it (rmdir refuses a non-empty one).
+          rmdirSync(dirname(destination));
+        })
+        .immediate();
+    } catch {
+      /* left as an orphan: never used, listed by verify, removed by gc */
+    }
   }
 
   /** Download a project file into the store unless already stored. Registers no root by itself. */
@@ -241,7 +297,7 @@ export class Store {
     if (results.every((r) => r !== undefined)) return results as StoreEntry[];
     const staging = join(tmpDir(this.dir), tempName("fetch"));
     try {
-      await mkdir(staging, { recursive: true });
+      await inStore(staging, "a download staging directory", () => mkdir(staging, { recursive: true }));
       const downloaded: { index: number; path: string; sha256?: string }[] = [];
       for (const [index, { file, expected: wanted }] of requests.entries()) {
         if (results[index]) continue;
@@ -249,12 +305,12 @@ export class Store {
         const size = wanted?.size ?? file.size;
         // One directory per request: two locked wheels may share a filename (different indexes).
         const dir = join(staging, String(index));
-        await mkdir(dir);
+        await inStore(dir, "a download staging directory", () => mkdir(dir));
         const path = join(dir, file.filename);
         const expected: { sha256?: string; size?: number } = {};
         if (sha256) expected.sha256 = sha256;
         if (size !== undefined) expected.size = size;
-        await client.downloadToFile(file, path, { tempDir: dir, expected });
+        await inStore(path, `the download of ${file.filename}`, () => client.downloadToFile(file, path, { tempDir: dir, expected }));
         // The download was hashed against `sha256` as it was written: vet it without hashing again.
         const known = sha256 ? { sha256, size: statSync(path).size } : undefined;
         const vetted = await this.vet(path, file.filename, sha256, known);
@@ -316,6 +372,23 @@ export class Store {
 
   close(): void {
     if (this.db.open) this.db.close();
+  }
+}
+
+/**
+ * Run a write into the store's tmp/ and report a refused one (full disk, read-only, permissions) as
+ * STORE_IO naming `path`: the writer below (the index client's download) reports it as IO, which is for
+ * paths the user chose, while this path is the store's.
+ */
+async function inStore<T>(path: string, what: string, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    if (error instanceof PystoreError && error.code === "IO" && error.cause !== undefined) {
+      throw refusedWrite(error.cause, path, what, "STORE_IO") ?? error;
+    }
+    if (error instanceof PystoreError) throw error;
+    throw refusedWrite(error, path, what, "STORE_IO") ?? error;
   }
 }
 

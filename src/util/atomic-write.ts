@@ -4,7 +4,7 @@
 
 import { createHash, randomBytes } from "node:crypto";
 import { constants } from "node:fs";
-import { link, open, rename, rm, stat, type FileHandle } from "node:fs/promises";
+import { link, mkdir, open, rename, rm, stat, type FileHandle } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { Readable } from "node:stream";
 import { PystoreError } from "../errors.js";
@@ -35,6 +35,45 @@ export interface WriteOptions {
   mode?: number;
   /** Directory for the temp file (must be on the destination's filesystem). Default: the destination's. */
   tempDir?: string;
+  /**
+   * Create the destination's directory only when the final link or rename needs it, and again if it
+   * vanished meanwhile (a store's gc removes entry directories that have no row yet). Needs `tempDir`.
+   */
+  directoryAtLink?: boolean;
+  /** The code of a write the filesystem refuses (full, quota, read-only, permissions). Default `IO`. */
+  errorCode?: "IO" | "STORE_IO";
+  /** What is being written, for that error's message (default: the destination's name). */
+  what?: string;
+}
+
+/** How often the final link is retried when the destination's directory vanished under it. */
+const LINK_ATTEMPTS = 5;
+
+/** errno codes that mean the filesystem refused a write: the machine's state, not a bug in pystore. */
+const REFUSED: Record<string, string> = {
+  ENOSPC: "no space left on the filesystem",
+  EDQUOT: "the disk quota is exhausted",
+  EFBIG: "the file is too large for the filesystem",
+  EROFS: "the filesystem is read-only",
+  EACCES: "permission denied",
+  EPERM: "operation not permitted",
+  EIO: "an I/O error from the device",
+};
+
+/**
+ * A typed error for a write the filesystem refused (ENOSPC, EDQUOT, EROFS, EACCES, …), naming the path
+ * and what was being written; undefined for any other failure, which callers report as they did before.
+ */
+export function refusedWrite(error: unknown, path: string, what: string, code: "IO" | "STORE_IO" = "IO"): PystoreError | undefined {
+  const errno = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (errno === undefined || !Object.hasOwn(REFUSED, errno)) return undefined;
+  const space = errno === "ENOSPC" || errno === "EDQUOT" || errno === "EFBIG";
+  const elsewhere = code === "STORE_IO" ? " (or point --store elsewhere)" : "";
+  return new PystoreError(code, `cannot write ${what} to ${path}: ${REFUSED[errno]} (${errno})`, {
+    hint: `${space ? "free some space on that filesystem" : "make that path writable"}${elsewhere} and run the command again; nothing was left half-written`,
+    cause: error,
+    details: { path, errno },
+  });
 }
 
 /**
@@ -106,8 +145,10 @@ export async function writeStreamAtomic(
 ): Promise<Written> {
   const fail = cannotWrite(destination);
   if (options.tempDir !== undefined) await ensureDirectory(options.tempDir, fail);
-  await ensureDirectory(dirname(destination), fail);
+  if (!options.directoryAtLink || options.tempDir === undefined) await ensureDirectory(dirname(destination), fail);
   const temp = tempPathFor(destination, options.tempDir);
+  const refused = (error: unknown, path: string) =>
+    refusedWrite(error, path, options.what ?? basename(destination), options.errorCode) ?? error;
   const hash = createHash("sha256");
   let size = 0;
   // Open the temp file ourselves (exclusively) before reading the source: a lazily opened write stream
@@ -116,7 +157,10 @@ export async function writeStreamAtomic(
   try {
     handle = await open(temp, "wx", options.mode ?? 0o644);
   } catch (error) {
-    throw fail(`cannot create a file in ${dirname(temp)}: ${(error as Error).message}`, error);
+    throw (
+      refusedWrite(error, temp, options.what ?? basename(destination), options.errorCode) ??
+      fail(`cannot create a file in ${dirname(temp)}: ${(error as Error).message}`, error)
+    );
   }
   let closed = false;
   try {
@@ -124,15 +168,29 @@ export async function writeStreamAtomic(
       const bytes = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
       hash.update(bytes);
       size += bytes.length;
-      // write() may take less than asked (rare on regular files, allowed by POSIX): loop until done.
-      for (let offset = 0; offset < bytes.length; ) offset += (await handle.write(bytes, offset)).bytesWritten;
+      // write() may take less than asked (a filling disk, allowed by POSIX): loop until done, so the
+      // next write reports the ENOSPC instead of the file silently coming up short.
+      try {
+        for (let offset = 0; offset < bytes.length; ) offset += (await handle.write(bytes, offset)).bytesWritten;
+      } catch (error) {
+        throw refused(error, temp);
+      }
     }
     const sha256 = hash.digest("hex");
     verify(sha256, size, options.expected);
-    await handle.sync();
-    await handle.close();
-    closed = true;
-    const created = await commit(temp, destination, options.noOverwrite === true);
+    try {
+      await handle.sync();
+      closed = true;
+      await handle.close();
+    } catch (error) {
+      throw refused(error, temp);
+    }
+    let created: boolean;
+    try {
+      created = await commit(temp, destination, options.noOverwrite === true, options.directoryAtLink === true);
+    } catch (error) {
+      throw refused(error, destination);
+    }
     await fsyncDirectory(dirname(destination));
     return { path: destination, sha256, size, created };
   } finally {
@@ -153,8 +211,25 @@ export async function writeFileAtomic(destination: string, data: Uint8Array | st
 /**
  * Move the verified temp file into place. With noOverwrite, an existing destination wins: for
  * content-addressed files it holds the same bytes (concurrent writers are normal), so EEXIST is success.
+ * With `directoryAtLink`, a missing directory (never made yet, or removed by a concurrent gc) is created
+ * and the link tried again, a bounded number of times.
  */
-async function commit(temp: string, destination: string, noOverwrite: boolean): Promise<boolean> {
+async function commit(temp: string, destination: string, noOverwrite: boolean, directoryAtLink: boolean): Promise<boolean> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await commitOnce(temp, destination, noOverwrite);
+    } catch (error) {
+      if (!directoryAtLink || (error as NodeJS.ErrnoException).code !== "ENOENT" || attempt >= LINK_ATTEMPTS) throw error;
+    }
+    try {
+      await mkdir(dirname(destination));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    }
+  }
+}
+
+async function commitOnce(temp: string, destination: string, noOverwrite: boolean): Promise<boolean> {
   if (!noOverwrite) {
     await rename(temp, destination);
     return true;
@@ -166,6 +241,7 @@ async function commit(temp: string, destination: string, noOverwrite: boolean): 
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "EEXIST") {
+      // ENOENT here (the winner's file removed meanwhile) sends the caller round to link again.
       await stat(destination);
       return false;
     }

@@ -6,7 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { walkTree, verifyBundle, formatManifest } from "../../src/bundle/manifest.js";
 import { stableJson } from "../../src/util/stable-json.js";
 import { DEFAULT_EPOCH, sourceDateEpoch } from "../../src/util/archive-time.js";
-import { writeTarGz } from "../../src/bundle/write-tar.js";
+import { tarGzStream } from "../../src/bundle/write-tar.js";
+import { listedFiles } from "../../src/bundle/contents.js";
+import { writeStreamAtomic } from "../../src/util/atomic-write.js";
+import { createReadStream } from "node:fs";
 import { run, tempDir } from "./helpers.js";
 
 let dir: { path: string; cleanup: () => Promise<void> };
@@ -17,7 +20,7 @@ afterAll(async () => {
   await dir?.cleanup();
 });
 
-describe("writeTarGz", () => {
+describe("tarGzStream", () => {
   it("round-trips long and non-ASCII names through GNU tar, with a fixed gzip header", async () => {
     const root = join(dir.path, "tree");
     const long = `${"d".repeat(60)}/${"e".repeat(60)}/${"f".repeat(70)}.py`;
@@ -28,11 +31,16 @@ describe("writeTarGz", () => {
     }
     const tree = await walkTree(root);
     const out = join(dir.path, "t.tar.gz");
-    await writeTarGz(root, tree, [{ path: "pystore-bundle.json", data: Buffer.from("{}\n") }], {
-      prefix: "app",
-      mtime: DEFAULT_EPOCH,
-      destination: out,
-    });
+    const archive = tarGzStream(
+      tree,
+      (path) => createReadStream(join(root, path)),
+      [{ path: "pystore-bundle.json", data: Buffer.from("{}\n") }],
+      {
+        prefix: "app",
+        mtime: DEFAULT_EPOCH,
+      },
+    );
+    await writeStreamAtomic(archive, out);
     const bytes = await readFile(out);
     expect([...bytes.subarray(0, 10)]).toEqual([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 2, 3]);
     const unpack = join(dir.path, "unpack");
@@ -41,6 +49,24 @@ describe("writeTarGz", () => {
     expect(result.stderr).toBe("");
     for (const [path, content] of Object.entries(files)) expect(await readFile(join(unpack, "app", path), "utf8")).toBe(content);
     expect(await readFile(join(unpack, "app/pystore-bundle.json"), "utf8")).toBe("{}\n");
+  });
+
+  it("fails, publishing nothing, when a listed project file changes between listing and archiving", async () => {
+    const source = join(dir.path, "changing.py");
+    await writeFile(source, "x = 1\n");
+    const contents = listedFiles();
+    await contents.addFile("app/changing.py", source);
+    contents.write("bin/run", Buffer.from("#!/bin/sh\n"), 0o755);
+    const files = await contents.files();
+    expect(files.map((f) => [f.path, f.mode])).toEqual([
+      ["app/changing.py", "0644"],
+      ["bin/run", "0755"],
+    ]);
+    await writeFile(source, "x = 2\n");
+    const out = join(dir.path, "changed.tar.gz");
+    const archive = tarGzStream(files, (path) => contents.open(path), [], { prefix: "app", mtime: DEFAULT_EPOCH });
+    await expect(writeStreamAtomic(archive, out)).rejects.toMatchObject({ code: "BUNDLE_FAILED" });
+    await expect(readFile(out)).rejects.toThrow();
   });
 
   it("takes SOURCE_DATE_EPOCH when valid and never goes below 1980", () => {

@@ -1,7 +1,12 @@
-// The netrc parser: the format's tokens, quoting, comments, macdef, default, and errors that never echo secrets.
+// The netrc parser: the format's tokens, quoting, comments, macdef, default, and errors that never echo secrets;
+// and how a missing $NETRC is reported.
 
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { CredentialStore } from "../../src/index-client/auth.js";
 import { netrcLookup, parseNetrc } from "../../src/index-client/netrc.js";
+import { memoryLogger } from "../../src/util/log.js";
 
 describe("parseNetrc", () => {
   it.each([
@@ -59,5 +64,25 @@ describe("netrcLookup", () => {
     expect(netrcLookup(netrc, "other")).toMatchObject({ login: "o" });
     expect(netrcLookup(netrc, "unknown.example")).toMatchObject({ login: "d" });
     expect(netrcLookup(parseNetrc("machine x login a password b"), "y")).toBeUndefined();
+  });
+});
+
+describe("CredentialStore and $NETRC", () => {
+  it("warns once, naming the path, when $NETRC names a file that does not exist", async () => {
+    const log = memoryLogger();
+    const missing = join(tmpdir(), `pystore-no-such-netrc-${process.pid}`, "netrc");
+    const store = new CredentialStore({ NETRC: missing, HOME: tmpdir() }, log);
+    expect(await store.authorizationFor("https://index.example/simple/a/")).toBeUndefined();
+    expect(await store.authorizationFor("https://other.example/simple/b/")).toBeUndefined();
+    const warnings = log.lines.filter((l) => l.startsWith("warn: "));
+    expect(warnings).toEqual([`warn: $NETRC names ${missing}, which does not exist; no credentials are read from it`]);
+  });
+
+  it("says nothing when the default ~/.netrc is absent", async () => {
+    const log = memoryLogger();
+    const home = join(tmpdir(), `pystore-no-such-home-${process.pid}`);
+    const store = new CredentialStore({ HOME: home }, log);
+    expect(await store.authorizationFor("https://index.example/simple/a/")).toBeUndefined();
+    expect(log.lines.filter((l) => l.startsWith("warn: "))).toEqual([]);
   });
 });

@@ -117,7 +117,7 @@ describe("--no-index", () => {
     const r = await runIsolated(["lock", "--no-index", "--platform", "manylinux_x86_64", "--python", "3.11", "absent-thing"], dir);
     expect(r.code).toBe(4);
     expect(r.stderr).toContain(
-      'error: "absent-thing" cannot be found: --no-index turns every index off and no --find-links source was given',
+      'error[PACKAGE_NOT_FOUND]: "absent-thing" cannot be found: --no-index turns every index off and no --find-links source was given',
     );
     expect(r.stderr).toMatch(/^hint: add a --find-links directory \(or page\) that holds absent-thing, or drop --no-index/m);
     expect(r.stderr).not.toMatch(/pypi\.org|cannot reach/);
@@ -133,7 +133,7 @@ describe("--no-index", () => {
     );
     expect(r.code).toBe(4);
     expect(r.stderr).toContain(
-      `error: no --find-links source has a project named "ghost-dep" (--no-index; searched: ${pathToFileURL(wheels)}`,
+      `error[PACKAGE_NOT_FOUND]: no --find-links source has a project named "ghost-dep" (--no-index; searched: ${pathToFileURL(wheels)}`,
     );
     // The chain still says who needed it.
     expect(r.stderr).toContain("needs-ghost 1.0 depends on ghost-dep>=1");

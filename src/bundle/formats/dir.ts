@@ -3,9 +3,9 @@
 import { readdir, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { PystoreError } from "../../errors.js";
-import { tempName } from "../../util/atomic-write.js";
 import { treeLaunchFiles } from "../launcher.js";
 import { MANIFEST_FILE, verifyBundle } from "../manifest.js";
+import { stagingName } from "../staging.js";
 import type { BundleFormatHandler } from "./format.js";
 
 async function exists(path: string): Promise<boolean> {
@@ -29,8 +29,9 @@ async function publishDir(staging: string, out: string): Promise<void> {
     });
   }
   // Two renames, not one: rename(2) cannot replace a non-empty directory. Between them OUT is briefly
-  // absent, never half-written; a failed second rename puts the old bundle back.
-  const old = join(dirname(out), tempName(`old-${basename(out)}`));
+  // absent, never half-written; a failed second rename (or an interrupt, or the next run after a
+  // kill -9: staging.ts) puts the old bundle back.
+  const old = join(dirname(out), stagingName(basename(out), "old-"));
   await rename(out, old);
   try {
     await rename(staging, out);
@@ -44,13 +45,14 @@ async function publishDir(staging: string, out: string): Promise<void> {
 export const dirFormat: BundleFormatHandler = {
   name: "dir",
   suffixes: [],
+  stagesTree: true,
   needsSiteFiles: false,
   check: () => {},
   launchFiles: treeLaunchFiles,
   async write(staged, out) {
     // The manifest is written last, so a directory holding one is complete.
-    staged.add(MANIFEST_FILE, Buffer.from(staged.manifestText));
-    await publishDir(staged.root, out);
+    staged.contents.write(MANIFEST_FILE, Buffer.from(staged.manifestText), 0o644);
+    await publishDir(staged.staging, out);
   },
   // Anything that is not a file, even a path that does not exist: its verify then names the missing manifest.
   detect: (probe) => !probe.isFile,

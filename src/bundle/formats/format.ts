@@ -1,14 +1,21 @@
 // What a bundle format is to pystore: its launch files, how a staged tree is published as OUT, how an
 // existing OUT is recognised and verified. Each format is one module in this directory (registry.ts).
 
+import type { BundleContents } from "../contents.js";
 import type { GeneratedFile, LaunchInput } from "../launcher.js";
 import type { ManifestFile, VerifyReport } from "../manifest.js";
 
-/** A finished staging tree, ready to be published. */
+/** A finished bundle, ready to be published. */
 export interface StagedBundle {
-  root: string;
-  /** The manifest's file list (everything in `root` but the manifest). */
+  /**
+   * A private directory next to OUT (same filesystem, so a rename publishes): the dir format's tree, or
+   * where an archive is written before it is renamed to OUT.
+   */
+  staging: string;
+  /** The manifest's file list (everything but the manifest). */
   files: ManifestFile[];
+  /** Where `files` are: the staged tree, or sources an archive streams from. */
+  contents: BundleContents;
   manifestText: string;
   /** The bundle's name (a tar.gz's top-level directory is its canonical form). */
   name: string;
@@ -16,8 +23,6 @@ export interface StagedBundle {
   python: string;
   /** Timestamp for archive entries (seconds since the epoch). */
   mtime: number;
-  /** Writes a file into `root` through the tree's writer (exact mode, never replacing anything). */
-  add(path: string, data: Buffer): void;
 }
 
 /** What `detect` may look at: one stat and the first bytes, taken once for every format. */
@@ -33,13 +38,18 @@ export interface BundleFormatHandler {
   readonly name: string;
   /** OUT suffixes that choose this format when --format is not given. */
   readonly suffixes: readonly string[];
+  /**
+   * True when the format publishes a staged directory tree; false when it streams an archive from where
+   * the files already are (nothing but the archive itself is written beside OUT).
+   */
+  readonly stagesTree: boolean;
   /** True when `launchFiles` needs `LaunchInput.siteFiles` (walking site-packages costs a pass). */
   readonly needsSiteFiles: boolean;
   /** Refuses options this format cannot carry (USAGE); pure. */
   check(options: { systemd: boolean }): void;
   /** The launch config, bootstrap and launchers this format carries; pure. */
   launchFiles(input: LaunchInput): GeneratedFile[];
-  /** Publish a staged bundle at OUT, atomically. */
+  /** Publish a bundle at OUT, atomically. */
   write(staged: StagedBundle, out: string): Promise<void>;
   /** Whether an existing path is (meant to be) a bundle of this format. */
   detect(probe: PathProbe): boolean;

@@ -7,12 +7,14 @@ import { stableJson } from "../../util/stable-json.js";
 import { launchConfig, pyzMain } from "../launcher.js";
 import { MANIFEST_FILE } from "../manifest.js";
 import { verifyPyz } from "../verify-pyz.js";
-import { writePyz } from "../write-pyz.js";
+import { publishArchive } from "../publish-archive.js";
+import { pyzStream } from "../write-pyz.js";
 import type { BundleFormatHandler } from "./format.js";
 
 export const pyzFormat: BundleFormatHandler = {
   name: "pyz",
   suffixes: [".pyz"],
+  stagesTree: false,
   needsSiteFiles: true,
   check({ systemd }) {
     if (systemd) throw new PystoreError("USAGE", "--systemd needs a dir or tar.gz bundle (a .pyz has no bin/ launchers)");
@@ -30,11 +32,16 @@ export const pyzFormat: BundleFormatHandler = {
     ];
   },
   async write(staged, out) {
-    await writePyz(staged.root, staged.files, [{ path: MANIFEST_FILE, data: Buffer.from(staged.manifestText) }], {
-      destination: out,
-      mtime: staged.mtime,
-      shebang: `#!/usr/bin/env python${staged.python}`,
-    });
+    const archive = pyzStream(
+      staged.files,
+      (path) => staged.contents.open(path),
+      [{ path: MANIFEST_FILE, data: Buffer.from(staged.manifestText) }],
+      {
+        mtime: staged.mtime,
+        shebang: `#!/usr/bin/env python${staged.python}`,
+      },
+    );
+    await publishArchive(archive, out, { staging: staged.staging, mode: 0o755 });
   },
   // A .pyz starts with a shebang, not a magic number: its name is what tells.
   detect: (probe) => probe.isFile && probe.path.endsWith(".pyz"),

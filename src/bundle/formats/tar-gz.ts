@@ -4,7 +4,8 @@ import { canonicalizeName } from "../../standards/normalize.js";
 import { treeLaunchFiles } from "../launcher.js";
 import { MANIFEST_FILE } from "../manifest.js";
 import { verifyTarGz } from "../verify-tar.js";
-import { writeTarGz } from "../write-tar.js";
+import { publishArchive } from "../publish-archive.js";
+import { tarGzStream } from "../write-tar.js";
 import type { BundleFormatHandler } from "./format.js";
 
 /** gzip's magic bytes: a tar.gz is known by its content, whatever its name. */
@@ -15,15 +16,21 @@ function isGzip(head: Buffer): boolean {
 export const tarGzFormat: BundleFormatHandler = {
   name: "tar.gz",
   suffixes: [".tar.gz", ".tgz"],
+  stagesTree: false,
   needsSiteFiles: false,
   check: () => {},
   launchFiles: treeLaunchFiles,
   async write(staged, out) {
-    await writeTarGz(staged.root, staged.files, [{ path: MANIFEST_FILE, data: Buffer.from(staged.manifestText) }], {
-      prefix: canonicalizeName(staged.name),
-      mtime: staged.mtime,
-      destination: out,
-    });
+    const archive = tarGzStream(
+      staged.files,
+      (path) => staged.contents.open(path),
+      [{ path: MANIFEST_FILE, data: Buffer.from(staged.manifestText) }],
+      {
+        prefix: canonicalizeName(staged.name),
+        mtime: staged.mtime,
+      },
+    );
+    await publishArchive(archive, out, { staging: staged.staging, mode: 0o644 });
   },
   detect: (probe) => probe.isFile && isGzip(probe.head),
   verify: verifyTarGz,

@@ -1,0 +1,139 @@
+// Writers racing `store gc --grace 0` through the real CLI: `store add` and `fetch` from a fixture index
+// while gc runs back to back. gc may take an entry directory at any moment between a writer's link and
+// its commit; the writer must write its file again (store-format/store-layout.md, steps 6 and 8), so every
+// writer exits 0 and the store stays consistent. Bounded: a fixed number of rounds, each with a timeout.
+
+import { randomBytes } from "node:crypto";
+import { copyFile, readFile, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startIndexServer, type IndexServer } from "../../fixtures/index-server.js";
+import type { BuiltWheel } from "../../fixtures/wheels.js";
+import { type CliResult, runCli } from "../helpers/cli.js";
+import { tempDir } from "../helpers/temp.js";
+import { buildWheels } from "../store/helpers.js";
+
+let work: { path: string; cleanup: () => Promise<void> };
+let wheels: BuiltWheel[];
+
+const cli = (store: string, args: string[]) => runCli(args, { cwd: work.path, env: { PYSTORE_STORE: store }, timeoutMs: 120_000 });
+
+beforeAll(async () => {
+  work = await tempDir("gc-race");
+  const specs = Array.from({ length: 6 }, (_, i) => ({
+    name: `racepkg${i}`,
+    version: `1.${i}`,
+    // Random bytes (incompressible), big enough that writing a file takes a real share of a writer's run.
+    files: { [`racepkg${i}/__init__.py`]: `X = ${i}\n`, [`racepkg${i}/data.bin`]: randomBytes(2_000_000 + i) },
+  }));
+  wheels = await buildWheels(specs, join(work.path, "wheels"));
+});
+afterAll(() => work.cleanup());
+
+/** gc processes running back to back: enough that one often lands between a writer's link and its commit. */
+const GC_LOOPS = 4;
+
+/** Run `gc --grace 0` in GC_LOOPS loops until `writers` settle; returns every writer's and gc's result. */
+async function race(store: string, writers: () => Promise<CliResult[]>): Promise<{ written: CliResult[]; gcs: CliResult[] }> {
+  const gcs: CliResult[] = [];
+  let done = false;
+  const collectors = Array.from({ length: GC_LOOPS }, async () => {
+    while (!done) gcs.push(await cli(store, ["store", "gc", "--grace", "0"]));
+  });
+  try {
+    return { written: await writers(), gcs };
+  } finally {
+    done = true;
+    await Promise.all(collectors);
+  }
+}
+
+function expectAllSucceeded(results: CliResult[]): void {
+  for (const r of results) {
+    expect(r.stderr).not.toMatch(/internal error|ENOENT/);
+    expect(r.code, r.stderr).toBe(0);
+  }
+}
+
+async function expectVerifyClean(store: string): Promise<void> {
+  const verify = await cli(store, ["store", "verify", "--json"]);
+  expect(verify.stderr).not.toMatch(/error/i);
+  expect(verify.code).toBe(0);
+  expect(JSON.parse(verify.stdout).problems).toEqual([]);
+}
+
+describe("store gc --grace 0 racing writers", () => {
+  it("store add: five writers, twelve rounds each, while gc runs back to back", async () => {
+    const store = join(work.path, "add-store");
+    const { written, gcs } = await race(store, () =>
+      Promise.all(
+        Array.from({ length: 5 }, async (_, w) => {
+          const out: CliResult[] = [];
+          for (let round = 0; round < 12; round++) {
+            // Each writer adds the wheels in its own order, so writers also race each other.
+            const order = wheels.map((_, i) => wheels[(i + w + round) % wheels.length].path);
+            out.push(await cli(store, ["store", "add", ...order]));
+          }
+          return out;
+        }),
+      ).then((all) => all.flat()),
+    );
+    expect(gcs.length).toBeGreaterThan(2);
+    // The race happened: gc took entry directories that had no row yet.
+    expect(gcs.some((g) => /\(no row\)/.test(g.stdout))).toBe(true);
+    expectAllSucceeded(written);
+    expectAllSucceeded(gcs);
+    await expectVerifyClean(store);
+  }, 240_000);
+
+  describe("fetch from a local index", () => {
+    let server: IndexServer;
+    let lock: string;
+    beforeAll(async () => {
+      server = await startIndexServer({ wheels });
+      lock = join(work.path, "pylock.toml");
+      const locked = await runCli(
+        [
+          "lock",
+          ...wheels.map((_, i) => `racepkg${i}`),
+          "-o",
+          lock,
+          "--project",
+          work.path,
+          "--platform",
+          "host",
+          "--index-url",
+          server.url,
+        ],
+        { cwd: work.path, env: { PYSTORE_STORE: join(work.path, "lock-store") }, timeoutMs: 120_000 },
+      );
+      expect(locked.stderr).not.toContain("internal error");
+      expect(locked.code).toBe(0);
+      expect(await readFile(lock, "utf8")).toContain("racepkg5");
+    }, 120_000);
+    afterAll(() => server?.close());
+
+    it("two fetchers, six rounds each, each round from a lock that is then deleted (its root goes stale)", async () => {
+      const store = join(work.path, "fetch-store");
+      const { written, gcs } = await race(store, () =>
+        Promise.all(
+          Array.from({ length: 2 }, async (_, w) => {
+            const out: CliResult[] = [];
+            for (let round = 0; round < 6; round++) {
+              // A lock that disappears after the fetch leaves a stale root: gc may take everything again.
+              const copy = join(work.path, `pylock.${w}.${round}.toml`);
+              await copyFile(lock, copy);
+              out.push(await cli(store, ["fetch", "-l", copy, "--index-url", server.url]));
+              await rm(copy);
+            }
+            return out;
+          }),
+        ).then((all) => all.flat()),
+      );
+      expect(gcs.length).toBeGreaterThan(2);
+      expectAllSucceeded(written);
+      expectAllSucceeded(gcs);
+      await expectVerifyClean(store);
+    }, 240_000);
+  });
+});
