@@ -42,6 +42,10 @@ export async function verifyPyz(path: string): Promise<VerifyReport> {
     const report = compareWithManifest(parseManifest(manifestText, path, MANIFEST_FILE), actual);
     for (const list of Object.values(report)) list.sort(compareStrings);
     return report;
+  } catch (cause) {
+    // A damaged central directory or entry surfaces while reading, not at open: still a damaged bundle.
+    if (cause instanceof PystoreError) throw cause;
+    throw new PystoreError("BUNDLE_MODIFIED", `${path}: not a readable .pyz (zip) archive: ${(cause as Error).message}`, { cause });
   } finally {
     zip.close();
   }

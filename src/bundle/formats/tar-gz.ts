@@ -32,6 +32,7 @@ export const tarGzFormat: BundleFormatHandler = {
     );
     await publishArchive(archive, out, { staging: staged.staging, mode: 0o644 });
   },
-  detect: (probe) => probe.isFile && isGzip(probe.head),
+  // By content, or by name: a .tar.gz whose first bytes are damaged is a damaged bundle, not a usage error.
+  detect: (probe) => probe.isFile && (isGzip(probe.head) || /\.(tar\.gz|tgz)$/.test(probe.path)),
   verify: verifyTarGz,
 };
