@@ -3,11 +3,10 @@
 
 
 def main():
-    import json
     here = os.path.dirname(os.path.abspath(__file__))
     root = os.path.dirname(here)
-    with open(os.path.join(here, "launch.json")) as f:
-        cfg = json.load(f)
+    with open(os.path.join(here, "launch.json"), "rb") as f:
+        cfg = _load_config(f.read().decode("utf-8"))
     name, argv0, args = sys.argv[1], sys.argv[2], sys.argv[3:]
     _check(cfg, name)
     _pycache_prefix()

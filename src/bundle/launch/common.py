@@ -7,21 +7,57 @@ def _fail(message):
     sys.exit(1)
 
 
+def _load_config(text):
+    # launch.json is written by pystore (JSON.stringify of strings, numbers, lists, objects, booleans), a
+    # subset that is also a Python literal once true/false/null are names. Evaluating it with no builtins
+    # avoids importing json (and re, enum, ...), the largest part of a launcher's start-up. The file is
+    # the bundle's own, checked by its manifest like boot.py itself.
+    value = eval(text, {"__builtins__": {}}, {"true": True, "false": False, "null": None})
+    # JSON spells characters beyond U+FFFF as two escaped surrogates, Python as one: join any pairs.
+    return _join_surrogates(value) if "\\ud" in text.lower() else value
+
+
+def _join_surrogates(value):
+    if isinstance(value, str):
+        return value.encode("utf-16", "surrogatepass").decode("utf-16")
+    if isinstance(value, list):
+        return [_join_surrogates(v) for v in value]
+    if isinstance(value, dict):
+        return dict((_join_surrogates(k), _join_surrogates(v)) for k, v in value.items())
+    return value
+
+
+def _implementation():
+    # platform.python_implementation() without importing platform (and re): the same names.
+    impl = getattr(sys, "implementation", None)
+    if impl is None:  # Python 2: only platform knows, and the version check fails anyway
+        import platform
+        return platform.python_implementation()
+    return {"cpython": "CPython", "pypy": "PyPy", "ironpython": "IronPython", "jython": "Jython"}.get(impl.name, impl.name)
+
+
+def _machine():
+    # platform.machine() without importing platform; os.uname() is what it reads on POSIX.
+    if hasattr(os, "uname"):
+        return os.uname()[4]
+    import platform
+    return platform.machine()
+
+
 def _check(cfg, name):
     if os.environ.get("PYSTORE_NO_TARGET_CHECK") == "1":
         return
-    import platform
     found = "%d.%d" % tuple(sys.version_info[:2])
-    impl = platform.python_implementation()
+    impl = _implementation()
     machines = {"amd64": "x86_64", "x64": "x86_64", "arm64": "aarch64"}
-    machine = platform.machine().lower()
+    machine = _machine().lower()
     machine = machines.get(machine, machine)
     want_machine = (cfg.get("machine") or "").lower()
     want_machine = machines.get(want_machine, want_machine)
     problems = []
     hints = []
     if found != cfg["python"] or impl != cfg["implementation"]:
-        problems.append("Python %s %s (found %s %s at %s)" % (cfg["implementation"], cfg["python"], impl, platform.python_version(), sys.executable))
+        problems.append("Python %s %s (found %s %s at %s)" % (cfg["implementation"], cfg["python"], impl, "%d.%d.%d" % tuple(sys.version_info[:3]), sys.executable))
     if sys.platform != cfg["sysPlatform"] or (want_machine and machine != want_machine):
         problems.append("platform %s %s (found %s %s)" % (cfg["sysPlatform"], want_machine or "any", sys.platform, machine))
     if problems:

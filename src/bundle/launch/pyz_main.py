@@ -46,11 +46,10 @@ def _extract(archive, cfg):
 
 
 def main():
-    import json
     import zipfile
     archive = os.path.dirname(os.path.abspath(__file__))
     with zipfile.ZipFile(archive) as zf:
-        cfg = json.loads(zf.read(".pystore/launch.json").decode("utf-8"))
+        cfg = _load_config(zf.read(".pystore/launch.json").decode("utf-8"))
     names = sorted(cfg["executables"])
     argv0, args = sys.argv[0], sys.argv[1:]
     invoked = os.path.basename(argv0)

@@ -199,5 +199,36 @@ class RunTest(unittest.TestCase):
         self.assertIn("c: not an executable of this bundle (it has: a, b)", err.getvalue())
 
 
+
+class LoadConfigTest(unittest.TestCase):
+    # The launchers read launch.json without the json module; for everything pystore writes there
+    # (strings with any character or escape, numbers, booleans, null, lists, objects) it must agree.
+    SAMPLE = {
+        "formatVersion": 1,
+        "name": "caf\u00e9 \"quoted\" back\\slash\ttab\nline \u2603 \U0001f600",
+        "paths": ["app", "libs/src"],
+        "extract": False,
+        "nativeCode": True,
+        "libc": None,
+        "ratio": -1.5e-3,
+        "executables": {"a": {"kind": "entry", "module": "m", "attr": "f"}},
+    }
+
+    def test_agrees_with_json_for_escaped_and_literal_text(self):
+        import json
+
+        for ensure_ascii in (True, False):
+            text = json.dumps(self.SAMPLE, ensure_ascii=ensure_ascii, indent=2, sort_keys=True)
+            self.assertEqual(common._load_config(text), json.loads(text))
+
+    def test_evaluates_nothing_but_literals(self):
+        with self.assertRaises(Exception):
+            common._load_config('{"a": __import__("os").getcwd()}')
+
+    def test_names_the_implementation_and_machine_as_platform_does(self):
+        self.assertEqual(common._implementation(), platform.python_implementation())
+        self.assertEqual(common._machine(), platform.machine())
+
+
 if __name__ == "__main__":
     unittest.main()
