@@ -15,4 +15,4 @@ export const HOST_CACHE_FORMAT = 1;
 /** `.pystore/launch.json`, the bundle bootstrap's configuration (store-format/launch-config.md). */
 export const LAUNCH_CONFIG_VERSION = 1;
 /** `index.json` of an unpacked store tree, wheels/<entry-name>/tree/ (store-format/store-layout.md, "Unpacked trees"). */
-export const TREE_INDEX_VERSION = 1;
+export const TREE_INDEX_VERSION = 2;

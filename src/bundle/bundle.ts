@@ -10,7 +10,7 @@ import type { IndexClient } from "../index-client/client.js";
 import type { Pylock } from "../standards/pylock.js";
 import type { Target } from "../standards/targets.js";
 import type { Store } from "../store/store.js";
-import { ensureTree, treeSource } from "../store/tree.js";
+import { ensureIntactTree, treeSource } from "../store/tree.js";
 import { ensureDirectory } from "../util/dirs.js";
 import type { Logger } from "../util/log.js";
 import { VERSION } from "../version.js";
@@ -113,7 +113,9 @@ export async function buildBundle(req: BundleRequest): Promise<BundleResult> {
         const entry = wheels.get(pkg.sha256)!;
         if (entry.sha256 !== pkg.sha256)
           throw new PystoreError("INTERNAL", `${entry.filename}: store entry ${entry.sha256} is not the locked ${pkg.sha256}`);
-        const { tree, created } = await ensureTree(req.store.dir, entry);
+        const { tree, created, damaged } = await ensureIntactTree(req.store.dir, entry);
+        if (damaged !== undefined)
+          req.log.warn(`${entry.filename}: the store's unpacked copy of ${damaged} had changed; re-extracted it from the verified wheel`);
         req.log.debug(`${created ? "unpacked and installing" : "installing"} ${entry.filename}`);
         // Members are linked (or listed) with the hashes the tree's index recorded when it was checked against RECORD.
         installed.push(install(treeSource(entry.filename, tree), contents.destination, { scheme: BUNDLE_SCHEME, claimed }));

@@ -2,7 +2,7 @@
 // "Unpacked trees"): created lazily from the verified .whl by the write protocol, linked into bundles.
 
 import { createHash } from "node:crypto";
-import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
+import { chmodSync, closeSync, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, type Stats, writeSync } from "node:fs";
 import { join } from "node:path";
 import { PystoreError } from "../errors.js";
 import { TREE_INDEX_VERSION } from "../format-versions.js";
@@ -31,6 +31,9 @@ export interface TreeFile {
   sha256: string;
   size: number;
   executable: boolean;
+  /** The file's inode and mtime right after extraction: a cheap test that it was not touched since. */
+  ino: number;
+  mtimeMs: number;
 }
 
 export interface TreeIndex {
@@ -154,12 +157,14 @@ async function extractInto(entry: StoreEntry, staging: string): Promise<void> {
         dirs.add(dir);
       }
       const fd = openSync(join(filesDir, path), "wx", executable ? TREE_EXEC_MODE : TREE_FILE_MODE);
+      let written: Stats;
       try {
         for (let offset = 0; offset < data.length; ) offset += writeSync(fd, data, offset, data.length - offset);
+        written = fstatSync(fd);
       } finally {
         closeSync(fd);
       }
-      out.push({ path, sha256: sha256.toString("hex"), size: data.length, executable });
+      out.push({ path, sha256: sha256.toString("hex"), size: data.length, executable, ino: written.ino, mtimeMs: written.mtimeMs });
       if (out.length === 1) crashIfRequested("during-tree");
     }
     out.sort(byPath);
@@ -177,6 +182,42 @@ async function extractInto(entry: StoreEntry, staging: string): Promise<void> {
   } finally {
     source.close();
   }
+}
+
+/**
+ * The first file of `tree` that is not what extraction wrote, or undefined. Size, inode and mtime are
+ * compared first (pnpm's test: one lstat per file); a file that differs there is hashed, so a touch or
+ * a copy with the same bytes is not damage. Linking into bundles changes a file's ctime, not these.
+ */
+export function damagedTreeFile(tree: Tree): string | undefined {
+  for (const file of tree.index.files) {
+    const path = join(tree.filesDir, file.path);
+    let info: Stats;
+    try {
+      info = lstatSync(path);
+    } catch {
+      return file.path;
+    }
+    if (!info.isFile() || info.size !== file.size) return file.path;
+    if (info.ino === file.ino && info.mtimeMs === file.mtimeMs) continue;
+    if (createHash("sha256").update(readFileSync(path)).digest("hex") !== file.sha256) return file.path;
+  }
+  return undefined;
+}
+
+/**
+ * ensureTree, then the check above: a tree edited since extraction (root ignores its 0444 modes, and
+ * hardlinked bundles share its inodes) is moved aside and extracted again from the verified wheel, so
+ * a bundle never carries bytes, or reports a hash, that the wheel does not have.
+ */
+export async function ensureIntactTree(storeDir: string, entry: StoreEntry): Promise<{ tree: Tree; created: boolean; damaged?: string }> {
+  const first = await ensureTree(storeDir, entry);
+  if (first.created) return first;
+  const damaged = damagedTreeFile(first.tree);
+  if (damaged === undefined) return first;
+  removeTree(storeDir, entry.entryName);
+  const again = await ensureTree(storeDir, entry);
+  return { ...again, damaged };
 }
 
 /**

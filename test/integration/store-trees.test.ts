@@ -125,6 +125,32 @@ describe("unpacked trees in bundles", () => {
   });
 });
 
+describe("a damaged tree never reaches a bundle", () => {
+  for (const how of ["same size", "other size", "removed"] as const) {
+    it(`a tree file edited (${how}) after extraction is noticed and the tree re-extracted before linking`, async () => {
+      const store = storeFor(`damaged-${how.replace(" ", "-")}`);
+      const clean = await bundle(store, ["--copy"]);
+      expect(clean.code).toBe(0);
+      const original = await readFile(join(clean.out, GREET_INIT));
+      const file = join(treeOf(store), "files/greetlib/__init__.py");
+      await chmod(join(treeOf(store), "files/greetlib"), 0o755);
+      await chmod(file, 0o644);
+      if (how === "removed") await rm(file);
+      else await writeFile(file, how === "same size" ? Buffer.from(original.toString().replace(/[a-z]/, "X")) : "tampered = True\n");
+      const again = await bundle(store);
+      expect(again.stderr).not.toMatch(/error/i);
+      expect(again.code).toBe(0);
+      // The bundle got the wheel's bytes, says so, and verifies; the store's tree is whole again.
+      expect(await readFile(join(again.out, GREET_INIT))).toEqual(original);
+      expect(again.stderr).toMatch(/re-extract/i);
+      expect((await cli(store, ["bundle", "verify", again.out])).code).toBe(0);
+      const verify = await cli(store, ["store", "verify", "--json"]);
+      expect(verify.code).toBe(0);
+      expect(JSON.parse(verify.stdout).problems).toEqual([]);
+    });
+  }
+});
+
 describe("store verify, gc and du with trees", () => {
   it("an edited tree file makes verify exit 6; --repair re-extracts it; du counts trees; gc removes them", async () => {
     const store = storeFor("verify");
