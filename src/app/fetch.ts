@@ -1,5 +1,5 @@
-// Fetching a lock's wheels into the store: every locked wheel (or one target's), several at a time, each
-// verified against the lock's size and sha256; then a "fetch" gc root so the store keeps them.
+// Fetching a lock's wheels into the store: the lock checked against its project, then every locked wheel (or
+// one target's), several at a time, each verified against the lock's size and sha256; then a "fetch" gc root.
 
 import { dirname, resolve as resolvePath } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -17,6 +17,7 @@ import type { ProjectFile } from "../standards/simple-api.js";
 import { openStore } from "../store/store.js";
 import { byKey } from "../util/order.js";
 import type { AppContext, TargetSettings } from "./context.js";
+import { type LockUse, readFreshLock } from "./lock-check.js";
 
 export interface FetchLockedOptions {
   lockPath: string;
@@ -26,6 +27,10 @@ export interface FetchLockedOptions {
   /** Index URLs lend their credentials to downloads from the same host; the lock's own URLs are used. */
   index: IndexRequest;
   transport: TransportSettings;
+  /** --project: the project the lock is checked against; absent: a pyproject.toml beside the lock, if any. */
+  projectDir?: string;
+  /** --frozen uses the lock as it is; else (--locked, the default) a stale lock is refused. */
+  lockUse?: LockUse;
 }
 
 export interface FetchedWheel {
@@ -75,7 +80,8 @@ const plural = (n: number) => `${n} wheel${n === 1 ? "" : "s"}`;
 
 /** Download what the lock names into the store; returns the stored wheels sorted by filename. */
 export async function fetchLocked(opts: FetchLockedOptions, ctx: AppContext): Promise<FetchedWheel[]> {
-  const { lock } = await readLockFile(opts.lockPath);
+  // Checked before the store is opened: a refused fetch leaves the store as it was.
+  const { lock } = opts.lockUse === "frozen" ? await readLockFile(opts.lockPath) : await readFreshLock(opts.lockPath, opts.projectDir, ctx);
   let wanted: Wanted[];
   let selection: Parameters<typeof lockedDigests>[1];
   if (opts.target) {

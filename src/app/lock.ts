@@ -1,14 +1,12 @@
 // Locking a project: gather its inputs, resolve them against the indexes, write pylock.toml and register the
-// lock as a gc root; or answer whether an existing lock is still fresh. Used by `lock` and by `bundle`.
+// lock as a gc root. Used by `lock` and by `bundle` (whether a lock is still fresh is lock-check.ts).
 
 import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname } from "node:path";
-import { PystoreError } from "../errors.js";
 import type { IndexClient, IndexClientOptions } from "../index-client/client.js";
 import { clientOptions, type TransportSettings } from "../index-client/settings.js";
 import { buildLock } from "../lock/build-lock.js";
-import { checkLock } from "../lock/check.js";
 import { lockedDigests } from "../lock/digests.js";
 import { gatherInputs, type LockRequest } from "../lock/gather.js";
 import type { LockInputs } from "../lock/inputs.js";
@@ -111,15 +109,4 @@ export async function lockProject(opts: LockProjectOptions, ctx: AppContext): Pr
     await own?.close();
     if (ownStore) store?.close();
   }
-}
-
-/**
- * Why the lock at `output` is stale (empty: fresh), without the network. Whatever the request leaves open
- * comes from the lock itself, so only the project's inputs are compared.
- */
-export async function checkProjectLock(request: LockRequest, output: string, ctx: Pick<AppContext, "cwd" | "env">): Promise<string[]> {
-  if (!existsSync(output)) throw new PystoreError("LOCK_STALE", `${output} does not exist`, { hint: "run pystore lock" });
-  const { lock: existing } = await readLockFile(output);
-  const { inputs } = await gatherInputs(request, ctx.cwd, ctx.env, { recorded: recordedInputs(existing), check: true });
-  return checkLock(existing, inputs);
 }

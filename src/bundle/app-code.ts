@@ -5,6 +5,7 @@ import { copyFile, lstat, mkdir, readdir, stat, chmod } from "node:fs/promises";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { PystoreError } from "../errors.js";
 import { readPyproject } from "../project/pyproject.js";
+import type { PyprojectService } from "../project/services.js";
 import { checkRelativePath } from "../wheel/safety.js";
 
 export interface LibDir {
@@ -25,6 +26,8 @@ export interface ProjectInfo {
   projectScripts: Record<string, string>;
   /** [tool.pystore.scripts] */
   toolScripts: Record<string, string>;
+  /** [tool.pystore.services], when the project declares it. */
+  services?: Record<string, PyprojectService>;
 }
 
 const SKIP_NAMES = new Set(["__pycache__", "node_modules", "build", "dist"]);
@@ -73,6 +76,7 @@ export async function readProject(dir: string): Promise<ProjectInfo> {
     libs,
     projectScripts: pyproject?.scripts ?? {},
     toolScripts: pyproject?.toolScripts ?? {},
+    ...(pyproject?.services ? { services: pyproject.services } : {}),
   };
 }
 

@@ -16,7 +16,7 @@ import type { BundleFormatHandler } from "./formats/format.js";
 import { implementationName, libcRequirementForWheels, type GeneratedFile, type LaunchInput } from "./launcher.js";
 import type { BundleManifest } from "./manifest.js";
 import { collectExecutables, type Executable } from "./scripts.js";
-import { checkUnitOptions, serviceUnit, type UnitOptions } from "./systemd.js";
+import { checkUnitOptions, planUnits, type UnitOptions } from "./systemd.js";
 
 export interface SelectionInput {
   lock: Pylock;
@@ -114,8 +114,16 @@ export function planBundle(input: ContentsInput): BundlePlan {
   };
   const files = input.format.launchFiles(launch);
   if (selection.units) {
-    for (const exe of executables)
-      files.push({ path: `systemd/${exe.name}.service`, text: serviceUnit(selection.name, exe.name, selection.units), mode: 0o644 });
+    const pyproject = input.project ? `${input.project.dir}/pyproject.toml` : undefined;
+    const units = planUnits(
+      selection.name,
+      executables.map((e) => e.name),
+      selection.units,
+      input.project?.services,
+      pyproject,
+    );
+    if (units.length === 0) warnings.push("--systemd: [tool.pystore.services] declares no services, so no units were written");
+    for (const unit of units) files.push({ ...unit, mode: 0o644 });
   }
   const scripts = executables.flatMap((exe) =>
     exe.kind === "script" && exe.source !== undefined ? [{ name: exe.name, origin: exe.origin, path: exe.path, source: exe.source }] : [],

@@ -19,13 +19,15 @@ export function registerBundleCommands(program: Command, action: ActionFactory):
       .description("build a hermetic bundle (site-packages, app code, launchers) from a lock for one target")
       .option("-o, --output <out>", "where to write the bundle (a directory, OUT.tar.gz or OUT.pyz); required")
       .option("-l, --lock <file>", "the PEP 751 lock to bundle (default: pylock.toml in the project)")
+      .option("--frozen", "use the lock as it is, without checking it against the project")
+      .option("--locked", "refuse a lock that is stale against the project (the default); a missing lock is an error, not made first")
       .option("--platform <platform>", "target platform (host, manylinux_x86_64, … or a complete-platform JSON file)", "host")
       .option("--python <version>", "target Python version, e.g. 3.11 (default: the host's python3)")
       .option("--project <dir>", "the project whose code and scripts go in (default: the current directory if it has pyproject.toml)")
       .option("--format <format>", "dir, tar.gz or pyz (default: from the -o suffix, else dir)")
-      .option("--systemd", "write systemd/NAME.service units for the executables", false)
+      .option("--systemd", "write hardened systemd/PROJECT-EXE.service units ([tool.pystore.services] chooses which)", false)
       .option("--prefix <path>", "where the bundle will be installed, for systemd units (default: /opt/NAME)")
-      .option("--user <user>", "User= for systemd units")
+      .option("--user <user>", "User= for systemd units (default: DynamicUser=yes)")
       .option("--dep-scripts", "also make launchers for the dependencies' console_scripts", false)
       .option(
         "--copy",

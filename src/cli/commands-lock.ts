@@ -31,7 +31,10 @@ export function registerLockCommands(program: Command, action: ActionFactory): v
   const fetch = program
     .command("fetch")
     .description("download every locked wheel (or one target's) into the store, verifying size and sha256")
-    .option("-l, --lock <file>", "lock file (default: pylock.toml)")
+    .option("-l, --lock <file>", "lock file (default: pylock.toml in the project)")
+    .option("--project <dir>", "the project the lock is checked against (default: the lock's directory if it has pyproject.toml)")
+    .option("--frozen", "use the lock as it is, without checking it against the project")
+    .option("--locked", "refuse a lock that is stale against the project (the default)")
     .option("--platform <platform>", "only the wheels this target installs")
     .option("--python <version>", "target Python X.Y (with --platform; default: the host's)")
     .option("-j, --jobs <n>", "parallel downloads, an integer >= 1 (default 4)")

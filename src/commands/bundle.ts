@@ -8,7 +8,7 @@ import { PystoreError } from "../errors.js";
 import { type LinkMode, linkModeFromEnv } from "../install/importer.js";
 import { sourceDateEpoch } from "../util/archive-time.js";
 import type { Handler } from "./context.js";
-import { appContext, type IndexFlags, indexRequest, targetSettings, transportSettings } from "./settings.js";
+import { appContext, type IndexFlags, indexRequest, lockUse, targetSettings, transportSettings } from "./settings.js";
 
 interface BundleOptions extends IndexFlags {
   lock?: string;
@@ -26,6 +26,8 @@ interface BundleOptions extends IndexFlags {
   copy?: boolean;
   extra?: string[];
   group?: string[];
+  frozen?: boolean;
+  locked?: boolean;
   json: boolean;
 }
 
@@ -45,6 +47,7 @@ const handler: Handler<BundleOptions> = async (_args, options, ctx) => {
   if (!options.output) throw new PystoreError("USAGE", "bundle needs -o OUT (a directory, OUT.tar.gz or OUT.pyz)");
   const output = options.output;
   const format = chooseFormat(options.format, output);
+  const use = lockUse(options);
   // --copy wins over PYSTORE_LINK_MODE: it is the explicit request for an independent bundle.
   const linkMode: LinkMode | undefined = options.copy ? "copy" : linkModeFromEnv(ctx.env);
   const { target, ...result } = await bundleProject(
@@ -62,6 +65,7 @@ const handler: Handler<BundleOptions> = async (_args, options, ctx) => {
       mtime: sourceDateEpoch(ctx.env),
       index: indexRequest(options, ctx.env),
       transport: transportSettings(options, ctx.env),
+      lockUse: use,
     },
     appContext(ctx),
   );

@@ -1,13 +1,17 @@
 // `pystore fetch`: download every locked wheel (or one target's) into the store, verifying size and
-// sha256 against the lock, several at a time; registers a "fetch" root so gc keeps them.
+// sha256 against the lock, several at a time; registers a "fetch" root so gc keeps them. A lock its
+// project has moved past is refused unless --frozen.
 
-import { resolve as resolvePath } from "node:path";
+import { join, resolve as resolvePath } from "node:path";
 import { fetchLocked } from "../app/fetch.js";
 import type { Handler } from "./context.js";
-import { appContext, type IndexFlags, indexRequest, parseJobs, targetSettings, transportSettings } from "./settings.js";
+import { appContext, type IndexFlags, indexRequest, lockUse, parseJobs, targetSettings, transportSettings } from "./settings.js";
 
 interface FetchOptions extends IndexFlags {
   lock?: string;
+  project?: string;
+  frozen?: boolean;
+  locked?: boolean;
   platform?: string;
   python?: string;
   jobs?: string;
@@ -16,7 +20,9 @@ interface FetchOptions extends IndexFlags {
 
 const handler: Handler<FetchOptions> = async (_args, options, ctx) => {
   const jobs = parseJobs(options.jobs);
-  const lockPath = resolvePath(ctx.cwd, options.lock ?? "pylock.toml");
+  const use = lockUse(options);
+  const projectDir = options.project === undefined ? undefined : resolvePath(ctx.cwd, options.project);
+  const lockPath = resolvePath(ctx.cwd, options.lock ?? join(projectDir ?? ".", "pylock.toml"));
   const wheels = await fetchLocked(
     {
       lockPath,
@@ -24,6 +30,8 @@ const handler: Handler<FetchOptions> = async (_args, options, ctx) => {
       jobs,
       index: indexRequest(options, ctx.env),
       transport: transportSettings(options, ctx.env),
+      projectDir,
+      lockUse: use,
     },
     appContext(ctx),
   );

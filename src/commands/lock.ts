@@ -2,8 +2,8 @@
 // `--check` answers whether the existing lock is still fresh, without the network.
 
 import { join, resolve as resolvePath } from "node:path";
-import { checkProjectLock, lockProject } from "../app/lock.js";
-import { PystoreError } from "../errors.js";
+import { lockProject } from "../app/lock.js";
+import { checkProjectLock, staleLockError } from "../app/lock-check.js";
 import type { Handler } from "./context.js";
 import { appContext, type LockFlags, lockRequest, transportSettings } from "./settings.js";
 
@@ -23,10 +23,7 @@ const handler: Handler<LockOptions> = async (args, options, ctx) => {
     const reasons = await checkProjectLock(lockRequest(args, options, ctx.env, { environment: false }), output, ctx);
     if (options.json) ctx.out(JSON.stringify({ lock: output, fresh: reasons.length === 0, reasons }, null, 2));
     if (reasons.length > 0) {
-      throw new PystoreError("LOCK_STALE", `${output} is stale:\n  ${reasons.join("\n  ")}`, {
-        hint: "run pystore lock to update it",
-        details: { reasons },
-      });
+      throw staleLockError(output, reasons);
     }
     ctx.log.info(`${output} is up to date`);
     return 0;

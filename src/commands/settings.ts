@@ -2,6 +2,7 @@
 // are read. Libraries and src/app take IndexRequest, TransportSettings, LockRequest, StoreSettings, never these.
 
 import type { AppContext, StoreSettings, TargetSettings } from "../app/context.js";
+import type { LockUse } from "../app/lock-check.js";
 import { PystoreError } from "../errors.js";
 import type { IndexClientOptions, IndexStrategy } from "../index-client/client.js";
 import { clientOptions, type IndexRequest, requestedIndexes, type TransportSettings } from "../index-client/settings.js";
@@ -167,4 +168,14 @@ export function parseJobs(raw: string | undefined): number {
     throw new PystoreError("USAGE", `--jobs ${JSON.stringify(raw)} is not an integer >= 1`, { hint: "e.g. -j 4" });
   }
   return Number(text);
+}
+
+/** --frozen or --locked (`bundle`, `fetch`), as uv has them; undefined when neither is given. */
+export function lockUse(flags: { frozen?: boolean; locked?: boolean }): LockUse | undefined {
+  if (flags.frozen && flags.locked) {
+    throw new PystoreError("USAGE", "--frozen and --locked contradict each other", {
+      hint: "--frozen uses the lock as it is; --locked (the default) refuses a lock its project has moved past",
+    });
+  }
+  return flags.frozen ? "frozen" : flags.locked ? "locked" : undefined;
 }

@@ -2,6 +2,7 @@
 // If-Range after an interruption, restarted when the server ignores Range, a short body reported as incomplete.
 // Which of these runs for a URL is chosen by scheme in transports.ts.
 
+import { createHash, getHashes } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { PystoreError } from "../errors.js";
@@ -92,8 +93,16 @@ async function* resumingBody(
         const etag = res.headers.etag;
         validator = etag && !etag.startsWith("W/") ? etag : res.headers["last-modified"];
       } else if (res.status === 416 && received > 0) {
-        // The file changed or shrank under us: only a fresh download can be trusted.
         await res.body.dump().catch(() => {});
+        // Asking for bytes from the end of a file is unsatisfiable: a 416 at the complete length (the one we
+        // expected, or the one the server states, RFC 9110 §14.4) means the body was already whole. The write
+        // protocol still checks its size and hash.
+        const stated = /^bytes \*\/(\d+)$/.exec(res.headers["content-range"] ?? "");
+        if ((total ?? (stated ? Number(stated[1]) : undefined)) === received) {
+          log.debug(`${redactUrl(url)}: the resume at byte ${received} was past the end; the body was already complete`);
+          return;
+        }
+        // Otherwise the file changed or shrank under us: only a fresh download can be trusted.
         throw new RestartDownload();
       } else if (res.status >= 500 || res.status === 429) {
         await res.body.dump().catch(() => {});
@@ -116,6 +125,13 @@ async function* resumingBody(
           connectTimeoutMs: http.connectTimeoutMs,
           readTimeoutMs: http.readTimeoutMs,
         });
+        // Proxies such as tinyproxy close the connection right after the last byte, before the message is
+        // framed as finished: with every expected byte here, that close ended nothing. The write protocol
+        // checks the size and hash, so a wrong body still fails there.
+        if (total !== undefined && received >= total) {
+          log.debug(`${failure.message} after all ${received} bytes; the body is complete`);
+          return;
+        }
       }
       if (!failure) {
         if (total === undefined || received >= total) return;
@@ -138,10 +154,40 @@ async function* resumingBody(
   }
 }
 
+/**
+ * The bytes of `source`, checked against the index's hashes in other algorithms (an old page's `#md5=`) when
+ * there is no sha256 to check them by: the write protocol checks sha256 only, and a given hash must match.
+ * The mismatch is thrown before the stream ends, so the write protocol keeps nothing.
+ */
+async function* checkedAgainstOtherHashes(source: AsyncIterable<Buffer>, file: ProjectFile, expected: Expected): AsyncGenerator<Buffer> {
+  const available = new Set(getHashes());
+  const others =
+    expected.sha256 === undefined
+      ? Object.entries(file.hashes)
+          .map(([algorithm, digest]) => ({ algorithm, digest: digest.toLowerCase(), nodeName: algorithm.replace(/^sha3_/, "sha3-") }))
+          .filter((h) => h.algorithm !== "sha256" && available.has(h.nodeName))
+          .map((h) => ({ ...h, hash: createHash(h.nodeName) }))
+      : [];
+  for await (const chunk of source) {
+    for (const h of others) h.hash.update(chunk);
+    yield chunk;
+  }
+  for (const { algorithm, digest, hash } of others) {
+    const found = hash.digest("hex");
+    if (found !== digest) {
+      throw new PystoreError("HASH_MISMATCH", `${file.filename}: ${algorithm} mismatch: expected ${digest}, got ${found}`, {
+        hint: "the bytes differ from what the index promised; nothing was stored",
+        details: { expected: digest, found },
+      });
+    }
+  }
+}
+
 /** A local file (`file:` URL) copied in through the same write protocol; needs no network, so works offline. */
 export async function downloadLocal(file: ProjectFile, destination: string, opts: DownloadOptions): Promise<Written> {
-  return writeStreamAtomic(createReadStream(fileURLToPath(file.url)), destination, {
-    expected: expectedOf(file, opts),
+  const expected = expectedOf(file, opts);
+  return writeStreamAtomic(checkedAgainstOtherHashes(createReadStream(fileURLToPath(file.url)), file, expected), destination, {
+    expected,
     tempDir: opts.tempDir,
   });
 }
@@ -166,7 +212,8 @@ export async function downloadHttp(
   const budget: Budget = { attempts: http.retries };
   for (;;) {
     try {
-      return await writeStreamAtomic(resumingBody(http, file.url, file.filename, expected.size, budget, opts.log), destination, {
+      const body = resumingBody(http, file.url, file.filename, expected.size, budget, opts.log);
+      return await writeStreamAtomic(checkedAgainstOtherHashes(body, file, expected), destination, {
         expected,
         tempDir: opts.tempDir,
       });

@@ -19,7 +19,10 @@ import { byKey, compareStrings } from "../util/order.js";
 
 export interface BuildLockOptions {
   existing?: Pylock;
-  /** Fills in a direct URL wheel's sha256 when its URL carries none (downloads it). */
+  /**
+   * Fills in a wheel's sha256 from its bytes (downloads it) when its source gives none: a direct URL without
+   * a fragment, or an index or find-links page without hashes.
+   */
   hashDirect?: (file: ProjectFile) => Promise<ProjectFile>;
   /** Ignore the existing lock's versions entirely. */
   upgrade?: boolean;
@@ -129,7 +132,30 @@ export async function buildLock(provider: ResolverProvider, inputs: LockInputs, 
     log.info(`${target.id}: ${resolution.packages.length} package${resolution.packages.length === 1 ? "" : "s"}`);
     resolutions.push(resolution);
   }
+  if (opts.hashDirect) await hashRecordedWheels(resolutions, opts.hashDirect);
   return { lock: mergeResolutions(inputs, targets, resolutions, opts.lockDir), resolutions };
+}
+
+/**
+ * Pages without `#sha256=` (static mirrors, find-links pages) are common: as pip and uv do, the wheels the
+ * lock records are hashed from their bytes instead (once per URL), so `fetch` can check them later.
+ */
+async function hashRecordedWheels(resolutions: Resolution[], hash: (file: ProjectFile) => Promise<ProjectFile>): Promise<void> {
+  const byUrl = new Map<string, Promise<ProjectFile>>();
+  for (const r of resolutions) {
+    for (const p of r.packages) {
+      const file = p.wheels[0];
+      if (!file.hashes.sha256 && !byUrl.has(file.url)) byUrl.set(file.url, hash(file));
+    }
+  }
+  if (byUrl.size === 0) return;
+  await Promise.all(byUrl.values());
+  for (const r of resolutions) {
+    for (const p of r.packages) {
+      const hashed = byUrl.get(p.wheels[0].url);
+      if (hashed) p.wheels[0] = await hashed;
+    }
+  }
 }
 
 interface Entry {

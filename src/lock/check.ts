@@ -23,8 +23,13 @@ function listDiff(label: string, before: unknown, after: unknown): string | unde
   return `${label} changed: ${[...added.map((x) => `+${x}`), ...removed.map((x) => `-${x}`)].join(", ")}`;
 }
 
-/** Reasons the lock is stale; empty when it is fresh. */
-export function checkLock(lock: Pylock, inputs: LockInputs): string[] {
+/**
+ * Reasons the lock is stale; empty when it is fresh. A target the lock cannot serve (an entry that
+ * contradicts its wheel, no wheel for the target) is a reason too, unless `damage: "throw"`: `bundle` and
+ * `fetch` then report that error under its own code, since --frozen, which a stale lock's hint offers,
+ * cannot fix a damaged one.
+ */
+export function checkLock(lock: Pylock, inputs: LockInputs, opts: { damage?: "reason" | "throw" } = {}): string[] {
   const recorded = (lock.tool?.pystore ?? undefined) as Record<string, unknown> | undefined;
   if (!recorded) return ["the lock has no [tool.pystore] table (not written by pystore lock)"];
   if (recorded["format-version"] !== PYLOCK_TOOL_VERSION)
@@ -45,6 +50,7 @@ export function checkLock(lock: Pylock, inputs: LockInputs): string[] {
     try {
       selected = selectForTarget(lock, target);
     } catch (error) {
+      if (opts.damage === "throw") throw error;
       reasons.push(`${target.id}: ${(error as Error).message}`);
       continue;
     }

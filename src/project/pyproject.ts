@@ -9,6 +9,7 @@ import { canonicalizeName, isValidProjectName } from "../standards/normalize.js"
 import { parseSpecifierSet } from "../standards/pep440.js";
 import { formatRequirement, parseRequirement, type Requirement } from "../standards/pep508.js";
 import { byKey } from "../util/order.js";
+import { type PyprojectService, parseServices } from "./services.js";
 
 export interface PyprojectTarget {
   platform: string;
@@ -46,6 +47,8 @@ export interface Pyproject {
   libs?: string[];
   /** [tool.pystore.scripts]: executable name → script file or "module:function". */
   toolScripts: Record<string, string>;
+  /** [tool.pystore.services]: executable name → how its systemd unit runs; undefined without the table. */
+  services?: Record<string, PyprojectService>;
   /** The rest of [tool.pystore], for keys a later version understands. */
   tool: Record<string, unknown>;
 }
@@ -162,6 +165,7 @@ export function parsePyproject(text: string, path = "pyproject.toml"): Pyproject
   const libs = toolTable.libs;
   if (libs !== undefined && (!Array.isArray(libs) || libs.some((v) => typeof v !== "string")))
     throw invalid(path, "[tool.pystore] libs must be an array of directory paths");
+  const services = parseServices(toolTable.services, path);
   const {
     targets: _t,
     "index-url": _i,
@@ -172,6 +176,7 @@ export function parsePyproject(text: string, path = "pyproject.toml"): Pyproject
     "index-pins": _p,
     libs: _l,
     scripts: _c,
+    services: _v,
     ...tool
   } = toolTable;
   return {
@@ -187,6 +192,7 @@ export function parsePyproject(text: string, path = "pyproject.toml"): Pyproject
     index,
     libs: libs as string[] | undefined,
     toolScripts: stringTable(toolTable.scripts, path, "[tool.pystore.scripts]"),
+    ...(services ? { services } : {}),
     tool,
   };
 }

@@ -1,4 +1,4 @@
-// Launchers and bootstraps run by real sh and python3 on hand-made mini bundles; .cmd and systemd text.
+// Launchers and bootstraps run by real sh and python3 on hand-made mini bundles; .cmd text.
 
 import { existsSync, readdirSync } from "node:fs";
 import { chmod, mkdir, writeFile } from "node:fs/promises";
@@ -13,8 +13,6 @@ import {
   pyzMain,
   shLauncher,
 } from "../../src/bundle/launcher.js";
-import { serviceUnit } from "../../src/bundle/systemd.js";
-import { PystoreError } from "../../src/errors.js";
 import { SYSTEM_PYTHON, run, tempDir } from "./helpers.js";
 
 let dir: { path: string; cleanup: () => Promise<void> };
@@ -209,20 +207,5 @@ describe("launchers", () => {
     expect(text).toContain('set "PYSTORE_PY=py -3.12"');
     expect(text).toContain('-S -s -E "%PYSTORE_ROOT%\\.pystore\\boot.py" "tool" "%~f0" %*');
     expect(text.replace(/\r\n/g, "")).not.toContain("\n");
-  });
-});
-
-describe("systemd units", () => {
-  it("runs the launcher from the prefix, restarts on failure, with an optional user", () => {
-    const unit = serviceUnit("web", "web-server", { prefix: "/opt/web/", user: "www" });
-    expect(unit).toContain("ExecStart=/opt/web/bin/web-server\n");
-    expect(unit).toContain("Restart=on-failure\n");
-    expect(unit).toContain("User=www\n");
-    expect(unit).toContain("WantedBy=multi-user.target\n");
-    expect(serviceUnit("web", "w", { prefix: "/opt/web" })).not.toContain("User=");
-  });
-
-  it.each([["relative/path"], ["/opt/with space"], ["/opt/../etc"]])("refuses the prefix %j", (prefix) => {
-    expect(() => serviceUnit("web", "w", { prefix })).toThrow(PystoreError);
   });
 });

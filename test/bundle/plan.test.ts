@@ -98,9 +98,9 @@ describe("planBundle", () => {
       ["bin/hello-web", "755"],
       ["bin/tool", "755"],
       ["systemd/hello-web.service", "644"],
-      ["systemd/tool.service", "644"],
+      ["systemd/hello-web-tool.service", "644"],
     ]);
-    expect(plan.files.find((f) => f.path === "systemd/tool.service")?.text).toContain(
+    expect(plan.files.find((f) => f.path === "systemd/hello-web-tool.service")?.text).toContain(
       "ExecStart=/opt/hello-web/bin/tool\nWorkingDirectory=/opt/hello-web\n",
     );
     expect(plan.scripts).toEqual([

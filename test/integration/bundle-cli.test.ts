@@ -143,7 +143,7 @@ describe("pystore bundle (local project, launchers, verify, systemd)", () => {
     expect(a.stdout).toBe("A FROM SHARED! [] __main__\n");
     const b = await runLauncher(join(out, "bin/thing-b"), ["4"], env);
     expect(b).toMatchObject({ code: 4, stdout: "b from shared thing_b.py\n" });
-    const unit = await readFileText(join(out, "systemd/thing-a.service"));
+    const unit = await readFileText(join(out, "systemd/things-thing-a.service"));
     expect(unit).toContain("ExecStart=/opt/things/bin/thing-a\n");
     expect(unit).toContain("User=things\n");
     expect(unit).toContain("Restart=on-failure\n");

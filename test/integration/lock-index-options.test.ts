@@ -270,15 +270,27 @@ describe("outputs that cannot be written", () => {
 
 describe("shared flags on fetch", () => {
   it("--proxy and --retries reach fetch's downloads; a bad --connect-timeout is a usage error", async () => {
+    // The pins test left this lock stale against its project on purpose: --frozen fetches it as it is.
     const dir = join(work, "pinned");
     const lock = join(dir, "pylock.toml");
     const viaClosedProxy = await runCli(
-      ["--store", join(work, "store-fetch"), "fetch", "-l", lock, "--proxy", `http://127.0.0.1:${closedPort}`, "--retries", "0"],
+      [
+        "--store",
+        join(work, "store-fetch"),
+        "fetch",
+        "-l",
+        lock,
+        "--frozen",
+        "--proxy",
+        `http://127.0.0.1:${closedPort}`,
+        "--retries",
+        "0",
+      ],
       { cwd: dir, env: { HOME: join(work, "home") } },
     );
     expect(viaClosedProxy.code).toBe(5);
     expect(viaClosedProxy.stderr).toMatch(/proxy/i);
-    const direct = await runCli(["--store", join(work, "store-fetch"), "fetch", "-l", lock], {
+    const direct = await runCli(["--store", join(work, "store-fetch"), "fetch", "-l", lock, "--frozen"], {
       cwd: dir,
       env: { HOME: join(work, "home") },
     });
