@@ -7,6 +7,7 @@ import { dirname } from "node:path";
 import type { IndexClient, IndexClientOptions } from "../index-client/client.js";
 import { clientOptions, type TransportSettings } from "../index-client/settings.js";
 import { buildLock } from "../lock/build-lock.js";
+import { formatChange, lockChanges, type PackageChange } from "../lock/changes.js";
 import { lockedDigests } from "../lock/digests.js";
 import { gatherInputs, type LockRequest } from "../lock/gather.js";
 import type { LockInputs } from "../lock/inputs.js";
@@ -17,6 +18,7 @@ import { type Pylock, writePylock } from "../standards/pylock.js";
 import { openStore, type Store } from "../store/store.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
 import { lazyClient } from "./client.js";
+import { withStoreIndex } from "./store-index.js";
 import type { AppContext } from "./context.js";
 
 export interface LockProjectOptions {
@@ -40,6 +42,8 @@ export interface LockProjectResult {
   changed: boolean;
   inputs: LockInputs;
   projectDir: string;
+  /** Packages whose versions differ from the existing lock's (every package when there was none). */
+  changes: PackageChange[];
 }
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
@@ -58,7 +62,12 @@ async function existingLock(path: string, ctx: AppContext): Promise<{ lock?: Pyl
 /** Resolve the project (or the given requirements) for every target and write the lock; a re-run keeps its targets. */
 export async function lockProject(opts: LockProjectOptions, ctx: AppContext): Promise<LockProjectResult> {
   const { lock: existing, text: previous } = await existingLock(opts.output, ctx);
-  const { inputs, projectDir } = await gatherInputs(opts.request, ctx.cwd, ctx.env, { recorded: existing && recordedInputs(existing) });
+  // A bare re-lock starts from what the lock records, so `lock --check`'s "run pystore lock" hint re-locks the same inputs.
+  const { inputs, projectDir, fromRecord } = await gatherInputs(opts.request, ctx.cwd, ctx.env, {
+    recorded: existing && recordedInputs(existing),
+    relock: true,
+  });
+  if (fromRecord.length > 0) ctx.log.info(`using the inputs recorded in ${opts.output}: ${fromRecord.join("; ")} (flags replace them)`);
   let store = opts.store;
   let ownStore = false;
   if (!store) {
@@ -87,7 +96,9 @@ export async function lockProject(opts: LockProjectOptions, ctx: AppContext): Pr
     const client = opts.client
       ? await opts.client({ ...options, cache: store?.httpCache() })
       : await own!.get({ ...options, cache: store?.httpCache() });
-    const provider = new IndexProvider(client, ctx.log);
+    // Offline, the store is an index too: what an air-gapped machine imported is what it can lock.
+    const storeIndex = opts.transport.offline && store ? withStoreIndex(client, store, inputs.indexUrl, ctx.log) : undefined;
+    const provider = new IndexProvider(storeIndex ?? client, ctx.log);
     const { lock } = await buildLock(provider, inputs, {
       existing,
       upgrade: opts.upgrade,
@@ -96,15 +107,20 @@ export async function lockProject(opts: LockProjectOptions, ctx: AppContext): Pr
       lockDir: dirname(opts.output),
       hashDirect: (file) => provider.hashDirect(file, tmpdir()),
     });
+    if (storeIndex)
+      ctx.log.info(`offline: the store served as an index too (${plural(storeIndex.filesListed, "wheel")} it holds were candidates)`);
     const text = writePylock(lock);
     const changed = previous !== text;
     if (changed) await writeFileAtomic(opts.output, text);
     store?.addRoot("lock", opts.output, lockedDigests(lock));
+    const changes = lockChanges(existing, lock);
+    // An upgrade is asked to move versions: say which moved (first locks list everything, so only here).
+    if (opts.upgrade || opts.upgradePackages?.length) for (const change of changes) ctx.log.info(formatChange(change));
     const wheels = lock.packages.flatMap((p) => p.wheels ?? []);
     ctx.log.info(
       `${changed ? "wrote" : "unchanged"} ${opts.output}: ${plural(lock.packages.length, "package")}, ${plural(wheels.length, "wheel")}, ${plural(inputs.targets.length, "target")} (${plural(provider.pagesFetched, "project page")}, ${plural(provider.metadataFetched, "metadata file")})`,
     );
-    return { output: opts.output, lock, text, changed, inputs, projectDir };
+    return { output: opts.output, lock, text, changed, inputs, projectDir, changes };
   } finally {
     await own?.close();
     if (ownStore) store?.close();

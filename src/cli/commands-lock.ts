@@ -17,6 +17,7 @@ export function registerLockCommands(program: Command, action: ActionFactory): v
     .option("-o, --output <file>", "lock file to write (default: pylock.toml in the project directory)")
     .option("--platform <platform>", "target platform (repeatable; default: [tool.pystore] targets, else host)", collect)
     .option("--python <version>", "target Python X.Y (repeatable; combined with every --platform)", collect)
+    .option("--add-target <platform:python>", "lock this target too, keeping the others (repeatable)", collect)
     .option("--prerelease <mode>", "allow, if-necessary-or-explicit (default), or disallow")
     .option("--exclude-newer <timestamp>", "ignore files uploaded after this RFC 3339 time or date")
     .option("--upgrade", "ignore the versions in the existing lock", false)

@@ -45,6 +45,7 @@ const handler: Handler<LockOptions> = async (args, options, ctx) => {
         {
           lock: output,
           changed: result.changed,
+          changes: result.changes,
           packages: result.lock.packages.map((p) => ({ name: p.name, version: p.version, marker: p.marker ?? null })),
         },
         null,

@@ -38,6 +38,7 @@ export interface LockFlags extends IndexFlags {
   excludeNewer?: string;
   extra?: string[];
   group?: string[];
+  addTarget?: string[];
 }
 
 // A bad flag is a usage error; a bad variable is a configuration error.
@@ -129,6 +130,18 @@ function prereleaseFlag(raw: string | undefined): PrereleaseMode | undefined {
   return raw as PrereleaseMode;
 }
 
+/** `--add-target PLATFORM:PYTHON`; split at the last colon, since a platform may be a file path. */
+export function parseAddTarget(raw: string): { platform: string; python: string } {
+  const at = raw.lastIndexOf(":");
+  const platform = raw.slice(0, at).trim();
+  const python = raw.slice(at + 1).trim();
+  if (at < 0 || !platform || !python)
+    throw new PystoreError("USAGE", `--add-target ${JSON.stringify(raw)} is not PLATFORM:PYTHON`, {
+      hint: "e.g. --add-target win_amd64:3.12",
+    });
+  return { platform, python };
+}
+
 /** What `lock` (and bundle's lock-first path) was asked to lock; `environment: false` for `lock --check`. */
 export function lockRequest(args: string[], flags: LockFlags, env: NodeJS.ProcessEnv, opts: { environment?: boolean } = {}): LockRequest {
   return {
@@ -137,6 +150,7 @@ export function lockRequest(args: string[], flags: LockFlags, env: NodeJS.Proces
     requirementFiles: flags.requirement ?? [],
     platforms: flags.platform ?? [],
     pythons: flags.python ?? [],
+    addTargets: (flags.addTarget ?? []).map(parseAddTarget),
     extras: flags.extra,
     groups: flags.group,
     prerelease: prereleaseFlag(flags.prerelease),

@@ -10,7 +10,8 @@ import type { Target } from "../standards/targets.js";
 import type { IndexRequest } from "../index-client/settings.js";
 import type { LockInputs } from "./inputs.js";
 import type { RecordedInputs } from "./recorded.js";
-import { indexSettings, readProject } from "./index-config.js";
+import { type IndexSettings, indexSettings, readProject } from "./index-config.js";
+import { stripCredentials } from "../util/redact.js";
 import { projectRequirements, type Pyproject } from "../project/pyproject.js";
 import { emptyRequirementsFile, readRequirementsFile } from "./requirements-file.js";
 
@@ -26,6 +27,8 @@ export interface LockRequest {
   platforms: string[];
   /** --python values, combined with every platform. */
   pythons: string[];
+  /** --add-target PLATFORM:PYTHON: added to the targets the rest chose (flags, [tool.pystore], the lock's, host). */
+  addTargets?: { platform: string; python: string }[];
   extras?: string[];
   groups?: string[];
   prerelease?: PrereleaseMode;
@@ -35,19 +38,23 @@ export interface LockRequest {
 
 /**
  * What an existing lock contributes. `recorded` targets are kept when neither flags nor [tool.pystore] name
- * any; with `check`, every other recorded input (indexes, strategy, prerelease, exclude-newer, extras,
- * groups, requirements files) is the default too, below the flags and the project's files but above the
- * environment, so a CI machine's variables or host do not make a lock look stale.
+ * any; with `check` or `relock`, every other recorded input (indexes, strategy, prerelease, exclude-newer,
+ * extras, groups, requirements files, command-line requirements) is the default too, below the flags and the
+ * project's files. `check` also ranks it above the environment, so a CI machine's variables or host do not
+ * make a lock look stale; `relock` ranks it below, since credentials for a recorded index may come from there.
  */
 export interface GatherDefaults {
   recorded?: RecordedInputs;
   check?: boolean;
+  relock?: boolean;
 }
 
 export interface GatheredInputs {
   inputs: LockInputs;
   projectDir: string;
   pyproject?: Pyproject;
+  /** The inputs taken from the existing lock's record ("requirement files reqs/a.in", "targets …"), for the log. */
+  fromRecord: string[];
 }
 
 const PRERELEASE_MODES: PrereleaseMode[] = ["allow", "if-necessary-or-explicit", "disallow"];
@@ -82,6 +89,16 @@ function projectRelative(projectDir: string, path: string): string {
   return (rel === "" || isAbsolute(rel) ? path : rel).split(sep).join("/");
 }
 
+/** Whether the merged index list is the recorded one (nothing else named an index). */
+function usesRecordedIndexes(where: IndexSettings, recorded: RecordedInputs): boolean {
+  if (where.noIndex) return recorded.noIndex === true;
+  return (
+    recorded.indexUrl !== undefined &&
+    stripCredentials(where.indexUrl) === recorded.indexUrl &&
+    where.extraIndexUrls.map(stripCredentials).join(" ") === (recorded.extraIndexUrls ?? []).join(" ")
+  );
+}
+
 export async function gatherInputs(
   request: LockRequest,
   cwd: string,
@@ -90,21 +107,28 @@ export async function gatherInputs(
 ): Promise<GatheredInputs> {
   let args = request.requirements;
   const { projectDir, pyproject } = await readProject(request.project, cwd);
-  const checked = defaults.check ? defaults.recorded : undefined;
+  const checked = defaults.check || defaults.relock ? defaults.recorded : undefined;
+  const fromRecord: string[] = [];
   const files = emptyRequirementsFile();
   let requirementPaths = request.requirementFiles.map((p) => resolvePath(cwd, p));
   if (args.length === 0 && requirementPaths.length === 0 && checked?.requirementFiles?.length) {
     requirementPaths = checked.requirementFiles.map((p) => resolvePath(projectDir, p));
+    fromRecord.push(`requirement files ${checked.requirementFiles.join(", ")}`);
   }
   for (const path of requirementPaths) await readRequirementsFile(path, { env, baseDir: projectDir }, files);
   const extras = request.extras ?? checked?.extras ?? [];
   const groups = request.groups ?? checked?.groups ?? [];
+  if (!request.extras && checked?.extras?.length) fromRecord.push(`extras ${checked.extras.join(", ")}`);
+  if (!request.groups && checked?.groups?.length) fromRecord.push(`groups ${checked.groups.join(", ")}`);
   let requirements: Requirement[];
   let rootName = "root";
   const explicit = args.length > 0 || requirementPaths.length > 0;
   const hasProject = pyproject && (pyproject.name !== undefined || Object.keys(pyproject.dependencyGroups).length > 0);
   // A lock of command-line requirements has no file to re-read: check it against what it records.
-  if (!explicit && !hasProject && checked?.requirements?.length) args = checked.requirements;
+  if (!explicit && !hasProject && checked?.requirements?.length) {
+    args = checked.requirements;
+    fromRecord.push(`requirements ${args.join(", ")}`);
+  }
   if (args.length > 0 || explicit) {
     requirements = [...args.map(parseCliRequirement), ...files.requirements.map((r) => r.requirement)];
     if (pyproject?.name) rootName = pyproject.name;
@@ -127,9 +151,11 @@ export async function gatherInputs(
   // The flag was checked where it was parsed; a lock's recorded mode is checked here.
   const prerelease = (request.prerelease ??
     (files.prerelease ? "allow" : (checked?.prerelease ?? "if-necessary-or-explicit"))) as PrereleaseMode;
+  if (request.prerelease === undefined && !files.prerelease && checked?.prerelease) fromRecord.push(`prerelease ${checked.prerelease}`);
   if (!PRERELEASE_MODES.includes(prerelease))
     throw new PystoreError("USAGE", `--prerelease ${JSON.stringify(prerelease)}: use ${PRERELEASE_MODES.join(", ")}`);
-  const where = indexSettings(request.index, { files, config: pyproject?.index, checked });
+  const where = indexSettings(request.index, { files, config: pyproject?.index, checked, environment: !defaults.check });
+  if (checked && usesRecordedIndexes(where, checked)) fromRecord.push(where.noIndex ? "--no-index" : `index ${where.indexUrl}`);
 
   let pairs: { platform: string; python?: string }[];
   const pythons: (string | undefined)[] = request.pythons.length ? request.pythons : [undefined];
@@ -138,10 +164,16 @@ export async function gatherInputs(
     pairs = request.pythons.length
       ? pyproject.targets.flatMap((t) => pythons.map((python) => ({ platform: t.platform, python })))
       : pyproject.targets;
-  else if (!request.pythons.length && defaults.recorded?.targets.length) pairs = defaults.recorded.targets;
-  else pairs = pythons.map((python) => ({ platform: "host", python }));
+  else if (!request.pythons.length && defaults.recorded?.targets.length) {
+    pairs = defaults.recorded.targets;
+    fromRecord.push(`targets ${pairs.map((t) => `${t.platform}:${t.python}`).join(", ")}`);
+  } else pairs = pythons.map((python) => ({ platform: "host", python }));
+  for (const added of request.addTargets ?? [])
+    if (!pairs.some((p) => p.platform === added.platform && p.python === added.python)) pairs = [...pairs, added];
   const targets = await loadTargets(pairs, projectDir, env);
 
+  const excludeNewer = normalizeExcludeNewer(request.excludeNewer) ?? checked?.excludeNewer;
+  if (request.excludeNewer === undefined && checked?.excludeNewer) fromRecord.push(`exclude-newer ${checked.excludeNewer}`);
   const inputs: LockInputs = {
     rootName,
     requirements,
@@ -152,8 +184,8 @@ export async function gatherInputs(
     targets,
     ...where,
     prerelease,
-    excludeNewer: normalizeExcludeNewer(request.excludeNewer) ?? checked?.excludeNewer,
+    excludeNewer,
     requirementFiles: requirementPaths.map((p) => projectRelative(projectDir, p)),
   };
-  return { inputs, projectDir, pyproject };
+  return { inputs, projectDir, pyproject, fromRecord };
 }

@@ -22,8 +22,10 @@ export interface FileIndexLines {
 export interface IndexSettingSources {
   files?: FileIndexLines;
   config?: PyprojectIndexConfig;
-  /** `lock --check`: what the lock records stands in for the environment and the defaults. */
+  /** `lock --check` and a re-lock: what the lock records stands in for the defaults. */
   checked?: RecordedInputs;
+  /** False (`lock --check`): the record stands in for the environment too. Default: consulted unless `checked`. */
+  environment?: boolean;
 }
 
 /**
@@ -33,7 +35,8 @@ export interface IndexSettingSources {
 export function indexSettings(request: IndexRequest, sources: IndexSettingSources = {}): IndexSettings {
   const { files, config, checked } = sources;
   // `lock --check` compares with what the lock records, never with this machine's variables.
-  const env = checked ? { extraIndexUrls: [], noIndex: false, indexUrl: undefined } : request.env;
+  const useEnv = sources.environment ?? !checked;
+  const env = useEnv ? request.env : { extraIndexUrls: [], noIndex: false, indexUrl: undefined };
   const indexStrategy = request.strategy ?? config?.indexStrategy ?? checked?.indexStrategy ?? "first-index";
   const indexUrl = request.indexUrl ?? files?.indexUrl ?? env.indexUrl ?? config?.indexUrl ?? checked?.indexUrl ?? DEFAULT_INDEX_URL;
   const flagExtra = request.extraIndexUrls.length ? request.extraIndexUrls : env.extraIndexUrls;
@@ -42,11 +45,9 @@ export function indexSettings(request: IndexRequest, sources: IndexSettingSource
   let findLinks = [...new Set([...request.findLinks, ...(files?.findLinks ?? []), ...(config?.findLinks ?? [])])];
   if (checked && findLinks.length === 0) findLinks = checked.findLinks ?? [];
   // An index flag given to --check means "compare with these indexes", so the recorded --no-index yields to it.
-  const recordedNoIndex = checked?.noIndex === true && request.indexUrl === undefined && !request.extraIndexUrls.length;
-  const noIndex =
-    (checked ? request.noIndex || recordedNoIndex : request.noIndex || env.noIndex) ||
-    (files?.noIndex ?? false) ||
-    (config?.noIndex ?? false);
+  const recordedNoIndex =
+    checked?.noIndex === true && request.indexUrl === undefined && !request.extraIndexUrls.length && env.indexUrl === undefined;
+  const noIndex = request.noIndex || env.noIndex || recordedNoIndex || (files?.noIndex ?? false) || (config?.noIndex ?? false);
   return { indexUrl, extraIndexUrls, findLinks, indexStrategy, noIndex, indexPins: config?.indexPins ?? {} };
 }
 

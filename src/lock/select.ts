@@ -41,7 +41,8 @@ export function selectForTarget(lock: Pylock, target: Target, opts: SelectOption
     const envs = lock.environments?.length ? ` (environments: ${lock.environments.join(" | ")})` : "";
     const rp = lock.requiresPython ? ` (requires-python ${lock.requiresPython})` : "";
     throw new PystoreError("NO_MATCHING_WHEEL", `the lock does not cover target ${target.id}${envs}${rp}`, {
-      hint: `re-lock including this target: pystore lock --platform ${target.platform} --python ${target.python}`,
+      // The command keeps the lock's other targets (--platform would replace them).
+      hint: `add the target, keeping the lock's others (or list it in [tool.pystore] targets, if the project names them there): pystore lock --add-target ${target.platform}:${target.python}`,
     });
   }
   const ctx = context(lock, opts);

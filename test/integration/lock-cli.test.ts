@@ -143,7 +143,8 @@ describe("pystore lock (multi-target)", () => {
     expect(excluded.code).toBe(0);
     expect(parsePylock(await readFile(join(dir, "pylock.toml"), "utf8")).packages.find((p) => p.name === "alpha")?.version).toBe("2.0");
 
-    const moved = await runCli([...args, "--index-url", newer.url, "--upgrade-package", "alpha"], { env });
+    // The lock now records --exclude-newer 2024-06-01, and a re-lock keeps it unless a flag replaces it.
+    const moved = await runCli([...args, "--index-url", newer.url, "--upgrade-package", "alpha", "--exclude-newer", "2100-01-01"], { env });
     expect(moved.code).toBe(0);
     const movedLock = parsePylock(await readFile(join(dir, "pylock.toml"), "utf8"));
     expect(movedLock.packages.find((p) => p.name === "alpha")?.version).toBe("3.0");
