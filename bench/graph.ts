@@ -3,6 +3,7 @@
 
 import { join } from "node:path";
 import { buildWheel, type BuiltWheel, type WheelSpec } from "../fixtures/wheels.js";
+import { prng } from "../fixtures/prng.js";
 
 const VERSIONS = ["1.0.0", "1.1.0", "1.2.0", "2.0.0", "2.1.0"];
 
@@ -85,18 +86,6 @@ const BINARY_TAGS = [
   "cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64",
   "cp311-cp311-win_amd64",
 ];
-
-/** A tiny deterministic PRNG (mulberry32) so every run and machine gets the same graph. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function layerOf(index: number): number {
   return LAYERS.findIndex(([from, to]) => index >= from && index < to);

@@ -3,18 +3,7 @@
 // resolver must backtrack), extras, and markers that never apply on Linux.
 
 import type { MemIndex, MemVersion } from "./memory-index.js";
-
-/** mulberry32: the same graph on every run and machine. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from "../../fixtures/prng.js";
 
 const VERSIONS = ["1.0.0", "1.1.0", "2.0.0", "2.1.0", "3.0.0"];
 

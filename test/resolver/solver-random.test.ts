@@ -8,23 +8,12 @@ import { parseRequirement } from "../../src/standards/pep508.js";
 import { resolveTarget } from "../../src/standards/targets.js";
 import { specifierContains } from "../../src/standards/pep440.js";
 import { memoryProvider, type MemIndex } from "./memory-index.js";
+import { prng as rng } from "../../fixtures/prng.js";
 
 const target = resolveTarget("manylinux_x86_64", "3.11");
 const NAMES = ["p0", "p1", "p2", "p3", "p4"];
 const VERSIONS = ["1", "2", "3"];
 const OPS = ["==", ">=", "<", "!="];
-
-// A small deterministic PRNG (mulberry32) so failures reproduce from the seed.
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a |= 0;
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomCase(seed: number): { index: MemIndex; root: string[] } {
   const r = rng(seed);
