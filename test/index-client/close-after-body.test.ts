@@ -24,9 +24,8 @@ interface ClosingServer {
 /**
  * Raw HTTP/1.1 on loopback: a full request gets the whole body chunked, then (once the bytes are out) the
  * socket ends without the final zero-length chunk, so the client sees every byte and then "other side
- * closed". A Range request
- * from below the end gets the rest (206); one at or past the end gets 416 with the complete length (RFC 9110
- * §15.5.17). With `shortBy`, every body ends `shortBy` bytes short.
+ * closed". A Range request from below the end gets the rest (206); one at or past the end gets 416 with
+ * the complete length (RFC 9110 §15.5.17). With `shortBy`, every body ends `shortBy` bytes short.
  */
 async function startClosingServer(data: Buffer, opts: { shortBy?: number } = {}): Promise<ClosingServer> {
   const ranges: string[] = [];
