@@ -15,6 +15,7 @@ import { TreeWriter } from "../install/tree-writer.js";
 import { byPath } from "../util/order.js";
 import { copyInto } from "./app-code.js";
 import { type ManifestFile, walkTree } from "./manifest.js";
+import { hashFile } from "../util/hash-file.js";
 
 export interface BundleContents {
   /** Where the install core puts wheels' files. */
@@ -54,16 +55,6 @@ export function stagedTree(root: string, importer: FileImporter): BundleContents
 interface Listed extends ManifestFile {
   /** A file on disk (a store tree's member, a project file), or the bytes themselves. */
   source: string | Buffer;
-}
-
-async function hashFile(path: string): Promise<{ sha256: string; size: number }> {
-  const hash = createHash("sha256");
-  let size = 0;
-  for await (const chunk of createReadStream(path)) {
-    hash.update(chunk as Buffer);
-    size += (chunk as Buffer).length;
-  }
-  return { sha256: hash.digest("hex"), size };
 }
 
 /** Archives' contents: nothing is written until the format streams each file from its source. */

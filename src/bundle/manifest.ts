@@ -2,13 +2,14 @@
 // `bundle verify`, which compares a bundle directory with it (changed, missing and extra files).
 
 import { createHash } from "node:crypto";
-import { createReadStream, lstatSync, readFileSync, readdirSync } from "node:fs";
+import { lstatSync, readFileSync, readdirSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { PystoreError } from "../errors.js";
 import { BUNDLE_MANIFEST_VERSION } from "../format-versions.js";
 import { byName, byPath, compareStrings } from "../util/order.js";
 import { stableJson } from "../util/stable-json.js";
+import { hashFile } from "../util/hash-file.js";
 
 export const MANIFEST_FILE = "pystore-bundle.json";
 
@@ -51,17 +52,11 @@ export function bundleHash(manifestText: string): string {
   return createHash("sha256").update(manifestText).digest("hex");
 }
 
-async function hashFile(path: string): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest("hex");
-}
-
 /** Files up to this size are read in one synchronous call; larger ones are streamed. */
 const READ_WHOLE_BYTES = 16 * 1024 * 1024;
 
 async function hashTreeFile(path: string, size: number): Promise<string> {
-  return size <= READ_WHOLE_BYTES ? createHash("sha256").update(readFileSync(path)).digest("hex") : hashFile(path);
+  return size <= READ_WHOLE_BYTES ? createHash("sha256").update(readFileSync(path)).digest("hex") : (await hashFile(path)).sha256;
 }
 
 export interface TreeEntry extends ManifestFile {

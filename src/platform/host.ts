@@ -16,6 +16,7 @@ import {
 } from "./host-cache.js";
 import type { MarkerEnvironment } from "../standards/pep508.js";
 import type { PlatformSpec, PythonVersion } from "../standards/tags.js";
+import { MARKER_KEYS } from "../standards/targets.js";
 
 export interface HostInfo {
   /** The interpreter that was asked (PYSTORE_PYTHON, else python3). */
@@ -63,20 +64,6 @@ interface ProbeOutput extends ProbeResult {
   libraries?: string[];
   executable?: string;
 }
-
-const MARKER_KEYS = [
-  "implementation_name",
-  "implementation_version",
-  "os_name",
-  "platform_machine",
-  "platform_python_implementation",
-  "platform_release",
-  "platform_system",
-  "platform_version",
-  "python_full_version",
-  "python_version",
-  "sys_platform",
-] as const;
 
 /** A cached answer is trusted only if it still has the probe's shape (files get truncated and hand-edited). */
 function isProbeResult(value: unknown): value is ProbeResult {

@@ -189,7 +189,8 @@ export function resolveTarget(platform: string, python: string): Target {
   return buildTarget(spec, parsed.version, { fullVersion: parsed.full });
 }
 
-const MARKER_KEYS = [
+/** Every PEP 508 marker variable a target's environment defines. */
+export const MARKER_KEYS = [
   "implementation_name",
   "implementation_version",
   "os_name",

@@ -11,6 +11,7 @@ import { TEMP_PREFIX, writeStreamAtomic, type Written } from "../util/atomic-wri
 import type { Logger } from "../util/log.js";
 import ssri from "ssri";
 import { integrityOf, tmpDir } from "./layout.js";
+import { hashFile } from "../util/hash-file.js";
 
 /** Stored wheels are read-only: nothing should ever edit them in place. */
 export const WHEEL_MODE = 0o444;
@@ -45,16 +46,6 @@ export interface FileCheck {
   status: "ok" | "missing" | "corrupted";
   size?: number;
   sha256?: string;
-}
-
-export async function hashFile(path: string): Promise<{ sha256: string; size: number }> {
-  const hash = createHash("sha256");
-  let size = 0;
-  for await (const chunk of createReadStream(path)) {
-    hash.update(chunk as Buffer);
-    size += (chunk as Buffer).length;
-  }
-  return { sha256: hash.digest("hex"), size };
 }
 
 /** Re-hash a stored file against its row. */

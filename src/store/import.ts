@@ -6,7 +6,7 @@ import { extract as extractTar } from "tar";
 import { PystoreError } from "../errors.js";
 import { CLOSURE_ARCHIVE_VERSION } from "../format-versions.js";
 import { refusedWrite, tempName } from "../util/atomic-write.js";
-import { hashFile } from "./content.js";
+import { hashFile } from "../util/hash-file.js";
 import { CLOSURE_FORMAT, MANIFEST_NAME, MEMBER_PATH, type ClosureManifest } from "./closure.js";
 import type { StoreEntry } from "./entries.js";
 import { tmpDir } from "./layout.js";

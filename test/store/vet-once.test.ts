@@ -5,14 +5,14 @@ import { chmod, copyFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { buildWheel, type BuiltWheel } from "../../fixtures/wheels.js";
-import * as content from "../../src/store/content.js";
+import * as hashing from "../../src/util/hash-file.js";
 import { exportClosure } from "../../src/store/export.js";
 import { openStore } from "../../src/store/store.js";
 import * as wheelInfo from "../../src/store/wheel-info.js";
 import { tempDir } from "../helpers/temp.js";
 
-vi.mock("../../src/store/content.js", async (importOriginal) => {
-  const real = await importOriginal<typeof import("../../src/store/content.js")>();
+vi.mock("../../src/util/hash-file.js", async (importOriginal) => {
+  const real = await importOriginal<typeof import("../../src/util/hash-file.js")>();
   return { ...real, hashFile: vi.fn(real.hashFile) };
 });
 vi.mock("../../src/store/wheel-info.js", async (importOriginal) => {
@@ -31,7 +31,7 @@ beforeAll(async () => {
 });
 afterAll(() => work.cleanup());
 beforeEach(() => {
-  vi.mocked(content.hashFile).mockClear();
+  vi.mocked(hashing.hashFile).mockClear();
   vi.mocked(wheelInfo.readWheelInfo).mockClear();
 });
 
@@ -43,7 +43,7 @@ describe("vetting on the way in", () => {
       const entry = await store.addWheelFile(one.path, { expectedSha256: one.sha256 });
       expect(entry.sha256).toBe(one.sha256);
       expect(wheelInfo.readWheelInfo).toHaveBeenCalledTimes(1);
-      expect(content.hashFile).toHaveBeenCalledTimes(1);
+      expect(hashing.hashFile).toHaveBeenCalledTimes(1);
     } finally {
       store.close();
     }
