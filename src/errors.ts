@@ -45,12 +45,26 @@ export const ERROR_CODES = {
   FILE_NOT_FOUND: "invalidInput",
   /** A URL whose scheme no transport serves (src/index-client/transports.ts). */
   UNSUPPORTED_URL: "invalidInput",
+  /** An `oci://` reference that breaks the OCI grammar (src/oci/reference.ts). */
+  INVALID_REFERENCE: "invalidInput",
+  /** An OCI artifact that is not a pystore closure, or one whose manifest or config is malformed. */
+  INVALID_ARTIFACT: "invalidInput",
+  /** An OCI image layout (a --base-image, an image bundle to push) that is malformed or incomplete. */
+  INVALID_IMAGE: "invalidInput",
+  /** A --base-image whose os/architecture is not the bundle target's. */
+  IMAGE_PLATFORM_MISMATCH: "invalidInput",
+  /** A path given to `python add` (or `bundle --embed-python`) that is not a relocatable CPython this machine can run. */
+  INVALID_PYTHON: "invalidInput",
+  /** An interpreter to embed whose version, OS, machine or C library is not the bundle target's. */
+  PYTHON_MISMATCH: "invalidInput",
   /** A path pystore was asked to write (an output file, a download's destination) cannot be created. */
   IO: "invalidInput",
   // resolution
   NO_SOLUTION: "resolution",
   NO_MATCHING_WHEEL: "resolution",
   PACKAGE_NOT_FOUND: "resolution",
+  /** An sdist is needed for a target this machine cannot build for (no such Python, or the wheel does not fit). */
+  BUILD_UNSUPPORTED_TARGET: "resolution",
   // network and indexes
   NETWORK: "network",
   HTTP_STATUS: "network",
@@ -61,24 +75,36 @@ export const ERROR_CODES = {
   INCOMPLETE_DOWNLOAD: "network",
   INVALID_INDEX_RESPONSE: "network",
   UNSUPPORTED_API_VERSION: "network",
+  /** A registry has no such repository, tag or manifest. */
+  ARTIFACT_NOT_FOUND: "network",
   // integrity
   HASH_MISMATCH: "integrity",
   SIZE_MISMATCH: "integrity",
   STORE_CORRUPTED: "integrity",
   ARCHIVE_TAMPERED: "integrity",
+  /** A rebuilt sdist's wheel differs from the sha256 the lock records. */
+  BUILD_NOT_REPRODUCIBLE: "integrity",
   // store
   STORE_FORMAT: "store",
   STORE_IO: "store",
   ENTRY_NOT_FOUND: "store",
+  /** store.db is missing (while wheel files are stored) or damaged; `pystore store reindex` rebuilds it. */
+  STORE_INDEX_DAMAGED: "store",
   // offline
   OFFLINE_MISSING: "offline",
   // bundles and wheels
   UNSAFE_WHEEL: "bundle",
   RECORD_MISMATCH: "bundle",
   BUNDLE_FAILED: "bundle",
+  /** An sdist's build backend failed (the error carries the build log's tail). */
+  BUILD_FAILED: "bundle",
+  /** An sdist holds links, devices, paths outside its directory, or members beyond the limits. */
+  UNSAFE_SDIST: "bundle",
   // checks that answer "no"
   LOCK_STALE: "checkFailed",
   BUNDLE_MODIFIED: "checkFailed",
+  /** `pystore doctor` found at least one problem that will make commands fail (warnings alone do not). */
+  DOCTOR_FAILED: "checkFailed",
   // bugs
   INTERNAL: "internal",
 } as const satisfies Record<string, ExitArea>;

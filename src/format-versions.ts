@@ -16,3 +16,7 @@ export const HOST_CACHE_FORMAT = 1;
 export const LAUNCH_CONFIG_VERSION = 1;
 /** `index.json` of an unpacked store tree, wheels/<entry-name>/tree/ (store-format/store-layout.md, "Unpacked trees"). */
 export const TREE_INDEX_VERSION = 2;
+/** The closure artifact `store push` writes to OCI registries (store-format/oci-artifacts.md). */
+export const OCI_CLOSURE_ARTIFACT_VERSION = 1;
+/** A bundle as an OCI image layout, `bundle --format oci` (store-format/bundle-image.md). */
+export const BUNDLE_IMAGE_VERSION = 1;

@@ -12,11 +12,23 @@ import { PystoreError } from "../errors.js";
 import { clientOptions, type IndexRequest, requestedIndexes, type TransportSettings } from "../index-client/settings.js";
 import type { LinkMode } from "../install/importer.js";
 import { type ReadLock, readLockFile } from "../lock/read-lock.js";
+import { type RemoteStoreRequest, remoteStoreRefs } from "../oci/settings.js";
+import { lockSubstitutes, substituteWheels } from "../oci/substitute.js";
 import { loadTarget } from "../platform/target-loader.js";
+import { type ImageRequest, prepareImage } from "./bundle-image.js";
+import { isImageBundle } from "../bundle/formats/oci-write.js";
 import type { Pylock } from "../standards/pylock.js";
 import type { Target } from "../standards/targets.js";
-import { openStore } from "../store/store.js";
+import { openStore, type Store } from "../store/store.js";
+import { SdistBuilder } from "../build/builder.js";
+import { lockedSdistFile, provideBuilt } from "../build/rebuild.js";
+import type { IndexClient } from "../index-client/client.js";
+import { selectForTarget } from "../lock/select.js";
 import { ensureDirectory } from "../util/dirs.js";
+import type { BytecodeCompiler } from "../bundle/compile.js";
+import { findCompiler } from "../python/compiler.js";
+import { selectPython } from "../python/select.js";
+import type { PythonEntry } from "../store/pythons.js";
 import { lazyClient } from "./client.js";
 import type { AppContext, TargetSettings } from "./context.js";
 import { type LockUse, readFreshLock } from "./lock-check.js";
@@ -41,6 +53,14 @@ export interface BundleProjectOptions {
   transport: TransportSettings;
   /** --locked / --frozen; absent: checked like --locked, and a missing project lock is made first. */
   lockUse?: LockUse;
+  /** Remote stores (OCI registries) asked for the target's missing wheels by digest before any index. */
+  remote?: RemoteStoreRequest;
+  /** --format oci: --prefix, --entrypoint, --base-image. */
+  image?: ImageRequest;
+  /** --embed-python [SHA256-PREFIX|PATH]: true picks the best stored interpreter for the target. */
+  embedPython?: true | string;
+  /** --compile / --no-compile; undefined: compile when an interpreter of the target's X.Y is at hand. */
+  compile?: boolean;
 }
 
 export interface BundleProjectResult extends BundleResult {
@@ -66,13 +86,51 @@ async function checkExistingOutput(out: string, format: BundleFormat): Promise<v
     const replaceable = info.isDirectory() && ((await isFile(join(out, MANIFEST_FILE))) || (await readdir(out)).length === 0);
     if (!replaceable)
       throw new PystoreError("BUNDLE_FAILED", `${out} exists and is not a pystore bundle; refusing to replace it`, { hint });
+  } else if (format === "oci") {
+    const replaceable = info.isDirectory() && ((await isImageBundle(out)) || (await readdir(out)).length === 0);
+    if (!replaceable)
+      throw new PystoreError("BUNDLE_FAILED", `${out} exists and is not a pystore image bundle; refusing to replace it`, { hint });
   } else if (info.isDirectory()) {
     throw new PystoreError("BUNDLE_FAILED", `${out} is a directory; refusing to replace it with a ${format} archive`, { hint });
   }
 }
 
+/** The --compile decision: an explicit --compile without a fitting interpreter fails; the default says why once. */
+async function chooseCompiler(
+  opts: BundleProjectOptions,
+  target: Target,
+  python: PythonEntry | undefined,
+  ctx: AppContext,
+): Promise<BytecodeCompiler | undefined> {
+  if (opts.compile === false || !COMPILED_FORMATS.has(opts.format)) return undefined;
+  const choice = await findCompiler(target, python, ctx.env);
+  if (choice.compiler) {
+    ctx.log.debug(`compiling bytecode with ${choice.reason}`);
+    return choice.compiler;
+  }
+  if (opts.compile === true)
+    throw new PystoreError("USAGE", `--compile needs a Python ${target.python} for ${target.id}: ${choice.reason}`, {
+      hint: `put python${target.python} on PATH, embed one (--embed-python), or leave out --compile`,
+    });
+  ctx.log.info(`bytecode not compiled into the bundle (${choice.reason}); it is compiled when first imported`);
+  return undefined;
+}
+
+/** Formats whose files Python imports from a directory: a .pyz imports from a zip, an image is not run here. */
+const COMPILED_FORMATS = new Set<BundleFormat>(["dir", "tar.gz"]);
+
 /** Everything the command line alone decides: checked before a lock is read or written and before the store opens. */
 async function checkUsage(opts: BundleProjectOptions): Promise<void> {
+  if (opts.embedPython !== undefined && !COMPILED_FORMATS.has(opts.format))
+    throw new PystoreError(
+      "USAGE",
+      opts.format === "pyz"
+        ? "--embed-python needs a dir or tar.gz bundle: a .pyz is run by whichever python3 opens it, so it cannot carry one"
+        : "--embed-python needs a dir or tar.gz bundle: an image takes its Python from --base-image",
+      { hint: "bundle with -o DIR or -o OUT.tar.gz" },
+    );
+  if (opts.compile === true && !COMPILED_FORMATS.has(opts.format))
+    throw new PystoreError("USAGE", `--compile needs a dir or tar.gz bundle (not ${opts.format})`);
   bundleFormat(opts.format).check({ systemd: opts.systemd !== undefined });
   // The default prefix, /opt/<normalised project name>, is always valid: only a given one can be wrong.
   if (opts.systemd) checkUnitOptions({ prefix: opts.systemd.prefix ?? "/opt/bundle", user: opts.systemd.user });
@@ -92,6 +150,33 @@ async function outputDirectory(out: string): Promise<void> {
   );
 }
 
+/** Wheels the lock builds from sdists for this target: in the store, or built again as locked (docs/building.md). */
+async function provideBuiltWheels(
+  lock: Pylock,
+  target: Target,
+  opts: BundleProjectOptions,
+  store: Store,
+  client: () => Promise<IndexClient>,
+  lockDir: string,
+  ctx: AppContext,
+): Promise<void> {
+  const wanted = selectForTarget(lock, target, { extras: opts.extras, groups: opts.groups })
+    .filter((pkg) => pkg.build !== undefined)
+    .map((pkg) => ({ pkg, target }));
+  if (wanted.length === 0) return;
+  let builder: SdistBuilder | undefined;
+  try {
+    await provideBuilt(wanted, {
+      store,
+      builder: async () => (builder ??= new SdistBuilder({ store, client: await client(), network: false, env: ctx.env, log: ctx.log })),
+      sdistFile: lockedSdistFile(lock, lockDir, store.dir),
+      log: ctx.log,
+    });
+  } finally {
+    await builder?.close();
+  }
+}
+
 export async function bundleProject(opts: BundleProjectOptions, ctx: AppContext): Promise<BundleProjectResult> {
   await checkUsage(opts);
   let projectDir = opts.projectDir;
@@ -109,13 +194,39 @@ export async function bundleProject(opts: BundleProjectOptions, ctx: AppContext)
     }
     existing = opts.lockUse === "frozen" ? await readLockFile(lockPath) : await readFreshLock(lockPath, opts.projectDir, ctx);
   }
-  await outputDirectory(opts.out);
-
-  const store = await openStore({ dir: ctx.store.dir, log: ctx.log });
+  const remoteStores = await remoteStoreRefs(opts.remote, projectDir);
+  // An image's base is read (or pulled) and its platform checked before any wheel is fetched.
+  const image =
+    opts.format === "oci"
+      ? await prepareImage(opts.image ?? {}, target, {
+          ...ctx,
+          transport: opts.transport,
+          insecureRegistries: opts.remote?.insecureRegistries ?? [],
+        })
+      : undefined;
+  let store: Awaited<ReturnType<typeof openStore>>;
+  try {
+    await outputDirectory(opts.out);
+    store = await openStore({ dir: ctx.store.dir, log: ctx.log });
+  } catch (error) {
+    await image?.cleanup();
+    throw error;
+  }
   const client = lazyClient({
     ...clientOptions(requestedIndexes(opts.index), opts.transport, { env: ctx.env, cwd: projectDir ?? ctx.cwd, log: ctx.log }),
     cache: store.httpCache(),
   });
+  let python: PythonEntry | undefined;
+  let compiler: BytecodeCompiler | undefined;
+  try {
+    // The interpreter is chosen (and checked against the target) before any wheel is fetched.
+    if (opts.embedPython !== undefined) python = await selectPython(store, opts.embedPython, target, ctx.cwd);
+    compiler = await chooseCompiler(opts, target, python, ctx);
+  } catch (error) {
+    store.close();
+    await image?.cleanup();
+    throw error;
+  }
   try {
     let lock: Pylock;
     let lockText: string;
@@ -134,8 +245,6 @@ export async function bundleProject(opts: BundleProjectOptions, ctx: AppContext)
             requirementFiles: [],
             platforms: [opts.target.platform],
             pythons: opts.target.python ? [opts.target.python] : [],
-            extras: opts.extras,
-            groups: opts.groups,
             index: opts.index,
           },
           transport: opts.transport,
@@ -146,7 +255,18 @@ export async function bundleProject(opts: BundleProjectOptions, ctx: AppContext)
         ctx,
       ));
     }
+    // Substitutes first: what a remote store has by digest is never downloaded from an index.
+    await substituteWheels(store, lockSubstitutes(lock, { target, extras: opts.extras, groups: opts.groups }), {
+      refs: remoteStores,
+      insecureRegistries: opts.remote?.insecureRegistries ?? [],
+      transport: opts.transport,
+      env: ctx.env,
+      log: ctx.log,
+    });
+    await provideBuiltWheels(lock, target, opts, store, () => client.get(), dirname(lockPath), ctx);
     const result = await buildBundle({
+      ...(python ? { python } : {}),
+      ...(compiler ? { compile: compiler } : {}),
       lock,
       lockText,
       lockDir: dirname(lockPath),
@@ -164,10 +284,12 @@ export async function bundleProject(opts: BundleProjectOptions, ctx: AppContext)
       store,
       log: ctx.log,
       client: () => client.get(),
+      ...(image ? { image: image.options } : {}),
     });
     return { ...result, target };
   } finally {
     await client.close();
     store.close();
+    await image?.cleanup();
   }
 }

@@ -2,7 +2,7 @@
 // (read by src/project/pyproject.ts), and the library directories copied into app/libs/.
 
 import { copyFile, lstat, mkdir, readdir, stat, chmod } from "node:fs/promises";
-import { basename, dirname, join, relative, resolve, sep } from "node:path";
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { PystoreError } from "../errors.js";
 import { readPyproject } from "../project/pyproject.js";
 import type { PyprojectService } from "../project/services.js";
@@ -18,10 +18,24 @@ export interface LibDir {
   flat: boolean;
 }
 
+/** A [tool.pystore] data entry: a file or directory of the project, copied to app/data/<its path>. */
+export interface DataEntry {
+  declared: string;
+  source: string;
+  /** Bundle-relative, e.g. "app/data/etc/app.ini" or "app/data/templates". */
+  bundlePath: string;
+  directory: boolean;
+}
+
+/** Where data files go in a bundle; the launcher exports it as PYSTORE_APP_DATA. */
+export const APP_DATA_DIR = "app/data";
+
 export interface ProjectInfo {
   dir: string;
   name: string;
   libs: LibDir[];
+  /** [tool.pystore] data, checked to exist inside the project. */
+  data: DataEntry[];
   /** [project.scripts] */
   projectScripts: Record<string, string>;
   /** [tool.pystore.scripts] */
@@ -70,10 +84,27 @@ export async function readProject(dir: string): Promise<ProjectInfo> {
     labels.add(label);
     libs.push({ declared: entry, source, bundlePath: `app/libs/${label}`, flat: pyproject?.libs === undefined && entry === "." });
   }
+  const data: DataEntry[] = [];
+  for (const entry of pyproject?.data ?? []) {
+    const source = resolve(projectDir, entry);
+    const rel = relative(projectDir, source).split(sep).join("/");
+    if (rel === "" || rel === ".." || rel.startsWith("../") || isAbsolute(rel))
+      throw invalid(pyprojectPath, `[tool.pystore] data entry ${JSON.stringify(entry)} is not inside the project directory`);
+    const info = await stat(source).catch(() => undefined);
+    if (!info || !(info.isFile() || info.isDirectory()))
+      throw invalid(pyprojectPath, `[tool.pystore] data entry ${JSON.stringify(entry)} does not exist (${source})`);
+    data.push({
+      declared: entry,
+      source,
+      bundlePath: `${APP_DATA_DIR}/${checkRelativePath(pyprojectPath, rel)}`,
+      directory: info.isDirectory(),
+    });
+  }
   return {
     dir: projectDir,
     name: pyproject?.name ?? "app",
     libs,
+    data,
     projectScripts: pyproject?.scripts ?? {},
     toolScripts: pyproject?.toolScripts ?? {},
     ...(pyproject?.services ? { services: pyproject.services } : {}),
@@ -122,11 +153,40 @@ export async function copyInto(root: string, file: CopiedFile): Promise<void> {
   await chmod(destination, info.mode & 0o111 ? 0o755 : 0o644);
 }
 
-/** Every lib directory's files (and the lib directories themselves, which exist even when empty). */
-export async function appCodeFiles(project: ProjectInfo, exclude: string[]): Promise<{ files: CopiedFile[]; dirs: string[] }> {
+/** Every file under a data directory, sorted, skipping VCS metadata and caches as libs do. */
+async function collectData(entry: DataEntry, exclude: string[]): Promise<CopiedFile[]> {
+  if (!entry.directory) return [{ path: entry.bundlePath, source: entry.source }];
+  const out: CopiedFile[] = [];
+  const excluded = exclude.map((e) => resolve(e));
+  async function walk(dir: string, rel: string): Promise<void> {
+    for (const name of (await readdir(dir)).sort()) {
+      if (name.startsWith(".") || name === "__pycache__") continue;
+      const full = join(dir, name);
+      if (excluded.some((e) => full === e || full.startsWith(e + sep))) continue;
+      const info = await stat(full).catch(() => undefined);
+      const relPath = rel === "" ? name : `${rel}/${name}`;
+      if (info?.isDirectory()) await walk(full, relPath);
+      else if (info?.isFile()) out.push({ path: `${entry.bundlePath}/${checkRelativePath(entry.source, relPath)}`, source: full });
+    }
+  }
+  await walk(entry.source, "");
+  return out;
+}
+
+/**
+ * Every lib directory's files (and the lib directories themselves, which exist even when empty), then the
+ * data files; `dataDir` is set when the project declares data.
+ */
+export async function appCodeFiles(
+  project: ProjectInfo,
+  exclude: string[],
+): Promise<{ files: CopiedFile[]; dirs: string[]; dataDir?: string }> {
   const files: CopiedFile[] = [];
   for (const lib of project.libs) files.push(...(await collect(lib, exclude)));
-  return { files, dirs: project.libs.map((lib) => lib.bundlePath) };
+  const data = new Map<string, CopiedFile>();
+  for (const entry of project.data) for (const file of await collectData(entry, exclude)) data.set(file.path, file);
+  files.push(...[...data.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)));
+  return { files, dirs: project.libs.map((lib) => lib.bundlePath), ...(project.data.length > 0 ? { dataDir: APP_DATA_DIR } : {}) };
 }
 
 /** Copy every lib directory into `root`; returns the bundle-relative sys.path entries in declaration order. */

@@ -17,16 +17,33 @@ import { VERSION } from "../version.js";
 import { FileImporter, type LinkMode } from "../install/importer.js";
 import { install } from "../install/core.js";
 import type { InstalledWheel } from "../install/core.js";
+import { startProgress } from "../util/progress.js";
 import { BUNDLE_SCHEME } from "../install/scheme.js";
 import { appCodeFiles, readProject, type ProjectInfo } from "./app-code.js";
 import { listedFiles, stagedTree } from "./contents.js";
 import { bundleFormat, type BundleFormat } from "./formats/registry.js";
 import { gatherWheels } from "./gather.js";
-import { bundleHash, formatManifest } from "./manifest.js";
+import { bundleHash, type EmbeddedPythonInfo, formatManifest } from "./manifest.js";
+import { EMBEDDED_EXECUTABLE, embeddedFiles } from "./embed.js";
+import type { PythonEntry } from "../store/pythons.js";
+import { type BytecodeCompiler, compileBundle } from "./compile.js";
+import { utimesSync } from "node:fs";
 import { planBundle, planSelection } from "./plan.js";
-import { asWriteFailure, pauseIfRequested, removedOnSignal, removeStaleStaging, stagingName } from "./staging.js";
+import { asWriteFailure, pauseIfRequested, removedOnSignal, removeStaleStaging, stagingName, vanishedFromStore } from "./staging.js";
+import type { ImageOptions } from "./formats/oci.js";
 
 export type { BundleFormat } from "./formats/registry.js";
+
+function embeddedInfo(entry: PythonEntry): EmbeddedPythonInfo {
+  return {
+    sha256: entry.sha256,
+    implementation: entry.implementation,
+    version: entry.version,
+    machine: entry.machine,
+    libc: entry.libc,
+    executable: EMBEDDED_EXECUTABLE,
+  };
+}
 
 export interface BundleRequest {
   lock: Pylock;
@@ -54,6 +71,12 @@ export interface BundleRequest {
   linkMode?: LinkMode;
   /** Opens an index client the first time a wheel must be fetched. */
   client?: () => Promise<IndexClient>;
+  /** Options of the OCI image format (`--format oci`). */
+  image?: ImageOptions;
+  /** `--embed-python`: the stored interpreter to carry as python/ (already checked against the target). */
+  python?: PythonEntry;
+  /** `--compile`: the interpreter that writes the bundle's bytecode (compile.ts). */
+  compile?: BytecodeCompiler;
   log: Logger;
 }
 
@@ -62,9 +85,18 @@ export interface BundleResult {
   format: BundleFormat;
   name: string;
   bundleHash: string;
-  packages: { name: string; version: string; wheel: string }[];
+  /** `pthFiles`: the package's .pth files in site-packages, which the interpreter runs at start-up. */
+  packages: { name: string; version: string; wheel: string; pthFiles: string[] }[];
   executables: string[];
   files: number;
+}
+
+/** A wheel's .pth files directly in site-packages: code every start of the bundle's Python runs. */
+function pthFiles(wheel: InstalledWheel | undefined): string[] {
+  const prefix = `${BUNDLE_SCHEME.purelib}/`;
+  return (wheel?.files ?? [])
+    .filter((p) => p.startsWith(prefix) && p.endsWith(".pth") && !p.slice(prefix.length).includes("/"))
+    .map((p) => p.slice(prefix.length));
 }
 
 async function isFile(path: string): Promise<boolean> {
@@ -106,31 +138,58 @@ export async function buildBundle(req: BundleRequest): Promise<BundleResult> {
       await mkdir(staging);
       // A tree is staged only for the dir format, which becomes OUT by one rename; archives are streamed
       // from the store's trees, the project and memory, so only the archive itself is written beside OUT.
-      const contents = format.stagesTree ? stagedTree(staging, new FileImporter(req.log, req.linkMode)) : listedFiles();
+      const importer = new FileImporter(req.log, req.linkMode);
+      const contents = format.stagesTree ? stagedTree(staging, importer) : listedFiles();
       const claimed = new Map<string, string>();
       const installed: InstalledWheel[] = [];
-      for (const pkg of selected) {
-        const entry = wheels.get(pkg.sha256)!;
-        if (entry.sha256 !== pkg.sha256)
-          throw new PystoreError("INTERNAL", `${entry.filename}: store entry ${entry.sha256} is not the locked ${pkg.sha256}`);
-        const { tree, created, damaged } = await ensureIntactTree(req.store.dir, entry);
-        if (damaged !== undefined)
-          req.log.warn(`${entry.filename}: the store's unpacked copy of ${damaged} had changed; re-extracted it from the verified wheel`);
-        req.log.debug(`${created ? "unpacked and installing" : "installing"} ${entry.filename}`);
-        // Members are linked (or listed) with the hashes the tree's index recorded when it was checked against RECORD.
-        installed.push(install(treeSource(entry.filename, tree), contents.destination, { scheme: BUNDLE_SCHEME, claimed }));
+      const progress = startProgress(req.log, "installing", { items: selected.length, unit: "wheel" }, { lines: false });
+      try {
+        for (const pkg of selected) {
+          const entry = wheels.get(pkg.sha256)!;
+          if (entry.sha256 !== pkg.sha256)
+            throw new PystoreError("INTERNAL", `${entry.filename}: store entry ${entry.sha256} is not the locked ${pkg.sha256}`);
+          const { tree, created, damaged } = await ensureIntactTree(req.store.dir, entry);
+          if (damaged !== undefined)
+            req.log.warn(`${entry.filename}: the store's unpacked copy of ${damaged} had changed; re-extracted it from the verified wheel`);
+          req.log.debug(`${created ? "unpacked and installing" : "installing"} ${entry.filename}`);
+          // Members are linked (or listed) with the hashes the tree's index recorded when it was checked against RECORD.
+          installed.push(install(treeSource(entry.filename, tree), contents.destination, { scheme: BUNDLE_SCHEME, claimed }));
+          progress.advance(entry.filename, entry.size);
+        }
+      } finally {
+        // Also on failure: the error must not be printed onto a half-drawn progress line.
+        progress.done();
+      }
+      const mtimes = new Map<string, number>();
+      if (req.python) {
+        for (const file of embeddedFiles(req.store.dir, req.python)) {
+          contents.destination.link?.(file.path, { location: file.source, sha256: file.sha256, size: file.size }, file.mode);
+          mtimes.set(file.path, file.mtime);
+          // A copy gets the time of the copy: the standard library's timestamp-checked .pyc files need the stored one.
+          if (format.stagesTree && importer.mode !== "hardlink") utimesSync(join(staging, file.path), file.mtime, file.mtime);
+        }
       }
       if (format.stagesTree) await pauseIfRequested("bundle-pause-staging");
       contents.mkdirs(BUNDLE_SCHEME.purelib);
       let paths: string[] = [];
+      let dataDir: string | undefined;
       if (project) {
         const app = await appCodeFiles(project, [out, staging]);
         for (const file of app.files) await contents.addFile(file.path, file.source);
         for (const lib of app.dirs) contents.mkdirs(lib);
         paths = app.dirs;
+        dataDir = app.dataDir;
       }
+      const bytecode = req.compile ? await compileBundle(req.compile, contents, join(staging, ".compile"), req.log) : undefined;
+      // A .pyz names its extraction cache by these files' hashes: what it may extract must be in the key.
       const siteFiles = format.needsSiteFiles
-        ? (await contents.files(BUNDLE_SCHEME.purelib)).map(({ path, sha256, mode }) => ({ path, sha256, mode }))
+        ? [...(await contents.files(BUNDLE_SCHEME.purelib)), ...(dataDir ? await contents.files(dataDir) : [])].map(
+            ({ path, sha256, mode }) => ({
+              path,
+              sha256,
+              mode,
+            }),
+          )
         : undefined;
       const plan = planBundle({
         selection,
@@ -139,10 +198,13 @@ export async function buildBundle(req: BundleRequest): Promise<BundleResult> {
         project,
         installed,
         paths,
+        ...(dataDir ? { dataDir } : {}),
         depScripts: req.depScripts === true,
         lockSha256: createHash("sha256").update(req.lockText).digest("hex"),
         createdBy: `pystore ${VERSION}`,
         siteFiles,
+        ...(req.python ? { python: embeddedInfo(req.python) } : {}),
+        ...(bytecode ? { bytecode } : {}),
       });
       for (const warning of plan.warnings) req.log.warn(warning);
       for (const script of plan.scripts) {
@@ -160,21 +222,36 @@ export async function buildBundle(req: BundleRequest): Promise<BundleResult> {
       const manifestText = formatManifest({ ...plan.manifest, files });
       writing = format.stagesTree ? "the bundle directory" : `the ${req.format} archive`;
       await format.write(
-        { staging, files, contents, manifestText, name: selection.name, python: req.target.python, mtime: req.mtime },
+        {
+          staging,
+          files,
+          contents,
+          manifestText,
+          name: selection.name,
+          python: req.target.python,
+          mtime: req.mtime,
+          mtimes,
+          ...(req.image ? { image: req.image } : {}),
+        },
         out,
       );
-      req.store.addRoot("bundle", out, selection.digests);
+      // An embedded interpreter is kept alive by the bundle like its wheels (its sha256 is in the manifest).
+      req.store.addRoot("bundle", out, req.python ? [...selection.digests, req.python.sha256] : selection.digests);
       return {
         out,
         format: req.format,
         name: selection.name,
         bundleHash: bundleHash(manifestText),
-        packages: plan.manifest.packages.map(({ name, version, wheel }) => ({ name, version, wheel })),
+        packages: plan.manifest.packages.map(({ name, version, wheel }) => {
+          const pth = pthFiles(installed.find((w) => w.filename === wheel));
+          if (pth.length > 0) req.log.info(`${name} ${version} installs ${pth.join(", ")} (run by Python at start-up)`);
+          return { name, version, wheel, pthFiles: pth };
+        }),
         executables: plan.executables.map((e) => e.name),
         files: files.length + 1,
       };
     } catch (error) {
-      throw asWriteFailure(error, out, dir, writing);
+      throw vanishedFromStore(error, req.store.dir) ?? asWriteFailure(error, out, dir, writing);
     } finally {
       await rm(staging, { recursive: true, force: true });
     }

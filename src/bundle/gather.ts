@@ -19,8 +19,14 @@ export async function gatherWheels(req: GatherOptions, selected: SelectedPackage
   const missing: SelectedPackage[] = [];
   for (const pkg of selected) {
     const entry = req.store.get(pkg.sha256);
-    if (entry) found.set(pkg.sha256, entry);
-    else missing.push(pkg);
+    if (!entry) {
+      missing.push(pkg);
+      continue;
+    }
+    // Claimed for this build: a concurrent gc's grace period now covers the entry (and its tree) until the
+    // bundle's root is recorded, however old and unrooted it was.
+    req.store.touch(pkg.sha256);
+    found.set(pkg.sha256, entry);
   }
   if (missing.length === 0) return found;
   // All or nothing: every wheel is vetted (local ones here, fetched ones by fetchWheels) before the first

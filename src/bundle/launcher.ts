@@ -28,6 +28,13 @@ export interface LaunchConfig {
   /** Bundle-relative sys.path entries in order (app code and libs); site-packages is added after the stdlib. */
   paths: string[];
   sitePackages: string;
+  /** Bundle-relative directory of the project's data files: the bootstrap exports it as PYSTORE_APP_DATA. */
+  data?: string;
+  /**
+   * The bundle carries its own unchecked-hash .pyc files (`bundle --compile`): the bootstrap leaves
+   * sys.pycache_prefix unset (a prefix would hide them) and writes no bytecode.
+   */
+  bytecode?: boolean;
   executables: Record<string, { kind: "entry"; module: string; attr?: string } | { kind: "script"; path: string }>;
   /** .pyz only: the bundle's hash, naming the cache directory native code is extracted to. */
   bundleHash?: string;
@@ -50,7 +57,7 @@ export interface LaunchInput {
   /** The target is Windows: .cmd launchers instead of sh. */
   windows: boolean;
   nativeCode: boolean;
-  /** The staged site-packages files, for formats that need them (a .pyz's extraction cache key). */
+  /** The staged site-packages (and data) files, for formats that need them (a .pyz's extraction cache key). */
   siteFiles?: Pick<ManifestFile, "path" | "sha256" | "mode">[];
 }
 

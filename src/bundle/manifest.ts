@@ -34,7 +34,23 @@ export interface BundleManifest {
   paths: string[];
   sitePackages: string;
   nativeCode: boolean;
+  /** The project's [tool.pystore] data entries as declared, and the directory they are copied under. */
+  data?: { dir: string; declared: string[] };
+  /** The interpreter embedded as python/ (`bundle --embed-python`): its store identity and facts. */
+  python?: EmbeddedPythonInfo;
+  /** `bundle --compile`: the .pyc files under __pycache__ were written at build time (listed in files). */
+  bytecode?: { invalidation: "unchecked-hash"; cacheTag: string };
   files: ManifestFile[];
+}
+
+export interface EmbeddedPythonInfo {
+  /** sha256 of the interpreter tree's canonical tar (the store entry, store-format/store-layout.md). */
+  sha256: string;
+  implementation: string;
+  version: string;
+  machine: string;
+  libc: string | null;
+  executable: string;
 }
 
 export interface VerifyReport {
@@ -144,7 +160,11 @@ async function readManifest(dir: string): Promise<{ manifest: BundleManifest; te
 /** Compare a bundle directory with its manifest. */
 export async function verifyBundle(dir: string): Promise<VerifyReport> {
   const { manifest } = await readManifest(dir);
-  const actual = new Map((await walkTree(dir, { ignorePycache: true })).map((e) => [e.path, e]));
+  // Bytecode the bundle was built with (`--compile`) is listed and checked like any file; bytecode
+  // Python wrote later beside the sources of a writable bundle is not the bundle's, and is ignored.
+  const listed = new Set(manifest.files.map((f) => f.path));
+  const walked = await walkTree(dir, { ignorePycache: !manifest.files.some((f) => f.path.includes("/__pycache__/")) });
+  const actual = new Map(walked.filter((e) => listed.has(e.path) || !e.path.split("/").includes("__pycache__")).map((e) => [e.path, e]));
   const report = compareWithManifest(manifest, actual);
   for (const list of Object.values(report)) list.sort(compareStrings);
   return report;

@@ -59,11 +59,17 @@ export interface ContentsInput {
   installed: InstalledWheel[];
   /** Bundle-relative sys.path entries of the project's code, in order. */
   paths: string[];
+  /** Bundle-relative directory of the project's data files ([tool.pystore] data), when it has any. */
+  dataDir?: string;
   depScripts: boolean;
   lockSha256: string;
   createdBy: string;
   /** The staged site-packages files, when `format.needsSiteFiles`. */
   siteFiles?: LaunchInput["siteFiles"];
+  /** The interpreter embedded as python/, for the manifest. */
+  python?: BundleManifest["python"];
+  /** Bytecode written at build time: the manifest says so, and launch.json tells the bootstrap to use it. */
+  bytecode?: BundleManifest["bytecode"];
 }
 
 export interface BundlePlan {
@@ -106,6 +112,8 @@ export function planBundle(input: ContentsInput): BundlePlan {
       ...(libc ? { libc } : {}),
       paths: input.paths,
       sitePackages: BUNDLE_SCHEME.purelib,
+      ...(input.dataDir ? { data: input.dataDir } : {}),
+      ...(input.bytecode ? { bytecode: true } : {}),
     },
     executables,
     windows: target.markers.sys_platform === "win32",
@@ -146,6 +154,9 @@ export function planBundle(input: ContentsInput): BundlePlan {
     paths: input.paths,
     sitePackages: BUNDLE_SCHEME.purelib,
     nativeCode,
+    ...(input.dataDir && input.project ? { data: { dir: input.dataDir, declared: input.project.data.map((d) => d.declared) } } : {}),
+    ...(input.python ? { python: input.python } : {}),
+    ...(input.bytecode ? { bytecode: input.bytecode } : {}),
   };
   return { executables, scripts, files, manifest, warnings };
 }

@@ -4,7 +4,8 @@
 import { readFileSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { PystoreError } from "../errors.js";
-import { refusedWrite, TEMP_PREFIX, tempName } from "../util/atomic-write.js";
+import { TEMP_PREFIX, tempName } from "../util/atomic-write.js";
+import { errnoOf, errorPath, writeFailure } from "../util/fs-errors.js";
 import type { Logger } from "../util/log.js";
 
 /**
@@ -128,15 +129,30 @@ export async function removedOnSignal<T>(dir: string, base: string, out: string,
 }
 
 /**
- * `error` as an IO error naming OUT and the path when the output's filesystem refused a write while
- * `what` was being written (full, quota, read-only, permissions; the write protocol's one list). Write
- * and fsync errors carry no path; an error with a path outside `dir`, OUT's directory, is not the
- * output's (an unreadable project file) and is returned unchanged, as is anything else.
+ * `error` as an IO error naming OUT and the path when the output's filesystem failed a write while
+ * `what` was being written (full, quota, read-only, permissions, too many open files, a name too long).
+ * Write and fsync errors carry no path; an error with a path outside `dir`, OUT's directory, is not the
+ * output's (an unreadable project file) and is returned unchanged, as is anything that is not an fs error.
  */
 export function asWriteFailure(error: unknown, out: string, dir: string, what: string): unknown {
-  if (error instanceof PystoreError) return error;
-  const errno = error as (NodeJS.ErrnoException & { dest?: string }) | undefined;
-  const path = errno?.dest ?? errno?.path;
+  if (error instanceof PystoreError || errnoOf(error) === undefined) return error;
+  const path = errorPath(error);
   if (path !== undefined && !path.startsWith(`${dir}/`) && path !== dir) return error;
-  return refusedWrite(error, path ?? out, `${what} of ${out}`) ?? error;
+  return writeFailure(error, path ?? out, `${what} of ${out}`);
+}
+
+/**
+ * A store file the build was reading (a tree member, a wheel) that no longer exists: a concurrent
+ * `store gc` took it (only possible with `--grace 0`, or a gc that began before this build claimed its
+ * entries). STORE_IO naming it, instead of an fs error; undefined for anything else.
+ */
+export function vanishedFromStore(error: unknown, storeDir: string): PystoreError | undefined {
+  if (error instanceof PystoreError || errnoOf(error) !== "ENOENT") return undefined;
+  const path = (error as NodeJS.ErrnoException).path;
+  if (path === undefined || !path.startsWith(`${storeDir}/`) || exists(path)) return undefined;
+  return new PystoreError("STORE_IO", `${path} was removed from the store while the bundle was reading it`, {
+    hint: "a `pystore store gc` ran meanwhile (with --grace 0?); run the bundle again, and run gc when no bundle or fetch is running",
+    cause: error,
+    details: { path },
+  });
 }

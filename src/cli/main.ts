@@ -4,7 +4,9 @@
 import { Command, CommanderError } from "commander";
 import { EXIT, PystoreError, exitCodeFor } from "../errors.js";
 import { VERSION } from "../version.js";
+import { errnoOf, errorPath, fsCauseInWords } from "../util/fs-errors.js";
 import type { CommandContext, GlobalOptions, Handler } from "../commands/context.js";
+import { stableJson } from "../util/stable-json.js";
 import { errorJson, errorText } from "./error-report.js";
 import { stderrLogger } from "./stderr-logger.js";
 import { registerCommands } from "./register.js";
@@ -38,11 +40,15 @@ function makeAction(program: Command, load: HandlerLoader, state: RunState) {
         if (state.json) state.held += line;
         else process.stdout.write(line);
       },
+      flush: () => {
+        process.stdout.write(state.held);
+        state.held = "";
+      },
     };
     const handler = (await load()).default;
     const code = await handler(args, options as never, ctx);
     state.exitCode = typeof code === "number" ? code : EXIT.ok;
-    if (state.json) process.stdout.write(state.held);
+    if (state.json) process.stdout.write(sortedDocument(state.held));
     state.held = "";
   };
 }
@@ -72,6 +78,19 @@ function report(error: unknown, state: RunState, verbose: boolean): void {
   if (state.json) process.stdout.write(errorJson(error, state.held));
 }
 
+/**
+ * A command's --json output with its keys sorted at every depth, whichever order the command built them in:
+ * every command's JSON reads the same way (docs/json.md). Text that is not one JSON document passes as is.
+ */
+function sortedDocument(held: string): string {
+  if (held.trim() === "") return held;
+  try {
+    return stableJson(JSON.parse(held));
+  } catch {
+    return held;
+  }
+}
+
 /** Is `flag` among the arguments (before a `--`)? For failures commander reports before any action ran. */
 function hasFlag(argv: string[], flag: string): boolean {
   const end = argv.indexOf("--");
@@ -96,9 +115,46 @@ export async function run(argv: string[]): Promise<number> {
       }
       return EXIT.usage;
     }
-    report(error, state, (program.opts() as GlobalOptions).verbose === true);
-    return exitCodeFor(error);
+    const failure = damagedDatabase(error) ?? machineRefusal(error) ?? error;
+    report(failure, state, (program.opts() as GlobalOptions).verbose === true);
+    return exitCodeFor(failure);
   }
+}
+
+// What the machine refused, wherever it surfaced (Node's own module loader hits EMFILE too): its state,
+// not a bug in pystore, said in words.
+const MACHINE_STATE = new Set(["EMFILE", "ENFILE", "ENOSPC", "EDQUOT", "EROFS", "EIO"]);
+
+function machineRefusal(error: unknown): PystoreError | undefined {
+  if (error instanceof PystoreError) return undefined;
+  const sqlite = (error as { code?: unknown } | null)?.code;
+  if (sqlite === "SQLITE_FULL") {
+    return new PystoreError("STORE_IO", "the store's database cannot grow: no space left on the store's filesystem (SQLITE_FULL)", {
+      hint: "free some space there (or point --store elsewhere) and run the command again",
+      cause: error,
+    });
+  }
+  const errno = errnoOf(error);
+  if (errno === undefined || !MACHINE_STATE.has(errno)) return undefined;
+  const path = errorPath(error);
+  return new PystoreError("IO", `${fsCauseInWords(error)}${path ? `: ${path}` : ""}`, {
+    hint: "fix that on this machine and run the command again; nothing was left half-written",
+    cause: error,
+  });
+}
+
+/**
+ * SQLite finding corruption after the store was opened (the open-time checks catch the rest): the same
+ * typed error and recovery hint, not an internal error.
+ */
+function damagedDatabase(error: unknown): PystoreError | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== "string" || !/^SQLITE_(CORRUPT|NOTADB)/.test(code)) return undefined;
+  return new PystoreError("STORE_INDEX_DAMAGED", `the store's database is damaged (${code}: ${(error as Error).message})`, {
+    hint: "rebuild it from the wheel files: pystore store reindex (the damaged file is moved aside, not deleted)",
+    cause: error,
+    details: { reason: code },
+  });
 }
 
 export { PystoreError };

@@ -7,7 +7,10 @@ import { registerTargetCommands } from "./commands-targets.js";
 import { registerIndexCommands } from "./commands-index.js";
 import { registerBundleCommands } from "./commands-bundle.js";
 import { registerStoreCommands } from "./commands-store.js";
+import { registerPythonCommands } from "./commands-python.js";
 import { registerLockCommands } from "./commands-lock.js";
+import { registerSetupCommands } from "./commands-setup.js";
+import { registerCompletionCommand } from "./completion/command.js";
 
 export type ActionFactory = (load: HandlerLoader) => (...args: unknown[]) => Promise<void>;
 
@@ -16,6 +19,9 @@ export function registerCommands(program: Command, action: ActionFactory): void 
   registerLockCommands(program, action);
   registerBundleCommands(program, action);
   registerStoreCommands(program, action);
+  registerPythonCommands(program, action);
   registerIndexCommands(program, action);
   registerTargetCommands(program, action);
+  registerSetupCommands(program, action);
+  registerCompletionCommand(program, action);
 }

@@ -4,13 +4,25 @@ import { basename, join, resolve } from "node:path";
 import { bundleProject } from "../app/bundle.js";
 import type { BundleFormat } from "../bundle/bundle.js";
 import { chooseFormat } from "../bundle/formats/registry.js";
+import { imagePrefix } from "../bundle/image/entrypoint.js";
+import { pushImage, pushLine } from "./bundle-push.js";
 import { PystoreError } from "../errors.js";
-import { type LinkMode, linkModeFromEnv } from "../install/importer.js";
+import type { LinkMode } from "../install/importer.js";
 import { sourceDateEpoch } from "../util/archive-time.js";
 import type { Handler } from "./context.js";
-import { appContext, type IndexFlags, indexRequest, lockUse, targetSettings, transportSettings } from "./settings.js";
+import {
+  appContext,
+  type IndexFlags,
+  indexRequest,
+  lockUse,
+  type RemoteStoreFlags,
+  remoteStoreRequest,
+  targetSettings,
+  transportSettings,
+  linkModeSetting,
+} from "./settings.js";
 
-interface BundleOptions extends IndexFlags {
+interface BundleOptions extends IndexFlags, RemoteStoreFlags {
   lock?: string;
   platform: string;
   python?: string;
@@ -29,27 +41,40 @@ interface BundleOptions extends IndexFlags {
   frozen?: boolean;
   locked?: boolean;
   json: boolean;
+  /** --embed-python [SHA256-PREFIX|PATH] */
+  embedPython?: true | string;
+  /** --compile / --no-compile */
+  compile?: boolean;
+  /** --format oci only */
+  entrypoint?: string;
+  baseImage?: string;
+  push?: string;
 }
 
 /**
  * How the summary names one executable: a real path for a directory bundle; for archives a path inside
  * them, since `OUT.tar.gz/bin/x` is no file anyone can run.
  */
-export function executableLine(format: BundleFormat, out: string, exe: string): string {
+export function executableLine(format: BundleFormat, out: string, exe: string, prefix?: string): string {
   if (format === "dir") return join(out, "bin", exe);
   const archive = basename(out);
+  if (format === "oci") return `${prefix ?? ""}/bin/${exe} (inside the image ${archive})`;
   if (format === "tar.gz") return `bin/${exe} (inside ${archive})`;
   return `${exe} (inside ${archive}; run: python3 ${archive} ${exe})`;
 }
 
 const handler: Handler<BundleOptions> = async (_args, options, ctx) => {
   // Not a commander requiredOption: those are enforced on `bundle verify` too.
-  if (!options.output) throw new PystoreError("USAGE", "bundle needs -o OUT (a directory, OUT.tar.gz or OUT.pyz)");
+  if (!options.output) throw new PystoreError("USAGE", "bundle needs -o OUT (a directory, OUT.tar.gz, OUT.pyz or OUT.oci)");
   const output = options.output;
   const format = chooseFormat(options.format, output);
+  const imageFlags = { "--entrypoint": options.entrypoint, "--base-image": options.baseImage, "--push": options.push };
+  for (const [flag, value] of Object.entries(imageFlags))
+    if (value !== undefined && format !== "oci")
+      throw new PystoreError("USAGE", `${flag} needs an image bundle (--format oci, or -o OUT.oci)`);
   const use = lockUse(options);
   // --copy wins over PYSTORE_LINK_MODE: it is the explicit request for an independent bundle.
-  const linkMode: LinkMode | undefined = options.copy ? "copy" : linkModeFromEnv(ctx.env);
+  const linkMode: LinkMode | undefined = linkModeSetting(options, ctx);
   const { target, ...result } = await bundleProject(
     {
       out: resolve(ctx.cwd, output),
@@ -63,21 +88,28 @@ const handler: Handler<BundleOptions> = async (_args, options, ctx) => {
       extras: options.extra,
       groups: options.group,
       mtime: sourceDateEpoch(ctx.env),
-      index: indexRequest(options, ctx.env),
-      transport: transportSettings(options, ctx.env),
+      index: indexRequest(options, ctx.env, { cwd: ctx.cwd }),
+      transport: transportSettings(options, ctx.env, { cwd: ctx.cwd }),
       lockUse: use,
+      remote: remoteStoreRequest(options, ctx.env),
+      ...(options.embedPython !== undefined ? { embedPython: options.embedPython } : {}),
+      ...(options.compile !== undefined ? { compile: options.compile } : {}),
+      ...(format === "oci" ? { image: { prefix: options.prefix, entrypoint: options.entrypoint, baseImage: options.baseImage } } : {}),
     },
     appContext(ctx),
   );
+  const pushed = options.push === undefined ? undefined : await pushImage(ctx, options, result.out, options.push);
   if (options.json) {
-    ctx.out(JSON.stringify(result, null, 2));
+    ctx.out(JSON.stringify(pushed ? { ...result, pushed } : result, null, 2));
   } else {
     const n = (count: number, one: string) => `${count} ${one}${count === 1 ? "" : "s"}`;
     const lines = [
       `bundled ${result.name} for ${target.id} into ${result.out} (${result.format}, ${n(result.packages.length, "package")}, ${n(result.files, "file")})`,
     ];
-    for (const exe of result.executables) lines.push(`  ${executableLine(result.format, result.out, exe)}`);
+    const prefix = result.format === "oci" ? imagePrefix(result.name, options.prefix) : undefined;
+    for (const exe of result.executables) lines.push(`  ${executableLine(result.format, result.out, exe, prefix)}`);
     lines.push(`bundle hash: ${result.bundleHash}`);
+    if (pushed) lines.push(pushLine(pushed));
     ctx.out(lines.join("\n"));
   }
   return 0;

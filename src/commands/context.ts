@@ -16,6 +16,11 @@ export interface CommandContext {
   cwd: string;
   /** Data output (stdout). Handlers write results here and nothing else. */
   out(text: string): void;
+  /**
+   * Writes what `out` holds now. With --json, output is held until the command ends (so a failure can still
+   * end in one JSON document); a command that runs until interrupted (`serve`) reports its start here.
+   */
+  flush(): void;
 }
 
 /** A command handler: returns the exit code (0 unless a check said "no"); throws PystoreError on failure. */

@@ -105,12 +105,12 @@ const handler: Handler<IndexShowOptions> = async (args, options, ctx) => {
   assertProjectName(name);
   // The same sources `lock` would use here: flags, variables, then the project's [tool.pystore] (pins too).
   const { projectDir, pyproject } = await readProject(options.project, ctx.cwd);
-  const where = indexSettings(indexRequest(options, ctx.env), { config: pyproject?.index });
+  const where = indexSettings(indexRequest(options, ctx.env, { cwd: ctx.cwd }), { config: pyproject?.index });
   if (pyproject) ctx.log.debug(`index settings from ${pyproject.path} and the command line`);
   const { IndexClient } = await import("../index-client/client.js");
   const store = await openCache(ctx);
   const client = new IndexClient({
-    ...clientOptions(where, transportSettings(options, ctx.env), { env: ctx.env, cwd: projectDir, log: ctx.log }),
+    ...clientOptions(where, transportSettings(options, ctx.env, { cwd: ctx.cwd }), { env: ctx.env, cwd: projectDir, log: ctx.log }),
     cache: store.cache,
   });
   try {

@@ -20,7 +20,7 @@ const handler: Handler<LockOptions> = async (args, options, ctx) => {
 
   if (options.check) {
     // The lock's record stands in for this machine's PYSTORE_* variables: a CI host must not make it look stale.
-    const reasons = await checkProjectLock(lockRequest(args, options, ctx.env, { environment: false }), output, ctx);
+    const reasons = await checkProjectLock(lockRequest(args, options, ctx.env, { environment: false, cwd: ctx.cwd }), output, ctx);
     if (options.json) ctx.out(JSON.stringify({ lock: output, fresh: reasons.length === 0, reasons }, null, 2));
     if (reasons.length > 0) {
       throw staleLockError(output, reasons);
@@ -31,8 +31,8 @@ const handler: Handler<LockOptions> = async (args, options, ctx) => {
 
   const result = await lockProject(
     {
-      request: lockRequest(args, options, ctx.env),
-      transport: transportSettings(options, ctx.env),
+      request: lockRequest(args, options, ctx.env, { cwd: ctx.cwd }),
+      transport: transportSettings(options, ctx.env, { cwd: ctx.cwd }),
       output,
       upgrade: options.upgrade,
       upgradePackages: options.upgradePackage,

@@ -8,6 +8,7 @@ import { withStore } from "./store-common.js";
 interface Options {
   host?: string;
   port?: string;
+  json?: boolean;
 }
 
 const handler: Handler<Options> = async (_args, options, ctx) => {
@@ -18,7 +19,10 @@ const handler: Handler<Options> = async (_args, options, ctx) => {
     ctx,
     async (store) => {
       const server = await serveStore(store, { host: options.host ?? "127.0.0.1", port });
-      ctx.out(server.url);
+      const wheels = store.list().length;
+      ctx.out(options.json ? JSON.stringify({ store: store.dir, url: server.url, wheels }) : server.url);
+      // Clients wait for the URL: it goes out now, not when the server stops.
+      ctx.flush();
       ctx.log.info(`serving ${store.list().length} wheel(s) from ${store.dir}; press Ctrl-C to stop`);
       await new Promise<void>((resolve) => {
         const stop = () => {

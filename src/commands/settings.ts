@@ -1,15 +1,21 @@
 // Command-line flags and PYSTORE_* variables into typed settings: the one place commander's option shapes
 // are read. Libraries and src/app take IndexRequest, TransportSettings, LockRequest, StoreSettings, never these.
 
+import { resolve as resolvePath } from "node:path";
 import type { AppContext, StoreSettings, TargetSettings } from "../app/context.js";
 import type { LockUse } from "../app/lock-check.js";
 import { PystoreError } from "../errors.js";
 import type { IndexClientOptions, IndexStrategy } from "../index-client/client.js";
 import { clientOptions, type IndexRequest, requestedIndexes, type TransportSettings } from "../index-client/settings.js";
 import type { LockRequest } from "../lock/gather.js";
+import type { BuildSettings } from "../build/policy.js";
+import type { RemoteStoreRequest } from "../oci/settings.js";
 import type { PrereleaseMode } from "../resolver/candidates.js";
 import { resolveStoreDir } from "../store/location.js";
 import type { Logger } from "../util/log.js";
+import { loadSources, loadUserLayer } from "../config/load.js";
+import { type Effective, type FlagValue, resolveSetting, type Sources } from "../config/resolve.js";
+import type { LinkMode } from "../install/importer.js";
 import type { CommandContext } from "./context.js";
 
 /** The flags src/cli/commands-index.ts declares (addIndexOptions, addTransportOptions), as commander hands them over. */
@@ -39,27 +45,71 @@ export interface LockFlags extends IndexFlags {
   extra?: string[];
   group?: string[];
   addTarget?: string[];
+  /** commander's `--no-build`: false when given. */
+  build?: boolean;
+  /** `--no-build-package` (commander names it after the negated flag; `true` when not given). */
+  buildPackage?: string[] | boolean;
+  /** `--no-binary-package`, likewise. */
+  binaryPackage?: string[] | boolean;
+  buildPython?: string;
+  buildNetwork?: boolean;
+  checkBuilds?: boolean;
 }
 
-// A bad flag is a usage error; a bad variable is a configuration error.
-const codeFor = (name: string): "USAGE" | "INVALID_CONFIG" => (name.startsWith("--") ? "USAGE" : "INVALID_CONFIG");
-
-function seconds(raw: string | undefined, name: string): number | undefined {
-  const text = raw?.trim();
-  if (!text) return undefined;
-  const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0)
-    throw new PystoreError(codeFor(name), `${name}=${JSON.stringify(text)} is not a positive number of seconds`);
-  return Math.round(value * 1000);
+/** Building sdists: the flags, else PYSTORE_NO_BUILD / PYSTORE_BUILD_NETWORK; default build when no wheel fits (docs/building.md). */
+export function buildSettings(flags: LockFlags, env: NodeJS.ProcessEnv): BuildSettings {
+  const list = (value: string[] | boolean | undefined) => (Array.isArray(value) ? value : []);
+  const settings: BuildSettings = {
+    noBuild: flags.build === false || envFlag(env, "PYSTORE_NO_BUILD"),
+    noBuildPackages: list(flags.buildPackage),
+    noBinaryPackages: list(flags.binaryPackage),
+    network: flags.buildNetwork === true || envFlag(env, "PYSTORE_BUILD_NETWORK"),
+  };
+  if (flags.buildPython) settings.python = flags.buildPython;
+  if (flags.checkBuilds) settings.check = true;
+  return settings;
 }
 
-function count(raw: string | undefined, name: string, min: number): number | undefined {
-  const text = raw?.trim();
-  if (!text) return undefined;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < min)
-    throw new PystoreError(codeFor(name), `${name}=${JSON.stringify(text)} is not an integer >= ${min}`);
-  return value;
+/** Where the project's configuration is read: --project (relative to the working directory), else the working directory. */
+interface Where {
+  cwd?: string;
+  project?: string;
+  /** False (`lock --check`): leave the environment and the user file out. */
+  environment?: boolean;
+}
+
+/** The sources below the command line (environment, project files, user file), for settings whose flag the caller reads. */
+function sourcesFor(env: NodeJS.ProcessEnv, where: Where, flags: Sources["flags"] = {}): Sources {
+  const cwd = where.cwd ?? process.cwd();
+  return loadSources({ flags, env, projectDir: resolvePath(cwd, where.project ?? "."), environment: where.environment });
+}
+
+/** A setting's value when it came from one of `origins`, else undefined (the caller or a library applies the rest). */
+function valueFrom<T>(setting: Effective, ...origins: Effective["origin"]["kind"][]): T | undefined {
+  return origins.includes(setting.origin.kind) ? (setting.value as T) : undefined;
+}
+
+const given = (name: string, value: string | string[] | boolean | undefined): FlagValue | undefined =>
+  value === undefined || value === false ? undefined : { name, value };
+
+/** The flags `config show` and the transport read, keyed by setting. */
+export function flagValues(flags: IndexFlags & { jobs?: string; copy?: boolean; remoteStore?: string[] }): Sources["flags"] {
+  return {
+    "index-url": given("--index-url", flags.indexUrl),
+    "extra-index-urls": given("--extra-index-url", flags.extraIndexUrl),
+    "find-links": given("--find-links", flags.findLinks),
+    "index-strategy": given("--index-strategy", flags.indexStrategy),
+    "no-index": flags.index === false ? { name: "--no-index", value: true } : undefined,
+    proxy: given("--proxy", flags.proxy),
+    cert: given("--cert", flags.cert),
+    "connect-timeout": given("--connect-timeout", flags.connectTimeout),
+    "read-timeout": given("--read-timeout", flags.readTimeout),
+    retries: given("--retries", flags.retries),
+    offline: given("--offline", flags.offline),
+    jobs: given("--jobs", flags.jobs),
+    "link-mode": flags.copy ? { name: "--copy", value: "copy" } : undefined,
+    "remote-stores": given("--remote-store", flags.remoteStore),
+  };
 }
 
 /** PYSTORE_NO_INDEX=1/true/yes (as PIP_NO_INDEX); anything else but empty/0/false/no is an error. */
@@ -82,43 +132,60 @@ function strategyFlag(flags: IndexFlags): IndexStrategy | undefined {
 }
 
 /**
- * The index flags with PYSTORE_INDEX_URL, PYSTORE_EXTRA_INDEX_URL (space-separated) and PYSTORE_NO_INDEX.
- * `environment: false` (`lock --check`) leaves the variables out: the lock's record stands in for them.
+ * The index flags, and below them PYSTORE_INDEX_URL, PYSTORE_EXTRA_INDEX_URL (space-separated),
+ * PYSTORE_NO_INDEX and the user file (docs/configuration.md). pyproject.toml's [tool.pystore] is merged by
+ * the lock itself (src/lock/index-config.ts), so a value the project sets is left to it: the user file
+ * fills in only what neither the environment nor the project gives. `environment: false` (`lock --check`)
+ * leaves the variables and the user file out: the lock's record stands in for them.
  */
-export function indexRequest(flags: IndexFlags, env: NodeJS.ProcessEnv, opts: { environment?: boolean } = {}): IndexRequest {
+export function indexRequest(flags: IndexFlags, env: NodeJS.ProcessEnv, opts: Where = {}): IndexRequest {
   const useEnv = opts.environment !== false;
+  const below = sourcesFor(env, opts);
+  const machine = <T>(key: string) => valueFrom<T>(resolveSetting(key, below), "env", "user");
+  const fromUser = <T>(key: string) => valueFrom<T>(resolveSetting(key, below), "user");
   return {
     indexUrl: flags.indexUrl,
     extraIndexUrls: flags.extraIndexUrl ?? [],
-    findLinks: flags.findLinks ?? [],
+    findLinks: flags.findLinks?.length ? flags.findLinks : (fromUser<string[]>("find-links") ?? []),
     noIndex: flags.index === false,
-    strategy: strategyFlag(flags),
+    strategy: strategyFlag(flags) ?? fromUser<IndexStrategy>("index-strategy"),
     env: useEnv
       ? {
-          indexUrl: env.PYSTORE_INDEX_URL?.trim() || undefined,
-          extraIndexUrls: env.PYSTORE_EXTRA_INDEX_URL?.trim().split(/\s+/).filter(Boolean) ?? [],
-          noIndex: envFlag(env, "PYSTORE_NO_INDEX"),
+          indexUrl: machine<string>("index-url"),
+          extraIndexUrls: machine<string[]>("extra-index-urls") ?? [],
+          noIndex: machine<boolean>("no-index") === true,
         }
       : { extraIndexUrls: [], noIndex: false },
   };
 }
 
-/** Transport flags over PYSTORE_CONNECT_TIMEOUT / PYSTORE_READ_TIMEOUT (seconds), PYSTORE_RETRIES, PYSTORE_CONCURRENCY. */
-export function transportSettings(flags: IndexFlags, env: NodeJS.ProcessEnv): TransportSettings {
+/**
+ * Transport settings: flags > PYSTORE_CONNECT_TIMEOUT / PYSTORE_READ_TIMEOUT (seconds), PYSTORE_RETRIES,
+ * PYSTORE_CONCURRENCY, PYSTORE_OFFLINE > the project's files > the user file. A proxy or CA file from the user
+ * file applies only when no proxy variable or SSL_CERT_FILE is set (the index client reads those itself).
+ */
+export function transportSettings(flags: IndexFlags, env: NodeJS.ProcessEnv, opts: Where = {}): TransportSettings {
+  const sources = sourcesFor(env, opts, flagValues(flags));
+  const setting = (key: string) => resolveSetting(key, sources);
+  const ms = (key: string) => {
+    const value = valueFrom<number>(setting(key), "flag", "env", "project", "user");
+    return value === undefined ? undefined : Math.round(value * 1000);
+  };
   return {
-    proxy: flags.proxy,
-    cert: flags.cert,
-    offline: flags.offline ?? false,
-    connectTimeoutMs: seconds(flags.connectTimeout, "--connect-timeout") ?? seconds(env.PYSTORE_CONNECT_TIMEOUT, "PYSTORE_CONNECT_TIMEOUT"),
-    readTimeoutMs: seconds(flags.readTimeout, "--read-timeout") ?? seconds(env.PYSTORE_READ_TIMEOUT, "PYSTORE_READ_TIMEOUT"),
-    retries: count(flags.retries, "--retries", 0) ?? count(env.PYSTORE_RETRIES, "PYSTORE_RETRIES", 0),
-    concurrency: count(env.PYSTORE_CONCURRENCY, "PYSTORE_CONCURRENCY", 1),
+    proxy: valueFrom<string>(setting("proxy"), "flag", "user"),
+    cert: valueFrom<string>(setting("cert"), "flag", "user"),
+    offline: setting("offline").value === true,
+    connectTimeoutMs: ms("connect-timeout"),
+    readTimeoutMs: ms("read-timeout"),
+    retries: valueFrom<number>(setting("retries"), "flag", "env", "project", "user"),
+    concurrency: valueFrom<number>(setting("concurrency"), "env", "project", "user"),
   };
 }
 
 /** IndexClient options for commands whose index list is the flags' own (no project files to merge). */
 export function indexClientOptions(flags: IndexFlags, ctx: { env: NodeJS.ProcessEnv; cwd: string; log: Logger }): IndexClientOptions {
-  return clientOptions(requestedIndexes(indexRequest(flags, ctx.env)), transportSettings(flags, ctx.env), ctx);
+  const where = { cwd: ctx.cwd };
+  return clientOptions(requestedIndexes(indexRequest(flags, ctx.env, where)), transportSettings(flags, ctx.env, where), ctx);
 }
 
 const PRERELEASE_MODES: PrereleaseMode[] = ["allow", "if-necessary-or-explicit", "disallow"];
@@ -143,8 +210,16 @@ export function parseAddTarget(raw: string): { platform: string; python: string 
 }
 
 /** What `lock` (and bundle's lock-first path) was asked to lock; `environment: false` for `lock --check`. */
-export function lockRequest(args: string[], flags: LockFlags, env: NodeJS.ProcessEnv, opts: { environment?: boolean } = {}): LockRequest {
+export function lockRequest(
+  args: string[],
+  flags: LockFlags,
+  env: NodeJS.ProcessEnv,
+  opts: { environment?: boolean; cwd?: string } = {},
+): LockRequest & { build: BuildSettings } {
+  const build = buildSettings(flags, env);
   return {
+    build,
+    building: { noBuild: build.noBuild, noBuildPackages: build.noBuildPackages, noBinaryPackages: build.noBinaryPackages },
     requirements: args,
     project: flags.project,
     requirementFiles: flags.requirement ?? [],
@@ -155,13 +230,20 @@ export function lockRequest(args: string[], flags: LockFlags, env: NodeJS.Proces
     groups: flags.group,
     prerelease: prereleaseFlag(flags.prerelease),
     excludeNewer: flags.excludeNewer,
-    index: indexRequest(flags, env, opts),
+    index: indexRequest(flags, env, { ...opts, project: flags.project }),
   };
 }
 
-/** --store, else $PYSTORE_STORE, else the XDG default. */
+/** --store, else $PYSTORE_STORE, else the user file's store-dir, else the XDG default. */
 export function storeSettings(ctx: CommandContext): StoreSettings {
-  return { dir: resolveStoreDir(ctx.global.store, ctx.env, ctx.cwd) };
+  if (ctx.global.store || ctx.env.PYSTORE_STORE) return { dir: resolveStoreDir(ctx.global.store, ctx.env, ctx.cwd) };
+  const fromUser = loadUserLayer(ctx.env)?.values.get("store-dir");
+  return { dir: typeof fromUser === "string" ? fromUser : resolveStoreDir(undefined, ctx.env, ctx.cwd) };
+}
+
+/** --extra/--group where a lock is installed from (fetch, bundle, export): the locked extras and groups chosen. */
+export function selectionSettings(flags: { extra?: string[]; group?: string[] }): { extras: string[]; groups: string[] } {
+  return { extras: flags.extra ?? [], groups: flags.group ?? [] };
 }
 
 /** --platform (default host) and --python. */
@@ -172,6 +254,22 @@ export function targetSettings(flags: { platform?: string; python?: string }): T
 /** What the application layer runs with, from a command's context. */
 export function appContext(ctx: CommandContext): AppContext {
   return { env: ctx.env, cwd: ctx.cwd, log: ctx.log, store: storeSettings(ctx) };
+}
+
+/** -j, else PYSTORE_JOBS, else the project's files, else the user file, else 4 (`fetch`). */
+export function jobsSetting(flags: { jobs?: string }, ctx: Pick<CommandContext, "env" | "cwd">): number {
+  if (flags.jobs !== undefined) return parseJobs(flags.jobs);
+  return resolveSetting("jobs", sourcesFor(ctx.env, { cwd: ctx.cwd })).value as number;
+}
+
+/** --copy, else PYSTORE_LINK_MODE, else the project's files, else the user file; undefined ("auto") lets the importer probe. */
+export function linkModeSetting(
+  flags: { copy?: boolean; project?: string },
+  ctx: Pick<CommandContext, "env" | "cwd">,
+): LinkMode | undefined {
+  const sources = sourcesFor(ctx.env, { cwd: ctx.cwd, project: flags.project }, flagValues(flags));
+  const mode = resolveSetting("link-mode", sources).value;
+  return mode === "auto" ? undefined : (mode as LinkMode);
 }
 
 /** `-j N`: an integer >= 1 (default 4); anything else is a usage error naming the value. */
@@ -192,4 +290,24 @@ export function lockUse(flags: { frozen?: boolean; locked?: boolean }): LockUse 
     });
   }
   return flags.frozen ? "frozen" : flags.locked ? "locked" : undefined;
+}
+
+/** The remote-store flags (src/cli/commands-store.ts, addRemoteStoreOptions), as commander hands them over. */
+export interface RemoteStoreFlags {
+  remoteStore?: string[];
+  insecureRegistry?: string[];
+  pushTo?: string;
+}
+
+const words = (raw: string | undefined) => raw?.trim().split(/\s+/).filter(Boolean) ?? [];
+
+/** --remote-store over PYSTORE_REMOTE_STORE (space-separated); --insecure-registry plus PYSTORE_INSECURE_REGISTRY. */
+export function remoteStoreRequest(flags: RemoteStoreFlags, env: NodeJS.ProcessEnv): RemoteStoreRequest {
+  return {
+    flags: flags.remoteStore ?? [],
+    // PYSTORE_REMOTE_STORE, else pystore.toml or [tool.pystore], else the user file.
+    env: valueFrom<string[]>(resolveSetting("remote-stores", sourcesFor(env, {})), "env", "project", "user") ?? [],
+    insecureRegistries: [...(flags.insecureRegistry ?? []), ...words(env.PYSTORE_INSECURE_REGISTRY)],
+    ...(flags.pushTo ? { pushTo: flags.pushTo } : {}),
+  };
 }

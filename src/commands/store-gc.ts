@@ -1,4 +1,4 @@
-// `pystore store gc [--dry-run] [--grace SECONDS]`: delete what no live root reaches.
+// `pystore store gc [--dry-run] [--grace SECONDS] [--accept-lost-roots]`: delete what no live root reaches.
 
 import type { Handler } from "./context.js";
 import { PystoreError } from "../errors.js";
@@ -8,6 +8,7 @@ import { humanSize, json, withStore } from "./store-common.js";
 interface Options {
   dryRun?: boolean;
   grace?: string;
+  acceptLostRoots?: boolean;
   json?: boolean;
 }
 
@@ -16,29 +17,61 @@ const handler: Handler<Options> = async (_args, options, ctx) => {
   if (!Number.isFinite(graceSeconds) || graceSeconds < 0)
     throw new PystoreError("USAGE", `--grace expects seconds, got ${JSON.stringify(options.grace)}`);
   await withStore(ctx, async (store) => {
-    const result = collectGarbage(store, { dryRun: options.dryRun, graceMs: graceSeconds * 1000 });
+    const result = collectGarbage(store, {
+      dryRun: options.dryRun,
+      graceMs: graceSeconds * 1000,
+      acceptLostRoots: options.acceptLostRoots,
+    });
+    const rootsLostAt = result.rootsLostAt === undefined ? null : new Date(result.rootsLostAt).toISOString();
     if (options.json) {
-      return ctx.out(
+      ctx.out(
         json({
           dryRun: result.dryRun,
           freedBytes: result.freedBytes,
           graceSeconds,
           kept: result.kept,
+          keptRootsLost: result.keptRootsLost,
           keptYoung: result.keptYoung,
           orphans: result.orphans,
+          pythons: {
+            kept: result.pythons.kept,
+            keptYoung: result.pythons.keptYoung,
+            orphans: result.pythons.orphans,
+            removed: result.pythons.removed.map((e) => ({ entryName: e.entryName, sha256: e.sha256, size: e.size })),
+            unindexed: result.pythons.unindexed,
+          },
           removed: result.removed.map((e) => ({ entryName: e.entryName, sha256: e.sha256, size: e.size })),
+          rootsLostAt,
           treesRemoved: result.treesRemoved,
           staleRoots: result.roots.filter((r) => r.stale).map((r) => ({ kind: r.kind, path: r.path, reason: r.reason })),
+          unindexed: result.unindexed,
         }),
       );
+    } else {
+      const verb = result.dryRun ? "would remove" : "removed";
+      for (const e of result.removed) ctx.out(`${verb} ${e.entryName}`);
+      for (const o of result.orphans) ctx.out(`${verb} ${o} (no row)`);
+      for (const u of result.unindexed) ctx.out(`kept ${u} (a stored wheel without a row)`);
+      for (const e of result.pythons.removed) ctx.out(`${verb} ${e.entryName} (interpreter)`);
+      for (const o of result.pythons.orphans) ctx.out(`${verb} ${o} (no row)`);
+      for (const u of result.pythons.unindexed) ctx.out(`kept ${u} (a stored interpreter without a row)`);
+      // Without this, "removed 0" after a fresh fetch reads as if gc saw nothing to collect.
+      const young = result.keptYoung > 0 ? ` (${result.keptYoung} unrooted, kept because younger than --grace ${graceSeconds}s)` : "";
+      const trees = result.treesRemoved > 0 ? ` and ${result.treesRemoved} unpacked tree(s)` : "";
+      ctx.out(`${verb} ${result.removed.length} wheel(s)${trees}, ${humanSize(result.freedBytes)}; kept ${result.kept}${young}`);
     }
-    const verb = result.dryRun ? "would remove" : "removed";
-    for (const e of result.removed) ctx.out(`${verb} ${e.entryName}`);
-    for (const o of result.orphans) ctx.out(`${verb} ${o} (no row)`);
-    // Without this, "removed 0" after a fresh fetch reads as if gc saw nothing to collect.
-    const young = result.keptYoung > 0 ? ` (${result.keptYoung} unrooted, kept because younger than --grace ${graceSeconds}s)` : "";
-    const trees = result.treesRemoved > 0 ? ` and ${result.treesRemoved} unpacked tree(s)` : "";
-    ctx.out(`${verb} ${result.removed.length} wheel(s)${trees}, ${humanSize(result.freedBytes)}; kept ${result.kept}${young}`);
+    if (result.unindexed.length > 0) {
+      const n = result.unindexed.length;
+      ctx.log.warn(
+        `${n} stored wheel${n === 1 ? "" : "s"} without a row, kept: run \`pystore store reindex\` to index ${n === 1 ? "it" : "them"}`,
+      );
+    }
+    if (rootsLostAt !== null && result.keptRootsLost > 0) {
+      ctx.log.warn(
+        `kept ${result.keptRootsLost} unrooted wheel(s): the store's roots were lost when \`pystore store reindex\` rebuilt its database (${rootsLostAt}); ` +
+          "re-register the roots you need (run `pystore fetch` or `pystore bundle` again for each lock and bundle you keep), then run `pystore store gc --accept-lost-roots`",
+      );
+    }
   });
 };
 

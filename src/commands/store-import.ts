@@ -12,9 +12,16 @@ const handler: Handler<{ json?: boolean }> = async (args, options, ctx) => {
   await withStore(ctx, async (store) => {
     const result = await importClosure(store, archive);
     if (options.json) {
-      return ctx.out(json({ added: result.added.map((e) => e.entryName), present: result.present.map((e) => e.entryName) }));
+      return ctx.out(
+        json({
+          added: result.added.map((e) => e.entryName),
+          present: result.present.map((e) => e.entryName),
+          pythons: result.pythons.map((p) => ({ entryName: p.entry.entryName, status: p.status })),
+        }),
+      );
     }
     for (const e of result.added) ctx.out(`added ${e.entryName}`);
+    for (const p of result.pythons) ctx.out(`${p.status} ${p.entry.entryName} (interpreter)`);
     ctx.out(`imported ${result.added.length} new wheel(s); ${result.present.length} already present`);
   });
 };

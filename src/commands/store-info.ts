@@ -3,6 +3,7 @@
 import type { Handler } from "./context.js";
 import { PystoreError } from "../errors.js";
 import { entryJson, humanSize, json, withStore } from "./store-common.js";
+import { provenanceJson, provenanceLines } from "../build/provenance.js";
 
 const handler: Handler<{ json?: boolean }> = async (args, options, ctx) => {
   const query = args[0];
@@ -16,7 +17,8 @@ const handler: Handler<{ json?: boolean }> = async (args, options, ctx) => {
           hint: "see `pystore store ls`",
         });
       }
-      if (options.json) return ctx.out(json(entries.map((e) => entryJson(e, true))));
+      if (options.json)
+        return ctx.out(json(entries.map((e) => ({ ...entryJson(e, true), builds: store.builds.forWheel(e.sha256).map(provenanceJson) }))));
       const blocks = entries.map((e) =>
         [
           `${e.entryName}`,
@@ -33,6 +35,7 @@ const handler: Handler<{ json?: boolean }> = async (args, options, ctx) => {
           `  path:            ${e.path}`,
           `  dependencies:${e.dependencies.length === 0 ? " (none)" : ""}`,
           ...e.dependencies.map((d) => `    ${d}`),
+          ...store.builds.forWheel(e.sha256).flatMap(provenanceLines),
         ].join("\n"),
       );
       ctx.out(blocks.join("\n\n"));

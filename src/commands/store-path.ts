@@ -3,8 +3,9 @@
 import type { Handler } from "./context.js";
 import { storeDirFor } from "./store-common.js";
 
-const handler: Handler<Record<string, never>> = async (_args, _options, ctx) => {
-  ctx.out(storeDirFor(ctx));
+const handler: Handler<{ json?: boolean }> = async (_args, options, ctx) => {
+  const path = storeDirFor(ctx);
+  ctx.out(options.json ? JSON.stringify({ path }, null, 2) : path);
 };
 
 export default handler;

@@ -10,15 +10,18 @@ import { redactUrl, stripCredentials } from "../util/redact.js";
 import { CredentialStore } from "./auth.js";
 import { METADATA_CONTENT_TYPE, type HttpCache } from "./cache.js";
 import { HttpTransport } from "./http.js";
+import type { DownloadOptions } from "./download.js";
 import { Semaphore } from "../util/semaphore.js";
 import { sourceFor, type Source, type SourceContext } from "./sources.js";
 import { type Transport, transportFor } from "./transports.js";
+import { closestNames } from "../util/suggest.js";
 
 export type { CachedResponse, HttpCache } from "./cache.js";
 export type { ProjectFile } from "../standards/simple-api.js";
 
 export const DEFAULT_INDEX_URL = "https://pypi.org/simple/";
-const DEFAULT_CONCURRENCY = 8;
+/** Parallel requests to indexes, and transfers to and from registries, unless configured. */
+export const DEFAULT_CONCURRENCY = 8;
 
 export type IndexStrategy = "first-index" | "unsafe-best-match";
 
@@ -131,6 +134,14 @@ export class IndexClient {
     return this.pins.get(canonicalizeName(name))?.location;
   }
 
+  /** Project names close to `canonical` that some source lists (a typo's likely fix); best effort, bounded. */
+  private async nearNames(canonical: string): Promise<string[]> {
+    const sources = [...this.indexSources, ...this.findLinksSources].filter((s) => s.projectNames);
+    const lists = await Promise.all(sources.map((s) => this.semaphore.run(() => s.projectNames!())));
+    const names = new Set(lists.flatMap((l) => l ?? []).map(canonicalizeName));
+    return closestNames(canonical, names);
+  }
+
   /**
    * The files a project has: from the first index that knows it (or every index with unsafe-best-match),
    * plus every find-links source. Throws PACKAGE_NOT_FOUND when none has it.
@@ -153,7 +164,7 @@ export class IndexClient {
     }
     const found: ProjectFile[] = [];
     let anyIndex = false;
-    for (const source of this.indexSources) {
+    for (const [i, source] of this.indexSources.entries()) {
       const files = await this.semaphore.run(() => source.list(canonical));
       if (files === undefined) {
         this.log.debug(`${redactUrl(source.location)} has no project ${JSON.stringify(canonical)}`);
@@ -161,7 +172,16 @@ export class IndexClient {
       }
       anyIndex = true;
       found.push(...files);
-      if (this.strategy === "first-index") break;
+      const later = this.indexSources.slice(i + 1).map((s) => redactUrl(s.location));
+      if (this.strategy === "first-index") {
+        // Said out loud because it is the dependency-confusion defence: a later index's higher version is never seen.
+        if (later.length > 0) {
+          this.log.debug(
+            `${JSON.stringify(canonical)} comes from ${redactUrl(source.location)}, the first index that has it; not consulting ${later.join(", ")} (index strategy first-index)`,
+          );
+        }
+        break;
+      }
     }
     const fromLinks = await Promise.all(this.findLinksSources.map((s) => this.semaphore.run(() => s.list(canonical))));
     const anyLinks = fromLinks.some((f) => f !== undefined);
@@ -178,12 +198,15 @@ export class IndexClient {
           details: { project: canonical, searched, noIndex: true },
         });
       }
+      const near = await this.nearNames(canonical);
       throw new PystoreError(
         "PACKAGE_NOT_FOUND",
-        `no index has a project named ${JSON.stringify(name)} (searched: ${searched.join(", ")})`,
+        `no index has a project named ${JSON.stringify(name)} (searched: ${searched.join(", ")})${near.length ? `; did you mean ${near.map((n) => JSON.stringify(n)).join(" or ")}?` : ""}`,
         {
-          hint: "check the spelling, or add the index that serves it with --index-url/--extra-index-url",
-          details: { project: canonical, searched, noIndex: false },
+          hint: near.length
+            ? `fix the requirement's spelling (the index has ${near.join(", ")})`
+            : "check the spelling, or add the index that serves it with --index-url/--extra-index-url",
+          details: { project: canonical, searched, noIndex: false, ...(near.length ? { suggestions: near } : {}) },
         },
       );
     }
@@ -218,11 +241,7 @@ export class IndexClient {
   }
 
   /** Download `file` to `destination` atomically, verified against `expected` (default: the index's sha256 and size). */
-  async downloadToFile(
-    file: ProjectFile,
-    destination: string,
-    opts: { tempDir?: string; expected?: { sha256?: string; size?: number } } = {},
-  ): Promise<Written> {
+  async downloadToFile(file: ProjectFile, destination: string, opts: DownloadOptions = {}): Promise<Written> {
     const transport = this.transport(file.url);
     return this.semaphore.run(() => transport.download(file, destination, opts));
   }

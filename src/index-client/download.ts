@@ -10,11 +10,24 @@ import type { ProjectFile } from "../standards/simple-api.js";
 import { writeStreamAtomic, type Expected, type Written } from "../util/atomic-write.js";
 import type { Logger } from "../util/log.js";
 import { redactUrl } from "../util/redact.js";
-import { networkError, sleep, type HttpTransport } from "./http.js";
+import { type HttpResponse, type HttpTransport, networkError, refusedError, sleep } from "./http.js";
 
 export interface DownloadOptions {
   tempDir?: string;
   expected?: { sha256?: string; size?: number };
+  /**
+   * Where the body goes instead of writeStreamAtomic to the destination (the store stages a download in
+   * its own tmp/ and links it into place itself). Called again from the start when a download restarts;
+   * it must remove what it wrote when the source throws.
+   */
+  write?: BodyWriter;
+}
+
+/** Takes a download's body and checks it against `expected` (size and sha256) before it returns. */
+export type BodyWriter = (body: AsyncIterable<Buffer>, expected: Expected) => Promise<Written>;
+
+function writerFor(destination: string, opts: DownloadOptions): BodyWriter {
+  return opts.write ?? ((body, expected) => writeStreamAtomic(body, destination, { expected, tempDir: opts.tempDir }));
 }
 
 /** Thrown inside the byte stream when the server answered a resume with the whole file: start over. */
@@ -28,17 +41,9 @@ function incomplete(received: number, total: number | undefined, url: string, ca
   });
 }
 
-function statusError(status: number, url: string): PystoreError {
-  if (status === 401 || status === 403) {
-    return new PystoreError(
-      "AUTH_REQUIRED",
-      `${redactUrl(url)} answered ${status}: ${status === 401 ? "authentication required" : "access denied"}`,
-      {
-        hint: "pass credentials with --index-url https://USER:PASSWORD@host/simple/ (they also apply to downloads from that host) or put them in ~/.netrc ($NETRC)",
-      },
-    );
-  }
-  return new PystoreError("HTTP_STATUS", `${redactUrl(url)} answered HTTP ${status}`);
+function statusError(res: Pick<HttpResponse, "status" | "sentUser">, url: string): PystoreError {
+  if (res.status === 401 || res.status === 403) return refusedError(res, url);
+  return new PystoreError("HTTP_STATUS", `${redactUrl(url)} answered HTTP ${res.status}`);
 }
 
 interface Budget {
@@ -112,7 +117,7 @@ async function* resumingBody(
         continue;
       } else {
         await res.body.dump().catch(() => {});
-        throw statusError(res.status, url);
+        throw statusError(res, url);
       }
       try {
         for await (const chunk of res.body) {
@@ -186,10 +191,7 @@ async function* checkedAgainstOtherHashes(source: AsyncIterable<Buffer>, file: P
 /** A local file (`file:` URL) copied in through the same write protocol; needs no network, so works offline. */
 export async function downloadLocal(file: ProjectFile, destination: string, opts: DownloadOptions): Promise<Written> {
   const expected = expectedOf(file, opts);
-  return writeStreamAtomic(checkedAgainstOtherHashes(createReadStream(fileURLToPath(file.url)), file, expected), destination, {
-    expected,
-    tempDir: opts.tempDir,
-  });
+  return writerFor(destination, opts)(checkedAgainstOtherHashes(createReadStream(fileURLToPath(file.url)), file, expected), expected);
 }
 
 /** An http(s) download, retried and resumed; refused offline. */
@@ -210,13 +212,11 @@ export async function downloadHttp(
     );
   }
   const budget: Budget = { attempts: http.retries };
+  const write = writerFor(destination, opts);
   for (;;) {
     try {
       const body = resumingBody(http, file.url, file.filename, expected.size, budget, opts.log);
-      return await writeStreamAtomic(checkedAgainstOtherHashes(body, file, expected), destination, {
-        expected,
-        tempDir: opts.tempDir,
-      });
+      return await write(checkedAgainstOtherHashes(body, file, expected), expected);
     } catch (error) {
       if (!(error instanceof RestartDownload)) throw error;
       if (budget.attempts <= 0)

@@ -33,6 +33,57 @@ export interface HttpResponse {
   body: Readable & { text(): Promise<string>; arrayBuffer(): Promise<ArrayBuffer>; dump(): Promise<void> };
   /** The URL that answered (after redirects), credentials never included. */
   url: string;
+  /** The user name of the credentials sent with the request that answered, if any were (never the secret). */
+  sentUser?: string;
+}
+
+const CREDENTIAL_HINT =
+  "pass credentials with --index-url https://USER:PASSWORD@host/simple/ (they also apply to downloads from that host) or put them in ~/.netrc ($NETRC)";
+
+/**
+ * A 401 or 403 in words: whether credentials were sent (and for which user) and refused, or none were.
+ * `subject` names what was asked for; `proxy` is the proxy the request went through, which may be the
+ * one refusing (tinyproxy answers 401, not 407, to wrong proxy credentials).
+ */
+export function refusedError(
+  res: Pick<HttpResponse, "status" | "sentUser">,
+  url: string,
+  opts: { subject?: string; proxy?: string } = {},
+): PystoreError {
+  const what = opts.subject ? ` for ${opts.subject}` : "";
+  const sent = res.sentUser !== undefined;
+  const state =
+    res.status === 401
+      ? sent
+        ? `the credentials sent for user ${JSON.stringify(res.sentUser)} were refused`
+        : "authentication required, and no credentials were sent"
+      : sent
+        ? `access denied to user ${JSON.stringify(res.sentUser)}`
+        : "access denied (no credentials were sent)";
+  const viaProxy = opts.proxy
+    ? `; the request went through the proxy ${redactUrl(opts.proxy)}, which may be the one refusing its credentials`
+    : "";
+  const host = (() => {
+    try {
+      return new URL(url).host;
+    } catch {
+      return "that host";
+    }
+  })();
+  const hint = sent
+    ? `check the user name and password (or token) for ${host}, from the index URL or ~/.netrc ($NETRC)${res.status === 403 ? ", and that this user may read this repository" : ""}${viaProxy}`
+    : `${CREDENTIAL_HINT}${viaProxy}`;
+  return new PystoreError("AUTH_REQUIRED", `${redactUrl(url)} answered ${res.status}${what}: ${state}`, {
+    hint,
+    details: { status: res.status, credentialsSent: sent },
+  });
+}
+
+/** The user name in an Authorization header we sent, for messages (Basic only; a token has none). */
+function userOf(authorization: string): string {
+  if (!authorization.startsWith("Basic ")) return "(token)";
+  const decoded = Buffer.from(authorization.slice(6), "base64").toString("utf8");
+  return decoded.slice(0, Math.max(0, decoded.indexOf(":")));
 }
 
 export interface RequestOptions {
@@ -44,6 +95,29 @@ export interface RequestOptions {
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const MAX_REDIRECTS = 10;
+
+/**
+ * A response body read whole, refused past `limit` bytes: by Content-Length before anything is read,
+ * else as soon as the running count passes it, so a huge or endless body never sits in memory.
+ */
+export async function readBodyLimited(res: HttpResponse, limit: number, tooLarge: (declared?: number) => PystoreError): Promise<Buffer> {
+  const declared = res.headers["content-length"];
+  if (declared !== undefined && /^\d+$/.test(declared) && Number(declared) > limit) {
+    res.body.destroy();
+    throw tooLarge(Number(declared));
+  }
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of res.body) {
+    total += (chunk as Buffer).length;
+    if (total > limit) {
+      res.body.destroy();
+      throw tooLarge();
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks, total);
+}
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -111,10 +185,40 @@ export function networkError(
     });
   }
   const via = opts.proxy ? ` (via proxy ${redactUrl(opts.proxy)})` : "";
-  return new PystoreError("NETWORK", `cannot reach ${redactUrl(url)}${via}: ${code ?? (error as Error)?.message ?? String(error)}`, {
-    cause: error,
-    hint: OFFLINE_HINT,
-  });
+  const words = code ? connectionWords(code, url, opts.proxy) : undefined;
+  return new PystoreError(
+    "NETWORK",
+    `cannot reach ${redactUrl(url)}${via}: ${words ? `${words} (${code})` : (code ?? (error as Error)?.message ?? String(error))}`,
+    { cause: error, hint: OFFLINE_HINT, ...(code ? { details: { errno: code } } : {}) },
+  );
+}
+
+/** What a connection failure means, in words; the errno code stays beside it for searching. */
+function connectionWords(code: string, url: string, proxy: string | undefined): string | undefined {
+  let host = "the host";
+  try {
+    host = new URL(proxy ?? url).host;
+  } catch {
+    // keep the generic word
+  }
+  const what = proxy ? `the proxy ${host}` : host;
+  switch (code) {
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+      return `the name ${what.replace(/^the proxy /, "")} does not resolve (DNS)`;
+    case "ECONNREFUSED":
+      return `nothing accepts connections at ${what} (connection refused)`;
+    case "ECONNRESET":
+    case "UND_ERR_SOCKET":
+      return `${what} closed the connection`;
+    case "EHOSTUNREACH":
+    case "ENETUNREACH":
+      return `no network route to ${what}`;
+    case "ETIMEDOUT":
+      return `${what} did not answer`;
+    default:
+      return undefined;
+  }
 }
 
 function proxyAuthError(proxy: string | undefined): PystoreError {
@@ -129,6 +233,62 @@ function isTransient(error: unknown): boolean {
   return false;
 }
 
+/**
+ * The one way pystore connects, for indexes and registries alike: one undici dispatcher per proxy (or
+ * direct), the proxy chosen per URL (--proxy, *_proxy, no_proxy), plain HTTP forwarded as an absolute URI
+ * and HTTPS through CONNECT, trusting the CA bundle (--cert, SSL_CERT_FILE) besides the system's roots.
+ */
+export class Connections {
+  private readonly dispatchers = new Map<string, Dispatcher>();
+  private ca?: Promise<string[] | undefined>;
+  /** undici loads only when a command really talks to the network (keeps `pystore --help` fast). */
+  private undiciModule?: Promise<typeof import("undici")>;
+
+  constructor(
+    private readonly opts: { proxy?: string; cert?: string; env: NodeJS.ProcessEnv; connectTimeoutMs: number; readTimeoutMs: number },
+  ) {}
+
+  undici(): Promise<typeof import("undici")> {
+    this.undiciModule ??= import("undici");
+    return this.undiciModule;
+  }
+
+  proxyFor(url: string): string | undefined {
+    return proxyForUrl(url, { proxy: this.opts.proxy, env: this.opts.env });
+  }
+
+  async dispatcherFor(url: string): Promise<Dispatcher> {
+    const proxy = this.proxyFor(url);
+    const key = proxy ?? "direct";
+    const existing = this.dispatchers.get(key);
+    if (existing) return existing;
+    this.ca ??= loadCaBundle(this.opts.cert, this.opts.env);
+    const [{ Agent, ProxyAgent, Pool }, ca] = await Promise.all([this.undici(), this.ca]);
+    const timeouts = { headersTimeout: this.opts.readTimeoutMs, bodyTimeout: this.opts.readTimeoutMs };
+    // rejectUnauthorized is explicit: Node's default follows NODE_TLS_REJECT_UNAUTHORIZED, and an environment
+    // variable must never switch verification off (a private CA goes in with --cert / SSL_CERT_FILE instead).
+    const tls = { timeout: this.opts.connectTimeoutMs, rejectUnauthorized: true, ...(ca ? { ca } : {}) };
+    const dispatcher = proxy
+      ? new ProxyAgent({
+          uri: proxy,
+          proxyTunnel: false,
+          requestTls: tls,
+          proxyTls: tls,
+          ...timeouts,
+          factory: (origin: string | URL, options: object) => new Pool(origin, { ...options, ...timeouts }),
+        })
+      : new Agent({ connect: tls, ...timeouts });
+    this.dispatchers.set(key, dispatcher);
+    return dispatcher;
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.dispatchers.values()];
+    this.dispatchers.clear();
+    await Promise.all(all.map((d) => d.close().catch(() => {})));
+  }
+}
+
 export class HttpTransport {
   readonly connectTimeoutMs: number;
   readonly readTimeoutMs: number;
@@ -136,9 +296,7 @@ export class HttpTransport {
   private readonly retryBaseMs: number;
   private readonly retryMaxMs: number;
   private readonly log: Logger;
-  private readonly dispatchers = new Map<string, Dispatcher>();
-  private undici?: Promise<typeof import("undici")>;
-  private ca?: Promise<string[] | undefined>;
+  private readonly connections: Connections;
 
   constructor(private readonly opts: HttpOptions) {
     this.connectTimeoutMs = opts.connectTimeoutMs ?? 10_000;
@@ -147,6 +305,7 @@ export class HttpTransport {
     this.retryBaseMs = opts.retryBaseMs ?? 250;
     this.retryMaxMs = opts.retryMaxMs ?? 10_000;
     this.log = opts.log ?? silentLogger;
+    this.connections = new Connections({ ...opts, connectTimeoutMs: this.connectTimeoutMs, readTimeoutMs: this.readTimeoutMs });
   }
 
   proxyFor(url: string): string | undefined {
@@ -159,44 +318,17 @@ export class HttpTransport {
     return Math.min(this.retryMaxMs, fromServer ?? this.retryBaseMs * 2 ** (attempt - 1));
   }
 
-  private async dispatcherFor(url: string): Promise<Dispatcher> {
-    const proxy = this.proxyFor(url);
-    const key = proxy ?? "direct";
-    const existing = this.dispatchers.get(key);
-    if (existing) return existing;
-    // undici loads only when a command really talks to the network (keeps `pystore --help` fast).
-    this.undici ??= import("undici");
-    this.ca ??= loadCaBundle(this.opts.cert, this.opts.env);
-    const [{ Agent, ProxyAgent, Pool }, ca] = await Promise.all([this.undici, this.ca]);
-    const timeouts = { headersTimeout: this.readTimeoutMs, bodyTimeout: this.readTimeoutMs };
-    const tls = { timeout: this.connectTimeoutMs, ...(ca ? { ca } : {}) };
-    const dispatcher = proxy
-      ? new ProxyAgent({
-          uri: proxy,
-          // Plain-HTTP requests are forwarded (absolute URI); HTTPS goes through CONNECT.
-          proxyTunnel: false,
-          requestTls: tls,
-          proxyTls: tls,
-          ...timeouts,
-          factory: (origin: string | URL, options: object) => new Pool(origin, { ...options, ...timeouts }),
-        })
-      : new Agent({ connect: tls, ...timeouts });
-    this.dispatchers.set(key, dispatcher);
-    return dispatcher;
-  }
-
   /** One request, following redirects; credentials are chosen per URL. Throws PystoreError on network failure. */
   async requestOnce(url: string, options: RequestOptions = {}): Promise<HttpResponse> {
     // undici loads on the first request only: commands that never touch the network start faster.
-    this.undici ??= import("undici");
-    const { request } = await this.undici;
+    const { request } = await this.connections.undici();
     let current = url;
     for (let hop = 0; ; hop++) {
       const headers: Record<string, string> = { "user-agent": "pystore", ...options.headers };
       const auth = await this.opts.credentials.authorizationFor(current);
       if (auth) headers.authorization = auth;
       const proxy = this.proxyFor(current);
-      const dispatcher = await this.dispatcherFor(current);
+      const dispatcher = await this.connections.dispatcherFor(current);
       this.log.debug(
         `${options.method ?? "GET"} ${redactUrl(current)}${proxy ? ` via ${redactUrl(proxy)}` : ""}${headers.range ? ` (${headers.range})` : ""}`,
       );
@@ -223,7 +355,13 @@ export class HttpTransport {
         current = next.toString();
         continue;
       }
-      return { status: res.statusCode, headers: flat, body: res.body as unknown as HttpResponse["body"], url: current };
+      return {
+        status: res.statusCode,
+        headers: flat,
+        body: res.body as unknown as HttpResponse["body"],
+        url: current,
+        ...(auth ? { sentUser: userOf(auth) } : {}),
+      };
     }
   }
 
@@ -258,9 +396,7 @@ export class HttpTransport {
     }
   }
 
-  async close(): Promise<void> {
-    const all = [...this.dispatchers.values()];
-    this.dispatchers.clear();
-    await Promise.all(all.map((d) => d.close().catch(() => {})));
+  close(): Promise<void> {
+    return this.connections.close();
   }
 }

@@ -8,7 +8,8 @@ import { PystoreError } from "../errors.js";
 import type { ProjectFile } from "../standards/simple-api.js";
 import type { Logger } from "../util/log.js";
 import { redactUrl } from "../util/redact.js";
-import type { HttpTransport, HttpResponse } from "./http.js";
+import { type HttpResponse, type HttpTransport, readBodyLimited, refusedError } from "./http.js";
+import { MAX_METADATA_BYTES } from "../wheel/metadata.js";
 import { readMetadataByRanges, readMetadataFromBuffer, TAIL_BYTES } from "./range-metadata.js";
 
 function checkHashes(data: Buffer, hashes: Record<string, string>, label: string): void {
@@ -48,11 +49,7 @@ export async function readLocalMetadata(file: ProjectFile): Promise<string> {
 }
 
 function statusError(res: HttpResponse, url: string): PystoreError {
-  if (res.status === 401 || res.status === 403) {
-    return new PystoreError("AUTH_REQUIRED", `${redactUrl(url)} answered ${res.status}`, {
-      hint: "pass credentials with --index-url https://USER:PASSWORD@host/simple/ (they also apply to downloads from that host) or put them in ~/.netrc ($NETRC)",
-    });
-  }
+  if (res.status === 401 || res.status === 403) return refusedError(res, url);
   return new PystoreError("HTTP_STATUS", `${redactUrl(url)} answered HTTP ${res.status}`);
 }
 
@@ -73,7 +70,15 @@ async function fromMetadataFile(http: HttpTransport, file: ProjectFile, log: Log
       await res.body.dump();
       throw statusError(res, url);
     }
-    const data = await readBuffer(res);
+    // The same ceiling as METADATA read out of a wheel: a PEP 658 file is that file, served on its own.
+    const data = await readBodyLimited(
+      res,
+      MAX_METADATA_BYTES,
+      () =>
+        new PystoreError("INVALID_METADATA", `${redactUrl(url)}: the core metadata file is larger than ${MAX_METADATA_BYTES} bytes`, {
+          hint: "core metadata is a few kilobytes; the index served something else",
+        }),
+    );
     checkHashes(data, file.coreMetadata?.hashes ?? {}, `${file.filename}.metadata`);
     return data.toString("utf8");
   });

@@ -1,30 +1,36 @@
 // Reads a wheel's .dist-info/METADATA from its zip central directory using only byte ranges, so core metadata
 // costs a few kilobytes instead of the whole wheel. Works over HTTP Range requests or a local file alike.
+// The end records, the central directory, the names and the member's local header are read by the same
+// rules as a whole wheel (src/wheel/zip-layout.ts); what is fetched and inflated is bounded.
 
-import { crc32, inflateRawSync } from "node:zlib";
 import { PystoreError } from "../errors.js";
 import { findDistInfo } from "../wheel/dist-info.js";
 import { MAX_METADATA_BYTES, metadataTooLarge } from "../wheel/metadata.js";
+import { DEFAULT_LIMITS, checkArchiveEntries } from "../wheel/safety.js";
+import {
+  NotAZipError,
+  TAIL_BYTES,
+  checkDescriptor,
+  checkLocalHeader,
+  parseCentralDirectory,
+  readEndRecords,
+  structureError,
+  type ByteReader,
+  type EndRecords,
+  type ZipMember,
+} from "../wheel/zip-layout.js";
+import { crc32, inflateRawSync } from "node:zlib";
+
+export { TAIL_BYTES };
 
 /** Reads bytes [start, end) of the archive. */
 export type RangeReader = (start: number, end: number) => Promise<Buffer>;
 
-const EOCD_SIG = 0x06054b50;
-const ZIP64_LOCATOR_SIG = 0x07064b50;
-const ZIP64_EOCD_SIG = 0x06064b50;
-const CENTRAL_SIG = 0x02014b50;
-const LOCAL_SIG = 0x04034b50;
-/** End of central directory record (22) + the longest comment (65535). */
-export const TAIL_BYTES = 22 + 65535;
-
-interface CentralEntry {
-  name: string;
-  method: number;
-  crc: number;
-  compressedSize: number;
-  size: number;
-  localOffset: number;
-}
+/**
+ * Largest central directory fetched: 200,000 entries (the archive limit) of ordinary names fit in a
+ * fraction of it; a directory claiming more is a download bomb, not a wheel.
+ */
+export const MAX_CENTRAL_DIRECTORY_BYTES = 64 * 1024 * 1024;
 
 function bad(label: string, problem: string): PystoreError {
   return new PystoreError("INVALID_INDEX_RESPONSE", `${label}: not a readable wheel (${problem})`, {
@@ -32,89 +38,89 @@ function bad(label: string, problem: string): PystoreError {
   });
 }
 
-function locateCentralDirectory(tail: Buffer, tailStart: number, label: string): { offset: number; size: number; zip64LocatorAt?: number } {
-  for (let i = tail.length - 22; i >= 0; i--) {
-    if (tail.readUInt32LE(i) !== EOCD_SIG) continue;
-    const commentLength = tail.readUInt16LE(i + 20);
-    if (i + 22 + commentLength !== tail.length) continue;
-    const size = tail.readUInt32LE(i + 12);
-    const offset = tail.readUInt32LE(i + 16);
-    if (size === 0xffffffff || offset === 0xffffffff || tail.readUInt16LE(i + 10) === 0xffff) {
-      return { offset, size, zip64LocatorAt: tailStart + i - 20 };
-    }
-    return { offset, size };
+/** A byte range the parse needs that has not been fetched yet. */
+class NeedBytes extends Error {
+  constructor(
+    readonly start: number,
+    readonly length: number,
+  ) {
+    super("bytes not fetched");
   }
-  throw bad(label, "no end-of-central-directory record");
-}
-
-function zip64Field(
-  extra: Buffer,
-  want: { size: boolean; compressed: boolean; offset: boolean },
-): { size?: number; compressed?: number; offset?: number } {
-  for (let p = 0; p + 4 <= extra.length; ) {
-    const id = extra.readUInt16LE(p);
-    const len = extra.readUInt16LE(p + 2);
-    if (id === 0x0001) {
-      let q = p + 4;
-      const out: { size?: number; compressed?: number; offset?: number } = {};
-      if (want.size) {
-        out.size = Number(extra.readBigUInt64LE(q));
-        q += 8;
-      }
-      if (want.compressed) {
-        out.compressed = Number(extra.readBigUInt64LE(q));
-        q += 8;
-      }
-      if (want.offset) out.offset = Number(extra.readBigUInt64LE(q));
-      return out;
-    }
-    p += 4 + len;
-  }
-  return {};
-}
-
-function parseCentralDirectory(cd: Buffer, label: string): CentralEntry[] {
-  const entries: CentralEntry[] = [];
-  for (let p = 0; p + 46 <= cd.length; ) {
-    if (cd.readUInt32LE(p) !== CENTRAL_SIG) break;
-    const method = cd.readUInt16LE(p + 10);
-    const crc = cd.readUInt32LE(p + 16);
-    let compressedSize = cd.readUInt32LE(p + 20);
-    let size = cd.readUInt32LE(p + 24);
-    const nameLength = cd.readUInt16LE(p + 28);
-    const extraLength = cd.readUInt16LE(p + 30);
-    const commentLength = cd.readUInt16LE(p + 32);
-    let localOffset = cd.readUInt32LE(p + 42);
-    const name = cd.subarray(p + 46, p + 46 + nameLength).toString("utf8");
-    const extra = cd.subarray(p + 46 + nameLength, p + 46 + nameLength + extraLength);
-    const z = zip64Field(extra, {
-      size: size === 0xffffffff,
-      compressed: compressedSize === 0xffffffff,
-      offset: localOffset === 0xffffffff,
-    });
-    size = z.size ?? size;
-    compressedSize = z.compressed ?? compressedSize;
-    localOffset = z.offset ?? localOffset;
-    entries.push({ name, method, crc, compressedSize, size, localOffset });
-    p += 46 + nameLength + extraLength + commentLength;
-  }
-  if (entries.length === 0) throw bad(label, "empty or unreadable central directory");
-  return entries;
-}
-
-/** The METADATA member of the wheel's own `.dist-info`, by the one rule every wheel reader uses. */
-function findMetadataEntry<T extends { name: string }>(entries: T[], label: string, filename: string): T {
-  const member = `${findDistInfo(
-    label,
-    filename,
-    entries.map((e) => e.name),
-  )}/METADATA`;
-  return entries.find((e) => e.name === member)!;
 }
 
 /**
- * Read METADATA with range reads: the tail (end-of-central-directory), the central directory if the
- * tail did not hold it, then the member's local header and data.
+ * Run the synchronous parse `fn` over the ranges fetched so far; each range it asks for that is missing
+ * is fetched and the parse runs again (parsing costs microseconds, a fetch a round trip).
+ */
+async function overRanges<T>(
+  size: number,
+  read: RangeReader,
+  chunks: { start: number; data: Buffer }[],
+  fn: (r: ByteReader) => T,
+): Promise<T> {
+  for (;;) {
+    const reader: ByteReader = (start, length) => {
+      const end = Math.min(size, start + length);
+      if (start < 0 || end <= start) return Buffer.alloc(0);
+      for (const c of chunks)
+        if (c.start <= start && end <= c.start + c.data.length) return c.data.subarray(start - c.start, end - c.start);
+      throw new NeedBytes(start, end - start);
+    };
+    try {
+      return fn(reader);
+    } catch (error) {
+      if (!(error instanceof NeedBytes)) throw error;
+      chunks.push({ start: error.start, data: await read(error.start, error.start + error.length) });
+    }
+  }
+}
+
+/**
+ * What can be checked of the layout without reading every local header: entries start at the first byte,
+ * in central-directory order with no two sharing a header, and the last one (header, data, descriptor)
+ * ends exactly where the central directory starts. Costs one small read.
+ */
+async function checkOutline(
+  label: string,
+  members: ZipMember[],
+  end: EndRecords,
+  size: number,
+  read: RangeReader,
+  chunks: { start: number; data: Buffer }[],
+): Promise<void> {
+  if (members.length === 0) return;
+  if (members[0].localOffset !== 0) throw structureError(label, `${members[0].localOffset} bytes of data before the first entry`);
+  for (let i = 1; i < members.length; i++)
+    if (members[i].localOffset <= members[i - 1].localOffset)
+      throw structureError(label, "entry overlaps the previous one", members[i].name);
+  const last = members[members.length - 1];
+  const after = await overRanges(size, read, chunks, (r) => {
+    const { dataOffset } = checkLocalHeader(label, last, localHeaderBytes(r, last));
+    const dataEnd = dataOffset + last.compressedSize;
+    return last.flags & 0x0008 ? dataEnd + checkDescriptor(label, last, r, dataEnd) : dataEnd;
+  });
+  if (after !== end.cdOffset)
+    throw structureError(
+      label,
+      after > end.cdOffset
+        ? "the last entry runs into the central directory"
+        : `${end.cdOffset - after} unaccounted bytes before the central directory`,
+    );
+}
+
+/** A member's whole local header: one read for the usual length, a second for a long extra field. */
+function localHeaderBytes(r: ByteReader, m: ZipMember): Buffer {
+  let header = r(m.localOffset, 30 + m.nameBytes.length + 64);
+  if (header.length >= 30) {
+    const full = 30 + header.readUInt16LE(26) + header.readUInt16LE(28);
+    if (full > header.length) header = r(m.localOffset, full);
+  }
+  return header;
+}
+
+/**
+ * Read METADATA with range reads: the tail (end records), the central directory if the tail did not hold
+ * it, then the member's local header and data.
  */
 export async function readMetadataByRanges(
   totalSize: number,
@@ -125,55 +131,80 @@ export async function readMetadataByRanges(
 ): Promise<string> {
   const tailStart = Math.max(0, totalSize - TAIL_BYTES);
   tail ??= await read(tailStart, totalSize);
-  const tailOffset = totalSize - tail.length;
-  let { offset, size, zip64LocatorAt } = locateCentralDirectory(tail, tailOffset, label);
-  if (zip64LocatorAt !== undefined) {
-    const locator =
-      zip64LocatorAt >= tailOffset
-        ? tail.subarray(zip64LocatorAt - tailOffset, zip64LocatorAt - tailOffset + 20)
-        : await read(zip64LocatorAt, zip64LocatorAt + 20);
-    if (locator.readUInt32LE(0) !== ZIP64_LOCATOR_SIG) throw bad(label, "broken zip64 locator");
-    const recordAt = Number(locator.readBigUInt64LE(8));
-    const record =
-      recordAt >= tailOffset ? tail.subarray(recordAt - tailOffset, recordAt - tailOffset + 56) : await read(recordAt, recordAt + 56);
-    if (record.readUInt32LE(0) !== ZIP64_EOCD_SIG) throw bad(label, "broken zip64 end-of-central-directory record");
-    size = Number(record.readBigUInt64LE(40));
-    offset = Number(record.readBigUInt64LE(48));
-  }
-  if (offset + size > totalSize) throw bad(label, "central directory outside the file");
-  const cd = offset >= tailOffset ? tail.subarray(offset - tailOffset, offset - tailOffset + size) : await read(offset, offset + size);
-  const entry = findMetadataEntry(parseCentralDirectory(cd, label), label, filename);
-  if (entry.size > MAX_METADATA_BYTES) throw metadataTooLarge(label, entry.name, entry.size);
-  // The local header's name and extra lengths may differ from the central ones: read generously, then exactly.
-  const guess = 30 + Buffer.byteLength(entry.name) + 256 + entry.compressedSize;
-  let local =
-    entry.localOffset >= tailOffset && entry.localOffset + guess <= totalSize
-      ? tail.subarray(entry.localOffset - tailOffset, entry.localOffset - tailOffset + guess)
-      : await read(entry.localOffset, Math.min(totalSize, entry.localOffset + guess));
-  if (local.length < 30 || local.readUInt32LE(0) !== LOCAL_SIG) throw bad(label, "broken local file header");
-  const dataStart = 30 + local.readUInt16LE(26) + local.readUInt16LE(28);
-  if (dataStart + entry.compressedSize > local.length) {
-    local = await read(entry.localOffset, entry.localOffset + dataStart + entry.compressedSize);
-  }
-  const data = local.subarray(dataStart, dataStart + entry.compressedSize);
+  const chunks = [{ start: totalSize - tail.length, data: tail }];
+  const end = await overRanges(totalSize, read, chunks, (r) => {
+    try {
+      return readEndRecords(r, totalSize, label);
+    } catch (error) {
+      if (error instanceof NotAZipError) throw bad(label, error.message);
+      throw error;
+    }
+  });
+  if (end.entries > DEFAULT_LIMITS.maxEntries)
+    throw structureError(label, `${end.entries} entries, more than the limit of ${DEFAULT_LIMITS.maxEntries}`);
+  if (end.cdSize > MAX_CENTRAL_DIRECTORY_BYTES)
+    throw structureError(label, `a ${end.cdSize}-byte central directory, more than the limit of ${MAX_CENTRAL_DIRECTORY_BYTES}`);
+  const members = await overRanges(totalSize, read, chunks, (r) => parseCentralDirectory(r(end.cdOffset, end.cdSize), end, label));
+  // The names pass the same checks as a whole wheel's: a hostile wheel is refused before it is resolved.
+  // The expansion limits do not apply here: only METADATA is inflated, under its own limit below.
+  checkArchiveEntries(
+    label,
+    members.map((m) => ({
+      name: m.name,
+      compressedSize: m.compressedSize,
+      uncompressedSize: m.uncompressedSize,
+      externalAttributes: m.externalAttributes,
+    })),
+    { ...DEFAULT_LIMITS, maxTotalBytes: Number.POSITIVE_INFINITY, maxRatio: Number.POSITIVE_INFINITY },
+  );
+  await checkOutline(label, members, end, totalSize, read, chunks);
+  const path = `${findDistInfo(
+    label,
+    filename,
+    members.map((m) => m.name),
+  )}/METADATA`;
+  const entry = members.find((m) => m.name === path)!;
+  // Both sizes bound what is fetched and inflated: deflate never grows data by more than a few bytes.
+  if (entry.uncompressedSize > MAX_METADATA_BYTES || entry.compressedSize > MAX_METADATA_BYTES + 1024)
+    throw metadataTooLarge(label, entry.name, Math.max(entry.uncompressedSize, entry.compressedSize));
+  const data = await overRanges(totalSize, read, chunks, (r) => {
+    const { dataOffset } = checkLocalHeader(label, entry, localHeaderBytes(r, entry));
+    const raw = r(dataOffset, entry.compressedSize);
+    if (raw.length !== entry.compressedSize || dataOffset + entry.compressedSize > end.cdOffset)
+      throw structureError(label, "file data runs into the central directory", entry.name);
+    if (entry.flags & 0x0008) checkDescriptor(label, entry, r, dataOffset + entry.compressedSize);
+    return raw;
+  });
   let text: Buffer;
   if (entry.method === 0) text = data;
-  else if (entry.method === 8) {
+  else {
+    let consumed: number;
     try {
       // Never past the declared size (itself within the limit): a central directory that understates
       // it cannot make a small deflate stream allocate a huge METADATA.
-      text = inflateRawSync(data, { maxOutputLength: Math.max(1, entry.size) });
+      const out = inflateRawSync(data, { maxOutputLength: Math.max(1, entry.uncompressedSize), info: true }) as unknown as {
+        buffer: Buffer;
+        engine: { bytesWritten: number };
+      };
+      text = out.buffer;
+      consumed = out.engine.bytesWritten;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") {
-        throw new PystoreError("INVALID_METADATA", `${label}: ${entry.name} expands past the ${entry.size} bytes its header says`, {
-          hint: "the wheel is malformed or hostile",
-          details: { archive: label, path: entry.name, declared: entry.size },
-        });
+        throw new PystoreError(
+          "INVALID_METADATA",
+          `${label}: ${entry.name} expands past the ${entry.uncompressedSize} bytes its header says`,
+          {
+            hint: "the wheel is malformed or hostile",
+            details: { archive: label, path: entry.name, declared: entry.uncompressedSize },
+          },
+        );
       }
-      throw bad(label, `METADATA does not inflate: ${(error as Error).message}`);
+      throw structureError(label, `cannot inflate: ${(error as Error).message}`, entry.name);
     }
-  } else throw bad(label, `METADATA uses unsupported compression method ${entry.method}`);
-  if (text.length !== entry.size || crc32(text) !== entry.crc) throw bad(label, "METADATA fails its CRC check");
+    if (consumed !== data.length) throw structureError(label, `${data.length - consumed} bytes follow its compressed data`, entry.name);
+  }
+  if (text.length !== entry.uncompressedSize || crc32(text) >>> 0 !== entry.crc32)
+    throw structureError(label, "CRC-32 does not match its data", entry.name);
   return text.toString("utf8");
 }
 

@@ -13,8 +13,33 @@ import { parseSdistFilename, parseWheelFilename } from "../standards/wheel-filen
 import type { Logger } from "../util/log.js";
 import { redactUrl, stripCredentials } from "../util/redact.js";
 import { NOT_FOUND_CONTENT_TYPE, type CachedResponse, type HttpCache } from "./cache.js";
-import type { HttpTransport } from "./http.js";
+import { type HttpResponse, type HttpTransport, readBodyLimited, refusedError } from "./http.js";
 import { isSupportedUrl, SUPPORTED_SCHEMES, schemeOf } from "./transports.js";
+
+/**
+ * The largest project page (or find-links page) pystore reads: 40 MiB. PyPI's biggest pages are a few
+ * megabytes and a page of 100,000 files stays under it; anything larger is a broken or hostile index,
+ * refused before it fills memory (docs/indexes.md).
+ */
+export const MAX_PROJECT_PAGE_BYTES = 40 * 1024 * 1024;
+
+function pageTooLarge(url: string, declared?: number): PystoreError {
+  const size = declared === undefined ? "more than" : `${declared} bytes, more than`;
+  return new PystoreError(
+    "INVALID_INDEX_RESPONSE",
+    `the page ${redactUrl(url)} is too large: ${size} the ${MAX_PROJECT_PAGE_BYTES} byte (40 MiB) limit`,
+    {
+      hint: "a simple-API page that large is a misconfigured or hostile index; check --index-url and --find-links",
+      details: { url: redactUrl(url), limit: MAX_PROJECT_PAGE_BYTES, ...(declared === undefined ? {} : { declared }) },
+    },
+  );
+}
+
+/** A page's text, size-limited; decoded as undici's text() does (UTF-8, a leading BOM dropped). */
+async function pageText(res: HttpResponse, url: string): Promise<string> {
+  const bytes = await readBodyLimited(res, MAX_PROJECT_PAGE_BYTES, (declared) => pageTooLarge(url, declared));
+  return new TextDecoder().decode(bytes);
+}
 
 const SIMPLE_ACCEPT = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01";
 
@@ -31,6 +56,23 @@ export interface Source {
   readonly location: string;
   readonly kind: "index" | "find-links";
   list(name: string): Promise<ProjectFile[] | undefined>;
+  /**
+   * The project names this source has, when that is cheap to learn (a directory, or an index root page
+   * under PROJECT_LIST_LIMIT): only for "did you mean" after a miss, so any failure is undefined.
+   */
+  projectNames?(): Promise<string[] | undefined>;
+}
+
+/** The largest index root page read for suggestions: an internal index's list, not PyPI's 600,000 names. */
+export const PROJECT_LIST_LIMIT = 4 * 1024 * 1024;
+
+/** Project names of a simple-API root page (PEP 691 JSON or PEP 503 HTML). */
+function rootPageNames(body: string, contentType: string): string[] {
+  if (contentType.includes("json")) {
+    const projects = (JSON.parse(body) as { projects?: { name?: unknown }[] }).projects ?? [];
+    return projects.map((p) => p.name).filter((n): n is string => typeof n === "string");
+  }
+  return [...body.matchAll(/<a\b[^>]*>([^<]+)<\/a>/gi)].map((m) => m[1].trim());
 }
 
 function offlineMissing(what: string): PystoreError {
@@ -81,6 +123,22 @@ class RemoteIndexSource implements Source {
     this.location = stripCredentials(url);
   }
 
+  async projectNames(): Promise<string[] | undefined> {
+    if (this.ctx.offline) return undefined;
+    try {
+      return await this.ctx.http.request(this.url, { headers: { accept: SIMPLE_ACCEPT }, noRetry: true }, async (res) => {
+        if (res.status !== 200) {
+          await res.body.dump();
+          return undefined;
+        }
+        const body = await readBodyLimited(res, PROJECT_LIST_LIMIT, () => new PystoreError("INVALID_INDEX_RESPONSE", "too large"));
+        return rootPageNames(body.toString("utf8"), res.headers["content-type"] ?? "");
+      });
+    } catch {
+      return undefined;
+    }
+  }
+
   async list(name: string): Promise<ProjectFile[] | undefined> {
     const pageUrl = new URL(`${encodeURIComponent(canonicalizeName(name))}/`, this.url).toString();
     const key = stripCredentials(pageUrl);
@@ -110,24 +168,13 @@ class RemoteIndexSource implements Source {
       }
       if (res.status === 401 || res.status === 403) {
         await res.body.dump();
-        const proxy = this.ctx.http.proxyFor(pageUrl);
-        // Some proxies (tinyproxy) answer 401, not 407, to wrong proxy credentials: say so rather than blame the index alone.
-        const viaProxy = proxy
-          ? `; the request went through the proxy ${redactUrl(proxy)}, which may be the one refusing its credentials`
-          : "";
-        throw new PystoreError(
-          "AUTH_REQUIRED",
-          `${redactUrl(this.location)} answered ${res.status} for ${JSON.stringify(name)}: ${res.status === 401 ? "authentication required" : "access denied"}`,
-          {
-            hint: `pass credentials with --index-url https://USER:PASSWORD@host/simple/ (they also apply to downloads from that host) or put them in ~/.netrc ($NETRC)${viaProxy}`,
-          },
-        );
+        throw refusedError(res, this.location, { subject: JSON.stringify(name), proxy: this.ctx.http.proxyFor(pageUrl) });
       }
       if (res.status !== 200) {
         await res.body.dump();
         throw new PystoreError("HTTP_STATUS", `${redactUrl(key)} answered HTTP ${res.status}`);
       }
-      const body = await res.body.text();
+      const body = await pageText(res, key);
       const contentType = res.headers["content-type"] ?? "";
       // Parse before caching: a broken page must not replace a good cached one.
       const page = parseSimplePage(body, contentType, key, this.location, this.ctx.log);
@@ -167,6 +214,10 @@ class FileIndexSource implements Source {
     this.root = fileURLToPath(this.location);
   }
 
+  async projectNames(): Promise<string[] | undefined> {
+    return readdir(this.root).catch(() => undefined);
+  }
+
   async list(name: string): Promise<ProjectFile[] | undefined> {
     const wanted = canonicalizeName(name);
     let entries: string[];
@@ -198,6 +249,11 @@ class FindLinksDirSource implements Source {
     readonly location: string,
     private readonly dir: string,
   ) {}
+  async projectNames(): Promise<string[] | undefined> {
+    const entries = await readdir(this.dir).catch(() => undefined);
+    return entries?.map((e) => distributionName(e)).filter((n): n is string => n !== undefined);
+  }
+
   async list(name: string): Promise<ProjectFile[] | undefined> {
     try {
       const files = await listDirectory(this.dir, name, this.location);
@@ -237,14 +293,10 @@ class FindLinksPageSource implements Source {
       return this.ctx.http.request(this.url, { headers: { accept: "text/html" } }, async (res) => {
         if (res.status !== 200) {
           await res.body.dump();
-          if (res.status === 401 || res.status === 403) {
-            throw new PystoreError("AUTH_REQUIRED", `${redactUrl(key)} answered ${res.status}`, {
-              hint: "put credentials in the find-links URL (https://USER:PASSWORD@host/...) or in ~/.netrc ($NETRC)",
-            });
-          }
+          if (res.status === 401 || res.status === 403) throw refusedError(res, key, { proxy: this.ctx.http.proxyFor(this.url) });
           throw new PystoreError("HTTP_STATUS", `find-links page ${redactUrl(key)} answered HTTP ${res.status}`);
         }
-        const body = await res.body.text();
+        const body = await pageText(res, key);
         const files = parseProjectHtml(body, key, this.location).files;
         this.ctx.cache?.put(key, { body, contentType: res.headers["content-type"] ?? "text/html", fetchedAt: new Date().toISOString() });
         return files;

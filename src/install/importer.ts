@@ -27,6 +27,8 @@ export class FileImporter {
   /** What works, once the first file was imported. */
   mode: LinkMode | undefined;
   private readonly order: LinkMode[];
+  /** A file went in already: a mode failing after that is news (a probe failing is not). */
+  private imported = false;
 
   /** `preferred` (flag or PYSTORE_LINK_MODE) is tried first; a forced mode that fails still falls back. */
   constructor(
@@ -46,13 +48,14 @@ export class FileImporter {
       try {
         importWith(mode0, source, destination, mode);
         this.mode = mode0;
+        this.imported = true;
         return;
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code ?? "";
         const next = this.order[this.order.indexOf(mode0) + 1];
         if (!UNSUPPORTED.has(code) || next === undefined) throw error;
         // Probing (no mode yet) is silent; losing a mode that worked (EXDEV mid-bundle) is worth one warning.
-        if (this.mode !== undefined) this.log.warn(`cannot ${mode0} ${source} into the bundle (${code}); using ${next} from now on`);
+        if (this.imported) this.log.warn(`cannot ${mode0} ${source} into the bundle (${code}); using ${next} from now on`);
         else this.log.debug(`${mode0} is not possible here (${code}); trying ${next}`);
         this.mode = next;
         this.order.splice(0, this.order.indexOf(next));

@@ -5,17 +5,26 @@
 import { isAbsolute, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PystoreError } from "../errors.js";
-import { directFile, resolve, type Resolution, type ResolvedPackage, type ResolverProvider } from "../resolver/resolve.js";
+import {
+  type BuildPolicy,
+  directFile,
+  resolve,
+  type Resolution,
+  type ResolvedPackage,
+  type ResolverProvider,
+} from "../resolver/resolve.js";
 import { canonicalizeName } from "../standards/normalize.js";
-import { specifierContains } from "../standards/pep440.js";
-import { evaluateMarker } from "../standards/pep508.js";
+import { reduceMarker } from "../standards/pep508.js";
 import type { Pylock, PylockPackage, PylockWheel } from "../standards/pylock.js";
 import type { ProjectFile } from "../standards/simple-api.js";
-import type { Target } from "../standards/targets.js";
+import type { Requirement } from "../standards/pep508.js";
+import { pythonLabel, type Target, targetPythonSatisfies } from "../standards/targets.js";
 import { silentLogger, type Logger } from "../util/log.js";
 import { stripCredentials } from "../util/redact.js";
 import { environmentMarker, inputsTable, sortTargets, type LockInputs } from "./inputs.js";
-import { byKey, compareStrings } from "../util/order.js";
+import { byKey, compareStrings, sortedUnique } from "../util/order.js";
+import { buildsTable, type LockedBuildWheel, type PackageBuilds } from "./built-wheels.js";
+import { ALWAYS, type Condition, conditionMarker, installConditions, isAlways, sameCondition } from "./conditions.js";
 
 export interface BuildLockOptions {
   existing?: Pylock;
@@ -30,7 +39,33 @@ export interface BuildLockOptions {
   upgradePackages?: string[];
   /** Directory the lock is written to: local wheels below it are recorded by relative path. */
   lockDir?: string;
+  /** Which projects may be built from sdists (absent: wheels only). */
+  buildPolicy?: BuildPolicy;
+  /**
+   * A root requirement on a local project (`name @ ./libs/name`): its tree packed as an sdist (`file`), and
+   * its path relative to the lock's directory; undefined when the requirement is no such thing.
+   */
+  localProject?: (req: Requirement) => Promise<LocalProject | undefined>;
+  /** Builds (or reuses) the wheel of an sdist for a target; required when `buildPolicy` allows sdists. */
+  build?: (file: ProjectFile, target: Target) => Promise<SdistBuild>;
   log?: Logger;
+}
+
+export interface LocalProject {
+  file: ProjectFile;
+  /** Relative to the lock's directory, "/"-separated (PEP 751 `directory.path`). */
+  path: string;
+}
+
+/** What the lock records of one sdist built for one target. */
+export interface SdistBuild {
+  /** The sdist, its sha256 filled in from its bytes. */
+  sdist: ProjectFile;
+  wheel: string;
+  sha256: string;
+  size: number;
+  buildWheels: LockedBuildWheel[];
+  network: boolean;
 }
 
 export interface BuiltLock {
@@ -45,18 +80,29 @@ function lockPreferences(existing: Pylock | undefined, target: Target, opts: Bui
   for (const pkg of existing.packages) {
     const name = canonicalizeName(pkg.name);
     if (!pkg.version || skip.has(name)) continue;
-    if (pkg.marker !== undefined && !evaluateMarker(pkg.marker, target.markers, {})) continue;
+    if (pkg.marker !== undefined && reduceMarker(pkg.marker, target.markers, {}, lockTimeUnknowns(target)) === false) continue;
     prefs.set(name, pkg.version);
   }
   return prefs;
 }
 
-function checkTargetPython(inputs: LockInputs, target: Target): void {
+/** At lock time nobody has chosen extras or groups yet, and `--python X.Y` leaves the patch open. */
+function lockTimeUnknowns(target: Target) {
+  return { selections: true, pythonPatch: target.fullVersionKnown === false };
+}
+
+function checkTargetPython(inputs: LockInputs, target: Target, log: Logger): void {
   if (!inputs.requiresPython) return;
-  if (!specifierContains(inputs.requiresPython, target.markers.python_full_version, { prereleases: true })) {
+  const fits = targetPythonSatisfies(inputs.requiresPython, target);
+  if (fits === "depends") {
+    log.warn(
+      `target ${target.id}: requires-python ${JSON.stringify(inputs.requiresPython)} holds only for some ${target.python}.N; give --python ${target.python}.N to say which`,
+    );
+  }
+  if (fits === false) {
     throw new PystoreError(
       "INVALID_TARGET",
-      `target ${target.id} runs Python ${target.markers.python_full_version}, outside the project's requires-python ${JSON.stringify(inputs.requiresPython)}`,
+      `target ${target.id} runs Python ${pythonLabel(target)}, outside the project's requires-python ${JSON.stringify(inputs.requiresPython)}`,
       {
         hint: "drop that --python, or widen requires-python in pyproject.toml",
       },
@@ -93,6 +139,39 @@ function wheelEntry(file: ProjectFile, lockDir: string | undefined): PylockWheel
   return wheel;
 }
 
+/** PEP 751's `sdist` table (the file built from) and the builds per target in `[packages.tool.pystore]`. */
+function sdistEntry(
+  targets: Target[],
+  built: SdistBuild[],
+  builds: Map<string, SdistBuild>,
+  entry: Entry,
+  lockDir: string | undefined,
+  localPath: string | undefined,
+) {
+  const file = wheelEntry(built[0].sdist, lockDir);
+  // PEP 751's keys as written (the table is kept raw); the upload time is left out, a wheel's matters more.
+  const sdist: Record<string, unknown> = { name: file.name, ...(file.url ? { url: file.url } : { path: file.path }) };
+  if (file.size !== undefined) sdist.size = file.size;
+  sdist.hashes = file.hashes;
+  const buildWheels = new Map<string, LockedBuildWheel>();
+  const perTarget: PackageBuilds["built"] = [];
+  for (const t of targets) {
+    const b = builds.get(`${entry.name}==${entry.version}|${t.id}`);
+    if (!b) continue;
+    for (const w of b.buildWheels) buildWheels.set(w.filename, w);
+    perTarget.push({ target: t.id, wheel: b.wheel, sha256: b.sha256, size: b.size, buildWheels: b.buildWheels.map((w) => w.filename) });
+  }
+  const table = buildsTable({
+    built: perTarget,
+    buildWheels: [...buildWheels.values()],
+    network: built.some((b) => b.network),
+    // A local project is a PEP 751 directory; the packed tree's name and sha256 say which state of it was built.
+    ...(localPath === undefined ? {} : { source: { filename: file.name, sha256: file.hashes.sha256 } }),
+  });
+  if (localPath !== undefined) return { directory: { path: localPath }, tool: { pystore: table } };
+  return { sdist, tool: { pystore: table } };
+}
+
 function lockRequiresPython(inputs: LockInputs, targets: Target[]): string {
   if (inputs.requiresPython) return inputs.requiresPython;
   const minors = targets.map((t) => t.python.split(".").map(Number)).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
@@ -104,16 +183,26 @@ export async function buildLock(provider: ResolverProvider, inputs: LockInputs, 
   const targets = sortTargets(inputs.targets);
   if (targets.length === 0) throw new PystoreError("USAGE", "no target to lock for");
   const directFiles = new Map<string, ProjectFile>();
+  const localPaths = new Map<string, string>();
   for (const req of inputs.requirements) {
     if (!req.url) continue;
-    let file = directFile(req);
+    const local = await opts.localProject?.(req);
+    if (local) {
+      directFiles.set(canonicalizeName(req.name), local.file);
+      localPaths.set(canonicalizeName(req.name), local.path);
+      continue;
+    }
+    // An sdist URL is built like an index's sdist, unless building is off for the project.
+    const sdists = opts.buildPolicy?.sdists(canonicalizeName(req.name)) ?? "no";
+    let file = directFile(req, sdists !== "no");
     if (!file.hashes.sha256 && opts.hashDirect) file = await opts.hashDirect(file);
     directFiles.set(canonicalizeName(req.name), file);
   }
   const resolutions: Resolution[] = [];
+  const builds = new Map<string, SdistBuild>();
   const chosenElsewhere = new Map<string, string>();
   for (const target of targets) {
-    checkTargetPython(inputs, target);
+    checkTargetPython(inputs, target, log);
     const preferences = lockPreferences(opts.existing, target, opts);
     for (const [name, version] of chosenElsewhere) if (!preferences.has(name)) preferences.set(name, version);
     log.info(`resolving for ${target.id}`);
@@ -126,14 +215,22 @@ export async function buildLock(provider: ResolverProvider, inputs: LockInputs, 
       excludeNewer: inputs.excludeNewer,
       preferences,
       directFiles,
+      build: opts.buildPolicy,
       log,
     });
+    for (const p of resolution.packages) {
+      if (!p.sdist) continue;
+      if (!opts.build) throw new PystoreError("INTERNAL", `internal: ${p.name} ${p.version} needs a build, but no builder was given`);
+      const built = await opts.build(p.sdist, target);
+      p.sdist = built.sdist;
+      builds.set(`${p.name}==${p.version}|${target.id}`, built);
+    }
     for (const p of resolution.packages) if (!chosenElsewhere.has(p.name)) chosenElsewhere.set(p.name, p.version);
     log.info(`${target.id}: ${resolution.packages.length} package${resolution.packages.length === 1 ? "" : "s"}`);
     resolutions.push(resolution);
   }
   if (opts.hashDirect) await hashRecordedWheels(resolutions, opts.hashDirect);
-  return { lock: mergeResolutions(inputs, targets, resolutions, opts.lockDir), resolutions };
+  return { lock: mergeResolutions(inputs, targets, resolutions, opts.lockDir, builds, localPaths), resolutions };
 }
 
 /**
@@ -145,14 +242,14 @@ async function hashRecordedWheels(resolutions: Resolution[], hash: (file: Projec
   for (const r of resolutions) {
     for (const p of r.packages) {
       const file = p.wheels[0];
-      if (!file.hashes.sha256 && !byUrl.has(file.url)) byUrl.set(file.url, hash(file));
+      if (file && !file.hashes.sha256 && !byUrl.has(file.url)) byUrl.set(file.url, hash(file));
     }
   }
   if (byUrl.size === 0) return;
   await Promise.all(byUrl.values());
   for (const r of resolutions) {
     for (const p of r.packages) {
-      const hashed = byUrl.get(p.wheels[0].url);
+      const hashed = p.wheels[0] && byUrl.get(p.wheels[0].url);
       if (hashed) p.wheels[0] = await hashed;
     }
   }
@@ -165,7 +262,46 @@ interface Entry {
   packages: ResolvedPackage[];
 }
 
-function mergeResolutions(inputs: LockInputs, targets: Target[], resolutions: Resolution[], lockDir?: string): Pylock {
+/**
+ * The package's marker: the targets it is on (when not all of them) and, per target, the chosen extras,
+ * groups or patch levels it needs. Undefined when it is always installed.
+ */
+function packageMarker(entry: Entry, allEnvs: string[], conditionsOf: Map<string, Map<string, Condition>>): string | undefined {
+  const envs = [...new Set(entry.targets.map(environmentMarker))];
+  const perTarget = entry.targets.map((t) => conditionsOf.get(t.id)?.get(entry.name) ?? ALWAYS);
+  const everywhere = allEnvs.every((m) => envs.includes(m));
+  if (perTarget.every(isAlways)) {
+    if (everywhere) return undefined;
+    return envs.length === 1 ? envs[0] : envs.map((m) => `(${m})`).join(" or ");
+  }
+  if (everywhere && perTarget.every((c) => sameCondition(c, perTarget[0]))) return conditionMarker(perTarget[0]);
+  // Targets that need the package on the same condition share one clause: "(condition) and (env or env)".
+  const groups = new Map<string, { condition: Condition; envs: Set<string> }>();
+  entry.targets.forEach((t, i) => {
+    const key = JSON.stringify(perTarget[i]);
+    const group = groups.get(key) ?? { condition: perTarget[i], envs: new Set<string>() };
+    group.envs.add(environmentMarker(t));
+    groups.set(key, group);
+  });
+  const clauses = [...groups.values()].map(({ condition, envs }) => {
+    const envText = envs.size === 1 ? [...envs][0] : [...envs].map((m) => `(${m})`).join(" or ");
+    const conditionText = conditionMarker(condition);
+    if (conditionText === undefined) return envText;
+    const wrap = (text: string, several: boolean) => (several ? `(${text})` : text);
+    return `${wrap(conditionText, condition.length > 1 || condition[0].some((a) => a.includes(" or ")))} and ${wrap(envText, envs.size > 1)}`;
+  });
+  return clauses.sort(compareStrings).join(" or ");
+}
+
+function mergeResolutions(
+  inputs: LockInputs,
+  targets: Target[],
+  resolutions: Resolution[],
+  lockDir: string | undefined,
+  builds: Map<string, SdistBuild>,
+  localPaths: Map<string, string>,
+): Pylock {
+  const conditionsOf = new Map(resolutions.map((r) => [r.target.id, installConditions(r.edges)] as const));
   const entries = new Map<string, Entry>();
   for (const r of resolutions) {
     for (const p of r.packages) {
@@ -200,8 +336,8 @@ function mergeResolutions(inputs: LockInputs, targets: Target[], resolutions: Re
       }
     }
     const pkg: PylockPackage = { name: entry.name, version: entry.version };
-    const everywhere = allEnvs.every((m) => envs.includes(m));
-    if (!everywhere) pkg.marker = envs.length === 1 ? envs[0] : envs.map((m) => `(${m})`).join(" or ");
+    const marker = packageMarker(entry, allEnvs, conditionsOf);
+    if (marker !== undefined) pkg.marker = marker;
     const requiresPython = entry.packages.find((p) => p.requiresPython)?.requiresPython;
     if (requiresPython) pkg.requiresPython = requiresPython;
     const deps = new Map<string, { name: string; version?: string }>();
@@ -215,20 +351,23 @@ function mergeResolutions(inputs: LockInputs, targets: Target[], resolutions: Re
       }
     });
     if (deps.size > 0) pkg.dependencies = [...deps.entries()].sort(byKey(([name]) => name)).map(([, d]) => d);
-    const first = entry.packages[0].wheels[0];
+    const first = entry.packages[0].wheels[0] ?? entry.packages[0].sdist!;
     // Direct URL wheels come from no index; PEP 751's `index` is only for index-provided packages.
     if (first.index) pkg.index = first.index;
     const wheels = new Map<string, PylockWheel>();
-    for (const p of entry.packages) wheels.set(p.wheels[0].filename, wheelEntry(p.wheels[0], lockDir));
-    pkg.wheels = [...wheels.entries()].sort(byKey(([name]) => name)).map(([, w]) => w);
+    for (const p of entry.packages) if (p.wheels[0]) wheels.set(p.wheels[0].filename, wheelEntry(p.wheels[0], lockDir));
+    if (wheels.size > 0) pkg.wheels = [...wheels.entries()].sort(byKey(([name]) => name)).map(([, w]) => w);
+    const built = entry.targets.flatMap((t) => builds.get(`${entry.name}==${entry.version}|${t.id}`) ?? []);
+    if (built.length > 0) Object.assign(pkg, sdistEntry(entry.targets, built, builds, entry, lockDir, localPaths.get(entry.name)));
     packages.push(pkg);
   }
   return {
     lockVersion: "1.0",
     environments: [...new Set(allEnvs)],
     requiresPython: lockRequiresPython(inputs, targets),
-    extras: [],
-    dependencyGroups: [],
+    // Everything locked stays selectable (PEP 751): installers pick extras and groups; none by default.
+    extras: sortedUnique(inputs.extras.map(canonicalizeName)),
+    dependencyGroups: sortedUnique(inputs.groups.map(canonicalizeName)),
     defaultGroups: [],
     createdBy: "pystore",
     packages,

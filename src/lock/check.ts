@@ -3,7 +3,8 @@
 
 import { canonicalizeName } from "../standards/normalize.js";
 import { specifierContains } from "../standards/pep440.js";
-import { evaluateMarker, formatRequirement } from "../standards/pep508.js";
+import { formatRequirement, reduceMarker } from "../standards/pep508.js";
+import type { Target } from "../standards/targets.js";
 import type { Pylock } from "../standards/pylock.js";
 import { PYLOCK_TOOL_VERSION } from "../format-versions.js";
 import { inputsTable, sortTargets, type LockInputs } from "./inputs.js";
@@ -45,10 +46,13 @@ export function checkLock(lock: Pylock, inputs: LockInputs, opts: { damage?: "re
   }
   if (reasons.length > 0) return reasons;
   // Inputs match; also catch hand edits that broke the lock itself.
+  const everything = { extras: lock.extras, groups: lock.dependencyGroups, undecided: "include" } as const;
+  const everythingContext = { extras: lock.extras, dependency_groups: lock.dependencyGroups };
   for (const target of sortTargets(inputs.targets)) {
     let selected: SelectedPackage[];
     try {
-      selected = selectForTarget(lock, target);
+      // Every requirement must be met with everything selectable chosen.
+      selected = selectForTarget(lock, target, everything);
     } catch (error) {
       if (opts.damage === "throw") throw error;
       reasons.push(`${target.id}: ${(error as Error).message}`);
@@ -56,7 +60,7 @@ export function checkLock(lock: Pylock, inputs: LockInputs, opts: { damage?: "re
     }
     const versions = new Map(selected.map((s) => [canonicalizeName(s.name), s.version]));
     for (const req of inputs.requirements) {
-      if (req.marker && !evaluateMarker(req.marker, target.markers, {})) continue;
+      if (req.marker && reduceMarker(req.marker, target.markers, everythingContext, unknowns(target)) === false) continue;
       const version = versions.get(canonicalizeName(req.name));
       if (version === undefined) reasons.push(`${target.id}: ${formatRequirement(req)} is not in the lock`);
       else if (req.specifier && !specifierContains(req.specifier, version, { prereleases: true })) {
@@ -65,4 +69,8 @@ export function checkLock(lock: Pylock, inputs: LockInputs, opts: { damage?: "re
     }
   }
   return reasons;
+}
+
+function unknowns(target: Target) {
+  return { pythonPatch: target.fullVersionKnown === false };
 }

@@ -3,7 +3,8 @@
 import type { Pylock } from "../standards/pylock.js";
 import type { Target } from "../standards/targets.js";
 import { sortedUnique } from "../util/order.js";
-import { type SelectOptions, selectForTarget } from "./select.js";
+import { checkSelection, chosenOnSomeTarget, type SelectOptions, selectForTarget } from "./select.js";
+import { packageBuilds } from "./built-wheels.js";
 
 /** One target's share of a lock (with the extras and groups it installs). */
 export interface DigestSelection extends SelectOptions {
@@ -21,14 +22,25 @@ export function lockedDigests(lock: Pylock, selection?: DigestSelection): string
   return sortedUnique(lockedWheels(lock).map((w) => w.sha256));
 }
 
-/** Every wheel of `lock` that has a sha256 (lower-case), with its file name, in lock order. */
-export function lockedWheels(lock: Pylock): { sha256: string; filename: string }[] {
+/**
+ * Every wheel of `lock` that has a sha256 (lower-case), with its file name, in lock order: index wheels,
+ * then for packages built from sdists the built wheels and their build environments (so a closure can be
+ * bundled on a machine that cannot build); with `chosen`, only the packages those extras and groups
+ * install on some target.
+ */
+export function lockedWheels(lock: Pylock, chosen?: SelectOptions): { sha256: string; filename: string }[] {
   const wheels: { sha256: string; filename: string }[] = [];
+  if (chosen) checkSelection(lock, chosen);
   for (const pkg of lock.packages) {
+    if (chosen && !chosenOnSomeTarget(pkg, lock, chosen)) continue;
     for (const wheel of pkg.wheels ?? []) {
       const sha256 = wheel.hashes.sha256;
       if (sha256) wheels.push({ sha256: sha256.toLowerCase(), filename: wheel.name });
     }
+    const builds = packageBuilds(pkg);
+    for (const b of builds?.built ?? []) wheels.push({ sha256: b.sha256, filename: b.wheel });
+    for (const w of builds?.buildWheels ?? []) wheels.push({ sha256: w.sha256, filename: w.filename });
   }
-  return wheels;
+  // One build environment serves several packages: each wheel once.
+  return [...new Map(wheels.map((w) => [w.sha256, w])).values()];
 }

@@ -9,10 +9,10 @@ import { parseRequirement, type Requirement } from "../standards/pep508.js";
 import type { Target } from "../standards/targets.js";
 import type { IndexRequest } from "../index-client/settings.js";
 import type { LockInputs } from "./inputs.js";
-import type { RecordedInputs } from "./recorded.js";
+import type { LockBuilding, RecordedInputs } from "./recorded.js";
 import { type IndexSettings, indexSettings, readProject } from "./index-config.js";
 import { stripCredentials } from "../util/redact.js";
-import { projectRequirements, type Pyproject } from "../project/pyproject.js";
+import { type Pyproject, selectableRequirements } from "../project/pyproject.js";
 import { emptyRequirementsFile, readRequirementsFile } from "./requirements-file.js";
 
 /** What to lock, as typed settings (src/commands/settings.ts builds it from flags). */
@@ -31,6 +31,8 @@ export interface LockRequest {
   addTargets?: { platform: string; python: string }[];
   extras?: string[];
   groups?: string[];
+  /** Building flags given (flags or environment); absent or all default: the lock's record, on a check or re-lock. */
+  building?: LockBuilding;
   prerelease?: PrereleaseMode;
   excludeNewer?: string;
   index: IndexRequest;
@@ -116,10 +118,8 @@ export async function gatherInputs(
     fromRecord.push(`requirement files ${checked.requirementFiles.join(", ")}`);
   }
   for (const path of requirementPaths) await readRequirementsFile(path, { env, baseDir: projectDir }, files);
-  const extras = request.extras ?? checked?.extras ?? [];
-  const groups = request.groups ?? checked?.groups ?? [];
-  if (!request.extras && checked?.extras?.length) fromRecord.push(`extras ${checked.extras.join(", ")}`);
-  if (!request.groups && checked?.groups?.length) fromRecord.push(`groups ${checked.groups.join(", ")}`);
+  let extras: string[];
+  let groups: string[];
   let requirements: Requirement[];
   let rootName = "root";
   const explicit = args.length > 0 || requirementPaths.length > 0;
@@ -130,14 +130,28 @@ export async function gatherInputs(
     fromRecord.push(`requirements ${args.join(", ")}`);
   }
   if (args.length > 0 || explicit) {
+    // Requirements named outside pyproject.toml take the project's extras and groups only when asked.
+    extras = request.extras ?? checked?.extras ?? [];
+    groups = request.groups ?? checked?.groups ?? [];
+    if (!request.extras && checked?.extras?.length) fromRecord.push(`extras ${checked.extras.join(", ")}`);
+    if (!request.groups && checked?.groups?.length) fromRecord.push(`groups ${checked.groups.join(", ")}`);
     requirements = [...args.map(parseCliRequirement), ...files.requirements.map((r) => r.requirement)];
     if (pyproject?.name) rootName = pyproject.name;
     if (extras.length || groups.length) {
       if (!pyproject) throw new PystoreError("USAGE", "--extra and --group need a pyproject.toml (--project DIR)");
-      requirements.push(...projectRequirements({ ...pyproject, dependencies: [] }, extras, groups));
+      requirements.push(...selectableRequirements({ ...pyproject, dependencies: [] }, extras, groups));
     }
   } else if (pyproject && hasProject) {
-    requirements = projectRequirements(pyproject, extras, groups);
+    if (request.extras?.length || request.groups?.length) {
+      throw new PystoreError(
+        "USAGE",
+        `--extra/--group on lock: every extra and dependency group of ${pyproject.path} is locked, and chosen at install time`,
+        { hint: "drop them here and pass them to bundle, fetch or export (e.g. pystore bundle --extra web --group dev)" },
+      );
+    }
+    extras = Object.keys(pyproject.optionalDependencies).sort();
+    groups = Object.keys(pyproject.dependencyGroups).sort();
+    requirements = selectableRequirements(pyproject, extras, groups);
     rootName = pyproject.name ?? "root";
   } else {
     throw new PystoreError(
@@ -172,6 +186,8 @@ export async function gatherInputs(
     if (!pairs.some((p) => p.platform === added.platform && p.python === added.python)) pairs = [...pairs, added];
   const targets = await loadTargets(pairs, projectDir, env);
 
+  const building = isDefaultBuilding(request.building) ? checked?.building : request.building;
+  if (isDefaultBuilding(request.building) && checked?.building) fromRecord.push("building flags");
   const excludeNewer = normalizeExcludeNewer(request.excludeNewer) ?? checked?.excludeNewer;
   if (request.excludeNewer === undefined && checked?.excludeNewer) fromRecord.push(`exclude-newer ${checked.excludeNewer}`);
   const inputs: LockInputs = {
@@ -186,6 +202,11 @@ export async function gatherInputs(
     prerelease,
     excludeNewer,
     requirementFiles: requirementPaths.map((p) => projectRelative(projectDir, p)),
+    ...(building && !isDefaultBuilding(building) ? { building } : {}),
   };
   return { inputs, projectDir, pyproject, fromRecord };
+}
+
+function isDefaultBuilding(b: LockBuilding | undefined): boolean {
+  return !b || (!b.noBuild && !b.noBuildPackages?.length && !b.noBinaryPackages?.length);
 }

@@ -7,6 +7,8 @@ import { formatRequirement, type Requirement } from "../standards/pep508.js";
 import type { Target } from "../standards/targets.js";
 import { stripCredentials } from "../util/redact.js";
 import { byKey, sortedUnique } from "../util/order.js";
+import type { LockBuilding } from "./recorded.js";
+import { canonicalizeName } from "../standards/normalize.js";
 
 export interface LockInputs {
   /** The project's name, or "requirements" when locking loose requirements. */
@@ -29,6 +31,8 @@ export interface LockInputs {
   excludeNewer?: string;
   /** The -r files the requirements came from, relative to the project directory, "/"-separated. */
   requirementFiles?: string[];
+  /** Building flags other than the defaults (which projects may be built from sdists). */
+  building?: LockBuilding;
 }
 
 function requirementText(req: Requirement): string {
@@ -66,6 +70,12 @@ export function inputsTable(inputs: LockInputs): Record<string, unknown> {
   }
   table.prerelease = inputs.prerelease;
   if (inputs.excludeNewer !== undefined) table["exclude-newer"] = inputs.excludeNewer;
+  // Written only when not the default, so locks made before sdists were built stay byte-identical.
+  if (inputs.building?.noBuild) table["no-build"] = true;
+  if (inputs.building?.noBuildPackages?.length)
+    table["no-build-packages"] = sortedUnique(inputs.building.noBuildPackages.map(canonicalizeName));
+  if (inputs.building?.noBinaryPackages?.length)
+    table["no-binary-packages"] = sortedUnique(inputs.building.noBinaryPackages.map(canonicalizeName));
   return table;
 }
 

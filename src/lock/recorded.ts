@@ -18,6 +18,15 @@ export interface RecordedInputs {
   requirementFiles?: string[];
   /** The requirement strings themselves (what a lock of command-line requirements has no other source for). */
   requirements?: string[];
+  /** Which projects may be built from sdists (--no-build, --no-build-package, --no-binary-package). */
+  building?: LockBuilding;
+}
+
+/** The building flags a lock was made with; absent keys are the defaults (build when no wheel fits). */
+export interface LockBuilding {
+  noBuild?: boolean;
+  noBuildPackages?: string[];
+  noBinaryPackages?: string[];
 }
 
 const strings = (value: unknown): string[] | undefined =>
@@ -48,5 +57,16 @@ export function recordedInputs(lock: Pylock): RecordedInputs | undefined {
     groups: strings(table.groups),
     requirementFiles: strings(table["requirement-files"]),
     requirements: strings(table.requirements),
+    ...recordedBuilding(table),
   };
+}
+
+function recordedBuilding(table: Record<string, unknown>): { building?: LockBuilding } {
+  const building: LockBuilding = {};
+  if (table["no-build"] === true) building.noBuild = true;
+  const noBuild = strings(table["no-build-packages"]);
+  if (noBuild?.length) building.noBuildPackages = noBuild;
+  const noBinary = strings(table["no-binary-packages"]);
+  if (noBinary?.length) building.noBinaryPackages = noBinary;
+  return Object.keys(building).length > 0 ? { building } : {};
 }

@@ -7,7 +7,7 @@ import { parse as parseToml } from "smol-toml";
 import { PystoreError } from "../errors.js";
 import { canonicalizeName, isValidProjectName } from "../standards/normalize.js";
 import { parseSpecifierSet } from "../standards/pep440.js";
-import { formatRequirement, parseRequirement, type Requirement } from "../standards/pep508.js";
+import { formatRequirement, markerAnd, parseMarker, parseRequirement, type Requirement } from "../standards/pep508.js";
 import { byKey } from "../util/order.js";
 import { type PyprojectService, parseServices } from "./services.js";
 
@@ -45,8 +45,12 @@ export interface Pyproject {
   index: PyprojectIndexConfig;
   /** [tool.pystore] libs: directories of the project's own code, relative to the project (absent: by layout). */
   libs?: string[];
+  /** [tool.pystore] data: files and directories the app reads at run time, copied to app/data/ in a bundle. */
+  data?: string[];
   /** [tool.pystore.scripts]: executable name → script file or "module:function". */
   toolScripts: Record<string, string>;
+  /** [tool.pystore] remote-stores: `oci://` references `fetch` and `bundle` consult before any index. */
+  remoteStores?: string[];
   /** [tool.pystore.services]: executable name → how its systemd unit runs; undefined without the table. */
   services?: Record<string, PyprojectService>;
   /** The rest of [tool.pystore], for keys a later version understands. */
@@ -165,7 +169,11 @@ export function parsePyproject(text: string, path = "pyproject.toml"): Pyproject
   const libs = toolTable.libs;
   if (libs !== undefined && (!Array.isArray(libs) || libs.some((v) => typeof v !== "string")))
     throw invalid(path, "[tool.pystore] libs must be an array of directory paths");
+  const data = toolTable.data;
+  if (data !== undefined && (!Array.isArray(data) || data.some((v) => typeof v !== "string" || v.trim() === "")))
+    throw invalid(path, '[tool.pystore] data must be an array of file or directory paths (e.g. data = ["etc/app.ini", "templates/"])');
   const services = parseServices(toolTable.services, path);
+  const remoteStores = stringList(toolTable["remote-stores"], "tool.pystore.remote-stores", path);
   const {
     targets: _t,
     "index-url": _i,
@@ -175,8 +183,10 @@ export function parsePyproject(text: string, path = "pyproject.toml"): Pyproject
     "no-index": _n,
     "index-pins": _p,
     libs: _l,
+    data: _d,
     scripts: _c,
     services: _v,
+    "remote-stores": _r,
     ...tool
   } = toolTable;
   return {
@@ -191,8 +201,10 @@ export function parsePyproject(text: string, path = "pyproject.toml"): Pyproject
     scripts: stringTable(project.scripts, path, "[project.scripts]"),
     index,
     libs: libs as string[] | undefined,
+    ...(data !== undefined ? { data: data as string[] } : {}),
     toolScripts: stringTable(toolTable.scripts, path, "[tool.pystore.scripts]"),
     ...(services ? { services } : {}),
+    ...(remoteStores.length > 0 ? { remoteStores } : {}),
     tool,
   };
 }
@@ -289,4 +301,32 @@ export function projectRequirements(project: Pyproject, extras: string[], groups
     for (const [i, r] of groupRequirements(project, group).entries()) add(r, `dependency-groups.${canonicalizeName(group)}[${i}]`);
   }
   return [...out.entries()].sort(byKey(([key]) => key)).map(([, r]) => r);
+}
+
+/**
+ * The root requirements of a lock that keeps extras and groups selectable (PEP 751): the dependencies as
+ * they are, and every requirement of `extras` and `groups` behind a marker naming what brings it in
+ * (`"web" in extras or "dev" in dependency_groups`), so an installer chooses them later.
+ */
+export function selectableRequirements(project: Pyproject, extras: string[], groups: string[]): Requirement[] {
+  const entries = new Map<string, { req: Requirement; always: boolean; selections: Set<string> }>();
+  const add = (reqs: Requirement[], selection?: string) => {
+    for (const req of reqs) {
+      const key = formatRequirement(req);
+      const entry = entries.get(key) ?? { req, always: false, selections: new Set<string>() };
+      if (selection === undefined) entry.always = true;
+      else entry.selections.add(selection);
+      entries.set(key, entry);
+    }
+  };
+  add(projectRequirements(project, [], []));
+  const withoutBase = { ...project, dependencies: [] };
+  for (const extra of extras) add(projectRequirements(withoutBase, [extra], []), `${JSON.stringify(canonicalizeName(extra))} in extras`);
+  for (const group of groups)
+    add(projectRequirements(withoutBase, [], [group]), `${JSON.stringify(canonicalizeName(group))} in dependency_groups`);
+  return [...entries.entries()].sort(byKey(([key]) => key)).map(([, { req, always, selections }]) => {
+    if (always) return req;
+    const chosen = parseMarker([...selections].sort().join(" or "));
+    return { ...req, marker: markerAnd(chosen, req.marker) };
+  });
 }

@@ -1,9 +1,10 @@
 // Which of a project's files can serve a target: groups files by version and applies, in order,
-// pre-release policy, --exclude-newer, yanking (PEP 592), Requires-Python, and wheel tags.
+// pre-release policy, --exclude-newer, yanking (PEP 592), Requires-Python, and wheel tags; when building
+// is allowed, an sdist stands in for a version without a wheel for the target (a wheel always wins).
 
-import { isValidVersion, normalizeVersion, parseVersion, sortVersions, specifierContains } from "../standards/pep440.js";
+import { isValidVersion, normalizeVersion, parseVersion, sortVersions } from "../standards/pep440.js";
 import type { ProjectFile } from "../standards/simple-api.js";
-import type { Target } from "../standards/targets.js";
+import { pythonLabel, type Target, targetPythonSatisfies } from "../standards/targets.js";
 import { rankWheel } from "../standards/tags.js";
 import { isWheelFilename, parseSdistFilename, parseWheelFilename } from "../standards/wheel-filename.js";
 import { compareStrings } from "../util/order.js";
@@ -19,12 +20,21 @@ export interface CandidatePolicy {
   excludeNewer?: string;
   /** Versions pinned with == / === by the root requirements: only these may use yanked files. */
   pinned: (version: string) => boolean;
+  /**
+   * Sdists: "no" (wheels only, --no-build), "fallback" (an sdist when no wheel fits the target: the
+   * default of the CLI), "only" (--no-binary-package: the sdist even when wheels fit). Default "no".
+   */
+  sdists?: SdistUse;
 }
+
+export type SdistUse = "no" | "fallback" | "only";
 
 export interface UsableVersion {
   version: string;
-  /** Compatible wheels, best for the target first. */
+  /** Compatible wheels, best for the target first; empty when the version is built from `sdist`. */
   wheels: ProjectFile[];
+  /** The sdist to build, when no wheel serves the target (or wheels are refused for this project). */
+  sdist?: ProjectFile;
   /** Set when only yanked files were left (allowed because of an exact pin). */
   yankedReason?: string;
 }
@@ -53,7 +63,8 @@ function uploadedBefore(file: ProjectFile, cutoff: string): boolean {
 function pythonOk(file: ProjectFile, target: Target): boolean {
   if (!file.requiresPython) return true;
   try {
-    return specifierContains(file.requiresPython, target.markers.python_full_version, { prereleases: true });
+    // With only X.Y known, a file that some patch levels accept stays a candidate; the lock records its requires-python.
+    return targetPythonSatisfies(file.requiresPython, target) !== false;
   } catch {
     // An unparseable Requires-Python on an index is common on old releases; pip ignores it too.
     return true;
@@ -106,7 +117,7 @@ export function versionTable(files: ProjectFile[], policy: CandidatePolicy): Ver
     const forPython = list.filter((f) => pythonOk(f, target));
     if (forPython.length === 0) {
       const rp = [...new Set(list.map((f) => f.requiresPython).filter(Boolean))].join(" / ");
-      block(version, `requires Python ${rp} (target ${target.id} has ${target.markers.python_full_version})`);
+      block(version, `requires Python ${rp} (target ${target.id} has ${pythonLabel(target)})`);
       continue;
     }
     const wheels = forPython.filter((f) => isWheelFilename(f.filename));
@@ -114,6 +125,24 @@ export function versionTable(files: ProjectFile[], policy: CandidatePolicy): Ver
       .map((f) => ({ f, rank: safeRank(target, f.filename) }))
       .filter((x): x is { f: ProjectFile; rank: number } => x.rank !== undefined)
       .sort((a, b) => a.rank - b.rank || compareStrings(a.f.filename, b.f.filename));
+    const sdistUse = policy.sdists ?? "no";
+    if (sdistUse !== "no" && (ranked.length === 0 || sdistUse === "only")) {
+      const sdist = bestSdist(forPython);
+      if (sdist) {
+        usable.set(version, { version, wheels: [], sdist, yankedReason });
+        continue;
+      }
+    }
+    if (sdistUse === "only") {
+      block(
+        version,
+        `has no sdist (${forPython
+          .map((f) => f.filename)
+          .sort()
+          .join(", ")}); wheels are refused for it (--no-binary-package)`,
+      );
+      continue;
+    }
     if (ranked.length === 0) {
       const names = wheels.map((f) => f.filename).sort();
       const reason = names.length
@@ -121,7 +150,7 @@ export function versionTable(files: ProjectFile[], policy: CandidatePolicy): Ver
         : `has no wheels, only sdists (${forPython
             .map((f) => f.filename)
             .sort()
-            .join(", ")}); pystore does not build sdists yet`;
+            .join(", ")}); building is off for it, so pystore does not build sdists here`;
       block(version, reason, { wheels: names, target: target.id });
       continue;
     }
@@ -129,6 +158,13 @@ export function versionTable(files: ProjectFile[], policy: CandidatePolicy): Ver
   }
   const unavailable = [...reasons.entries()].map(([reason, g]) => ({ versions: g.versions, reason, noWheel: g.noWheel }));
   return { versions, usable, unavailable };
+}
+
+/** PEP 625's .tar.gz before a legacy .zip; among equals, the first name (deterministic). */
+function bestSdist(files: ProjectFile[]): ProjectFile | undefined {
+  const sdists = files.filter((f) => !isWheelFilename(f.filename) && /\.(tar\.gz|zip)$/i.test(f.filename));
+  const rank = (f: ProjectFile) => (f.filename.toLowerCase().endsWith(".tar.gz") ? 0 : 1);
+  return sdists.sort((a, b) => rank(a) - rank(b) || compareStrings(a.filename, b.filename))[0];
 }
 
 function safeRank(target: Target, filename: string): number | undefined {

@@ -7,6 +7,8 @@ import type { IndexClient } from "../index-client/client.js";
 import { parseCoreMetadata, type CoreMetadata } from "../standards/metadata.js";
 import { canonicalizeName } from "../standards/normalize.js";
 import type { ProjectFile } from "../standards/simple-api.js";
+import type { Target } from "../standards/targets.js";
+import { isWheelFilename } from "../standards/wheel-filename.js";
 import type { Logger } from "../util/log.js";
 import { silentLogger } from "../util/log.js";
 import type { ResolverProvider } from "./resolve.js";
@@ -16,6 +18,8 @@ export class IndexProvider implements ResolverProvider {
   private readonly metadataByVersion = new Map<string, Promise<CoreMetadata>>();
   pagesFetched = 0;
   metadataFetched = 0;
+  /** Metadata of an sdist (static PKG-INFO or a backend's answer): set by the caller when building is allowed. */
+  sdistMetadata?: (file: ProjectFile, target: Target | undefined) => Promise<CoreMetadata>;
 
   constructor(
     private readonly client: Pick<IndexClient, "getProject" | "getMetadata"> & Partial<Pick<IndexClient, "downloadToFile">>,
@@ -36,11 +40,15 @@ export class IndexProvider implements ResolverProvider {
     return page;
   }
 
-  metadata(name: string, version: string, file: ProjectFile): Promise<CoreMetadata> {
+  metadata(name: string, version: string, file: ProjectFile, target?: Target): Promise<CoreMetadata> {
     // Keyed by version, not file: every wheel of a release carries the same core metadata in practice
     // (uv makes the same assumption), and one fetch then serves every target.
     const key = `${canonicalizeName(name)}==${version}`;
     let meta = this.metadataByVersion.get(key);
+    if (!meta && !isWheelFilename(file.filename) && this.sdistMetadata) {
+      meta = this.sdistMetadata(file, target);
+      this.metadataByVersion.set(key, meta);
+    }
     if (!meta) {
       meta = this.client.getMetadata(file).then((text) => {
         this.metadataFetched++;

@@ -4,16 +4,15 @@
 
 import { PystoreError } from "../errors.js";
 import type { CoreMetadata } from "../standards/metadata.js";
-import { dependenciesFor } from "../standards/metadata.js";
 import { canonicalizeName } from "../standards/normalize.js";
 import { parseSpecifierSet, parseVersion, specifierContains } from "../standards/pep440.js";
-import { evaluateMarker, type Requirement } from "../standards/pep508.js";
+import { type Marker, type Reduced, type Requirement, reduceMarker } from "../standards/pep508.js";
 import type { ProjectFile } from "../standards/simple-api.js";
-import type { Target } from "../standards/targets.js";
+import { pythonLabel, type Target, targetPythonSatisfies } from "../standards/targets.js";
 import { silentLogger, type Logger } from "../util/log.js";
 import { redactUrl } from "../util/redact.js";
-import { isWheelFilename, parseWheelFilename } from "../standards/wheel-filename.js";
-import { versionTable, type PrereleaseMode, type VersionTable } from "./candidates.js";
+import { isWheelFilename, parseSdistFilename, parseWheelFilename } from "../standards/wheel-filename.js";
+import { type SdistUse, versionTable, type PrereleaseMode, type VersionTable } from "./candidates.js";
 import { explainFailure, noWheelCauses, packagesIn } from "./explain.js";
 import { Solver, SolveFailure, type Dependency, type PackageInfo, type SolverSource, type SolverStats } from "./solver.js";
 import { versionsIn } from "./terms.js";
@@ -22,34 +21,38 @@ import { byName } from "../util/order.js";
 export interface ResolverProvider {
   /** Every file of a project on the configured indexes (index strategy applied); PACKAGE_NOT_FOUND if none has it. */
   projectFiles(name: string): Promise<ProjectFile[]>;
-  /** Core metadata of `name` `version`, read from `file` (one of that version's wheels). */
-  metadata(name: string, version: string, file: ProjectFile): Promise<CoreMetadata>;
+  /**
+   * Core metadata of `name` `version`, read from `file` (one of that version's wheels, or its sdist: then
+   * `target` says which interpreter may have to prepare it).
+   */
+  metadata(name: string, version: string, file: ProjectFile, target?: Target): Promise<CoreMetadata>;
   /** Optional hint: this metadata will probably be needed soon (fetch in the background). */
   prefetchMetadata?(name: string, version: string, file: ProjectFile): void;
 }
 
 /**
- * A `name @ https://…/x.whl` requirement becomes a project with that one file. Only wheels: an sdist
- * URL would need building. The sha256 comes from the URL's `#sha256=` fragment when present.
+ * A `name @ https://…/x.whl` (or `…/x.tar.gz`, an sdist to build) requirement becomes a project with that
+ * one file. The sha256 comes from the URL's `#sha256=` fragment when present.
  */
-export function directFile(req: Requirement): ProjectFile {
+export function directFile(req: Requirement, allowSdist = false): ProjectFile {
   const url = req.url!;
   const [base, fragment = ""] = url.split("#", 2);
   const path = base.split("?")[0];
   const filename = decodeURIComponent(path.slice(path.lastIndexOf("/") + 1));
-  if (!isWheelFilename(filename)) {
-    throw new PystoreError(
-      "NO_MATCHING_WHEEL",
-      `${req.name} @ ${redactUrl(url)} is not a wheel; pystore installs wheels only and does not build sdists (yet)`,
-      {
-        hint: "point the requirement at a .whl file, or require the package by name from an index",
-      },
-    );
+  const wheel = isWheelFilename(filename);
+  if (!wheel && !(allowSdist && /\.tar\.gz$/i.test(filename))) {
+    const why = allowSdist
+      ? "is not a wheel, nor a .tar.gz sdist to build; pystore does not build source directories or other archives"
+      : "is not a wheel, and building is off for it, so pystore does not build sdists here";
+    throw new PystoreError("NO_MATCHING_WHEEL", `${req.name} @ ${redactUrl(url)} ${why}`, {
+      hint: "point the requirement at a .whl (or, with building allowed, a .tar.gz) file, or require the package by name from an index",
+    });
   }
-  if (canonicalizeName(parseWheelFilename(filename).name) !== canonicalizeName(req.name)) {
+  const named = wheel ? parseWheelFilename(filename).name : safeSdistName(filename);
+  if (named === undefined || canonicalizeName(named) !== canonicalizeName(req.name)) {
     throw new PystoreError(
       "INVALID_REQUIREMENT",
-      `${req.name} @ ${redactUrl(url)}: the wheel is named ${JSON.stringify(filename)}, not ${req.name}`,
+      `${req.name} @ ${redactUrl(url)}: the ${wheel ? "wheel" : "sdist"} is named ${JSON.stringify(filename)}, not ${req.name}`,
     );
   }
   const hashes: Record<string, string> = {};
@@ -72,23 +75,42 @@ export interface ResolveOptions {
   preferences?: Map<string, string>;
   /** canonical name → the one file a `name @ url` root requirement points at. */
   directFiles?: Map<string, ProjectFile>;
+  /** Which projects may be built from sdists (absent: none, wheels only). */
+  build?: BuildPolicy;
   log?: Logger;
+}
+
+/** --no-build, --no-build-package, --no-binary-package as the resolver sees them. */
+export interface BuildPolicy {
+  sdists(canonicalName: string): SdistUse;
 }
 
 export interface ResolvedPackage {
   name: string;
   version: string;
-  /** Wheels compatible with the target, best first. */
+  /** Wheels compatible with the target, best first; empty when the package is built from `sdist`. */
   wheels: ProjectFile[];
+  /** The sdist this target builds (no wheel fits it, or wheels are refused for the project). */
+  sdist?: ProjectFile;
   requiresPython?: string;
   /** Canonical names of what this package needs on this target (extras included). */
   dependencies: string[];
   yankedReason?: string;
 }
 
+/** One requirement edge of the resolved graph; keys are the solver's ("" is the root, "a[x]" an extra of a). */
+export interface ResolvedEdge {
+  from: string;
+  to: string;
+  /** Where the requirement holds, if the target alone does not decide it. */
+  when?: Marker;
+}
+
 export interface Resolution {
   target: Target;
   packages: ResolvedPackage[];
+  /** Every edge between decided packages, with what the target left undecided. */
+  edges: ResolvedEdge[];
   /** The solver's work (decisions, incompatibilities, checks, backtracks) and its decision trace. */
   stats: SolverStats & { trace: string[] };
 }
@@ -111,13 +133,14 @@ function matcher(spec: string): (v: string) => boolean {
   return (v) => specifierContains(set, v, { prereleases: true });
 }
 
-function toDependencies(req: Requirement, log: Logger, from: string, root = false): Dependency[] {
+function toDependencies(req: Requirement, log: Logger, from: string, when: Reduced, root = false): Dependency[] {
   if (req.url && !root)
     log.warn(`${from}: direct URL requirement "${requirementLabel(req)} @ ${req.url}" is resolved by name from the index`);
   const name = canonicalizeName(req.name);
   const matches = matcher(req.specifier);
   const label = requirementLabel(req);
-  return [name, ...req.extras.map((e) => `${name}[${canonicalizeName(e)}]`)].map((key) => ({ key, matches, label }));
+  const residual = typeof when === "boolean" ? undefined : when;
+  return [name, ...req.extras.map((e) => `${name}[${canonicalizeName(e)}]`)].map((key) => ({ key, matches, label, when: residual }));
 }
 
 export async function resolve(provider: ResolverProvider, opts: ResolveOptions): Promise<Resolution> {
@@ -125,9 +148,13 @@ export async function resolve(provider: ResolverProvider, opts: ResolveOptions):
   const target = opts.target;
   const env = target.markers;
   const rootCanonical = canonicalizeName(opts.rootName);
-  const applies = (req: Requirement) => !req.marker || evaluateMarker(req.marker, env, {});
-  const rootReqs = opts.requirements.filter(applies).filter((r) => canonicalizeName(r.name) !== rootCanonical);
-  const constraints = (opts.constraints ?? []).filter(applies);
+  // Extras and groups are chosen at install time and a bare X.Y leaves the patch open: a requirement
+  // those decide is followed, and its residual marker travels with the edge into the lock.
+  const unknowns = { selections: true, pythonPatch: target.fullVersionKnown === false };
+  const holds = (req: Requirement, extra?: string): Reduced =>
+    req.marker ? reduceMarker(req.marker, env, extra === undefined ? {} : { extra }, unknowns) : true;
+  const rootReqs = opts.requirements.filter((r) => holds(r) !== false).filter((r) => canonicalizeName(r.name) !== rootCanonical);
+  const constraints = (opts.constraints ?? []).filter((r) => holds(r) !== false);
   const tables = new Map<string, Promise<VersionTable>>();
   // Projects no source has: an empty table for the solver, and the source's own error for the report.
   const notFound = new Map<string, PystoreError>();
@@ -157,6 +184,7 @@ export async function resolve(provider: ResolverProvider, opts: ResolveOptions):
           prerelease: opts.prerelease ?? "if-necessary-or-explicit",
           explicitPrerelease: specs.some((s) => !s.version.endsWith(".*") && safePre(s.version)),
           excludeNewer: opts.excludeNewer,
+          sdists: opts.build?.sdists(name) ?? "no",
           pinned: (v) =>
             specs.some((s) => (s.operator === "==" && !s.version.endsWith(".*")) || s.operator === "===") &&
             specs.every((s) => specifierContains(`${s.operator}${s.version}`, v, { prereleases: true })),
@@ -182,13 +210,14 @@ export async function resolve(provider: ResolverProvider, opts: ResolveOptions):
     },
     async dependencies(key, version) {
       if (key === ROOT) {
-        const deps = rootReqs.flatMap((r) => toDependencies(r, log, opts.rootName, true));
+        const deps = rootReqs.flatMap((r) => toDependencies(r, log, opts.rootName, holds(r), true));
         const cons = constraints.map((c) => ({
           key: canonicalizeName(c.name),
           matches: matcher(c.specifier),
           label: `${requirementLabel(c)} (constraint)`,
           constraint: true,
         }));
+        depsCache.set(`${ROOT}@${version}`, deps);
         return { deps: [...deps, ...cons] };
       }
       const { name, extra } = splitKey(key);
@@ -196,27 +225,32 @@ export async function resolve(provider: ResolverProvider, opts: ResolveOptions):
       if (!usable) return { unavailable: "has no usable files" };
       let meta: CoreMetadata;
       try {
-        meta = await provider.metadata(name, version, usable.wheels[0]);
+        meta = await provider.metadata(name, version, usable.wheels[0] ?? usable.sdist!, target);
       } catch (error) {
         // One release with broken metadata should not sink the resolution: skip it, as pip does.
         if (!(error instanceof PystoreError) || error.code !== "INVALID_METADATA") throw error;
         log.warn(`skipping ${name} ${version}: ${error.message.split("\n")[0]}`);
         return { unavailable: "has invalid metadata" };
       }
-      if (meta.requiresPython && !safeContains(meta.requiresPython, env.python_full_version)) {
-        return { unavailable: `requires Python ${meta.requiresPython} (target ${target.id} has ${env.python_full_version})` };
+      if (meta.requiresPython && !safeSatisfies(meta.requiresPython, target)) {
+        return { unavailable: `requires Python ${meta.requiresPython} (target ${target.id} has ${pythonLabel(target)})` };
       }
       const from = `${name} ${version}`;
       let deps: Dependency[];
       if (extra === undefined) {
-        deps = dependenciesFor(meta, env, []).flatMap((r) => toDependencies(r, log, from));
+        deps = meta.requiresDist.flatMap((r) => {
+          const when = holds(r, "");
+          return when === false ? [] : toDependencies(r, log, from, when);
+        });
       } else {
-        const extraReqs = meta.requiresDist.filter(
-          (r) => r.marker && evaluateMarker(r.marker, env, { extra }) && !evaluateMarker(r.marker, env, {}),
-        );
+        // What the extra adds: requirements that hold with it, unless they hold anyway without it.
         deps = [
           { key: name, matches: (v) => v === version, label: `${name}==${version}` },
-          ...extraReqs.flatMap((r) => toDependencies(r, log, from)),
+          ...meta.requiresDist.flatMap((r) => {
+            if (!r.marker) return [];
+            const withExtra = holds(r, extra);
+            return withExtra === false || holds(r, "") === true ? [] : toDependencies(r, log, from, withExtra);
+          }),
         ];
       }
       depsCache.set(`${key}@${version}`, deps);
@@ -231,7 +265,8 @@ export async function resolve(provider: ResolverProvider, opts: ResolveOptions):
       const version = prefer(name, candidates);
       void table(name).then((t) => {
         const usable = t.usable.get(version);
-        if (usable) provider.prefetchMetadata!(name, version, usable.wheels[0]);
+        // Never an sdist: its metadata may take a build, worth doing only for the version chosen.
+        if (usable && usable.wheels.length > 0) provider.prefetchMetadata!(name, version, usable.wheels[0]);
       });
     },
   };
@@ -245,6 +280,13 @@ export async function resolve(provider: ResolverProvider, opts: ResolveOptions):
     throw error;
   }
 
+  const edges: ResolvedEdge[] = [];
+  for (const [key, version] of decided) {
+    for (const d of depsCache.get(`${key}@${version}`) ?? []) {
+      if (d.constraint || !decided.has(d.key)) continue;
+      edges.push({ from: key === ROOT ? "" : key, to: d.key, when: d.when });
+    }
+  }
   const packages: ResolvedPackage[] = [];
   for (const [key, version] of decided) {
     if (key === ROOT || key.includes("[")) continue;
@@ -259,18 +301,28 @@ export async function resolve(provider: ResolverProvider, opts: ResolveOptions):
     }
     if (usable.yankedReason)
       log.warn(`${key} ${version} is yanked (${usable.yankedReason}); using it because it is pinned with == (target ${target.id})`);
-    const meta = await provider.metadata(key, version, usable.wheels[0]);
+    const file = usable.wheels[0] ?? usable.sdist!;
+    const meta = await provider.metadata(key, version, file, target);
     packages.push({
       name: key,
       version,
       wheels: usable.wheels,
-      requiresPython: meta.requiresPython ?? usable.wheels[0].requiresPython,
+      ...(usable.sdist ? { sdist: usable.sdist } : {}),
+      requiresPython: meta.requiresPython ?? file.requiresPython,
       dependencies: [...deps].sort(),
       yankedReason: usable.yankedReason,
     });
   }
   packages.sort(byName);
-  return { target, packages, stats: { ...solver.stats, trace: solver.trace } };
+  return { target, packages, edges, stats: { ...solver.stats, trace: solver.trace } };
+}
+
+function safeSdistName(filename: string): string | undefined {
+  try {
+    return parseSdistFilename(filename).name;
+  } catch {
+    return undefined;
+  }
 }
 
 function safePre(version: string): boolean {
@@ -281,9 +333,13 @@ function safePre(version: string): boolean {
   }
 }
 
-function safeContains(spec: string, version: string): boolean {
+/**
+ * An invalid Requires-Python is ignored, as pip does. With only X.Y known, a release that some patch
+ * levels accept is usable: the lock records its requires-python for the installer to check.
+ */
+function safeSatisfies(spec: string, target: Target): boolean {
   try {
-    return specifierContains(spec, version, { prereleases: true });
+    return targetPythonSatisfies(spec, target) !== false;
   } catch {
     return true;
   }
@@ -314,9 +370,9 @@ function failureError(failure: SolveFailure, opts: ResolveOptions, target: Targe
     const exists = first.wheels.length ? `the wheels that exist: ${first.wheels.join(", ")}` : "it publishes no wheels, only sdists";
     return new PystoreError(
       "NO_MATCHING_WHEEL",
-      `no wheel of ${u.display} (${versions}) fits target ${target.id}; ${exists}. pystore installs wheels only and does not build sdists (yet).\n  ${explanation}`,
+      `no wheel of ${u.display} (${versions}) fits target ${target.id}; ${exists}. Building is off for it, so pystore does not build sdists here.\n  ${explanation}`,
       {
-        hint: "pick a target these wheels support, or require a version of the package that has a wheel for it",
+        hint: "pick a target these wheels support, require a version of the package that has a wheel for it, or allow building (drop --no-build / --no-build-package)",
         details: { package: u.display, target: target.id, wheels: first.wheels, explanation: lines },
       },
     );

@@ -3,6 +3,7 @@
 
 import { PystoreError } from "../errors.js";
 import { NOT_SELECTED, bitsWhere, isPositive, makeUniverse, popcount, versionBit, versionsIn, type Term, type Universe } from "./terms.js";
+import type { Marker } from "../standards/pep508.js";
 
 export type Cause =
   | { kind: "root" }
@@ -33,6 +34,11 @@ export interface Dependency {
   label: string;
   /** A constraint (-c): limits the versions if the package is selected, never selects it. */
   constraint?: boolean;
+  /**
+   * The part of the requirement's marker the target could not decide (chosen extras or groups, the patch
+   * level): the solver treats the edge as present; the lock installs the package only where this holds.
+   */
+  when?: Marker;
 }
 
 export interface SolverSource {

@@ -1,14 +1,14 @@
 // Versions and version specifiers: PEP 440 as written down in packaging.python.org "Version specifiers".
-// Parsing is delegated to @renovatebot/pep440; ordering and containment are ours, following the spec's
-// rules (and pypa/packaging where the spec leaves room), because that library simplifies `<`, `>`,
-// local versions and pre-release handling.
-import { explain } from "@renovatebot/pep440";
+// Parsing follows pypa/packaging's grammar (one regular expression); numbers stay digit strings, so a
+// release number of any size normalizes and orders exactly as Python's integers do. Ordering and
+// containment follow the spec's rules (and pypa/packaging where the spec leaves room).
 import { PystoreError } from "../errors.js";
 import { compareStrings } from "../util/order.js";
 
 export interface Version {
   text: string;
   normalized: string;
+  /** The numeric fields are for reading; beyond 2^53 they are approximate (ordering never uses them). */
   epoch: number;
   release: number[];
   pre?: [string, number];
@@ -23,36 +23,75 @@ export interface SpecifierSet {
   specifiers: { operator: string; version: string }[];
 }
 
+/** A version's parts as canonical digit strings (no leading zeros): what ordering compares. */
+interface Exact {
+  epoch: string;
+  release: string[];
+  pre?: [string, string];
+  post?: string;
+  dev?: string;
+  local?: string[];
+}
+
+// Python's str.isspace() set, which packaging's `\s*` strips; JavaScript's \s differs (it has U+FEFF,
+// lacks U+001C–U+001F and U+0085).
+const WS = "[\\t\\n\\v\\f\\r \\x1c-\\x1f\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*";
+// pypa/packaging's VERSION_PATTERN. Case-insensitive for ASCII only: packaging would also take a Kelvin
+// sign for a "k" in a local label; nothing real publishes that, and refusing it is the safer answer.
+const VERSION_RE = new RegExp(
+  `^${WS}v?(?:([0-9]+)!)?([0-9]+(?:\\.[0-9]+)*)` +
+    "(?:[-_.]?(alpha|a|beta|b|preview|pre|c|rc)[-_.]?([0-9]+)?)?" +
+    "(?:-([0-9]+)|[-_.]?(post|rev|r)[-_.]?([0-9]+)?)?" +
+    "(?:[-_.]?(dev)[-_.]?([0-9]+)?)?" +
+    `(?:\\+([a-z0-9]+(?:[-_.][a-z0-9]+)*))?${WS}$`,
+  "i",
+);
+const PRE_LABEL: Record<string, string> = { a: "a", alpha: "a", b: "b", beta: "b", c: "rc", pre: "rc", preview: "rc", rc: "rc" };
+
+/** Digits without leading zeros ("007" → "7", "000" → "0"). */
+function canonicalDigits(digits: string): string {
+  return digits.replace(/^0+(?=[0-9])/, "");
+}
+
+const exactParts = new WeakMap<Version, Exact>();
 const cache = new Map<string, Version | null>();
+
+function exactOf(v: Version): Exact {
+  return exactParts.get(v)!;
+}
 
 function tryParse(text: string): Version | null {
   const hit = cache.get(text);
   if (hit !== undefined) return hit;
-  const trimmed = text.trim();
-  const parts = trimmed === "" ? null : explain(trimmed);
+  const m = VERSION_RE.exec(text);
   let result: Version | null = null;
-  if (parts) {
-    const pre = parts.pre ? ([String(parts.pre[0]), Number(parts.pre[1])] as [string, number]) : undefined;
-    const post = parts.post === null || parts.post === undefined ? undefined : Number(parts.post);
-    const dev = parts.dev === null || parts.dev === undefined ? undefined : Number(parts.dev);
-    const local = parts.local ?? undefined;
-    let normalized = `${parts.epoch ? `${parts.epoch}!` : ""}${parts.release.join(".")}`;
-    if (pre) normalized += `${pre[0]}${pre[1]}`;
-    if (post !== undefined) normalized += `.post${post}`;
-    if (dev !== undefined) normalized += `.dev${dev}`;
-    if (local !== undefined) normalized += `+${local}`;
+  if (m) {
+    const [, epochText, releaseText, preLabel, preNum, postImplicit, postLabel, postNum, devLabel, devNum, localText] = m;
+    const exact: Exact = { epoch: canonicalDigits(epochText ?? "0"), release: releaseText.split(".").map(canonicalDigits) };
+    if (preLabel !== undefined) exact.pre = [PRE_LABEL[preLabel.toLowerCase()], canonicalDigits(preNum ?? "0")];
+    if (postImplicit !== undefined) exact.post = canonicalDigits(postImplicit);
+    else if (postLabel !== undefined) exact.post = canonicalDigits(postNum ?? "0");
+    if (devLabel !== undefined) exact.dev = canonicalDigits(devNum ?? "0");
+    if (localText !== undefined)
+      exact.local = localText.split(/[-_.]/).map((p) => (/^[0-9]+$/.test(p) ? canonicalDigits(p) : p.toLowerCase()));
+    let normalized = `${exact.epoch !== "0" ? `${exact.epoch}!` : ""}${exact.release.join(".")}`;
+    if (exact.pre) normalized += `${exact.pre[0]}${exact.pre[1]}`;
+    if (exact.post !== undefined) normalized += `.post${exact.post}`;
+    if (exact.dev !== undefined) normalized += `.dev${exact.dev}`;
+    if (exact.local) normalized += `+${exact.local.join(".")}`;
     // Frozen because parsed versions are cached and shared between callers.
     result = Object.freeze({
       text,
       normalized,
-      epoch: parts.epoch,
-      release: parts.release.map(Number),
-      ...(pre ? { pre } : {}),
-      ...(post !== undefined ? { post } : {}),
-      ...(dev !== undefined ? { dev } : {}),
-      ...(local !== undefined ? { local } : {}),
-      isPrerelease: pre !== undefined || dev !== undefined,
+      epoch: Number(exact.epoch),
+      release: exact.release.map(Number),
+      ...(exact.pre ? { pre: [exact.pre[0], Number(exact.pre[1])] as [string, number] } : {}),
+      ...(exact.post !== undefined ? { post: Number(exact.post) } : {}),
+      ...(exact.dev !== undefined ? { dev: Number(exact.dev) } : {}),
+      ...(exact.local ? { local: exact.local.join(".") } : {}),
+      isPrerelease: exact.pre !== undefined || exact.dev !== undefined,
     }) as Version;
+    exactParts.set(result, exact);
   }
   if (cache.size > 50_000) cache.clear();
   cache.set(text, result);
@@ -84,20 +123,31 @@ function cmpNum(a: number, b: number): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function cmpLocal(a: string | undefined, b: string | undefined): number {
+/** Canonical digit strings compared as the numbers they spell, however long. */
+function cmpDigits(a: string, b: string): number {
+  return cmpNum(a.length, b.length) || (a < b ? -1 : a > b ? 1 : 0);
+}
+
+/** Absent parts compare as given: an absent post sorts first, an absent dev last. */
+function cmpOptional(a: string | undefined, b: string | undefined, absent: -1 | 1): number {
+  if (a === b) return 0;
+  if (a === undefined) return absent;
+  if (b === undefined) return -absent;
+  return cmpDigits(a, b);
+}
+
+function cmpLocal(a: string[] | undefined, b: string[] | undefined): number {
   if (a === b) return 0;
   if (a === undefined) return -1;
   if (b === undefined) return 1;
-  const as = a.split("."),
-    bs = b.split(".");
-  for (let i = 0; i < Math.min(as.length, bs.length); i++) {
-    const x = as[i],
-      y = bs[i];
-    const xn = /^\d+$/.test(x),
-      yn = /^\d+$/.test(y);
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    const x = a[i],
+      y = b[i];
+    const xn = /^[0-9]+$/.test(x),
+      yn = /^[0-9]+$/.test(y);
     // Numeric segments sort after alphanumeric ones; numbers compare numerically.
     if (xn && yn) {
-      const c = cmpNum(Number(x), Number(y));
+      const c = cmpDigits(x, y);
       if (c) return c;
     } else if (xn !== yn) {
       return xn ? 1 : -1;
@@ -105,29 +155,41 @@ function cmpLocal(a: string | undefined, b: string | undefined): number {
       return compareStrings(x, y);
     }
   }
-  return cmpNum(as.length, bs.length);
+  return cmpNum(a.length, b.length);
 }
 
-function compareParsed(a: Version, b: Version, ignoreLocal = false): number {
-  let c = cmpNum(a.epoch, b.epoch);
+/** Epoch and release only (trailing zeros do not count: 1.0 == 1.0.0). */
+function cmpBase(a: Exact, b: Exact): number {
+  let c = cmpDigits(a.epoch, b.epoch);
   if (c) return c;
   const n = Math.max(a.release.length, b.release.length);
   for (let i = 0; i < n; i++) {
-    c = cmpNum(a.release[i] ?? 0, b.release[i] ?? 0);
+    c = cmpDigits(a.release[i] ?? "0", b.release[i] ?? "0");
     if (c) return c;
   }
+  return 0;
+}
+
+function compareExact(a: Exact, b: Exact, ignoreLocal = false): number {
+  let c = cmpBase(a, b);
+  if (c) return c;
   // A bare dev release (1.0.dev1) sorts before every pre-release of the same release.
-  const preKey = (v: Version): [number, number] =>
-    v.pre ? [PRE_RANK[v.pre[0]] ?? 0, v.pre[1]] : v.post === undefined && v.dev !== undefined ? [-1, 0] : [3, 0];
-  const pa = preKey(a),
-    pb = preKey(b);
-  c = cmpNum(pa[0], pb[0]) || cmpNum(pa[1], pb[1]);
+  const preRank = (v: Exact): number => (v.pre ? PRE_RANK[v.pre[0]] : v.post === undefined && v.dev !== undefined ? -1 : 3);
+  c = cmpNum(preRank(a), preRank(b));
   if (c) return c;
-  c = cmpNum(a.post ?? -1, b.post ?? -1);
+  if (a.pre && b.pre) {
+    c = cmpDigits(a.pre[1], b.pre[1]);
+    if (c) return c;
+  }
+  c = cmpOptional(a.post, b.post, -1);
   if (c) return c;
-  c = cmpNum(a.dev ?? Infinity, b.dev ?? Infinity);
+  c = cmpOptional(a.dev, b.dev, 1);
   if (c) return c;
   return ignoreLocal ? 0 : cmpLocal(a.local, b.local);
+}
+
+function compareParsed(a: Version, b: Version, ignoreLocal = false): number {
+  return compareExact(exactOf(a), exactOf(b), ignoreLocal);
 }
 
 export function compareVersions(a: string, b: string): number {
@@ -228,13 +290,13 @@ function prefixMatch(candidate: Version, prefix: string): boolean {
   return shortened.length === specSplit.length && shortened.every((s, i) => s === specSplit[i]);
 }
 
-function withoutLocal(v: Version): Version {
-  return v.local === undefined ? v : { ...v, local: undefined };
+/** The candidate's order against a specifier's version that has no local label: the candidate's is ignored. */
+function comparePublic(candidate: Version, spec: Version): number {
+  return compareParsed(candidate, spec, true);
 }
 
 function baseEqual(a: Version, b: Version): boolean {
-  const strip = (v: Version): Version => ({ ...v, pre: undefined, post: undefined, dev: undefined, local: undefined });
-  return compareParsed(strip(a), strip(b)) === 0;
+  return cmpBase(exactOf(a), exactOf(b)) === 0;
 }
 
 function operatorHolds(operator: string, candidate: Version, specVersion: string): boolean {
@@ -245,19 +307,19 @@ function operatorHolds(operator: string, candidate: Version, specVersion: string
       if (specVersion.endsWith(".*")) return prefixMatch(candidate, specVersion.slice(0, -2));
       const spec = parseVersion(specVersion);
       // A specifier without a local label matches every local variant of that version.
-      return compareParsed(spec.local === undefined ? withoutLocal(candidate) : candidate, spec) === 0;
+      return (spec.local === undefined ? comparePublic(candidate, spec) : compareParsed(candidate, spec)) === 0;
     }
     case "!=":
       return !operatorHolds("==", candidate, specVersion);
     case "~=": {
-      const spec = parseVersion(specVersion);
-      const prefix = `${spec.epoch ? `${spec.epoch}!` : ""}${spec.release.slice(0, -1).join(".")}`;
+      const spec = exactOf(parseVersion(specVersion));
+      const prefix = `${spec.epoch !== "0" ? `${spec.epoch}!` : ""}${spec.release.slice(0, -1).join(".")}`;
       return operatorHolds(">=", candidate, specVersion) && prefixMatch(candidate, prefix);
     }
     case "<=":
-      return compareParsed(withoutLocal(candidate), parseVersion(specVersion)) <= 0;
+      return comparePublic(candidate, parseVersion(specVersion)) <= 0;
     case ">=":
-      return compareParsed(withoutLocal(candidate), parseVersion(specVersion)) >= 0;
+      return comparePublic(candidate, parseVersion(specVersion)) >= 0;
     case "<": {
       const spec = parseVersion(specVersion);
       if (!(compareParsed(candidate, spec) < 0)) return false;

@@ -1,6 +1,7 @@
 import { parseSpecifier, parseSpecifierSet } from "./pep440.js";
 import { Scanner } from "./pep508/scanner.js";
 import { formatMarker, parseMarkerAt, type Marker } from "./pep508/marker.js";
+export { reduceMarker, type Reduced, type Unknowns } from "./pep508/partial.js";
 
 export {
   evaluateMarker,

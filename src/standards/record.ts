@@ -90,7 +90,9 @@ export function parseRecord(text: string, source = "RECORD"): RecordRow[] {
       row.hash = { algorithm, digest: digest.replace(/=+$/, "") };
     }
     if (size !== "") {
-      if (!/^\d+$/.test(size)) fail(source, line, `size ${JSON.stringify(size)} is not a non-negative integer`);
+      // Past 2^53 the number would be rounded and then compared with a real size: refuse it instead.
+      if (!/^\d+$/.test(size) || !Number.isSafeInteger(Number(size)))
+        fail(source, line, `size ${JSON.stringify(size)} is not a non-negative integer`);
       row.size = Number(size);
     }
     rows.push(row);

@@ -174,7 +174,8 @@ export function parseProjectJson(body: string, pageUrl: string, index: string): 
     else if (metaValue && typeof metaValue === "object")
       file.coreMetadata = { hashes: lowerHashes(pageUrl, `${where}.core-metadata`, metaValue) };
     if (f.size !== undefined) {
-      if (typeof f.size !== "number" || !Number.isInteger(f.size) || f.size < 0)
+      // Past 2^53 a JSON number is no longer the size the index meant: refuse it rather than round it.
+      if (typeof f.size !== "number" || !Number.isSafeInteger(f.size) || f.size < 0)
         throw invalid(pageUrl, `${where}.size must be a non-negative integer`);
       file.size = f.size;
     }

@@ -197,10 +197,17 @@ function filenameOf(wheel: object): string | undefined {
   return undefined;
 }
 
-function buildNumber(filename: string | undefined): [number, string] {
+/** The build tag's number as canonical digits ("" when there is none) and its suffix. */
+function buildNumber(filename: string | undefined): [string, string] {
   const parts = (filename ?? "").replace(/\.whl$/, "").split("-");
   const match = parts.length === 6 ? /^(\d+)(.*)$/.exec(parts[2]!) : null;
-  return match ? [Number(match[1]), match[2]!] : [-1, ""];
+  return match ? [match[1]!.replace(/^0+(?=\d)/, ""), match[2]!] : ["", ""];
+}
+
+/** Digit strings compared as numbers of any size; "" (no build tag) sorts first. */
+function cmpBuild(a: string, b: string): number {
+  if (a.length !== b.length) return a.length < b.length ? -1 : 1;
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /**
@@ -208,7 +215,7 @@ function buildNumber(filename: string | undefined): [number, string] {
  * tag, as pip does, then to the lexically smallest filename so the choice never depends on input order.
  */
 export function bestWheel<T extends { tags: string[] }>(target: Target, wheels: T[]): T | undefined {
-  let best: { wheel: T; rank: number; build: [number, string]; key: string } | undefined;
+  let best: { wheel: T; rank: number; build: [string, string]; key: string } | undefined;
   for (const wheel of wheels) {
     const rank = rankWheel(target, wheel.tags);
     if (rank === undefined) continue;
@@ -220,11 +227,11 @@ export function bestWheel<T extends { tags: string[] }>(target: Target, wheels: 
 }
 
 function better(
-  a: { rank: number; build: [number, string]; key: string },
-  b: { rank: number; build: [number, string]; key: string },
+  a: { rank: number; build: [string, string]; key: string },
+  b: { rank: number; build: [string, string]; key: string },
 ): boolean {
   if (a.rank !== b.rank) return a.rank < b.rank;
-  if (a.build[0] !== b.build[0]) return a.build[0] > b.build[0];
+  if (a.build[0] !== b.build[0]) return cmpBuild(a.build[0], b.build[0]) > 0;
   if (a.build[1] !== b.build[1]) return a.build[1] > b.build[1];
   return a.key < b.key;
 }

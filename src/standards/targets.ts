@@ -3,6 +3,8 @@
 
 import { PystoreError } from "../errors.js";
 import { compareStrings } from "../util/order.js";
+import { editDistance } from "../util/suggest.js";
+import { specifierContains } from "./pep440.js";
 import type { MarkerEnvironment } from "./pep508.js";
 import { LEGACY_MANYLINUX_GLIBC, cpythonTargetTags, manylinuxFloor, type PlatformSpec, type PythonVersion } from "./tags.js";
 
@@ -22,6 +24,11 @@ export interface Target {
    * and python_full_version is "X.Y.0" unless the Python was given as X.Y.Z.
    */
   markers: MarkerEnvironment;
+  /**
+   * false when only X.Y of the Python is known (`--python 3.11`): python_full_version is then a
+   * placeholder that no marker or requires-python may be decided on (see pep508 reduceMarker).
+   */
+  fullVersionKnown: boolean;
 }
 
 /** The oldest and newest CPython minor versions pystore targets (3.x). */
@@ -45,8 +52,10 @@ function targetError(message: string, hint?: string): PystoreError {
 
 function linuxArch(platform: string, arch: string): string {
   if (!LINUX_ARCHES.has(arch)) {
+    // Other systems' names for the same machines.
+    const linuxName = ({ arm64: "aarch64", amd64: "x86_64", x64: "x86_64" } as Record<string, string>)[arch];
     throw targetError(
-      `Unknown platform \`${platform}\`: unsupported Linux architecture \`${arch}\``,
+      `Unknown platform \`${platform}\`: unsupported Linux architecture \`${arch}\`${linuxName ? ` (Linux calls it \`${linuxName}\`)` : ""}`,
       `supported: ${[...LINUX_ARCHES].join(", ")}`,
     );
   }
@@ -108,7 +117,46 @@ export function parsePlatformName(platform: string): PlatformSpec {
     if (arch === "arm64" && version[0] < 11) throw targetError(`Unknown platform \`${platform}\`: arm64 Macs start at macOS 11.0`);
     return { os: "macos", arch, version };
   }
-  throw targetError(`Unknown platform \`${platform}\``, `named platforms: ${NAMED_EXAMPLES}; or "host", or a complete-platform JSON file`);
+  const guess = platformSuggestion(name);
+  throw targetError(
+    `Unknown platform \`${platform}\`${guess ? `: did you mean \`${guess.name}\`${guess.why ? ` (${guess.why})` : ""}?` : ""}`,
+    `named platforms: ${NAMED_EXAMPLES}; or "host", or a complete-platform JSON file`,
+  );
+}
+
+// What people type for a platform, and the named platform that means it.
+const OS_WORDS: [RegExp, string, string | undefined][] = [
+  [/^(alpine|musl)/, "musllinux", "Alpine Linux uses musl libc"],
+  [
+    /^(linux|debian|ubuntu|centos|rhel|redhat|fedora|rocky|alma|amazon|amzn|glibc)/,
+    "manylinux",
+    "manylinux wheels run on glibc distributions",
+  ],
+  [/^(mac|macos|darwin|osx)/, "macosx", undefined],
+  [/^(windows|win)/, "win", undefined],
+];
+const ARCH_WORDS: [RegExp, string][] = [
+  [/(aarch64|arm64)/, "aarch64"],
+  [/(x86_64|amd64|x64)/, "x86_64"],
+];
+
+/** A named platform close to an unknown one: an OS word (alpine → musllinux) or a near miss by spelling. */
+function platformSuggestion(name: string): { name: string; why?: string } | undefined {
+  for (const [pattern, family, why] of OS_WORDS) {
+    if (!pattern.test(name)) continue;
+    const arch = ARCH_WORDS.find(([p]) => p.test(name))?.[1];
+    // Macs have been arm64 since 2020; elsewhere x86_64 is still the common case.
+    if (family === "macosx") return { name: `macosx_${arch === "x86_64" ? "x86_64" : "arm64"}` };
+    if (family === "win") return { name: arch === "aarch64" ? "win_arm64" : "win_amd64" };
+    return { name: `${family}_${arch ?? "x86_64"}`, why };
+  }
+  const names = NAMED_EXAMPLES.split(", ");
+  let best: { name: string; distance: number } | undefined;
+  for (const candidate of names) {
+    const distance = editDistance(name, candidate);
+    if (!best || distance < best.distance) best = { name: candidate, distance };
+  }
+  return best && best.distance <= Math.max(2, Math.floor(best.name.length / 5)) ? { name: best.name } : undefined;
 }
 
 /** The canonical name of a platform spec (what `Target.platform` holds). */
@@ -179,6 +227,7 @@ export function buildTarget(
     implementation,
     tags: cpythonTargetTags(python, spec),
     markers: sortKeys(markers),
+    fullVersionKnown: opts.fullVersion !== undefined || opts.markers?.python_full_version !== undefined,
   };
 }
 
@@ -265,5 +314,25 @@ export function targetFromCompletePlatform(json: unknown, label: string): Target
     implementation,
     tags: [...(tags as string[])],
     markers: sortKeys(markers) as unknown as MarkerEnvironment,
+    fullVersionKnown: envRecord.python_full_version !== undefined,
   };
+}
+
+/**
+ * Does a Requires-Python hold on the target? "depends" when only X.Y is known and the answer changes
+ * with the patch level (`>=3.11.3` on `--python 3.11`). Throws on an invalid specifier.
+ */
+export function targetPythonSatisfies(spec: string, target: Target): boolean | "depends" {
+  if (target.fullVersionKnown !== false) return specifierContains(spec, target.markers.python_full_version, { prereleases: true });
+  const answers = new Set(PATCH_PROBES.map((patch) => specifierContains(spec, `${target.python}.${patch}`, { prereleases: true })));
+  if (answers.size === 1) return [...answers][0];
+  return "depends";
+}
+
+// Requires-Python boundaries inside a series sit at small patch numbers; these find a split at any of them.
+const PATCH_PROBES = Array.from({ length: 31 }, (_, i) => i).concat([99]);
+
+/** The target's Python for messages: "3.11.7", or "3.11 (any patch level)" when only X.Y is known. */
+export function pythonLabel(target: Target): string {
+  return target.fullVersionKnown === false ? `${target.python} (any patch level)` : target.markers.python_full_version;
 }

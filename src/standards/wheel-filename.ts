@@ -11,6 +11,7 @@ export interface WheelFilename {
   name: string;
   normalizedName: string;
   version: string;
+  /** `number` is for reading (approximate past 2^53); tags.ts orders build tags by their digits. */
   buildTag?: { number: number; suffix: string };
   pythonTags: string[];
   abiTags: string[];
@@ -32,6 +33,11 @@ export interface SdistFilename {
 // characters tag generators produce. Both are kept lenient enough for wheels that exist on PyPI.
 const NAME_COMPONENT = /^[A-Za-z0-9](?:[A-Za-z0-9._]*[A-Za-z0-9])?$/;
 const TAG_PART = /^[A-Za-z0-9_]+$/;
+/**
+ * How many `py-abi-plat` triples a compressed tag set may stand for. Real wheels stay under a hundred;
+ * the expansion is a product, so a file name a few kilobytes long could otherwise ask for billions.
+ */
+export const MAX_WHEEL_TAGS = 4096;
 
 function wheelError(filename: string, reason: string, hint?: string): PystoreError {
   return new PystoreError("INVALID_WHEEL_FILENAME", `The wheel filename \`${filename}\` is invalid: ${reason}`, {
@@ -72,6 +78,14 @@ export function parseWheelFilename(filename: string): WheelFilename {
   const pythonTags = splitTagComponent(filename, py, "python");
   const abiTags = splitTagComponent(filename, abi, "ABI");
   const platformTags = splitTagComponent(filename, plat, "platform");
+  const expansion = pythonTags.length * abiTags.length * platformTags.length;
+  if (expansion > MAX_WHEEL_TAGS) {
+    throw wheelError(
+      filename,
+      `its compressed tag set stands for ${expansion} tags, more than the ${MAX_WHEEL_TAGS} pystore accepts`,
+      "a real wheel names a few dozen tags at most; the index served a hostile or broken file name",
+    );
+  }
 
   const tags: string[] = [];
   const seen = new Set<string>();

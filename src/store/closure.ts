@@ -9,6 +9,8 @@ import { byKey, sortedUnique } from "../util/order.js";
 import { VERSION } from "../version.js";
 import type { NewEntry, StoreEntry } from "./entries.js";
 import type { Store } from "./store.js";
+import { type ClosurePython, pythonMemberPath, toClosurePython } from "./python-closure.js";
+import type { PythonEntry } from "./pythons.js";
 
 export const MANIFEST_NAME = "manifest.json";
 export const CLOSURE_FORMAT = "pystore-closure";
@@ -28,6 +30,8 @@ export interface ClosureManifest {
   createdBy: string;
   members: ClosureMember[];
   entries: ClosureEntry[];
+  /** Interpreters, each carried as its canonical tar `pythons/<sha256>.tar`; absent when there are none. */
+  pythons?: ClosurePython[];
 }
 
 export function memberPath(entry: { sha256: string; filename: string }): string {
@@ -36,14 +40,20 @@ export function memberPath(entry: { sha256: string; filename: string }): string 
 
 export const MEMBER_PATH = /^wheels\/([0-9a-f]{64})\/([^/]+\.whl)$/;
 
-export function buildManifest(entries: StoreEntry[]): ClosureManifest {
+export function buildManifest(entries: StoreEntry[], pythons: PythonEntry[] = []): ClosureManifest {
   const sorted = [...entries].sort(byKey((e) => e.sha256));
+  const interpreters = [...pythons].sort(byKey((e) => e.sha256));
+  const members = [
+    ...interpreters.map((p) => ({ path: pythonMemberPath(p.sha256), sha256: p.sha256, size: p.size })),
+    ...sorted.map((e) => ({ path: memberPath(e), sha256: e.sha256, size: e.size })),
+  ];
   return {
     format: CLOSURE_FORMAT,
     version: CLOSURE_ARCHIVE_VERSION,
     createdBy: `pystore ${VERSION}`,
-    members: sorted.map((e) => ({ path: memberPath(e), sha256: e.sha256, size: e.size })),
+    members,
     entries: sorted.map(toClosureEntry),
+    ...(interpreters.length > 0 ? { pythons: interpreters.map(toClosurePython) } : {}),
   };
 }
 

@@ -1,6 +1,7 @@
 // The store's SQLite database: connection settings, schema creation and the format-version gate
 // (store-format/sqlite-schema.md).
 
+import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
 import Database from "better-sqlite3";
 import { PystoreError } from "../errors.js";
 import { STORE_FORMAT_VERSION } from "../format-versions.js";
@@ -9,6 +10,67 @@ export type Db = Database.Database;
 
 /** Long enough for eight writers queueing behind a gc on a loaded machine. */
 const BUSY_TIMEOUT_MS = 60_000;
+
+/**
+ * Entry directories whose rows gc deleted (its step 1) and has not yet moved away (step 2): the only
+ * row-less directories gc may delete while they still hold a wheel. Added to version 1 before release;
+ * a store opened for writing without it gets it (store-format/sqlite-schema.md, "Changes").
+ */
+const GC_PENDING = `CREATE TABLE IF NOT EXISTS gc_pending (
+  entry_name TEXT PRIMARY KEY,
+  doomed_at  INTEGER NOT NULL
+) STRICT;
+`;
+
+/**
+ * Interpreters (store-format/sqlite-schema.md, "pythons"): one row per pythons/<entry-name>/ directory,
+ * keyed by the sha256 of the tree's canonical tar. Added to version 1 before release, like gc_pending.
+ */
+const PYTHONS = `CREATE TABLE IF NOT EXISTS pythons (
+  sha256         TEXT PRIMARY KEY,
+  size           INTEGER NOT NULL,
+  entry_name     TEXT NOT NULL UNIQUE,
+  implementation TEXT NOT NULL,
+  version        TEXT NOT NULL,
+  python         TEXT NOT NULL,
+  os             TEXT NOT NULL,
+  machine        TEXT NOT NULL,
+  libc           TEXT,
+  facts          TEXT NOT NULL,
+  files          INTEGER NOT NULL,
+  added_at       INTEGER NOT NULL
+) STRICT;
+`;
+
+/**
+ * Builds of sdists (store-format/sqlite-schema.md, "builds"): each built wheel's provenance, and the core
+ * metadata read from sdists (static PKG-INFO or the backend's). Added to version 1 before release, like gc_pending.
+ */
+const BUILDS = `CREATE TABLE IF NOT EXISTS builds (
+  build_key    TEXT PRIMARY KEY,
+  sha256       TEXT NOT NULL REFERENCES entries (sha256) ON DELETE CASCADE,
+  sdist_sha256 TEXT NOT NULL,
+  derivation   TEXT NOT NULL,
+  target       TEXT NOT NULL,
+  built_at     INTEGER NOT NULL
+) STRICT;
+CREATE INDEX IF NOT EXISTS builds_sha256 ON builds (sha256);
+CREATE TABLE IF NOT EXISTS sdist_metadata (
+  sdist_sha256 TEXT NOT NULL,
+  environment  TEXT NOT NULL,
+  source       TEXT NOT NULL,
+  metadata     TEXT NOT NULL,
+  PRIMARY KEY (sdist_sha256, environment)
+) STRICT;
+`;
+
+/** Tables version 1 gained before release: created on a writable open when missing, never reported as damage. */
+const LATER_TABLES = new Map([
+  ["gc_pending", GC_PENDING],
+  ["pythons", PYTHONS],
+  ["builds", BUILDS],
+  ["sdist_metadata", BUILDS],
+]);
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (
@@ -58,7 +120,7 @@ CREATE TABLE IF NOT EXISTS http_cache (
   last_modified TEXT,
   fetched_at    TEXT NOT NULL
 ) STRICT;
-`;
+${GC_PENDING}${PYTHONS}${BUILDS}`;
 
 function formatError(path: string, found: string): PystoreError {
   return new PystoreError(
@@ -71,13 +133,95 @@ function formatError(path: string, found: string): PystoreError {
   );
 }
 
+/** Why a database cannot be used as the store's index: `missing` (with wheels stored), or damage. */
+export type DbDamage = "missing" | "not-a-database" | "truncated" | "malformed" | "schema";
+
+export const REINDEX_HINT =
+  "run `pystore store reindex`: it rebuilds the index from the wheel files, which are the store's truth (a damaged database is moved aside, never deleted; see docs/store.md)";
+
+/** STORE_INDEX_DAMAGED naming the file: the wheels are intact, only the index needs rebuilding. */
+export function damagedDb(path: string, reason: DbDamage, message: string, cause?: unknown): PystoreError {
+  return new PystoreError("STORE_INDEX_DAMAGED", `the store database ${path} ${message}`, {
+    hint: REINDEX_HINT,
+    cause,
+    details: { path, reason },
+  });
+}
+
+/** SQLite's own words for a file that is not (or no longer) a well-formed database. */
+const DAMAGE_CODES = new Map<string, DbDamage>([
+  ["SQLITE_NOTADB", "not-a-database"],
+  ["SQLITE_CORRUPT", "malformed"],
+]);
+
+/** A SQLite error that means the file is damaged, as STORE_INDEX_DAMAGED; undefined for anything else. */
+export function asDamage(path: string, error: unknown): PystoreError | undefined {
+  const code = (error as { code?: string }).code ?? "";
+  const reason = DAMAGE_CODES.get(code) ?? (code.startsWith("SQLITE_CORRUPT") ? "malformed" : undefined);
+  if (reason === undefined) return undefined;
+  return damagedDb(path, reason, `is damaged: ${(error as Error).message}`, error);
+}
+
+const SQLITE_MAGIC = Buffer.from("SQLite format 3\0", "latin1");
+
+/**
+ * Check the 100-byte header before SQLite sees the file: a file that is not a database, or one shorter
+ * than the page count its header records (cut off by a copy or a full disk), is damage. A database file
+ * may legitimately lag its header only while its write-ahead log holds the pages (a checkpoint cut short),
+ * so the size check is skipped when a non-empty `-wal` file sits beside it.
+ */
+export function checkDbHeader(path: string): void {
+  let size: number;
+  try {
+    size = statSync(path).size;
+  } catch {
+    return;
+  }
+  if (size === 0) return;
+  const header = Buffer.alloc(100);
+  const fd = openSync(path, "r");
+  try {
+    readSync(fd, header, 0, 100, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (size < 100 || !header.subarray(0, 16).equals(SQLITE_MAGIC)) {
+    throw damagedDb(path, "not-a-database", "is not an SQLite database (file is not a database)");
+  }
+  const rawPageSize = header.readUInt16BE(16);
+  const pageSize = rawPageSize === 1 ? 65536 : rawPageSize;
+  // The in-header page count is valid only when its "version valid for" matches the change counter.
+  const pages = header.readUInt32BE(92) === header.readUInt32BE(24) ? header.readUInt32BE(28) : 0;
+  if (pages === 0 || walHoldsPages(path)) return;
+  if (size < pages * pageSize) {
+    throw damagedDb(path, "truncated", `is truncated: ${size} bytes, but its header records ${pages} pages of ${pageSize} bytes`);
+  }
+}
+
+function walHoldsPages(path: string): boolean {
+  try {
+    return statSync(`${path}-wal`).size > 0;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether `path` is a database file worth opening: absent or empty means there is none. */
+export function dbFileExists(path: string): boolean {
+  return existsSync(path) && statSync(path).size > 0;
+}
+
 /** Open (creating if needed) the database; refuses an unknown format version without touching it. */
 export function openDb(path: string, opts: { readonly?: boolean } = {}): Db {
+  checkDbHeader(path);
   let db: Db;
   try {
     db = new Database(path, { readonly: opts.readonly === true, timeout: BUSY_TIMEOUT_MS });
   } catch (error) {
-    throw new PystoreError("STORE_IO", `cannot open the store database ${path}: ${(error as Error).message}`, { cause: error });
+    throw (
+      asDamage(path, error) ??
+      new PystoreError("STORE_IO", `cannot open the store database ${path}: ${(error as Error).message}`, { cause: error })
+    );
   }
   try {
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
@@ -95,8 +239,25 @@ export function openDb(path: string, opts: { readonly?: boolean } = {}): Db {
   } catch (error) {
     db.close();
     if (error instanceof PystoreError) throw error;
-    throw new PystoreError("STORE_IO", `cannot use the store database ${path}: ${(error as Error).message}`, { cause: error });
+    throw (
+      asDamage(path, error) ??
+      new PystoreError("STORE_IO", `cannot use the store database ${path}: ${(error as Error).message}`, { cause: error })
+    );
   }
+}
+
+/**
+ * SQLite's full structural check (every page, every index): for `store verify` and `store reindex`,
+ * which read everything anyway; too slow for every open of a large store.
+ */
+export function checkIntegrity(db: Db, path: string): void {
+  let result: string[];
+  try {
+    result = (db.pragma("quick_check") as Record<string, unknown>[]).map((row) => String(Object.values(row)[0]));
+  } catch (error) {
+    throw asDamage(path, error) ?? error;
+  }
+  if (result.length !== 1 || result[0] !== "ok") throw damagedDb(path, "malformed", `is damaged: ${result.slice(0, 3).join("; ")}`);
 }
 
 function readVersion(db: Db): string | undefined {
@@ -121,6 +282,7 @@ function checkOrCreateSchema(db: Db, path: string, readonly: boolean): void {
   const existing = readVersion(db);
   if (existing !== undefined) {
     if (existing !== String(STORE_FORMAT_VERSION)) throw formatError(path, existing);
+    checkTables(db, path, readonly);
     return;
   }
   if (readonly) throw new PystoreError("STORE_IO", `the store database ${path} has no pystore schema`);
@@ -137,4 +299,74 @@ function checkOrCreateSchema(db: Db, path: string, readonly: boolean): void {
   }).immediate();
   const version = readVersion(db);
   if (version !== String(STORE_FORMAT_VERSION)) throw formatError(path, version ?? "none");
+}
+
+interface Column {
+  name: string;
+  type: string;
+  notnull: number;
+  pk: number;
+}
+
+/** Every table of SCHEMA with its columns, read from SQLite itself so it can never drift from SCHEMA. */
+let expectedTables: Map<string, Column[]> | undefined;
+
+function schemaTables(): Map<string, Column[]> {
+  if (expectedTables) return expectedTables;
+  const reference = new Database(":memory:");
+  try {
+    reference.exec(SCHEMA);
+    expectedTables = tableColumns(reference);
+  } finally {
+    reference.close();
+  }
+  return expectedTables;
+}
+
+function tableColumns(db: Db): Map<string, Column[]> {
+  const names = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").pluck().all() as string[];
+  return new Map(names.map((name) => [name, db.prepare(`PRAGMA table_info("${name}")`).all() as Column[]]));
+}
+
+/**
+ * A version-1 database with a table or column missing or changed was damaged (or edited by hand): every
+ * query would fail later with SQLite's words, so say it here, naming the table. LATER_TABLES are
+ * created when missing: version 1 gained them before release.
+ */
+function checkTables(db: Db, path: string, readonly: boolean): void {
+  const actual = tableColumns(db);
+  for (const [table, columns] of schemaTables()) {
+    const found = actual.get(table);
+    const later = LATER_TABLES.get(table);
+    if (!found && later !== undefined) {
+      if (!readonly) db.exec(later);
+      continue;
+    }
+    if (!found) throw damagedDb(path, "schema", `does not match the store schema: table ${table} is missing`);
+    for (const column of columns) {
+      const same = found.find((c) => c.name === column.name);
+      if (!same || same.type !== column.type || same.notnull !== column.notnull || same.pk !== column.pk) {
+        throw damagedDb(
+          path,
+          "schema",
+          `does not match the store schema: column ${table}.${column.name} is ${same ? "changed" : "missing"}`,
+        );
+      }
+    }
+  }
+}
+
+/**
+ * meta key set by `store reindex` when it built a new database for stored wheels: the roots went with the
+ * old one, so gc keeps unrooted wheels until `store gc --accept-lost-roots` (store-format/sqlite-schema.md).
+ */
+export const ROOTS_LOST_AT = "roots_lost_at";
+
+export function readMeta(db: Db, key: string): string | undefined {
+  return (db.prepare("SELECT value FROM meta WHERE key = ?").pluck().get(key) as string | undefined) ?? undefined;
+}
+
+export function writeMeta(db: Db, key: string, value: string | undefined): void {
+  if (value === undefined) db.prepare("DELETE FROM meta WHERE key = ?").run(key);
+  else db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(key, value);
 }

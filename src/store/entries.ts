@@ -2,7 +2,8 @@
 
 import { compareVersions } from "../standards/pep440.js";
 import type { Db } from "./db.js";
-import { entryFilePath } from "./layout.js";
+import { entryFilePath, entryName, integrityOf } from "./layout.js";
+import type { WheelInfo } from "./wheel-info.js";
 import { compareStrings } from "../util/order.js";
 
 export interface StoreEntry {
@@ -48,6 +49,28 @@ export interface EntryRow {
 }
 
 export type NewEntry = Omit<StoreEntry, "path" | "addedAt">;
+
+/** A row's facts from the wheel's bytes and metadata (origin and index are the caller's). */
+export function newEntryRow(source: { sha256: string; size: number }, info: WheelInfo): NewEntry {
+  return {
+    sha256: source.sha256,
+    integrity: integrityOf(source.sha256),
+    size: source.size,
+    filename: info.filename,
+    name: info.name,
+    version: info.version,
+    tags: info.tags,
+    requiresPython: info.requiresPython,
+    metadata: info.metadata,
+    dependencies: info.dependencies,
+    entryName: entryName(source.sha256, info.name, info.version, info.tag),
+  };
+}
+
+/** What a row will read back as once committed (a fetch links a wheel before its batch of rows commits). */
+export function provisionalEntry(storeDir: string, row: NewEntry, addedAt: number): StoreEntry {
+  return { ...row, path: entryFilePath(storeDir, row.entryName, row.filename), addedAt };
+}
 
 function rowToEntry(storeDir: string, row: EntryRow, dependencies: string[]): StoreEntry {
   const entry: StoreEntry = {

@@ -10,9 +10,12 @@ import { buildManifest, MANIFEST_NAME, memberPath, type ClosureManifest } from "
 import { stableJson } from "../util/stable-json.js";
 import { DEFAULT_EPOCH } from "../util/archive-time.js";
 import { ensureDirectory } from "../util/dirs.js";
+import { writeFailure } from "../util/fs-errors.js";
 import type { StoreEntry } from "./entries.js";
 import { tmpDir } from "./layout.js";
 import type { Store } from "./store.js";
+import { pythonMemberPath, writePythonMember } from "./python-closure.js";
+import type { PythonEntry } from "./pythons.js";
 
 /** Fixed member times and modes: two exports of the same entries are the same bytes. */
 /** Every member carries the one archive epoch (src/util/archive-time.ts), as bundles do. */
@@ -23,7 +26,12 @@ export interface ExportResult {
   written: Written;
 }
 
-export async function exportClosure(store: Store, entries: StoreEntry[], output: string): Promise<ExportResult> {
+export async function exportClosure(
+  store: Store,
+  entries: StoreEntry[],
+  output: string,
+  pythons: PythonEntry[] = [],
+): Promise<ExportResult> {
   // Before any work, and without the recursive mkdir that spins under /proc.
   await ensureDirectory(
     dirname(output),
@@ -34,7 +42,7 @@ export async function exportClosure(store: Store, entries: StoreEntry[], output:
         details: { path: output },
       }),
   );
-  const manifest = buildManifest(entries);
+  const manifest = buildManifest(entries, pythons);
   const staging = join(tmpDir(store.dir), tempName("export"));
   try {
     await mkdir(staging, { recursive: true });
@@ -50,14 +58,19 @@ export async function exportClosure(store: Store, entries: StoreEntry[], output:
         await copyFile(entry.path, target);
       }
     }
+    for (const python of pythons) {
+      const target = join(staging, pythonMemberPath(python.sha256));
+      await mkdir(dirname(target), { recursive: true });
+      writePythonMember(store.dir, python, target);
+    }
     await writeFileAtomic(join(staging, MANIFEST_NAME), stableJson(manifest), { mode: 0o444 });
     const members = [MANIFEST_NAME, ...manifest.members.map((m) => m.path)];
     const tar = createTar({ cwd: staging, portable: true, mtime: FIXED_MTIME, noDirRecurse: true, gzip: false }, members);
     const written = await writeStreamAtomic(tar, output);
     return { manifest, written };
   } catch (error) {
-    if (error instanceof PystoreError) throw error;
-    throw new PystoreError("STORE_IO", `cannot write the closure archive ${output}: ${(error as Error).message}`, { cause: error });
+    // What is left is the store's staging directory failing (its filesystem full or read-only).
+    throw writeFailure(error, staging, `the closure archive ${output}`, "STORE_IO");
   } finally {
     await rm(staging, { recursive: true, force: true });
   }

@@ -1,15 +1,19 @@
 // Garbage collection: delete entries no live root reaches, safely while other processes add, and
 // safely when killed at any point (store-format/store-layout.md, "Garbage collection").
 
-import { lstatSync, readdirSync, renameSync, statSync } from "node:fs";
+import { lstatSync, readdirSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import { tempName } from "../util/atomic-write.js";
 import { crashIfRequested, removeReadOnly } from "./content.js";
+import { readMeta, ROOTS_LOST_AT, writeMeta } from "./db.js";
 import type { StoreEntry } from "./entries.js";
+import { entryDirMtime, listEntryDirs, wheelFilesIn } from "./entry-dirs.js";
 import { entryDir, tmpDir, wheelsDir } from "./layout.js";
 import type { RootStatus } from "./roots.js";
 import type { Store } from "./store.js";
 import { treeUsage } from "./tree.js";
+import { planPythonGc } from "./python-gc.js";
+import { pythonEntryDir, type PythonEntry } from "./pythons.js";
 
 /** Default grace: an entry committed in the last hour may belong to a lock or bundle still being written. */
 export const DEFAULT_GC_GRACE_MS = 60 * 60 * 1000;
@@ -18,6 +22,11 @@ export interface GcOptions {
   dryRun?: boolean;
   graceMs?: number;
   now?: number;
+  /**
+   * The roots lost with a rebuilt database (`store reindex`) are not coming back: collect what the roots
+   * registered since do not reach, and forget the loss.
+   */
+  acceptLostRoots?: boolean;
 }
 
 export interface GcResult {
@@ -30,22 +39,45 @@ export interface GcResult {
   kept: number;
   /** Of `kept`, entries no live root reaches that stay only because they are younger than the grace period. */
   keptYoung: number;
-  /** Entry directories with no row (crash leftovers), removed or (dry run) to be removed. */
+  /** Of `kept`, entries no live root reaches that stay because the store's roots were lost (see rootsLostAt). */
+  keptRootsLost: number;
+  /** When `store reindex` rebuilt the database and the roots with it were lost (ms); undefined otherwise. */
+  rootsLostAt?: number;
+  /**
+   * Entry directories without a row that gc removes (or, dry, would): the leftovers of a gc killed between
+   * its steps, and directories holding no wheel (a writer killed before its link) older than the grace period.
+   */
   orphans: string[];
+  /** Entry directories without a row that hold a wheel gc never doomed: kept; `store reindex` indexes them. */
+  unindexed: string[];
   roots: RootStatus[];
+  /** Interpreters (pythons/), collected by the same rules and steps; their bytes are in freedBytes. */
+  pythons: {
+    removed: PythonEntry[];
+    kept: number;
+    keptYoung: number;
+    orphans: string[];
+    unindexed: string[];
+  };
 }
 
 /**
  * Live = members of roots that are not stale. Three steps, each safe to be killed after:
  *
- * 1. One IMMEDIATE transaction deletes the rows of dead entries and commits. A crash after it leaves
- *    intact directories without rows: orphans, invisible to every reader, removed by the next gc.
+ * 1. One IMMEDIATE transaction deletes the rows of dead entries and records their names in gc_pending,
+ *    and commits. A crash after it leaves intact directories without rows, named in gc_pending: orphans,
+ *    invisible to every reader, removed by the next gc.
  * 2. A second IMMEDIATE transaction moves each dead entry's directory into tmp/ with one rename, unless
- *    a writer re-added the entry in between (its row is back). Writers commit their row under the same
- *    lock and only after checking their file exists, so a writer either lands before this step (and its
- *    entry is kept) or after (and finds no file, so it writes one). No reader ever sees half a directory.
+ *    a writer re-added the entry in between (its row is back), and forgets their gc_pending names. Writers
+ *    commit their row under the same lock and only after checking their file exists, so a writer either
+ *    lands before this step (and its entry is kept) or after (and finds no file, so it writes one). No
+ *    reader ever sees half a directory.
  * 3. The moved directories are deleted, outside any lock; a crash leaves temp debris that the next
  *    store open removes (its writer's pid is dead).
+ *
+ * A directory without a row that holds a wheel and is not in gc_pending is never deleted: it is a
+ * writer's file before its commit, a killed writer's complete file, or a wheel whose row was lost with
+ * the database. The wheel files are the store's truth; `store reindex` indexes them.
  */
 export function collectGarbage(store: Store, opts: GcOptions = {}): GcResult {
   const now = opts.now ?? Date.now();
@@ -56,35 +88,67 @@ export function collectGarbage(store: Store, opts: GcOptions = {}): GcResult {
   const db = store.db;
   const planned = db
     .transaction(() => {
+      const lostAt = readMeta(db, ROOTS_LOST_AT);
+      const rootsLostAt = lostAt === undefined || opts.acceptLostRoots ? undefined : Number(lostAt);
       const entries = store.list();
       const unrooted = entries.filter((e) => !live.has(e.sha256));
-      const removed = unrooted.filter((e) => e.addedAt <= now - grace);
-      const known = new Set(entries.map((e) => e.entryName));
-      const orphans = listEntryDirs(store.dir).filter((name) => !known.has(name) && olderThan(entryDir(store.dir, name), now - grace));
+      const old = unrooted.filter((e) => e.addedAt <= now - grace);
+      // Without its roots, "unrooted" says nothing about what is still needed: keep everything.
+      const removed = rootsLostAt === undefined ? old : [];
+      const rowless = classifyRowless(store, new Set(entries.map((e) => e.entryName)), now - grace);
+      const pythons = planPythonGc(store, { live, cutoff: now - grace, now, keepAll: rootsLostAt !== undefined, dryRun });
+      // gc_pending names interpreter directories too: those are not gone while pythons/ holds them.
+      const pythonDirs = new Set(pythons.present);
+      rowless.vanished = rowless.vanished.filter((name) => !pythonDirs.has(name));
       if (!dryRun) {
-        for (const entry of removed) store.entries.delete(entry.sha256);
+        const doom = db.prepare(
+          "INSERT INTO gc_pending (entry_name, doomed_at) VALUES (?, ?) ON CONFLICT (entry_name) DO UPDATE SET doomed_at = excluded.doomed_at",
+        );
+        for (const entry of removed) {
+          store.entries.delete(entry.sha256);
+          doom.run(entry.entryName, now);
+        }
+        const forget = db.prepare("DELETE FROM gc_pending WHERE entry_name = ?");
+        for (const name of rowless.vanished) forget.run(name);
         // Roots whose every member is gone keep nothing alive; drop stale ones so `store roots` stays short.
         for (const root of roots) if (root.stale) store.roots.remove(root.id);
+        if (opts.acceptLostRoots) writeMeta(db, ROOTS_LOST_AT, undefined);
       }
-      return { entries, unrooted, removed, orphans };
+      return { entries, unrooted, removed, rootsLostAt, keptRootsLost: old.length - removed.length, ...rowless, pythons };
     })
     .immediate();
   crashIfRequested("gc-after-commit");
-  const { entries, unrooted, removed, orphans } = planned;
+  const { entries, unrooted, removed, orphans, unindexed } = planned;
   const trees = removed.map((e) => treeUsage(store.dir, e)).filter((t) => t !== undefined);
   const freedBytes =
     removed.reduce((sum, e) => sum + e.size, 0) +
     trees.reduce((sum, t) => sum + t.bytes, 0) +
-    orphans.reduce((sum, name) => sum + diskUsage(entryDir(store.dir, name)), 0);
+    orphans.reduce((sum, name) => sum + diskUsage(entryDir(store.dir, name)), 0) +
+    [...planned.pythons.removed.map((e) => e.entryName), ...planned.pythons.orphans].reduce(
+      (sum, name) => sum + diskUsage(pythonEntryDir(store.dir, name)),
+      0,
+    );
   if (!dryRun) {
     const aside = db
       .transaction(() => {
         const moved: string[] = [];
         // A writer may have committed a row for any of these since step 1 (re-adding a dead entry, or
         // finishing one whose directory looked like an orphan): its row is back, so its directory stays.
-        const claimed = db.prepare("SELECT 1 FROM entries WHERE entry_name = ?").pluck();
-        for (const name of [...removed.map((e) => e.entryName), ...orphans].filter((n) => claimed.get(n) === undefined)) {
-          const path = moveAside(store.dir, name);
+        const claimed = db
+          .prepare("SELECT 1 FROM entries WHERE entry_name = ? UNION ALL SELECT 1 FROM pythons WHERE entry_name = ?")
+          .pluck();
+        const forget = db.prepare("DELETE FROM gc_pending WHERE entry_name = ?");
+        const doomed = [
+          ...[...removed.map((e) => e.entryName), ...orphans].map((name) => ({ name, dir: entryDir(store.dir, name) })),
+          ...[...planned.pythons.removed.map((e) => e.entryName), ...planned.pythons.orphans].map((name) => ({
+            name,
+            dir: pythonEntryDir(store.dir, name),
+          })),
+        ];
+        for (const { name, dir } of doomed) {
+          forget.run(name);
+          if (claimed.get(name, name) !== undefined) continue;
+          const path = moveAside(store.dir, dir);
           if (path) moved.push(path);
           if (moved.length === 1) crashIfRequested("gc-after-move");
         }
@@ -96,43 +160,68 @@ export function collectGarbage(store: Store, opts: GcOptions = {}): GcResult {
       crashIfRequested("gc-during-delete");
     }
   }
-  return {
+  const result: GcResult = {
     dryRun,
     removed,
     treesRemoved: trees.length,
     freedBytes,
     kept: entries.length - removed.length,
-    keptYoung: unrooted.length - removed.length,
+    keptYoung: unrooted.length - planned.keptRootsLost - removed.length,
+    keptRootsLost: planned.keptRootsLost,
     orphans: orphans.map((name) => join(wheelsDir(store.dir), name)),
+    unindexed: unindexed.map((name) => join(wheelsDir(store.dir), name)),
     roots,
+    pythons: {
+      removed: planned.pythons.removed,
+      kept: planned.pythons.kept,
+      keptYoung: planned.pythons.keptYoung,
+      orphans: planned.pythons.orphans.map((name) => pythonEntryDir(store.dir, name)),
+      unindexed: planned.pythons.unindexed.map((name) => pythonEntryDir(store.dir, name)),
+    },
   };
+  if (planned.rootsLostAt !== undefined) result.rootsLostAt = planned.rootsLostAt;
+  return result;
+}
+
+/**
+ * Sort the directories without a row: `orphans` gc may delete (doomed by an earlier gc and untouched
+ * since, or holding no wheel and older than `cutoff`), `unindexed` it must keep (a wheel nobody doomed),
+ * and `vanished` gc_pending names whose directory is gone.
+ */
+function classifyRowless(store: Store, known: Set<string>, cutoff: number): { orphans: string[]; unindexed: string[]; vanished: string[] } {
+  const pending = new Map(
+    (store.db.prepare("SELECT entry_name, doomed_at FROM gc_pending").all() as { entry_name: string; doomed_at: number }[]).map((r) => [
+      r.entry_name,
+      r.doomed_at,
+    ]),
+  );
+  const orphans: string[] = [];
+  const unindexed: string[] = [];
+  const present = new Set<string>();
+  for (const name of listEntryDirs(store.dir)) {
+    present.add(name);
+    if (known.has(name)) continue;
+    const mtime = entryDirMtime(store.dir, name);
+    if (mtime === undefined) continue;
+    const doomedAt = pending.get(name);
+    // A directory changed after gc doomed it was made again since (a restored database's old list, say).
+    if (doomedAt !== undefined && mtime <= doomedAt) orphans.push(name);
+    else if (wheelFilesIn(store.dir, name).length > 0) unindexed.push(name);
+    else if (mtime <= cutoff) orphans.push(name);
+  }
+  const vanished = [...pending.keys()].filter((name) => !present.has(name));
+  return { orphans, unindexed, vanished };
 }
 
 /** Rename an entry directory into tmp/ (one atomic step); undefined when it is already gone. */
-function moveAside(storeDir: string, entryName: string): string | undefined {
+function moveAside(storeDir: string, dir: string): string | undefined {
   const target = join(tmpDir(storeDir), tempName("gc"));
   try {
-    renameSync(entryDir(storeDir, entryName), target);
+    renameSync(dir, target);
     return target;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw error;
-  }
-}
-
-export function listEntryDirs(storeDir: string): string[] {
-  try {
-    return readdirSync(wheelsDir(storeDir)).sort();
-  } catch {
-    return [];
-  }
-}
-
-function olderThan(path: string, cutoff: number): boolean {
-  try {
-    return statSync(path).mtimeMs <= cutoff;
-  } catch {
-    return false;
   }
 }
 

@@ -7,15 +7,22 @@ import { PystoreError } from "../errors.js";
 import { CLOSURE_ARCHIVE_VERSION } from "../format-versions.js";
 import { refusedWrite, tempName } from "../util/atomic-write.js";
 import { hashFile } from "../util/hash-file.js";
+import { scanClosureArchive } from "./import-scan.js";
 import { CLOSURE_FORMAT, MANIFEST_NAME, MEMBER_PATH, type ClosureManifest } from "./closure.js";
 import type { StoreEntry } from "./entries.js";
 import { tmpDir } from "./layout.js";
 import type { Store } from "./store.js";
+import { PYTHON_MEMBER_PATH, placeStagedPython, stagePythonMember } from "./python-closure.js";
+import { removeReadOnly } from "./content.js";
+import type { PythonEntry } from "./pythons.js";
+import { startProgress } from "../util/progress.js";
 
 export interface ImportResult {
   added: StoreEntry[];
   /** Entries the store already held (re-verified, left alone). */
   present: StoreEntry[];
+  /** Interpreters (closure members pythons/<sha256>.tar), added or already held. */
+  pythons: { entry: PythonEntry; status: "added" | "present" }[];
 }
 
 function tampered(archive: string, member: string, why: string): PystoreError {
@@ -107,6 +114,8 @@ export async function importClosure(store: Store, archive: string): Promise<Impo
   } catch {
     throw new PystoreError("FILE_NOT_FOUND", `no closure archive at ${JSON.stringify(archive)}`);
   }
+  // Read one way before anything is unpacked: what node-tar would skip or read differently never lands.
+  await scanClosureArchive(archive, archive);
   const staging = join(tmpDir(store.dir), tempName("import"));
   const refused: string[] = [];
   /** Each regular member's size as its tar header gives it. */
@@ -148,8 +157,9 @@ export async function importClosure(store: Store, archive: string): Promise<Impo
     }
     const manifest = parseManifest(archive, manifestText);
     const listed = new Set<string>([MANIFEST_NAME]);
+    const pythonFacts = new Map((Array.isArray(manifest.pythons) ? manifest.pythons : []).map((p) => [p.sha256, p]));
     for (const member of manifest.members) {
-      const m = MEMBER_PATH.exec(member.path ?? "");
+      const m = MEMBER_PATH.exec(member.path ?? "") ?? PYTHON_MEMBER_PATH.exec(member.path ?? "");
       if (!m || m[1] !== member.sha256)
         throw tampered(archive, String(member.path), "has a path that does not match its sha256 in the manifest");
       listed.add(member.path);
@@ -166,30 +176,54 @@ export async function importClosure(store: Store, archive: string): Promise<Impo
     for (const file of await listFiles(staging)) {
       if (!listed.has(file)) throw tampered(archive, file, "is not listed in the manifest");
     }
-    // A hostile or malformed wheel must refuse the whole import, not leave the members before it stored.
-    // The store keeps each result, so the adds below neither vet nor hash a member again.
-    for (const member of manifest.members) {
-      await store.checkWheelFile(join(staging, member.path), {
-        filename: MEMBER_PATH.exec(member.path)![2],
-        expectedSha256: member.sha256,
-      });
+    const pythonMembers = manifest.members.filter((m) => PYTHON_MEMBER_PATH.test(m.path));
+    for (const member of pythonMembers)
+      if (!pythonFacts.has(member.sha256)) throw tampered(archive, member.path, "is an interpreter the manifest does not describe");
+    manifest.members = manifest.members.filter((m) => MEMBER_PATH.test(m.path));
+    // Each interpreter is unpacked and re-hashed before anything is added: a bad one adds nothing at all.
+    const pythonStaging = pythonMembers.map((m) => ({ member: m, dir: join(tmpDir(store.dir), tempName("python")) }));
+    try {
+      for (const { member, dir } of pythonStaging)
+        await stagePythonMember(join(staging, member.path), dir, pythonFacts.get(member.sha256)!, (why) =>
+          tampered(archive, member.path, why),
+        );
+      // A hostile or malformed wheel must refuse the whole import, not leave the members before it stored.
+      // The store keeps each result, so the adds below neither vet nor hash a member again.
+      const progress = startProgress(
+        store.log,
+        "checking",
+        { items: manifest.members.length, unit: "wheel", bytes: manifest.members.reduce((n, m) => n + m.size, 0) },
+        { lines: false },
+      );
+      try {
+        for (const member of manifest.members) {
+          const filename = MEMBER_PATH.exec(member.path)![2];
+          await store.checkWheelFile(join(staging, member.path), { filename, expectedSha256: member.sha256 });
+          progress.advance(filename, member.size);
+        }
+      } finally {
+        progress.done();
+      }
+      // Everything checked; only now does anything reach the store.
+      const rows = new Map(manifest.entries.map((e) => [e.sha256, e]));
+      const added: StoreEntry[] = [];
+      const present: StoreEntry[] = [];
+      for (const member of manifest.members) {
+        const row = rows.get(member.sha256);
+        const before = store.get(member.sha256);
+        const entry = await store.addWheelFile(join(staging, member.path), {
+          filename: MEMBER_PATH.exec(member.path)![2],
+          expectedSha256: member.sha256,
+          originUrl: row?.originUrl,
+          index: row?.index,
+        });
+        (before ? present : added).push(entry);
+      }
+      const pythons = pythonStaging.map(({ member, dir }) => placeStagedPython(store, dir, pythonFacts.get(member.sha256)!));
+      return { added, present, pythons };
+    } finally {
+      for (const { dir } of pythonStaging) removeReadOnly(dir);
     }
-    // Everything checked; only now does anything reach the store.
-    const rows = new Map(manifest.entries.map((e) => [e.sha256, e]));
-    const added: StoreEntry[] = [];
-    const present: StoreEntry[] = [];
-    for (const member of manifest.members) {
-      const row = rows.get(member.sha256);
-      const before = store.get(member.sha256);
-      const entry = await store.addWheelFile(join(staging, member.path), {
-        filename: MEMBER_PATH.exec(member.path)![2],
-        expectedSha256: member.sha256,
-        originUrl: row?.originUrl,
-        index: row?.index,
-      });
-      (before ? present : added).push(entry);
-    }
-    return { added, present };
   } finally {
     await rm(staging, { recursive: true, force: true });
   }

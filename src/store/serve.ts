@@ -4,8 +4,9 @@
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
 import { PystoreError } from "../errors.js";
-import { canonicalizeName } from "../standards/normalize.js";
+import { canonicalizeName, isValidProjectName } from "../standards/normalize.js";
 import { sortVersions } from "../standards/pep440.js";
 import { Semaphore } from "../util/semaphore.js";
 import type { StoreEntry } from "./entries.js";
@@ -17,6 +18,11 @@ const JSON_TYPE = "application/vnd.pypi.simple.v1+json";
 const HTML_V1_TYPE = "application/vnd.pypi.simple.v1+html";
 const API_VERSION = "1.1";
 const IDLE_TIMEOUT_MS = 60_000;
+/**
+ * The longest request target answered: index URLs are a project name or a 64-hex digest and a wheel
+ * name, far below this; anything longer is 414 before it is decoded or matched.
+ */
+export const MAX_URL_LENGTH = 8192;
 
 export interface ServeOptions {
   host?: string;
@@ -169,18 +175,25 @@ function createStoreHandler(store: Store) {
     try {
       if (req.method !== "GET" && req.method !== "HEAD")
         return send(res, req, 405, "text/plain", "method not allowed\n", { Allow: "GET, HEAD" });
-      let path: string;
+      if ((req.url ?? "").length > MAX_URL_LENGTH) return send(res, req, 414, "text/plain", "URI too long\n");
+      let segments: string[];
       try {
-        path = decodeURIComponent(new URL(req.url ?? "/", "http://localhost").pathname);
+        // Routed by the URL's own segments, each decoded alone: an encoded slash or backslash is part of a
+        // name (and no name has one), never a separator that moves the request somewhere else.
+        segments = new URL(req.url ?? "/", "http://localhost").pathname.split("/").map(decodeURIComponent);
       } catch {
         return send(res, req, 400, "text/plain", "malformed URL\n");
       }
+      if (segments.some((segment) => /[/\\]/.test(segment))) return send(res, req, 400, "text/plain", "encoded slash in URL\n");
+      const path = segments.join("/");
       if (CONTROL.test(path)) return send(res, req, 400, "text/plain", "control character in URL\n");
       const { json, htmlType } = wantsJson(req);
       if (path === "/" || path === "/simple") return send(res, req, 301, "text/plain", "", { Location: "/simple/" });
       if (path === "/simple/") return indexPage(store, json, htmlType, req, res);
       const project = /^\/simple\/([^/]+)(\/?)$/.exec(path);
       if (project) {
+        // A name no project can have is not redirected: the Location would be built from hostile bytes.
+        if (!isValidProjectName(project[1])) return send(res, req, 404, "text/plain", "not found\n");
         const canonical = canonicalizeName(project[1]);
         // PEP 503: redirect non-normalized names (and a missing slash) to the canonical URL.
         if (canonical !== project[1] || project[2] !== "/")
@@ -201,9 +214,29 @@ function createStoreHandler(store: Store) {
   };
 }
 
+/**
+ * A request Node's parser refused, answered as Node would (400, 408, 431) except that a request line
+ * too long to parse is 414 URI Too Long: an overflow before the first line's end is the URL's.
+ */
+function answerClientError(error: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Duplex): void {
+  if (error.code === "ECONNRESET" || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  let status = "400 Bad Request";
+  if (error.code === "ERR_HTTP_REQUEST_TIMEOUT") status = "408 Request Timeout";
+  else if (error.code === "HPE_HEADER_OVERFLOW") {
+    const packet = error.rawPacket;
+    const lineEnd = packet?.indexOf("\r\n") ?? -1;
+    status = packet === undefined || lineEnd < 0 || lineEnd > MAX_URL_LENGTH ? "414 URI Too Long" : "431 Request Header Fields Too Large";
+  }
+  socket.end(`HTTP/1.1 ${status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+}
+
 export async function serveStore(store: Store, opts: ServeOptions = {}): Promise<RunningServer> {
   const host = opts.host ?? "127.0.0.1";
   const server = createServer(createStoreHandler(store));
+  server.on("clientError", answerClientError);
   // A client that stops reading for this long is dropped, so stalled downloads cannot pile up.
   server.timeout = IDLE_TIMEOUT_MS;
   await new Promise<void>((resolve, reject) => {

@@ -1,23 +1,25 @@
 // The store's public API: open a store directory, add and fetch wheels, look entries up, register roots.
 
 import { rmdirSync, rmSync, statSync } from "node:fs";
-import { mkdir, rm } from "node:fs/promises";
-import { basename, dirname, join, resolve } from "node:path";
+import { basename, dirname, resolve } from "node:path";
 import { PystoreError } from "../errors.js";
 import type { IndexClient } from "../index-client/client.js";
 import { canonicalizeName } from "../standards/normalize.js";
 import type { ProjectFile } from "../standards/simple-api.js";
-import { refusedWrite, tempName } from "../util/atomic-write.js";
 import { silentLogger, type Logger } from "../util/log.js";
 import { stripCredentials } from "../util/redact.js";
 import { hashFile } from "../util/hash-file.js";
 import { cleanTempDebris, type ContentWritten, crashIfRequested, readVerifiedSync, writeContent } from "./content.js";
-import { openDb, type Db } from "./db.js";
+import { damagedDb, dbFileExists, openDb, type Db } from "./db.js";
+import { holdsStoredWheels } from "./entry-dirs.js";
 import { ensureDirectory } from "../util/dirs.js";
-import { EntryIndex, type NewEntry, type StoreEntry } from "./entries.js";
+import { EntryIndex, type NewEntry, newEntryRow, type StoreEntry } from "./entries.js";
+import { type Downloaded, FetchBatch } from "./fetch-batch.js";
 import { sqliteHttpCache, type HttpCache } from "./http-cache.js";
-import { dbPath, entryFilePath, entryName, integrityOf, tmpDir, wheelsDir } from "./layout.js";
+import { dbPath, entryFilePath, entryName, tmpDir, wheelsDir } from "./layout.js";
 import { RootIndex, type RootKind } from "./roots.js";
+import { BuildIndex } from "./builds.js";
+import { PythonIndex } from "./pythons.js";
 import { readWheelInfo, type WheelInfo } from "./wheel-info.js";
 
 export type { StoreEntry } from "./entries.js";
@@ -28,6 +30,11 @@ export interface OpenStoreOptions {
   log?: Logger;
   /** Skip start-up housekeeping (temp-debris cleanup); the database is still created if missing. */
   readonly?: boolean;
+  /**
+   * Create the database even though wheels are stored: only `store reindex`, which then rebuilds every
+   * row from the wheel files. Everything else refuses such a store (STORE_INDEX_DAMAGED).
+   */
+  rebuild?: boolean;
 }
 
 export interface AddOptions {
@@ -60,7 +67,13 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
   const log = opts.log ?? silentLogger;
   // The database (and its version gate) first: a refused store gets no new directories.
   await ensureStoreDir(opts.dir, opts.dir);
-  const db = openDb(dbPath(opts.dir));
+  const path = dbPath(opts.dir);
+  // A new, empty database beside stored wheels would list an empty store and let gc call every wheel
+  // garbage: the wheel files are the truth, so a missing index is rebuilt from them, never made up.
+  if (!opts.rebuild && !dbFileExists(path) && holdsStoredWheels(opts.dir)) {
+    throw damagedDb(path, "missing", `is missing, but ${wheelsDir(opts.dir)} holds stored wheels`);
+  }
+  const db = openDb(path);
   try {
     for (const dir of [wheelsDir(opts.dir), tmpDir(opts.dir)]) await ensureStoreDir(dir, opts.dir);
   } catch (error) {
@@ -90,6 +103,10 @@ function ensureStoreDir(dir: string, storeDir: string): Promise<void> {
 export class Store {
   readonly entries: EntryIndex;
   readonly roots: RootIndex;
+  /** Interpreters (pythons/<entry-name>/), store-format/store-layout.md "Interpreters". */
+  readonly pythons: PythonIndex;
+  /** Provenance of built wheels and metadata read from sdists (src/build/). */
+  readonly builds: BuildIndex;
 
   constructor(
     readonly dir: string,
@@ -98,6 +115,8 @@ export class Store {
   ) {
     this.entries = new EntryIndex(db, dir);
     this.roots = new RootIndex(db);
+    this.pythons = new PythonIndex(db, dir);
+    this.builds = new BuildIndex(db);
   }
 
   httpCache(): HttpCache {
@@ -181,20 +200,10 @@ export class Store {
     const { source, info } = this.takeVetted(path, filename, opts.expectedSha256) ?? (await this.vet(path, filename, opts.expectedSha256));
     const name = entryName(source.sha256, info.name, info.version, info.tag);
     const destination = entryFilePath(this.dir, name, filename);
-    const row = {
-      sha256: source.sha256,
-      integrity: integrityOf(source.sha256),
-      size: source.size,
-      filename,
-      name: info.name,
-      version: info.version,
-      tags: info.tags,
-      requiresPython: info.requiresPython,
-      metadata: info.metadata,
-      dependencies: info.dependencies,
+    const row: NewEntry = {
+      ...newEntryRow(source, { ...info, filename }),
       originUrl: opts.originUrl ? stripCredentials(opts.originUrl) : undefined,
       index: opts.index ? stripCredentials(opts.index) : undefined,
-      entryName: name,
     };
     const before = this.entries.get(source.sha256);
     let rewrote = false;
@@ -242,19 +251,34 @@ export class Store {
    * created is removed again, under the same lock, unless another writer's row now claims it.
    */
   private commitRow(row: NewEntry, destination: string, created: boolean): StoreEntry | undefined {
+    return this.commitRows([{ row, destination, created }])[0];
+  }
+
+  /**
+   * commitRow for several rows in one transaction (a fetch's batch): each row commits only if its file is
+   * still there; undefined in its place otherwise (a concurrent gc took it: link it again and retry).
+   */
+  commitRows(items: readonly { row: NewEntry; destination: string; created: boolean }[]): (StoreEntry | undefined)[] {
     try {
       return this.db
         .transaction(() => {
-          if (!fileHasSize(destination, row.size)) return undefined;
-          this.entries.upsert(row, Date.now());
-          return this.entries.get(row.sha256);
+          const now = Date.now();
+          return items.map(({ row, destination }) => {
+            if (!fileHasSize(destination, row.size)) return undefined;
+            this.entries.upsert(row, now);
+            // The directory is claimed again: a gc that doomed it (and was killed before moving it) must not take it.
+            this.db.prepare("DELETE FROM gc_pending WHERE entry_name = ?").run(row.entryName);
+            return this.entries.get(row.sha256);
+          });
         })
         .immediate();
     } catch (error) {
-      if (created) this.unlinkUnclaimed(row.sha256, destination);
+      for (const { row, destination, created } of items) if (created) this.unlinkUnclaimed(row.sha256, destination);
+      const names = items.map((i) => i.row.filename);
+      const what = names.length > 3 ? `${names.slice(0, 3).join(", ")} and ${names.length - 3} more` : names.join(", ");
       throw new PystoreError(
         "STORE_IO",
-        `cannot record ${row.filename} in the store database ${dbPath(this.dir)}: ${(error as Error).message}`,
+        `cannot record ${what} in the store database ${dbPath(this.dir)}: ${(error as Error).message}`,
         {
           hint: "free some space on the store's filesystem (or make it writable) and run the command again; the wheel was not stored",
           cause: error,
@@ -262,6 +286,14 @@ export class Store {
         },
       );
     }
+  }
+
+  /**
+   * Commit the row of a wheel already in its entry directory (`store reindex`): the file was hashed and
+   * its metadata read by the caller, and is not copied again. Undefined when it vanished meanwhile (a gc).
+   */
+  indexStoredFile(path: string, source: { sha256: string; size: number }, info: WheelInfo): StoreEntry | undefined {
+    return this.commitRow(newEntryRow(source, info), path, false);
   }
 
   /** Remove a file whose row could not be committed, if still no row claims it (best effort: else an orphan gc removes). */
@@ -291,50 +323,33 @@ export class Store {
 
   /**
    * Download several project files and check every one (hash, size, archive safety, metadata) before the
-   * first is added: one bad wheel leaves the store exactly as it was. Already-stored files are not fetched.
+   * first is added: one bad wheel among them adds none of them. Already-stored files are not fetched.
    */
   async fetchWheels(requests: FetchRequest[], client: IndexClient): Promise<StoreEntry[]> {
     const results: (StoreEntry | undefined)[] = requests.map((r) => this.storedFor(r));
     if (results.every((r) => r !== undefined)) return results as StoreEntry[];
-    const staging = join(tmpDir(this.dir), tempName("fetch"));
+    const batch = this.fetchBatch(client);
     try {
-      await inStore(staging, "a download staging directory", () => mkdir(staging, { recursive: true }));
-      const downloaded: { index: number; path: string; sha256?: string }[] = [];
-      for (const [index, { file, expected: wanted }] of requests.entries()) {
-        if (results[index]) continue;
-        const sha256 = (wanted?.sha256 ?? file.hashes.sha256)?.toLowerCase();
-        const size = wanted?.size ?? file.size;
-        // One directory per request: two locked wheels may share a filename (different indexes).
-        const dir = join(staging, String(index));
-        await inStore(dir, "a download staging directory", () => mkdir(dir));
-        const path = join(dir, file.filename);
-        const expected: { sha256?: string; size?: number } = {};
-        if (sha256) expected.sha256 = sha256;
-        if (size !== undefined) expected.size = size;
-        await inStore(path, `the download of ${file.filename}`, () => client.downloadToFile(file, path, { tempDir: dir, expected }));
-        // The download was hashed against `sha256` as it was written: vet it without hashing again.
-        const known = sha256 ? { sha256, size: statSync(path).size } : undefined;
-        const vetted = await this.vet(path, file.filename, sha256, known);
-        this.vetted.set(resolve(path), { stamp: fileStamp(path)!, filename: file.filename, ...vetted });
-        downloaded.push({ index, path, sha256 });
-      }
-      for (const { index, path, sha256 } of downloaded) {
-        const { file } = requests[index];
-        results[index] = await this.addWheelFile(path, {
-          filename: file.filename,
-          originUrl: file.url,
-          index: file.index,
-          expectedSha256: sha256,
-        });
-      }
-      return results as StoreEntry[];
+      const downloaded: { index: number; item: Downloaded }[] = [];
+      for (const [index, request] of requests.entries()) if (!results[index]) downloaded.push({ index, item: await batch.download(request) });
+      for (const { index, item } of downloaded) results[index] = await batch.link(item);
+      const committed = new Map((await batch.commit()).map((e) => [e.sha256, e]));
+      return results.map((r) => committed.get(r!.sha256) ?? r!);
     } finally {
-      await rm(staging, { recursive: true, force: true });
+      await batch.close();
     }
   }
 
+  /**
+   * A fetch's downloads, each stored as it arrives and their rows committed together (commit() at the
+   * end, and along the way every couple of seconds). Always close() it, after commit().
+   */
+  fetchBatch(client: IndexClient): FetchBatch {
+    return new FetchBatch(this, client);
+  }
+
   /** The stored entry a fetch would produce, when its bytes are already here (its grace period refreshed). */
-  private storedFor({ file, expected }: FetchRequest): StoreEntry | undefined {
+  storedFor({ file, expected }: FetchRequest): StoreEntry | undefined {
     const sha256 = (expected?.sha256 ?? file.hashes.sha256)?.toLowerCase();
     const size = expected?.size ?? file.size;
     if (!sha256) return undefined;
@@ -373,23 +388,6 @@ export class Store {
 
   close(): void {
     if (this.db.open) this.db.close();
-  }
-}
-
-/**
- * Run a write into the store's tmp/ and report a refused one (full disk, read-only, permissions) as
- * STORE_IO naming `path`: the writer below (the index client's download) reports it as IO, which is for
- * paths the user chose, while this path is the store's.
- */
-async function inStore<T>(path: string, what: string, write: () => Promise<T>): Promise<T> {
-  try {
-    return await write();
-  } catch (error) {
-    if (error instanceof PystoreError && error.code === "IO" && error.cause !== undefined) {
-      throw refusedWrite(error.cause, path, what, "STORE_IO") ?? error;
-    }
-    if (error instanceof PystoreError) throw error;
-    throw refusedWrite(error, path, what, "STORE_IO") ?? error;
   }
 }
 

@@ -2,14 +2,19 @@
 // "Unpacked trees"): created lazily from the verified .whl by the write protocol, linked into bundles.
 
 import { createHash } from "node:crypto";
-import { chmodSync, closeSync, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, type Stats, writeSync } from "node:fs";
+import { chmodSync, closeSync, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, type Stats, writeSync } from "node:fs";
 import { join } from "node:path";
 import { PystoreError } from "../errors.js";
 import { TREE_INDEX_VERSION } from "../format-versions.js";
 import { tempName } from "../util/atomic-write.js";
+import { writeFailure } from "../util/fs-errors.js";
 import { byPath, compareStrings } from "../util/order.js";
-import { openZipSource, type WheelSource } from "../wheel/source.js";
-import { crashIfRequested, readVerifiedSync, removeReadOnly } from "./content.js";
+import { findDistInfo } from "../wheel/dist-info.js";
+import { checkRecordedFile, checkRecordListing, matchesRecordHash, type RecordListing } from "../wheel/record.js";
+import { DEFAULT_LIMITS, isExecutableEntry } from "../wheel/safety.js";
+import type { WheelSource } from "../wheel/source.js";
+import { readCheckedEntries, readEntrySync, streamEntry, type ZipBytes, type ZipItem } from "../wheel/zip.js";
+import { crashIfRequested, removeReadOnly } from "./content.js";
 import type { StoreEntry } from "./entries.js";
 import { entryDir, tmpDir } from "./layout.js";
 
@@ -128,27 +133,91 @@ export async function ensureTree(storeDir: string, entry: StoreEntry): Promise<{
       return { tree: winner, created: false };
     }
   } catch (error) {
-    if (error instanceof PystoreError) throw error;
-    throw new PystoreError("STORE_IO", `cannot unpack ${entry.filename} into the store: ${(error as Error).message}`, { cause: error });
+    // A full or read-only store while unpacking: STORE_IO naming the path and the cause in words.
+    throw writeFailure(error, staging, `the unpacked tree of ${entry.filename}`, "STORE_IO");
   } finally {
     removeReadOnly(staging);
   }
 }
 
-/** Unpack the verified wheel into `staging` (files/ + index.json), read-only except the staging root. */
-async function extractInto(entry: StoreEntry, staging: string): Promise<void> {
-  // The .whl's bytes are checked against the row first: a tree is only ever made from verified bytes.
-  const bytes = readVerifiedSync(entry.path, entry.sha256, entry.size, entry.filename);
-  // The zip source checks entry safety, the .dist-info rule and RECORD, and each member as it is read.
-  const source = await openZipSource(entry.path, entry.filename, { data: bytes });
+/** Members larger than this are streamed to disk in bounded pieces instead of being inflated whole. */
+const STREAM_MEMBERS_ABOVE = 4 << 20;
+/** The wheel is hashed this many bytes at a time. */
+const HASH_CHUNK = 1 << 20;
+
+function corrupted(entry: StoreEntry, found: string): PystoreError {
+  return new PystoreError(
+    "STORE_CORRUPTED",
+    `${entry.filename}: the stored file no longer matches its recorded sha256 ${entry.sha256} (found ${found})`,
+    {
+      hint: "run `pystore store verify --repair` to re-fetch it from its origin",
+      details: { expected: entry.sha256, found, path: entry.path },
+    },
+  );
+}
+
+/** The open wheel's size and sha256 against its row, read in bounded chunks (never the whole file at once). */
+function verifyOpenWheel(fd: number, size: number, entry: StoreEntry): void {
+  if (size !== entry.size) throw corrupted(entry, `${size} bytes`);
+  const hash = createHash("sha256");
+  const chunk = Buffer.allocUnsafe(Math.min(HASH_CHUNK, Math.max(1, size)));
+  let offset = 0;
+  while (offset < size) {
+    const n = readSync(fd, chunk, 0, Math.min(chunk.length, size - offset), offset);
+    if (n === 0) break;
+    hash.update(chunk.subarray(0, n));
+    offset += n;
+  }
+  const found = hash.digest("hex");
+  if (offset !== size) throw corrupted(entry, `${offset} bytes`);
+  if (found !== entry.sha256) throw corrupted(entry, found);
+}
+
+function openStoredWheel(entry: StoreEntry): number {
   try {
+    return openSync(entry.path, "r");
+  } catch (error) {
+    const missing = (error as NodeJS.ErrnoException).code === "ENOENT";
+    throw new PystoreError(
+      missing ? "STORE_CORRUPTED" : "STORE_IO",
+      `${entry.filename}: ${missing ? "the stored file is missing" : (error as Error).message} (${entry.path})`,
+      { hint: "run `pystore store verify --repair`", cause: error },
+    );
+  }
+}
+
+function writeAll(fd: number, data: Uint8Array): void {
+  for (let offset = 0; offset < data.length; ) offset += writeSync(fd, data, offset, data.length - offset);
+}
+
+/**
+ * Unpack the verified wheel into `staging` (files/ + index.json), read-only except the staging root. Memory
+ * stays bounded by the largest small member (STREAM_MEMBERS_ABOVE) whatever the wheel's size: the wheel is
+ * hashed in chunks and read at offsets, and large members are inflated, hashed and written piece by piece.
+ */
+async function extractInto(entry: StoreEntry, staging: string): Promise<void> {
+  const archive = entry.filename;
+  const fd = openStoredWheel(entry);
+  try {
+    // A tree is only ever made from verified bytes: hashed first, and unchanged (size, mtime, ctime) at the end.
+    const before = fstatSync(fd);
+    verifyOpenWheel(fd, before.size, entry);
+    const bytes: ZipBytes = { fd, size: before.size };
+    // The same checks as every wheel reader (src/wheel/source.ts): entry safety, the .dist-info rule, RECORD.
+    const { files, byPath: members } = readCheckedEntries(bytes, archive, { limits: DEFAULT_LIMITS });
+    const distInfo = findDistInfo(archive, entry.filename, files);
+    const item = (path: string): ZipItem => members.get(path)!;
+    const listing = checkRecordListing(archive, distInfo, files, (path) =>
+      members.has(path) ? readEntrySync(bytes, archive, item(path)) : undefined,
+    );
     mkdirSync(staging);
     const filesDir = join(staging, TREE_FILES);
     mkdirSync(filesDir);
     const dirs = new Set<string>([""]);
     const out: TreeFile[] = [];
-    for (const { path, executable } of source.files) {
-      const { data, sha256 } = source.read(path);
+    for (const path of files) {
+      const member = item(path);
+      const executable = isExecutableEntry(member.info);
       const parts = path.split("/");
       for (let i = 1; i < parts.length; i++) {
         const dir = parts.slice(0, i).join("/");
@@ -156,32 +225,71 @@ async function extractInto(entry: StoreEntry, staging: string): Promise<void> {
         mkdirSync(join(filesDir, dir));
         dirs.add(dir);
       }
-      const fd = openSync(join(filesDir, path), "wx", executable ? TREE_EXEC_MODE : TREE_FILE_MODE);
+      const target = openSync(join(filesDir, path), "wx", executable ? TREE_EXEC_MODE : TREE_FILE_MODE);
       let written: Stats;
+      let sha256: Buffer;
       try {
-        for (let offset = 0; offset < data.length; ) offset += writeSync(fd, data, offset, data.length - offset);
-        written = fstatSync(fd);
+        sha256 = await writeMember(bytes, archive, member, path, listing, target);
+        written = fstatSync(target);
       } finally {
-        closeSync(fd);
+        closeSync(target);
       }
-      out.push({ path, sha256: sha256.toString("hex"), size: data.length, executable, ino: written.ino, mtimeMs: written.mtimeMs });
+      out.push({ path, sha256: sha256.toString("hex"), size: written.size, executable, ino: written.ino, mtimeMs: written.mtimeMs });
       if (out.length === 1) crashIfRequested("during-tree");
     }
+    const after = fstatSync(fd);
+    if (after.size !== before.size || after.mtimeMs !== before.mtimeMs || after.ctimeMs !== before.ctimeMs)
+      throw corrupted(entry, "a file that changed while it was unpacked");
     out.sort(byPath);
-    const index: TreeIndex = { formatVersion: TREE_INDEX_VERSION, wheelSha256: entry.sha256, distInfo: source.distInfo, files: out };
-    const fd = openSync(join(staging, TREE_INDEX), "wx", TREE_FILE_MODE);
+    const index: TreeIndex = { formatVersion: TREE_INDEX_VERSION, wheelSha256: entry.sha256, distInfo, files: out };
+    const indexFd = openSync(join(staging, TREE_INDEX), "wx", TREE_FILE_MODE);
     try {
-      const text = Buffer.from(`${JSON.stringify(index)}\n`);
-      for (let offset = 0; offset < text.length; ) offset += writeSync(fd, text, offset, text.length - offset);
+      writeAll(indexFd, Buffer.from(`${JSON.stringify(index)}\n`));
     } finally {
-      closeSync(fd);
+      closeSync(indexFd);
     }
     // Deepest first, so each chmod still has a writable parent to look up from; the staging root stays
     // writable until after the rename (renaming a directory updates its "..").
     for (const dir of [...dirs].sort((a, b) => b.length - a.length || compareStrings(a, b))) chmodSync(join(filesDir, dir), TREE_DIR_MODE);
   } finally {
-    source.close();
+    closeSync(fd);
   }
+}
+
+/** Write one member to `target`, checked against its CRC and RECORD; its sha256. Large members are streamed. */
+async function writeMember(bytes: ZipBytes, archive: string, member: ZipItem, path: string, listing: RecordListing, target: number): Promise<Buffer> {
+  const row = listing.unsigned.has(path) ? undefined : listing.recorded.get(path);
+  if (member.info.uncompressedSize <= STREAM_MEMBERS_ABOVE || (row && row.hash?.algorithm !== "sha256")) {
+    const data = readEntrySync(bytes, archive, member);
+    const sha256 = createHash("sha256").update(data).digest();
+    if (row) checkRecordedFile(archive, path, data, sha256, row);
+    writeAll(target, data);
+    return sha256;
+  }
+  // Streamed: what reached the file is discarded with the staging directory if any check below fails.
+  const hash = createHash("sha256");
+  let size = 0;
+  await streamEntry(bytes, archive, member, (piece) => {
+    hash.update(piece);
+    size += piece.length;
+    writeAll(target, piece);
+  });
+  const sha256 = hash.digest();
+  if (row) {
+    if (!matchesRecordHash(row, EMPTY, sha256)) throw recordMismatch(archive, path, "sha256 does not match RECORD");
+    if (row.size !== undefined && row.size !== size) throw recordMismatch(archive, path, `size ${size} does not match RECORD's ${row.size}`);
+  }
+  return sha256;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** RECORD_MISMATCH as src/wheel/record.ts words it, for a member checked piece by piece. */
+function recordMismatch(archive: string, file: string, why: string): PystoreError {
+  return new PystoreError("RECORD_MISMATCH", `${archive}: ${file}: ${why}`, {
+    hint: "the wheel's contents do not match its RECORD; it was altered or built wrongly, so nothing was installed",
+    details: { archive, file, reason: why },
+  });
 }
 
 /**

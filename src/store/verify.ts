@@ -1,16 +1,20 @@
-// `store verify`: re-hash every stored wheel and unpacked tree, report corruption, optionally repair
-// (wheels from the recorded origin, trees from the verified wheel).
+// `store verify`: named steps, each reporting what it found: clean-tmp, check-database (SQLite's
+// quick_check), check-wheels and check-trees (re-hash; with --repair, wheels from the recorded origin and
+// trees from the verified wheel), and reindex (with --repair: the rows made to match wheels/, reindex.ts).
 
 import { chmod } from "node:fs/promises";
 import type { ProjectFile } from "../standards/simple-api.js";
 import { redactUrl } from "../util/redact.js";
 import { checkFile, cleanTempDebris, WHEEL_MODE, type FileCheck } from "./content.js";
+import { checkIntegrity } from "./db.js";
 import type { StoreEntry } from "./entries.js";
-import { listEntryDirs } from "./gc.js";
-import { tmpDir } from "./layout.js";
+import { listEntryDirs, wheelFilesIn } from "./entry-dirs.js";
+import { dbPath, tmpDir } from "./layout.js";
+import { examineEntryDir, reindexEntries, type ReindexCounts } from "./reindex.js";
 import { ensureTree, removeTree } from "./tree.js";
 import { checkTree } from "./tree-verify.js";
 import type { Store } from "./store.js";
+import { checkPythonEntry } from "./pythons.js";
 
 export interface Problem {
   entry: StoreEntry;
@@ -30,9 +34,17 @@ export interface VerifyReport {
   /** Unpacked trees re-hashed. */
   treesChecked: number;
   problems: Problem[];
-  /** Entry directories without a row: garbage from a crash between rename and commit (gc removes them). */
+  /** Entry directories without a row (found before any repair). */
   orphans: string[];
+  /** Of `orphans` (without --repair): directories holding a wheel that matches their name; `store reindex` indexes them. */
+  unindexed: string[];
+  /** Of `orphans` (without --repair): directories whose wheel files do not match their name; reindex quarantines them. */
+  mismatched: { entryName: string; reason: string }[];
   tempRemoved: number;
+  /** --repair's last step: the rows made to match wheels/ (undefined without --repair). */
+  reindex?: ReindexCounts;
+  /** check-pythons: every interpreter's tree re-hashed against its row (never repaired: re-add it). */
+  pythons: { checked: number; problems: { entryName: string; sha256: string; status: "missing" | "corrupted"; reason: string }[] };
 }
 
 /** Fetches one wheel to `destination` (verified, atomic). The CLI backs it with the index client. */
@@ -49,11 +61,16 @@ export interface VerifyOptions {
 
 export async function verifyStore(store: Store, opts: VerifyOptions = {}): Promise<VerifyReport> {
   const tempRemoved = await cleanTempDebris(store.dir, store.log);
+  // A damaged index fails here with STORE_INDEX_DAMAGED and its recovery command.
+  checkIntegrity(store.db, dbPath(store.dir));
   const entries = store.list();
   const problems: Problem[] = [];
+  /** Each row's file after this run's repairs: the reindex step does not hash them again. */
+  const status = new Map<string, FileCheck["status"]>();
   let treesChecked = 0;
   for (const entry of entries) {
     const check: FileCheck = await checkFile(entry.path, entry.sha256, entry.size);
+    status.set(entry.sha256, check.status);
     if (check.status === "ok") {
       // A tree is checked against the wheel's RECORD, so only once the wheel is known good.
       const tree = await checkTree(store.dir, entry).catch((error: unknown) => ({
@@ -75,11 +92,43 @@ export async function verifyStore(store: Store, opts: VerifyOptions = {}): Promi
       `${entry.entryName}: ${check.status === "missing" ? "file is missing" : `sha256 mismatch (expected ${entry.sha256}, found ${check.sha256 ?? "?"}, ${check.size} bytes)`}`,
     );
     if (opts.repair) await repair(store, problem, opts.refetch);
+    if (problem.repaired) status.set(entry.sha256, "ok");
     problems.push(problem);
   }
   const known = new Set(entries.map((e) => e.entryName));
   const orphans = listEntryDirs(store.dir).filter((name) => !known.has(name));
-  return { checked: entries.length, treesChecked, problems, orphans, tempRemoved };
+  const pythons = store.pythons.list();
+  const pythonProblems: VerifyReport["pythons"]["problems"] = [];
+  for (const python of pythons) {
+    const check = checkPythonEntry(python);
+    if (check.status === "ok") continue;
+    store.log.warn(`${python.entryName}: interpreter ${check.status} (${check.reason})`);
+    pythonProblems.push({ entryName: python.entryName, sha256: python.sha256, status: check.status, reason: check.reason });
+  }
+  const report: VerifyReport = {
+    checked: entries.length,
+    treesChecked,
+    problems,
+    orphans,
+    unindexed: [],
+    mismatched: [],
+    tempRemoved,
+    pythons: { checked: pythons.length, problems: pythonProblems },
+  };
+  if (opts.repair) {
+    report.reindex = await reindexEntries(store, { known: status });
+    report.unindexed = report.reindex.skipped.map((s) => s.entryName);
+    return report;
+  }
+  for (const name of orphans) {
+    if (wheelFilesIn(store.dir, name).length === 0) continue;
+    const found = await examineEntryDir(store.dir, name);
+    if (found.kind === "mismatch") {
+      report.mismatched.push({ entryName: name, reason: found.reason });
+      store.log.warn(`${name}: ${found.reason}`);
+    } else report.unindexed.push(name);
+  }
+  return report;
 }
 
 async function repair(store: Store, problem: Problem, refetch: Refetch | undefined): Promise<void> {

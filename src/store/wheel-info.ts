@@ -5,7 +5,7 @@ import { parseCoreMetadata } from "../standards/metadata.js";
 import { canonicalizeName } from "../standards/normalize.js";
 import { formatRequirement } from "../standards/pep508.js";
 import { parseWheelFilename } from "../standards/wheel-filename.js";
-import { readWheelMetadata } from "../wheel/metadata.js";
+import { vetWheel } from "../wheel/vet.js";
 import { filenameTag } from "./layout.js";
 
 export interface WheelInfo {
@@ -21,9 +21,13 @@ export interface WheelInfo {
   dependencies: string[];
 }
 
-export async function readWheelInfo(path: string, filename: string): Promise<WheelInfo> {
+/**
+ * Every admission check (src/wheel/vet.ts), then what the row records. `data`: the file's bytes when the
+ * caller holds them (a download kept in memory), so the archive is read from there, not the disk.
+ */
+export async function readWheelInfo(path: string, filename: string, data?: Buffer): Promise<WheelInfo> {
   const parsed = parseWheelFilename(filename);
-  const metadata = await readWheelMetadata(path, filename);
+  const { metadata } = await vetWheel(path, filename, data ? { data } : {});
   const meta = parseCoreMetadata(metadata, `${filename}: METADATA`);
   if (canonicalizeName(meta.name) !== parsed.normalizedName) {
     throw new PystoreError(

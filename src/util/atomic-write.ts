@@ -4,11 +4,15 @@
 
 import { createHash, randomBytes } from "node:crypto";
 import { constants } from "node:fs";
-import { link, mkdir, open, rename, rm, stat, type FileHandle } from "node:fs/promises";
+import { link, mkdir, open, readdir, rename, rm, stat, type FileHandle } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { Readable } from "node:stream";
 import { PystoreError } from "../errors.js";
 import { ensureDirectory } from "./dirs.js";
+import { fsCauseInWords, refusedWrite, writeFailure } from "./fs-errors.js";
+
+// Callers that already import the write protocol get its error mapping from the same place.
+export { refusedWrite } from "./fs-errors.js";
 
 export const TEMP_PREFIX = ".tmp-";
 
@@ -49,39 +53,43 @@ export interface WriteOptions {
 /** How often the final link is retried when the destination's directory vanished under it. */
 const LINK_ATTEMPTS = 5;
 
-/** errno codes that mean the filesystem refused a write: the machine's state, not a bug in pystore. */
-const REFUSED: Record<string, string> = {
-  ENOSPC: "no space left on the filesystem",
-  EDQUOT: "the disk quota is exhausted",
-  EFBIG: "the file is too large for the filesystem",
-  EROFS: "the filesystem is read-only",
-  EACCES: "permission denied",
-  EPERM: "operation not permitted",
-  EIO: "an I/O error from the device",
-};
-
-/**
- * A typed error for a write the filesystem refused (ENOSPC, EDQUOT, EROFS, EACCES, …), naming the path
- * and what was being written; undefined for any other failure, which callers report as they did before.
- */
-export function refusedWrite(error: unknown, path: string, what: string, code: "IO" | "STORE_IO" = "IO"): PystoreError | undefined {
-  const errno = (error as NodeJS.ErrnoException | undefined)?.code;
-  if (errno === undefined || !Object.hasOwn(REFUSED, errno)) return undefined;
-  const space = errno === "ENOSPC" || errno === "EDQUOT" || errno === "EFBIG";
-  const elsewhere = code === "STORE_IO" ? " (or point --store elsewhere)" : "";
-  return new PystoreError(code, `cannot write ${what} to ${path}: ${REFUSED[errno]} (${errno})`, {
-    hint: `${space ? "free some space on that filesystem" : "make that path writable"}${elsewhere} and run the command again; nothing was left half-written`,
-    cause: error,
-    details: { path, errno },
-  });
-}
-
 /**
  * The one temp-name grammar (store-format/store-layout.md): `.tmp-<label>.<pid>.<12 hex>`. The pid lets
  * cleanup tell a dead writer's debris from a live one's; the random part keeps concurrent writers apart.
  */
 export function tempName(label: string): string {
   return `${TEMP_PREFIX}${label}.${process.pid}.${randomBytes(6).toString("hex")}`;
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Remove temp files for `destination` left beside it by writers that died (kill -9, a power cut): the
+ * pid in the name is not alive. A live writer's temp file is kept, so concurrent writers are safe. Best
+ * effort: what cannot be listed or removed now is left for a later run.
+ */
+async function removeDeadWritersTemps(destination: string): Promise<void> {
+  const dir = dirname(destination);
+  const prefix = `${TEMP_PREFIX}${basename(destination)}.`;
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const match = /^(\d+)\.[0-9a-f]{12}$/.exec(name.slice(prefix.length));
+    if (!match || Number(match[1]) === process.pid || pidAlive(Number(match[1]))) continue;
+    await rm(join(dir, name), { force: true }).catch(() => {});
+  }
 }
 
 function tempPathFor(destination: string, tempDir?: string): string {
@@ -108,7 +116,8 @@ async function fsyncDirectory(dir: string): Promise<void> {
   }
 }
 
-function verify(sha256: string, size: number, expected: Expected | undefined): void {
+/** SIZE_MISMATCH or HASH_MISMATCH when written bytes are not what `expected` promised. */
+export function verifyWritten(sha256: string, size: number, expected: Expected | undefined): void {
   if (!expected) return;
   const label = expected.label ?? "file";
   if (expected.size !== undefined && expected.size !== size) {
@@ -146,9 +155,12 @@ export async function writeStreamAtomic(
   const fail = cannotWrite(destination);
   if (options.tempDir !== undefined) await ensureDirectory(options.tempDir, fail);
   if (!options.directoryAtLink || options.tempDir === undefined) await ensureDirectory(dirname(destination), fail);
+  // Beside a user's file (an -o path) nothing else cleans up after a killed writer; the store's tmp/ is
+  // cleaned when the store is opened.
+  if (options.tempDir === undefined) await removeDeadWritersTemps(destination);
   const temp = tempPathFor(destination, options.tempDir);
-  const refused = (error: unknown, path: string) =>
-    refusedWrite(error, path, options.what ?? basename(destination), options.errorCode) ?? error;
+  // Every failure past the open is typed: the bytes were fine, the filesystem was not.
+  const refused = (error: unknown, path: string) => writeFailure(error, path, options.what ?? basename(destination), options.errorCode);
   const hash = createHash("sha256");
   let size = 0;
   // Open the temp file ourselves (exclusively) before reading the source: a lazily opened write stream
@@ -159,7 +171,7 @@ export async function writeStreamAtomic(
   } catch (error) {
     throw (
       refusedWrite(error, temp, options.what ?? basename(destination), options.errorCode) ??
-      fail(`cannot create a file in ${dirname(temp)}: ${(error as Error).message}`, error)
+      fail(`cannot create a file in ${dirname(temp)}: ${fsCauseInWords(error)}`, error)
     );
   }
   let closed = false;
@@ -177,7 +189,7 @@ export async function writeStreamAtomic(
       }
     }
     const sha256 = hash.digest("hex");
-    verify(sha256, size, options.expected);
+    verifyWritten(sha256, size, options.expected);
     try {
       await handle.sync();
       closed = true;

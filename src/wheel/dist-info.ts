@@ -27,49 +27,51 @@ export function dataDirOf(distInfo: string): string {
   return distInfo.replace(/\.dist-info$/, ".data");
 }
 
-/** PEP 440 equality (1.0 == 1.0.0); a version that does not parse must match exactly. */
+/** PEP 440 equality (1.0 == 1.0.0); a version that does not parse equals nothing. */
 function sameVersion(a: string, b: string): boolean {
   try {
     return compareVersions(a, b) === 0;
   } catch {
-    return a === b;
+    return false;
   }
 }
 
 function invalid(archive: string, message: string): PystoreError {
   return new PystoreError("INVALID_METADATA", `${archive} ${message}`, {
-    hint: "a wheel must contain exactly one {name}-{version}.dist-info/METADATA at its root, named like the wheel file",
+    hint: "a wheel must contain exactly one {name}-{version}.dist-info directory at its root, holding METADATA, named like the wheel file",
     details: { archive },
   });
 }
 
 /**
- * The wheel's own `.dist-info` directory: among the top-level `*.dist-info/` directories holding a
- * METADATA, those whose name part normalizes to the file name's project name; exactly one may match, and
- * its version part (when it has one) must be the file name's version. Other `.dist-info` directories
- * (vendored projects) are ordinary files of the wheel. `archive` names the wheel in errors.
+ * The wheel's one `.dist-info` directory, as pip and uv find it: exactly one top-level `*.dist-info/`
+ * directory (none, or a second one, vendored or not, is refused: installers would disagree on which is
+ * the wheel's), whose name part normalizes to the file name's project name, whose version part is the
+ * file name's version (PEP 440 equal), and which holds METADATA. `archive` names the wheel in errors.
  */
 export function findDistInfo(archive: string, filename: string | WheelFilename, paths: Iterable<string>): string {
   const parsed = typeof filename === "string" ? parseWheelFilename(filename) : filename;
-  const found: string[] = [];
+  const dirs = new Set<string>();
+  const metadata = new Set<string>();
   for (const path of paths) {
     const slash = path.indexOf("/");
-    if (slash < 0 || path.slice(slash + 1) !== "METADATA") continue;
+    if (slash < 0) continue;
     const dir = path.slice(0, slash);
-    if (dir.endsWith(".dist-info")) found.push(dir);
+    if (!dir.endsWith(".dist-info")) continue;
+    dirs.add(dir);
+    if (path.slice(slash + 1) === "METADATA") metadata.add(dir);
   }
-  found.sort(compareStrings);
-  const matching = found.filter((dir) => canonicalizeName(distInfoNameVersion(dir)[0]) === parsed.normalizedName);
-  if (matching.length === 0) {
-    const seen = found.length === 0 ? "found none" : `found only ${found.join(", ")}`;
+  const found = [...dirs].sort(compareStrings);
+  if (found.length > 1) throw invalid(archive, `has several .dist-info directories: ${found.join(", ")}`);
+  const dir = found[0];
+  const [name, version] = dir === undefined ? ["", ""] : distInfoNameVersion(dir);
+  if (dir === undefined || canonicalizeName(name) !== parsed.normalizedName) {
+    const seen = dir === undefined ? "found none" : `found only ${dir}`;
     throw invalid(archive, `has no *.dist-info/METADATA at its root for ${JSON.stringify(parsed.name)} (${seen})`);
   }
-  if (matching.length > 1)
-    throw invalid(archive, `has several .dist-info directories for ${JSON.stringify(parsed.name)}: ${matching.join(", ")}`);
-  const dir = matching[0];
-  const version = distInfoNameVersion(dir)[1];
-  if (version !== "" && !sameVersion(version, parsed.version)) {
+  if (!sameVersion(version, parsed.version)) {
     throw invalid(archive, `has ${dir}, but its file name says version ${parsed.version}`);
   }
+  if (!metadata.has(dir)) throw invalid(archive, `has ${dir} without METADATA`);
   return dir;
 }

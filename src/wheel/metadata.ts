@@ -1,9 +1,12 @@
-// A wheel's core metadata read out of its archive: `<dist-info>/METADATA` found by the one `.dist-info`
-// rule (./dist-info.ts), after every entry passed the safety checks, and bounded in size.
+// A wheel's core metadata: `<dist-info>/METADATA` checked against the wheel's file name and its
+// `.dist-info` directory's name, bounded in size. Read through the full admission checks (./vet.ts).
 
 import { PystoreError } from "../errors.js";
-import { findDistInfo } from "./dist-info.js";
-import { openWheelBytes, readCheckedEntries, readEntrySync } from "./zip.js";
+import { parseCoreMetadata } from "../standards/metadata.js";
+import { canonicalizeName } from "../standards/normalize.js";
+import { compareVersions } from "../standards/pep440.js";
+import type { WheelFilename } from "../standards/wheel-filename.js";
+import { distInfoNameVersion } from "./dist-info.js";
 
 /** Largest METADATA we accept: real ones are kilobytes; a huge one is a zip bomb, not metadata. */
 export const MAX_METADATA_BYTES = 16 * 1024 * 1024;
@@ -16,24 +19,40 @@ export function metadataTooLarge(archive: string, path: string, size: number): P
   });
 }
 
+function disagree(archive: string, message: string): PystoreError {
+  return new PystoreError("INVALID_METADATA", `${archive}: ${message}`, {
+    hint: "a wheel's file name, its .dist-info directory and its METADATA must name the same project and version",
+    details: { archive },
+  });
+}
+
 /**
- * METADATA of the wheel at `path`, whose file name is `filename`. Every entry passes the installer's
- * safety checks first (UNSAFE_WHEEL): a wheel the bundler would refuse must never enter the store.
- * A file that is not a zip at all is INVALID_METADATA.
+ * METADATA's bytes as text, refusing what installers would read differently: empty, not UTF-8, no valid
+ * Name or Version, or a Name or Version other than the file name's and the `.dist-info` directory's.
+ */
+export function checkWheelMetadata(archive: string, filename: WheelFilename, distInfo: string, bytes: Buffer): string {
+  const member = `${distInfo}/METADATA`;
+  if (bytes.length === 0) throw disagree(archive, `${member} is empty`);
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    throw disagree(archive, `${member} is not valid UTF-8`);
+  }
+  const meta = parseCoreMetadata(text, `${archive}: ${member}`);
+  const [dirName] = distInfoNameVersion(distInfo);
+  if (canonicalizeName(meta.name) !== filename.normalizedName || canonicalizeName(dirName) !== filename.normalizedName)
+    throw disagree(archive, `${member} names ${JSON.stringify(meta.name)}, the file name ${JSON.stringify(filename.name)}`);
+  if (compareVersions(meta.version, filename.version) !== 0)
+    throw disagree(archive, `${member} says version ${meta.version}, the file name ${filename.version}`);
+  return text;
+}
+
+/**
+ * METADATA of the wheel at `path`, whose file name is `filename`, after every admission check (./vet.ts):
+ * a wheel the bundler would refuse must never enter the store.
  */
 export async function readWheelMetadata(path: string, filename: string): Promise<string> {
-  const opened = await openWheelBytes(path, filename, undefined, "INVALID_METADATA");
-  try {
-    const { files, byPath } = await readCheckedEntries(opened.zip, filename, { corruptCode: "INVALID_METADATA" });
-    const member = `${findDistInfo(filename, filename, files)}/METADATA`;
-    const item = byPath.get(member)!;
-    if (item.info.uncompressedSize > MAX_METADATA_BYTES) throw metadataTooLarge(filename, member, item.info.uncompressedSize);
-    try {
-      return readEntrySync(opened.bytes, filename, item).toString("utf8");
-    } catch (cause) {
-      throw new PystoreError("INVALID_METADATA", `${filename}: cannot read ${member}: ${(cause as Error).message}`, { cause });
-    }
-  } finally {
-    opened.close();
-  }
+  const { vetWheel } = await import("./vet.js");
+  return (await vetWheel(path, filename)).metadata;
 }

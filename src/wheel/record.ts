@@ -4,6 +4,7 @@
 import { createHash } from "node:crypto";
 import { PystoreError } from "../errors.js";
 import { parseRecord, type RecordRow } from "../standards/record.js";
+import { checkEntryName } from "./safety.js";
 
 /** Hashes RECORD may use: the spec forbids md5 and sha1; these are the ones hashlib guarantees. */
 export const ACCEPTED_HASHES: ReadonlySet<string> = new Set([
@@ -61,10 +62,18 @@ export function checkRecordListing(
   const recordPath = `${distInfo}/RECORD`;
   const recordBytes = read(recordPath);
   if (!recordBytes) throw mismatch(archive, recordPath, "the wheel has no RECORD file");
-  const rows = parseRecord(recordBytes.toString("utf8"), `${archive}:${recordPath}`);
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(recordBytes);
+  } catch {
+    throw mismatch(archive, recordPath, "RECORD is not valid UTF-8");
+  }
+  const rows = parseRecord(text, `${archive}:${recordPath}`);
   const recorded = new Map<string, RecordRow>();
   for (const row of rows) {
-    const key = row.path.replace(/^\.\//, "");
+    // A RECORD path outside the wheel is what an uninstaller would delete: UNSAFE_WHEEL, as for a member.
+    const key = checkEntryName(`${archive}: ${recordPath}`, row.path);
+    if (key !== row.path) throw mismatch(archive, row.path, `RECORD spells it differently from the archive (${JSON.stringify(key)})`);
     if (recorded.has(key)) throw mismatch(archive, row.path, "listed twice in RECORD");
     recorded.set(key, row);
   }

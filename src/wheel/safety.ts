@@ -73,11 +73,15 @@ function unsafe(archive: string, name: string, why: string): PystoreError {
  */
 export function checkEntryName(archive: string, name: string): string {
   if (name.length === 0) throw unsafe(archive, name, "empty name");
-  // NUL truncates names in C APIs; other control characters hide names in terminals and logs.
-  if (/[\u0000-\u001f\u007f]/.test(name)) throw unsafe(archive, name, "control character in name");
+  // NUL truncates names in C APIs; other control characters (C0, C1) and bidirectional overrides hide or
+  // disguise names in terminals and logs.
+  if (/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/.test(name))
+    throw unsafe(archive, name, "control character in name");
   if (name.includes("\\")) throw unsafe(archive, name, "backslash in name (Windows path separator)");
   if (name.startsWith("/")) throw unsafe(archive, name, "absolute path");
   if (/^[A-Za-z]:/.test(name)) throw unsafe(archive, name, "drive-letter path");
+  // Anywhere else a colon is a drive-relative path or an alternate data stream on Windows.
+  if (name.includes(":")) throw unsafe(archive, name, "colon in name (a drive or a data stream on Windows)");
   const segments = name.replace(/\/+$/, "").split("/");
   const kept: string[] = [];
   for (const segment of segments) {
@@ -90,6 +94,14 @@ export function checkEntryName(archive: string, name: string): string {
 }
 
 /**
+ * The name a case-insensitive, normalisation-insensitive filesystem sees: NFC (macOS stores NFD, and
+ * treats both spellings as one), then case folded both ways (Windows folds by upper case).
+ */
+export function collisionKey(path: string): string {
+  return path.normalize("NFC").toUpperCase().toLowerCase();
+}
+
+/**
  * Check every entry of an archive before anything is extracted. Returns the normalised file names in
  * archive order (directories dropped). Duplicates are compared after normalisation and case-folding,
  * because a case-insensitive filesystem (macOS, Windows) would merge them silently.
@@ -98,21 +110,34 @@ export function checkArchiveEntries(archive: string, entries: ArchiveEntryInfo[]
   if (entries.length > limits.maxEntries) {
     throw unsafe(archive, `${entries.length} entries`, `more than ${limits.maxEntries} entries (zip bomb?)`);
   }
-  const seen = new Map<string, string>();
-  const files: string[] = [];
+  // The whole archive's declared size first: it is the limit a bomb of many plausible entries meets.
   let total = 0;
   for (const entry of entries) {
-    const normalised = checkEntryName(archive, entry.name);
-    if (isSymlinkEntry(entry)) throw unsafe(archive, entry.name, "symbolic link entry");
-    const key = normalised.toLowerCase();
-    const previous = seen.get(key);
-    if (previous !== undefined) throw unsafe(archive, entry.name, `duplicate entry (also present as ${JSON.stringify(previous)})`);
-    seen.set(key, entry.name);
     if (isDirectoryEntry(entry)) continue;
     total += entry.uncompressedSize;
     if (total > limits.maxTotalBytes) {
       throw unsafe(archive, entry.name, `archive expands to more than ${limits.maxTotalBytes} bytes (zip bomb?)`);
     }
+  }
+  const seen = new Map<string, string>();
+  const files: string[] = [];
+  for (const entry of entries) {
+    const normalised = checkEntryName(archive, entry.name);
+    // One spelling per path: "./a" or "a//b" would name the same file as "a" or "a/b" to some tools only.
+    if (normalised !== entry.name.replace(/\/$/, ""))
+      throw unsafe(archive, entry.name, `name is not in canonical form (${JSON.stringify(normalised)})`);
+    if (isSymlinkEntry(entry)) throw unsafe(archive, entry.name, "symbolic link entry");
+    const key = collisionKey(normalised);
+    const previous = seen.get(key);
+    if (previous === entry.name) throw unsafe(archive, entry.name, "duplicate entry");
+    if (previous !== undefined)
+      throw unsafe(
+        archive,
+        entry.name,
+        `duplicate entry on case-insensitive or normalising filesystems (macOS, Windows): collides with ${JSON.stringify(previous)}`,
+      );
+    seen.set(key, entry.name);
+    if (isDirectoryEntry(entry)) continue;
     if (entry.uncompressedSize > limits.ratioFloorBytes) {
       const ratio = entry.uncompressedSize / Math.max(1, entry.compressedSize);
       if (ratio > limits.maxRatio) {
@@ -122,9 +147,9 @@ export function checkArchiveEntries(archive: string, entries: ArchiveEntryInfo[]
     files.push(normalised);
   }
   // A file and a directory of the same name cannot both exist; "a" then "a/b" is a conflict too.
-  const fileKeys = new Set(files.map((f) => f.toLowerCase()));
+  const fileKeys = new Set(files.map(collisionKey));
   for (const file of files) {
-    const lower = file.toLowerCase();
+    const lower = collisionKey(file);
     for (let i = lower.lastIndexOf("/"); i > 0; i = lower.lastIndexOf("/", i - 1)) {
       const parent = lower.slice(0, i);
       if (fileKeys.has(parent)) {

@@ -6,7 +6,7 @@ import { PystoreError, type ErrorCode } from "../errors.js";
 import { findDistInfo } from "./dist-info.js";
 import { checkRecordListing, checkRecordedFile, type RecordListing } from "./record.js";
 import { DEFAULT_LIMITS, isExecutableEntry, type SafetyLimits } from "./safety.js";
-import { openWheelBytes, readCheckedEntries, readEntrySync, type ZipItem } from "./zip.js";
+import { openWheel, readEntrySync, type ZipItem } from "./zip.js";
 
 export interface SourceMember {
   /** Archive path, "/"-separated, normalised. */
@@ -45,6 +45,8 @@ export interface ZipSourceOptions {
 
 export interface ZipSource extends WheelSource {
   readonly listing: RecordListing;
+  /** A member's size as the archive declares it (checked when it is read). */
+  sizeOf(path: string): number;
   close(): void;
 }
 
@@ -55,12 +57,9 @@ export interface ZipSource extends WheelSource {
  */
 export async function openZipSource(wheelPath: string, filename: string, opts: ZipSourceOptions = {}): Promise<ZipSource> {
   const archive = filename;
-  const opened = await openWheelBytes(wheelPath, archive, opts.data, opts.corruptCode);
+  const opened = openWheel(wheelPath, archive, { data: opts.data, limits: opts.limits ?? DEFAULT_LIMITS, corruptCode: opts.corruptCode });
   try {
-    const { files, byPath } = await readCheckedEntries(opened.zip, archive, {
-      limits: opts.limits ?? DEFAULT_LIMITS,
-      corruptCode: opts.corruptCode,
-    });
+    const { files, byPath } = opened;
     const distInfo = findDistInfo(archive, filename, files);
     const raw = (path: string) => {
       const item = byPath.get(path);
@@ -77,6 +76,7 @@ export async function openZipSource(wheelPath: string, filename: string, opts: Z
       distInfo,
       listing,
       files: files.map((path) => ({ path, executable: isExecutableEntry(item(path).info) })),
+      sizeOf: (path) => item(path).info.uncompressedSize,
       read(path) {
         const data = readEntrySync(opened.bytes, archive, item(path));
         // One sha256 serves the RECORD check (nearly every RECORD uses sha256) and every later use.

@@ -1,186 +1,225 @@
-// Reading a wheel's zip: the central directory into safety-checked entries (./safety.ts) before any byte
-// is read, then members read and inflated within their declared sizes. Shared by every wheel reader.
+// Reading a wheel's zip: the structure read one way (./zip-layout.ts), every entry through the safety
+// checks (./safety.ts) before any byte is used, then members read, inflated within their declared sizes
+// and checked against their CRC. Shared by every wheel reader.
 
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
-import { inflateRawSync } from "node:zlib";
-import yauzl from "yauzl";
+import { crc32, createInflateRaw, inflateRawSync } from "node:zlib";
 import { PystoreError, type ErrorCode } from "../errors.js";
 import { DEFAULT_LIMITS, checkArchiveEntries, isDirectoryEntry, type ArchiveEntryInfo, type SafetyLimits } from "./safety.js";
+import {
+  NotAZipError,
+  checkLocalLayout,
+  parseCentralDirectory,
+  readEndRecords,
+  structureError,
+  type ByteReader,
+  type ZipMember,
+} from "./zip-layout.js";
 
 export interface ZipItem {
   info: ArchiveEntryInfo;
-  /** The normalised, checked path ("" for directories). */
+  /** The checked path ("" for directories). */
   path: string;
-  entry: yauzl.Entry;
+  member: ZipMember;
+  dataOffset: number;
 }
 
 export interface CheckedEntries {
-  /** Normalised file paths in archive order (directories dropped). */
+  /** File paths in archive order (directories dropped). */
   files: string[];
   byPath: Map<string, ZipItem>;
 }
 
 export interface ZipReadOptions {
   limits?: SafetyLimits;
-  /** The code for an archive that is not a readable zip at all (the installer and the store differ). */
+  /** The code for an archive that is not a zip at all (the installer and the store differ). */
   corruptCode?: ErrorCode;
-}
-
-function decodeName(archive: string, raw: Buffer): string {
-  try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(raw);
-  } catch {
-    throw new PystoreError(
-      "UNSAFE_WHEEL",
-      `${archive}: refusing archive entry ${JSON.stringify(raw.toString("latin1"))}: name is not valid UTF-8`,
-      {
-        hint: "the wheel is malformed or hostile; nothing from it was used",
-        details: { archive, reason: "name is not valid UTF-8" },
-      },
-    );
-  }
-}
-
-async function openWheelZip(wheelPath: string, archive: string, opts: ZipReadOptions = {}): Promise<yauzl.ZipFile> {
-  try {
-    // decodeStrings: false, so hostile names reach our own checks (and typed errors) instead of yauzl's plain Errors.
-    return await yauzl.openPromise(wheelPath, { lazyEntries: true, decodeStrings: false, autoClose: false, validateEntrySizes: true });
-  } catch (cause) {
-    throw new PystoreError(opts.corruptCode ?? "UNSAFE_WHEEL", `${archive}: not a readable zip archive: ${(cause as Error).message}`, {
-      cause,
-    });
-  }
-}
-
-/** Read the central directory and run every safety check; throws UNSAFE_WHEEL naming the archive and entry. */
-export async function readCheckedEntries(zip: yauzl.ZipFile, archive: string, opts: ZipReadOptions = {}): Promise<CheckedEntries> {
-  const items: ZipItem[] = [];
-  try {
-    for await (const entry of zip.eachEntry()) {
-      const info: ArchiveEntryInfo = {
-        name: decodeName(archive, entry.fileNameRaw),
-        compressedSize: entry.compressedSize,
-        uncompressedSize: entry.uncompressedSize,
-        externalAttributes: entry.externalFileAttributes,
-        versionMadeBy: entry.versionMadeBy,
-      };
-      if (entry.isEncrypted()) throw new PystoreError("UNSAFE_WHEEL", `${archive}: entry ${JSON.stringify(info.name)} is encrypted`);
-      items.push({ info, path: "", entry });
-    }
-  } catch (cause) {
-    if (cause instanceof PystoreError) throw cause;
-    throw new PystoreError(opts.corruptCode ?? "UNSAFE_WHEEL", `${archive}: corrupt zip archive: ${(cause as Error).message}`, { cause });
-  }
-  const files = checkArchiveEntries(
-    archive,
-    items.map((i) => i.info),
-    opts.limits ?? DEFAULT_LIMITS,
-  );
-  const fileItems = items.filter((item) => !isDirectoryEntry(item.info));
-  for (const [i, item] of fileItems.entries()) item.path = files[i];
-  return { files, byPath: new Map(fileItems.map((item) => [item.path, item])) };
 }
 
 /** Where an opened wheel's bytes come from: all of them in memory, or an open file read at offsets. */
 export type ZipBytes = { buffer: Buffer } | { fd: number; size: number };
 
-const LOCAL_HEADER = 0x04034b50;
-
-function corrupt(archive: string, name: string, why: string): PystoreError {
-  return new PystoreError("UNSAFE_WHEEL", `${archive}: refusing archive entry ${JSON.stringify(name)}: ${why}`, {
-    hint: "the wheel is malformed or hostile; nothing from it was installed",
-    details: { archive, entry: name, reason: why },
-  });
+export function byteReader(bytes: ZipBytes): ByteReader {
+  if ("buffer" in bytes) return (start, length) => bytes.buffer.subarray(Math.max(0, start), Math.max(0, start + length));
+  return (start, length) => {
+    const end = Math.min(bytes.size, start + length);
+    if (start < 0 || end <= start) return Buffer.alloc(0);
+    const out = Buffer.allocUnsafe(end - start);
+    let done = 0;
+    while (done < out.length) {
+      const n = readSync(bytes.fd, out, done, out.length - done, start + done);
+      if (n === 0) break;
+      done += n;
+    }
+    return out.subarray(0, done);
+  };
 }
 
-function slice(bytes: ZipBytes, start: number, length: number): Buffer {
-  if ("buffer" in bytes) return bytes.buffer.subarray(start, start + length);
-  const out = Buffer.allocUnsafe(length);
-  let done = 0;
-  while (done < length) {
-    const n = readSync(bytes.fd, out, done, length - done, start + done);
-    if (n === 0) break;
-    done += n;
+/** Read the structure and run every safety check; throws UNSAFE_WHEEL naming the archive and entry. */
+export function readCheckedEntries(bytes: ZipBytes, archive: string, opts: ZipReadOptions = {}): CheckedEntries {
+  const read = byteReader(bytes);
+  const size = "buffer" in bytes ? bytes.buffer.length : bytes.size;
+  const limits = opts.limits ?? DEFAULT_LIMITS;
+  let end: ReturnType<typeof readEndRecords>;
+  try {
+    end = readEndRecords(read, size, archive);
+  } catch (error) {
+    if (!(error instanceof NotAZipError)) throw error;
+    throw new PystoreError(opts.corruptCode ?? "UNSAFE_WHEEL", `${archive}: not a readable zip archive: ${error.message}`, {
+      hint: "the file is not a wheel (a truncated download, or an error page saved under a wheel's name)",
+      details: { archive },
+    });
   }
-  return out.subarray(0, done);
+  // Counted before the directory is read: a claimed million entries costs nothing.
+  if (end.entries > limits.maxEntries) throw structureError(archive, `${end.entries} entries, more than the limit of ${limits.maxEntries}`);
+  const members = parseCentralDirectory(read(end.cdOffset, end.cdSize), end, archive);
+  const infos: ArchiveEntryInfo[] = members.map((m) => ({
+    name: m.name,
+    compressedSize: m.compressedSize,
+    uncompressedSize: m.uncompressedSize,
+    externalAttributes: m.externalAttributes,
+    versionMadeBy: m.versionMadeBy,
+  }));
+  // Names and sizes first (cheap, and the usual reason to refuse), then every local header.
+  const files = checkArchiveEntries(archive, infos, limits);
+  const offsets = checkLocalLayout(archive, members, end, read);
+  const items = members.map((member, i) => ({ info: infos[i], path: "", member, dataOffset: offsets[i] }));
+  const fileItems = items.filter((item) => {
+    if (!isDirectoryEntry(item.info)) return true;
+    if (item.member.uncompressedSize !== 0) throw structureError(archive, "directory entry with data", item.info.name);
+    return false;
+  });
+  for (const [i, item] of fileItems.entries()) item.path = files[i];
+  return { files, byPath: new Map(fileItems.map((item) => [item.path, item])) };
 }
 
 /**
- * One entry's bytes, read and inflated synchronously: one slice (or pread) and one inflate per file
- * instead of a read stream and an inflate stream, each a chain of thread-pool round trips. Checks what
- * yauzl's streams check: the local header, the data's bounds, the method and the declared size, and
- * never inflates past that size (a lying central directory cannot make it allocate more).
+ * One entry's bytes, read and inflated synchronously: one slice (or pread) and one inflate per file. The
+ * inflate never produces more than the declared size (a lying directory cannot make it allocate more),
+ * must consume exactly the declared compressed bytes, and the result must match the CRC.
  */
 export function readEntrySync(bytes: ZipBytes, archive: string, item: ZipItem): Buffer {
-  const entry = item.entry;
+  const { member, dataOffset } = item;
   const name = item.info.name;
-  const total = "buffer" in bytes ? bytes.buffer.length : bytes.size;
-  const offset = entry.relativeOffsetOfLocalHeader;
-  // Local name and extra lengths usually equal the central ones: one read then covers header and data.
-  const guess = Math.min(total - offset, 30 + entry.fileNameLength + entry.extraFieldLength + entry.compressedSize);
-  let chunk = slice(bytes, offset, Math.max(0, guess));
-  if (chunk.length < 30 || chunk.readUInt32LE(0) !== LOCAL_HEADER) throw corrupt(archive, name, "invalid local file header");
-  const dataStart = 30 + chunk.readUInt16LE(26) + chunk.readUInt16LE(28);
-  if (offset + dataStart + entry.compressedSize > total) throw corrupt(archive, name, "file data overflows the archive");
-  if (dataStart + entry.compressedSize > chunk.length) chunk = slice(bytes, offset, dataStart + entry.compressedSize);
-  const raw = chunk.subarray(dataStart, dataStart + entry.compressedSize);
+  const raw = byteReader(bytes)(dataOffset, member.compressedSize);
+  if (raw.length !== member.compressedSize) throw structureError(archive, "file data overflows the archive", name);
   let data: Buffer;
-  if (entry.compressionMethod === 0) {
+  if (member.method === 0) {
     data = raw;
-  } else if (entry.compressionMethod === 8) {
-    try {
-      data = inflateRawSync(raw, { maxOutputLength: Math.max(1, entry.uncompressedSize) });
-    } catch (cause) {
-      throw corrupt(archive, name, `cannot inflate: ${(cause as Error).message}`);
-    }
   } else {
-    throw corrupt(archive, name, `unsupported compression method ${entry.compressionMethod}`);
+    let consumed: number;
+    try {
+      const out = inflateRawSync(raw, { maxOutputLength: Math.max(1, member.uncompressedSize), info: true }) as unknown as {
+        buffer: Buffer;
+        engine: { bytesWritten: number };
+      };
+      data = out.buffer;
+      consumed = out.engine.bytesWritten;
+    } catch (cause) {
+      if ((cause as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE")
+        throw structureError(archive, `expands past the ${member.uncompressedSize} bytes its header says`, name);
+      throw structureError(archive, `cannot inflate: ${(cause as Error).message}`, name);
+    }
+    // Bytes after the end of the deflate stream are where a streaming reader and this one would part.
+    if (consumed !== raw.length) throw structureError(archive, `${raw.length - consumed} bytes follow its compressed data`, name);
   }
-  if (data.length !== entry.uncompressedSize)
-    throw corrupt(archive, name, `expands to ${data.length} bytes, not the ${entry.uncompressedSize} its header says`);
+  if (data.length !== member.uncompressedSize)
+    throw structureError(archive, `expands to ${data.length} bytes, not the ${member.uncompressedSize} its header says`, name);
+  if (crc32(data) >>> 0 !== member.crc32) throw structureError(archive, "CRC-32 does not match its data", name);
   return data;
 }
 
-export interface OpenedWheel {
-  zip: yauzl.ZipFile;
+/** Compressed bytes are read this many at a time when an entry is streamed. */
+const STREAM_CHUNK = 1 << 20;
+
+/**
+ * One entry's bytes in bounded pieces, for members too large to hold whole: `sink` gets each piece of the
+ * inflated data in order. The same checks as readEntrySync: never more than the declared size, exactly
+ * the declared compressed bytes consumed, and the CRC. A failed check throws after the pieces so far
+ * were delivered, so the caller must discard them.
+ */
+export async function streamEntry(bytes: ZipBytes, archive: string, item: ZipItem, sink: (piece: Buffer) => void): Promise<void> {
+  const { member, dataOffset } = item;
+  const name = item.info.name;
+  const read = byteReader(bytes);
+  let produced = 0;
+  let crc = 0;
+  const take = (piece: Buffer) => {
+    produced += piece.length;
+    if (produced > member.uncompressedSize)
+      throw structureError(archive, `expands past the ${member.uncompressedSize} bytes its header says`, name);
+    crc = crc32(piece, crc);
+    sink(piece);
+  };
+  const compressed = function* () {
+    for (let offset = 0; offset < member.compressedSize; ) {
+      const piece = read(dataOffset + offset, Math.min(STREAM_CHUNK, member.compressedSize - offset));
+      if (piece.length === 0) throw structureError(archive, "file data overflows the archive", name);
+      offset += piece.length;
+      yield piece;
+    }
+  };
+  if (member.method === 0) {
+    for (const piece of compressed()) take(piece);
+  } else {
+    const inflater = createInflateRaw();
+    let failure: unknown;
+    inflater.on("data", (piece: Buffer) => {
+      if (failure !== undefined) return;
+      try {
+        take(piece);
+      } catch (error) {
+        failure = error;
+        inflater.destroy();
+      }
+    });
+    const ended = new Promise<void>((resolve, reject) => {
+      inflater.once("end", resolve);
+      inflater.once("close", () => (failure !== undefined ? reject(failure) : resolve()));
+      inflater.once("error", (cause) => {
+        failure ??= structureError(archive, `cannot inflate: ${cause.message}`, name);
+        reject(failure);
+      });
+    });
+    try {
+      for (const piece of compressed()) {
+        if (failure !== undefined) break;
+        if (!inflater.write(piece)) await new Promise((resolve) => inflater.once("drain", resolve));
+      }
+      inflater.end();
+      await ended;
+    } catch (error) {
+      inflater.destroy();
+      throw failure ?? error;
+    }
+    if (failure !== undefined) throw failure;
+    // Bytes after the end of the deflate stream are where a streaming reader and this one would part.
+    if (inflater.bytesWritten !== member.compressedSize)
+      throw structureError(archive, `${member.compressedSize - inflater.bytesWritten} bytes follow its compressed data`, name);
+  }
+  if (produced !== member.uncompressedSize)
+    throw structureError(archive, `expands to ${produced} bytes, not the ${member.uncompressedSize} its header says`, name);
+  if (crc >>> 0 !== member.crc32) throw structureError(archive, "CRC-32 does not match its data", name);
+}
+
+export interface OpenedWheel extends CheckedEntries {
   bytes: ZipBytes;
   close(): void;
 }
 
 /**
- * Open a wheel for installing: from bytes the caller already read (and hashed), or from the file, which
- * yauzl reads for the central directory and readEntrySync through a descriptor of its own (yauzl closes
- * its descriptor itself, asynchronously, so the two are never shared).
+ * Open and check a wheel: from bytes the caller already read (and hashed), or from the file through a
+ * descriptor kept open until close().
  */
-export async function openWheelBytes(wheelPath: string, archive: string, data?: Buffer, corruptCode?: ErrorCode): Promise<OpenedWheel> {
-  if (data) {
-    let zip: yauzl.ZipFile;
-    try {
-      zip = await yauzl.fromBufferPromise(data, { lazyEntries: true, decodeStrings: false, validateEntrySizes: true });
-    } catch (cause) {
-      throw new PystoreError(corruptCode ?? "UNSAFE_WHEEL", `${archive}: not a readable zip archive: ${(cause as Error).message}`, {
-        cause,
-      });
-    }
-    return { zip, bytes: { buffer: data }, close: () => zip.close() };
+export function openWheel(wheelPath: string, archive: string, opts: ZipReadOptions & { data?: Buffer } = {}): OpenedWheel {
+  if (opts.data) {
+    const bytes = { buffer: opts.data };
+    return { ...readCheckedEntries(bytes, archive, opts), bytes, close: () => {} };
   }
   const fd = openSync(wheelPath, "r");
   try {
-    const size = fstatSync(fd).size;
-    const zip = await openWheelZip(wheelPath, archive, { corruptCode });
-    // Both opened the same path moments apart; the store never rewrites a wheel, but say so if it changed.
-    if ((zip as unknown as { fileSize: number }).fileSize !== size) {
-      zip.close();
-      throw new PystoreError("UNSAFE_WHEEL", `${archive}: the file changed while being opened`);
-    }
-    return {
-      zip,
-      bytes: { fd, size },
-      close: () => {
-        zip.close();
-        closeSync(fd);
-      },
-    };
+    const bytes = { fd, size: fstatSync(fd).size };
+    return { ...readCheckedEntries(bytes, archive, opts), bytes, close: () => closeSync(fd) };
   } catch (error) {
     closeSync(fd);
     throw error;

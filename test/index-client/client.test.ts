@@ -187,7 +187,9 @@ describe("auth", () => {
     const wrong = s.url.replace("http://", "http://carol:wrong-pass@");
     const error = await failure(use({ indexUrl: wrong }, (c) => c.getProject("alpha")));
     expect(error.code).toBe("AUTH_REQUIRED");
-    expect(error.message).toBe(`${s.url} answered 401 for "alpha": authentication required`);
+    // Said as what happened: these credentials went out and were refused (the secret is never shown).
+    expect(error.message).toBe(`${s.url} answered 401 for "alpha": the credentials sent for user "carol" were refused`);
+    expect(error.hint).toContain("check the user name and password (or token) for 127.0.0.1");
     expect(error.hint).toContain("~/.netrc");
     expect(`${error.message}${error.hint}`).not.toContain("wrong-pass");
   });

@@ -140,7 +140,9 @@ describe("download faults", () => {
     const file = { ...fileOf(s), url: `http://127.0.0.1:9${wheelPath}` };
     const error = await failure(download(s, { retries: 1 }, file));
     expect(error.code).toBe("NETWORK");
-    expect(error.message).toBe(`cannot reach http://127.0.0.1:9${wheelPath}: ECONNREFUSED`);
+    expect(error.message).toBe(
+      `cannot reach http://127.0.0.1:9${wheelPath}: nothing accepts connections at 127.0.0.1:9 (connection refused) (ECONNREFUSED)`,
+    );
   });
 });
 

@@ -59,13 +59,16 @@ describe("readMetadataByRanges", () => {
     );
   });
 
-  it("chooses the .dist-info named like the wheel when there are several", async () => {
+  it("follows the one .dist-info rule: exactly one, named like the wheel", async () => {
     const bytes = await zip({ "a-1.0.dist-info/METADATA": "Name: a\n", "b-2.0.dist-info/METADATA": "Name: b\n" });
-    expect(await readMetadataFromBuffer(bytes, "b.whl", "b-2.0-py3-none-any.whl")).toBe("Name: b\n");
-    // The one .dist-info rule (src/wheel/dist-info.ts): none named like the wheel is a refusal.
-    await expect(readMetadataFromBuffer(bytes, "c.whl", "c-1.0-py3-none-any.whl")).rejects.toMatchObject({
+    await expect(readMetadataFromBuffer(bytes, "b.whl", "b-2.0-py3-none-any.whl")).rejects.toMatchObject({
       code: "INVALID_METADATA",
-      message: 'c.whl has no *.dist-info/METADATA at its root for "c" (found only a-1.0.dist-info, b-2.0.dist-info)',
+      message: "b.whl has several .dist-info directories: a-1.0.dist-info, b-2.0.dist-info",
+    });
+    const other = await zip({ "a-1.0.dist-info/METADATA": "Name: a\n" });
+    await expect(readMetadataFromBuffer(other, "c.whl", "c-1.0-py3-none-any.whl")).rejects.toMatchObject({
+      code: "INVALID_METADATA",
+      message: 'c.whl has no *.dist-info/METADATA at its root for "c" (found only a-1.0.dist-info)',
     });
   });
 
@@ -77,12 +80,15 @@ describe("readMetadataByRanges", () => {
       code: "INVALID_METADATA",
       message: expect.stringMatching(/too large to be metadata/),
     });
-    // The central directory claims 64 bytes; the deflate stream would expand to 17 MiB.
+    // Both headers claim 64 bytes; the deflate stream would expand to 17 MiB.
     const lying = Buffer.from(big);
     const name = Buffer.from("pkg-1.0.dist-info/METADATA");
     const central = lying.lastIndexOf(name) - 46;
+    const local = lying.indexOf(name) - 30;
     expect(lying.readUInt32LE(central)).toBe(0x02014b50);
+    expect(lying.readUInt32LE(local)).toBe(0x04034b50);
     lying.writeUInt32LE(64, central + 24);
+    if (lying.readUInt32LE(local + 22) !== 0) lying.writeUInt32LE(64, local + 22);
     const error = await readMetadataFromBuffer(lying, "lying.whl", "pkg-1.0-py3-none-any.whl").catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PystoreError);
     expect(error).toMatchObject({ code: "INVALID_METADATA", message: expect.stringMatching(/expands past the 64 bytes its header says/) });

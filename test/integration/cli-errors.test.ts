@@ -51,10 +51,10 @@ describe("--json on failure", () => {
         code: "FILE_NOT_FOUND",
         details: {},
         hint: "run pystore lock first, or pass -l FILE",
-        message: "cannot read the lock [TMP]/missing.toml: ENOENT",
+        message: "there is no lock at [TMP]/missing.toml",
       },
     });
-    expect(r.stderr).toBe("error: cannot read the lock [TMP]/missing.toml: ENOENT\nhint: run pystore lock first, or pass -l FILE\n");
+    expect(r.stderr).toBe("error: there is no lock at [TMP]/missing.toml\nhint: run pystore lock first, or pass -l FILE\n");
   });
 
   it("store info of an unknown entry: ENTRY_NOT_FOUND, exit 7", async () => {
@@ -154,5 +154,19 @@ describe("errorJson", () => {
 
   it("reports anything that is not a PystoreError as INTERNAL", () => {
     expect(JSON.parse(errorJson(new TypeError("boom"))).error).toMatchObject({ code: "INTERNAL", hint: null });
+  });
+});
+
+describe("what the machine refuses", () => {
+  it("too few open files is said in words with a hint, not reported as a bug", async () => {
+    const { spawnSync } = await import("node:child_process");
+    const { PYSTORE_BIN } = await import("../helpers/cli.js");
+    const r = spawnSync("sh", ["-c", `ulimit -n 30; exec "${process.execPath}" "${PYSTORE_BIN}" store verify`], {
+      encoding: "utf8",
+      env: { ...process.env, PYSTORE_STORE: join(work.path, "store") },
+    });
+    expect(r.stderr, r.stderr).not.toContain("internal error");
+    expect(r.stderr).toContain("too many open files (raise `ulimit -n`) (EMFILE)");
+    expect(r.status).toBe(3);
   });
 });

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startIndexServer, type IndexServer } from "../../fixtures/index-server.js";
 import { buildWheel, type WheelSpec } from "../../fixtures/wheels.js";
-import { runCli } from "../helpers/cli.js";
+import { PYSTORE_BIN, runCli } from "../helpers/cli.js";
 
 const pipAvailable = spawnSync("python3", ["-m", "pip", "--version"]).status === 0;
 
@@ -75,7 +75,9 @@ describe("pystore fetch", () => {
     const first = await runCli(["fetch", "-l", lockPath, "--json"], { env });
     expect(first.stderr).not.toContain("internal error");
     expect(first.code).toBe(0);
-    const report = JSON.parse(first.stdout) as { wheels: { filename: string; sha256: string; path: string }[] };
+    const report = JSON.parse(first.stdout) as { wheels: { filename: string; sha256: string; path: string; downloaded: boolean }[] };
+    expect(report.wheels.every((w) => w.downloaded)).toBe(true);
+    expect(first.stderr).toContain("3 wheels: 3 downloaded, 0 already in the store");
     expect(report.wheels.map((w) => w.filename)).toEqual([
       "Top_Pkg-1.2-py3-none-any.whl",
       "leaf_lib-1.1-py3-none-any.whl",
@@ -86,9 +88,39 @@ describe("pystore fetch", () => {
     for (const w of report.wheels) expect(lockText).toContain(w.sha256);
 
     const downloadsBefore = server.requests.filter((r) => r.path.startsWith("/files/")).length;
-    const again = await runCli(["fetch", "-l", lockPath, "--offline"], { env });
+    const again = await runCli(["fetch", "-l", lockPath, "--offline", "--json"], { env });
     expect(again.code).toBe(0);
+    // Said as such, not listed as downloads.
+    expect((JSON.parse(again.stdout) as { wheels: { downloaded: boolean }[] }).wheels.map((w) => w.downloaded)).toEqual([
+      false,
+      false,
+      false,
+    ]);
+    expect(again.stderr).toContain("Top_Pkg-1.2-py3-none-any.whl (already stored)");
+    expect(again.stderr).toContain("3 wheels: 0 downloaded, 3 already in the store");
     expect(server.requests.filter((r) => r.path.startsWith("/files/")).length).toBe(downloadsBefore);
+  });
+
+  it("draws one redrawn progress line on a terminal, and plain lines in a pipe", async () => {
+    // `script` gives the command a pseudo-terminal, as an interactive shell would.
+    const command = [process.execPath, PYSTORE_BIN, "fetch", "-l", lockPath].map((a) => `'${a}'`).join(" ");
+    // Not spawnSync: the index server answering the downloads runs in this process.
+    const tty = await new Promise<{ status: number | null; stdout: string }>((resolve) => {
+      const child = spawn("script", ["-qec", command, "/dev/null"], {
+        stdio: ["ignore", "pipe", "inherit"],
+        env: { ...process.env, PYSTORE_STORE: join(work, "store-tty"), NO_COLOR: "1", COLUMNS: "120" },
+      });
+      let stdout = "";
+      child.stdout.on("data", (d) => (stdout += String(d)));
+      child.on("close", (status) => resolve({ status, stdout }));
+    });
+    expect(tty.status, tty.stdout).toBe(0);
+    expect(tty.stdout).toContain("\r\u001b[2Kfetching ");
+    expect(tty.stdout).toContain("3 wheels: 3 downloaded, 0 already in the store");
+    expect(tty.stdout).not.toContain("[1/3]");
+    const piped = await runCli(["fetch", "-l", lockPath], { env: { PYSTORE_STORE: join(work, "store-pipe") } });
+    expect(piped.stderr, piped.stderr).toContain("[1/3] ");
+    expect(piped.stderr).not.toContain("\u001b[2K");
   });
 
   it("fetches only one target's wheels with --platform/--python", async () => {

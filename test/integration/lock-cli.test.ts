@@ -91,9 +91,13 @@ describe("pystore lock (multi-target)", () => {
 
     const lock = parsePylock(text);
     expect(lock.environments).toHaveLength(3);
+    // gamma: always on Windows; on Linux only with the project's extra, which stays selectable.
+    expect(lock.extras).toEqual(["extra-one"]);
     const gamma = lock.packages.find((p) => p.name === "gamma");
+    const linux = (py: string) =>
+      `(sys_platform == "linux" and platform_machine == "x86_64" and implementation_name == "cpython" and python_version == "${py}")`;
     expect(gamma?.marker).toBe(
-      'sys_platform == "win32" and platform_machine == "AMD64" and implementation_name == "cpython" and python_version == "3.11"',
+      `"extra-one" in extras and (${linux("3.11")} or ${linux("3.12")}) or sys_platform == "win32" and platform_machine == "AMD64" and implementation_name == "cpython" and python_version == "3.11"`,
     );
     const beta = lock.packages.find((p) => p.name === "beta");
     expect(beta?.marker).toBeUndefined();

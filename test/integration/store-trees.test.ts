@@ -77,8 +77,9 @@ describe("unpacked trees in bundles", () => {
       expect(copied.mode & 0o777).toBe(0o644);
       expect((await cli(store, ["bundle", "verify", out])).code).toBe(0);
     }
+    // A bad variable is a configuration error (a bad flag would be a usage error).
     const bad = await bundle(store, [], { PYSTORE_LINK_MODE: "symlink" });
-    expect(bad.code).toBe(2);
+    expect(bad.code).toBe(3);
     expect(bad.stderr).toContain("PYSTORE_LINK_MODE");
   });
 

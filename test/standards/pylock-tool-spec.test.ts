@@ -47,6 +47,7 @@ const everything: Required<LockInputs> = {
   prerelease: "allow",
   excludeNewer: "2024-06-01T23:59:59.000Z",
   requirementFiles: ["requirements.in"],
+  building: { noBuild: true, noBuildPackages: ["native"], noBinaryPackages: ["pure"] },
 };
 
 const nothing: LockInputs = {

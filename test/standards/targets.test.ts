@@ -137,6 +137,7 @@ describe("targetFromCompletePlatform", () => {
       implementation: "cp",
       tags,
       markers,
+      fullVersionKnown: true,
     });
     expect(target.tags).not.toBe(tags);
   });
@@ -149,8 +150,16 @@ describe("targetFromCompletePlatform", () => {
     delete partial.implementation_version;
     const target = targetFromCompletePlatform({ marker_environment: partial, compatible_tags: tags }, "cp.json");
     expect(target.markers.platform_release).toBe("");
+    // A placeholder only: nothing is decided on the patch level the file did not give.
     expect(target.markers.python_full_version).toBe("3.11.0");
     expect(target.markers.implementation_version).toBe("3.11.0");
+    expect(target.fullVersionKnown).toBe(false);
+  });
+
+  it("knows the patch level of X.Y.Z and of the host, not of X.Y", () => {
+    expect(resolveTarget("manylinux_x86_64", "3.11").fullVersionKnown).toBe(false);
+    expect(resolveTarget("manylinux_x86_64", "3.11.7").fullVersionKnown).toBe(true);
+    expect(resolveTarget("manylinux_x86_64", "3.11.7").markers.python_full_version).toBe("3.11.7");
   });
 
   it.each([
@@ -169,5 +178,26 @@ describe("targetFromCompletePlatform", () => {
     expect(error.code).toBe("INVALID_PLATFORM_FILE");
     expect(error.message).toContain("`plat.json`");
     expect(error.message).toContain(message);
+  });
+});
+
+describe("unknown platform names", () => {
+  it.each([
+    ["alpine", "did you mean `musllinux_x86_64` (Alpine Linux uses musl libc)?"],
+    ["alpine-aarch64", "did you mean `musllinux_aarch64`"],
+    ["ubuntu", "did you mean `manylinux_x86_64`"],
+    ["linux-arm64", "unsupported Linux architecture `arm64` (Linux calls it `aarch64`)"],
+    ["macos", "did you mean `macosx_arm64`?"],
+    ["darwin_x86_64", "did you mean `macosx_x86_64`?"],
+    ["windows", "did you mean `win_amd64`?"],
+    ["manylnux_x86_64", "did you mean `manylinux_x86_64`?"],
+  ])("%s suggests the named platform it means", (name, suggestion) => {
+    const e = thrown(() => resolveTarget(name, "3.11"));
+    expect(e.code).toBe("INVALID_TARGET");
+    expect(e.message).toContain(suggestion);
+  });
+
+  it("suggests nothing for a name that resembles no platform", () => {
+    expect(thrown(() => resolveTarget("sparc", "3.11")).message).toBe("Unknown platform `sparc`");
   });
 });

@@ -2,19 +2,23 @@
 // the SQLite schema of a fresh store, and a real bundle manifest against bundle-manifest.md's JSON schema.
 
 import { readFileSync, readdirSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GREETLIB, lockFor, writeTwoExecutables } from "../../fixtures/projects.js";
 import { buildWheel } from "../../fixtures/wheels.js";
+import { buildStandalonePython, standaloneUnavailable } from "../../fixtures/python-standalone.js";
+import { addPython } from "../../src/python/add.js";
 import { buildBundle } from "../../src/bundle/bundle.js";
 import { MANIFEST_FILE } from "../../src/bundle/manifest.js";
 import { DEFAULT_EPOCH } from "../../src/util/archive-time.js";
 import * as versions from "../../src/format-versions.js";
 import { parsePylock } from "../../src/standards/pylock.js";
 import { resolveTarget } from "../../src/standards/targets.js";
+import { ROOTS_LOST_AT } from "../../src/store/db.js";
 import { dbPath } from "../../src/store/layout.js";
+import { QUARANTINE_DIR, reindexStore, stamp } from "../../src/store/reindex.js";
 import { openStore } from "../../src/store/store.js";
 import { silentLogger } from "../../src/util/log.js";
 import { tempDir } from "../helpers/temp.js";
@@ -114,6 +118,32 @@ describe("store-format/sqlite-schema.md", () => {
       db.close();
     }
   });
+
+  it("documents every meta key, including the one a rebuild by `store reindex` writes", async () => {
+    const dir = join(work.path, "rebuilt");
+    const wheel = await buildWheel({ name: "metakeys", version: "1.0" }, join(work.path, "meta-wheels"));
+    const store = await openStore({ dir, log: silentLogger });
+    await store.addWheelFile(wheel.path);
+    store.close();
+    await rm(dbPath(dir));
+    expect((await reindexStore(dir, silentLogger)).rootsLost).toBe(true);
+    const db = new Database(dbPath(dir), { readonly: true });
+    try {
+      const keys = db.prepare("SELECT key FROM meta ORDER BY key").pluck().all() as string[];
+      expect(keys).toContain(ROOTS_LOST_AT);
+      const documented = /`meta` keys: ([^\n]*(?:\n[^\n]+)*)/.exec(spec("sqlite-schema.md"))?.[1] ?? "";
+      for (const key of keys) expect(documented, `meta key ${key}`).toContain(`\`${key}\``);
+    } finally {
+      db.close();
+    }
+  });
+
+  it("names the damaged-database file and the quarantine directory the code uses", () => {
+    const layout = spec("store-layout.md");
+    expect(layout).toContain(`${QUARANTINE_DIR}/`);
+    expect(layout).toContain("store.db.corrupt-<yyyymmddThhmmssZ>");
+    expect(stamp(Date.UTC(2026, 10, 24, 10, 15, 0))).toMatch(/^\d{8}T\d{6}Z$/);
+  });
 });
 
 // A tiny checker for the JSON-schema keywords bundle-manifest.md uses; an unknown keyword fails loudly
@@ -202,8 +232,18 @@ describe("store-format/bundle-manifest.md", () => {
       const wheels = join(work.path, "wheels");
       const greet = await buildWheel(GREETLIB, wheels);
       const { project } = await writeTwoExecutables(join(work.path, "project"));
+      // Data files too, so the manifest carries every key the schema has.
+      const pyproject = await readFile(join(project, "pyproject.toml"), "utf8");
+      await writeFile(join(project, "pyproject.toml"), pyproject.replace("[tool.pystore]\n", '[tool.pystore]\ndata = ["etc/app.ini"]\n'));
+      await mkdir(join(project, "etc"), { recursive: true });
+      await writeFile(join(project, "etc", "app.ini"), "[app]\n");
       const lockText = lockFor([{ wheel: greet, path: greet.filename }]);
+      // An embedded interpreter and build-time bytecode, when this machine can make one (python-standalone.ts).
+      const python = standaloneUnavailable()
+        ? undefined
+        : (await addPython(store, buildStandalonePython(join(work.path, "standalone")).replace(/\/python$/, ""))).entry;
       const result = await buildBundle({
+        ...(python ? { python, compile: { python: join(python.dir, python.executable), cacheTag: python.cacheTag } } : {}),
         lock: parsePylock(lockText),
         lockText,
         lockDir: wheels,
@@ -224,9 +264,13 @@ describe("store-format/bundle-manifest.md", () => {
       expect(manifest.formatVersion).toBe(versions.BUNDLE_MANIFEST_VERSION);
       const schema = manifestSchema();
       expect(validate(schema, manifest)).toEqual([]);
-      // Every key the schema declares is one the code writes (required lists them all).
-      expect([...(schema.required as string[])].sort()).toEqual(Object.keys(schema.properties as object).sort());
-      expect(Object.keys(manifest).sort()).toEqual([...(schema.required as string[])].sort());
+      // Every key the schema declares is one the code writes; all are required but those only some projects have.
+      const optional = ["data", "python", "bytecode"];
+      expect([...(schema.required as string[]), ...optional].sort()).toEqual(Object.keys(schema.properties as object).sort());
+      const written = python
+        ? Object.keys(schema.properties as object)
+        : Object.keys(schema.properties as object).filter((k) => k !== "python" && k !== "bytecode");
+      expect(Object.keys(manifest).sort()).toEqual(written.sort());
     } finally {
       store.close();
     }

@@ -41,7 +41,7 @@ describe("readWheelInfo", () => {
     expect(info.dependencies[0]).toMatch(/^six ?; ?python_version ?< ?['"]3['"]$/);
   });
 
-  it("picks the project's own .dist-info when a wheel carries another", async () => {
+  it("refuses a wheel that carries a second top-level .dist-info (pip and uv refuse it too)", async () => {
     const w = await buildWheel(
       {
         name: "picked",
@@ -50,7 +50,9 @@ describe("readWheelInfo", () => {
       },
       join(work.path, "two"),
     );
-    expect((await readWheelInfo(w.path, w.filename)).name).toBe("picked");
+    const error = await readWheelInfo(w.path, w.filename).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "INVALID_METADATA" });
+    expect((error as Error).message).toContain("several .dist-info directories");
   });
 
   it("refuses a wheel whose METADATA names another project, or that has none at its root", async () => {

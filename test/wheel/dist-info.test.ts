@@ -26,14 +26,7 @@ describe("findDistInfo", () => {
       ["FrIeNdLy-._.-bArD-1.0.dist-info/METADATA"],
       "FrIeNdLy-._.-bArD-1.0.dist-info",
     ],
-    ["no version part", "friendly_bard-1.0-py3-none-any.whl", ["friendly_bard.dist-info/METADATA"], "friendly_bard.dist-info"],
     ["an equal but differently written version", "pkg-1.0-py3-none-any.whl", ["pkg-1.0.0.dist-info/METADATA"], "pkg-1.0.0.dist-info"],
-    [
-      "a vendored project beside it",
-      "pkg-2.0-py3-none-any.whl",
-      ["vendored-9.9.dist-info/METADATA", "pkg-2.0.dist-info/METADATA"],
-      "pkg-2.0.dist-info",
-    ],
   ])("accepts %s", (_label, filename, paths, expected) => {
     expect(findDistInfo(filename, filename, [...rest, ...paths])).toBe(expected);
   });
@@ -53,12 +46,19 @@ describe("findDistInfo", () => {
       /found only friendly_bard_extra/,
     ],
     ["one not at the root", "pkg-1.0-py3-none-any.whl", ["deep/pkg-1.0.dist-info/METADATA"], /found none/],
-    ["a .dist-info without METADATA", "pkg-1.0-py3-none-any.whl", ["pkg-1.0.dist-info/WHEEL"], /found none/],
+    ["a .dist-info without METADATA", "pkg-1.0-py3-none-any.whl", ["pkg-1.0.dist-info/WHEEL"], /has pkg-1\.0\.dist-info without METADATA/],
+    ["no version part", "friendly_bard-1.0-py3-none-any.whl", ["friendly_bard.dist-info/METADATA"], /its file name says version 1\.0/],
+    [
+      "a vendored project beside it (pip and uv want exactly one)",
+      "pkg-2.0-py3-none-any.whl",
+      ["vendored-9.9.dist-info/METADATA", "pkg-2.0.dist-info/METADATA"],
+      /several \.dist-info directories: pkg-2\.0\.dist-info, vendored-9\.9\.dist-info/,
+    ],
     [
       "two for the same project",
       "pkg-1.0-py3-none-any.whl",
       ["pkg-1.0.dist-info/METADATA", "PKG-1.0.dist-info/METADATA"],
-      /several \.dist-info directories for "pkg": PKG-1\.0\.dist-info, pkg-1\.0\.dist-info/,
+      /several \.dist-info directories: PKG-1\.0\.dist-info, pkg-1\.0\.dist-info/,
     ],
     [
       "another version",

@@ -36,7 +36,8 @@ describe("RECORD", () => {
     ["a listed member that is absent", `p/y.py,sha256=${sha.toString("base64url")},1\n`, [], /listed in RECORD but missing/],
     ["a member without a hash", "p/x.py,,\n", ["p/x.py"], /without a hash/],
     ["a weak hash", `p/x.py,md5=${createHash("md5").update(data).digest("base64url")},\n`, ["p/x.py"], /weak or unknown hash "md5"/],
-    ["a path listed twice", "p/x.py,,\n./p/x.py,,\n", ["p/x.py"], /listed twice/],
+    ["a path listed twice", "p/x.py,,\np/x.py,,\n", ["p/x.py"], /listed twice/],
+    ["a path spelled with ./", "./p/x.py,,\n", ["p/x.py"], /RECORD spells it differently/],
   ])("refuses %s with RECORD_MISMATCH", (_label, record, files, message) => {
     expect(() => listing(record, [...files, "p-1.0.dist-info/RECORD"])).toThrow(
       expect.objectContaining({ code: "RECORD_MISMATCH", message: expect.stringMatching(message) }),

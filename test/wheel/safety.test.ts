@@ -46,7 +46,9 @@ describe("checkArchiveEntries", () => {
   });
 
   it("refuses duplicates after normalisation", () => {
-    expect(refusal(() => checkArchiveEntries("w.whl", [entry("pkg/a.py"), entry("./pkg/a.py")])).message).toMatch(/duplicate/);
+    expect(refusal(() => checkArchiveEntries("w.whl", [entry("pkg/a.py"), entry("pkg/a.py")])).message).toMatch(/duplicate/);
+    // A second spelling of a path is refused on its own: one name per file.
+    expect(refusal(() => checkArchiveEntries("w.whl", [entry("./pkg/a.py")])).message).toMatch(/not in canonical form/);
   });
 
   it("refuses a file that is also used as a directory", () => {

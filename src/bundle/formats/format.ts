@@ -4,6 +4,7 @@
 import type { BundleContents } from "../contents.js";
 import type { GeneratedFile, LaunchInput } from "../launcher.js";
 import type { ManifestFile, VerifyReport } from "../manifest.js";
+import type { ImageOptions } from "./oci.js";
 
 /** A finished bundle, ready to be published. */
 export interface StagedBundle {
@@ -23,6 +24,10 @@ export interface StagedBundle {
   python: string;
   /** Timestamp for archive entries (seconds since the epoch). */
   mtime: number;
+  /** Files that keep their own time instead (an embedded interpreter's, whose .pyc files check them). */
+  mtimes?: ReadonlyMap<string, number>;
+  /** The image format's own options (`--prefix`, `--entrypoint`, `--base-image`); other formats ignore them. */
+  image?: ImageOptions;
 }
 
 /** What `detect` may look at: one stat and the first bytes, taken once for every format. */

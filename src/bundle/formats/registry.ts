@@ -5,16 +5,20 @@ import { open, stat } from "node:fs/promises";
 import { PystoreError } from "../../errors.js";
 import { dirFormat } from "./dir.js";
 import type { BundleFormatHandler, PathProbe } from "./format.js";
+import { ociFormat } from "./oci.js";
 import { pyzFormat } from "./pyz.js";
 import { tarGzFormat } from "./tar-gz.js";
 
-/** In detection order: content (gzip magic) before name (.pyz), and the directory last. */
-const FORMATS = { "tar.gz": tarGzFormat, pyz: pyzFormat, dir: dirFormat } as const satisfies Record<string, BundleFormatHandler>;
+/** In detection order: content (gzip magic) before name (.pyz), an image layout before any other directory. */
+const FORMATS = { "tar.gz": tarGzFormat, pyz: pyzFormat, oci: ociFormat, dir: dirFormat } as const satisfies Record<
+  string,
+  BundleFormatHandler
+>;
 
 export type BundleFormat = keyof typeof FORMATS;
 
 /** Format names, for messages and --format's help. */
-const BUNDLE_FORMATS = ["dir", "tar.gz", "pyz"] as const satisfies readonly BundleFormat[];
+const BUNDLE_FORMATS = ["dir", "tar.gz", "pyz", "oci"] as const satisfies readonly BundleFormat[];
 
 export function bundleFormat(name: BundleFormat): BundleFormatHandler {
   return FORMATS[name];
@@ -51,7 +55,7 @@ async function probe(path: string): Promise<PathProbe> {
 export async function detectFormat(path: string): Promise<BundleFormatHandler> {
   const found = await probe(path);
   for (const format of Object.values(FORMATS)) if (format.detect(found)) return format;
-  throw new PystoreError("USAGE", `${path}: bundle verify checks bundle directories, .pyz files and tar.gz archives`, {
-    hint: "give the bundle directory, OUT.pyz or OUT.tar.gz",
+  throw new PystoreError("USAGE", `${path}: bundle verify checks bundle directories, .pyz files, tar.gz archives and OCI image layouts`, {
+    hint: "give the bundle directory, OUT.pyz, OUT.tar.gz or the image layout directory",
   });
 }

@@ -28,6 +28,7 @@ export const tarGzFormat: BundleFormatHandler = {
       {
         prefix: canonicalizeName(staged.name),
         mtime: staged.mtime,
+        ...(staged.mtimes ? { mtimes: staged.mtimes } : {}),
       },
     );
     await publishArchive(archive, out, { staging: staged.staging, mode: 0o644 });

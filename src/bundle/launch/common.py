@@ -138,7 +138,12 @@ def _cache_home():
     return base
 
 
-def _pycache_prefix():
+def _pycache_prefix(cfg):
+    if cfg.get("bytecode"):
+        # The bundle ships unchecked-hash .pyc files beside its sources (bundle --compile). A prefix would
+        # make Python look only there and never at them; and the bundle writes nothing into itself.
+        sys.dont_write_bytecode = True
+        return
     # Keep bytecode out of the bundle (it may be read-only, and "bundle verify" checks it byte for byte).
     # Without a usable cache, leave the prefix alone: Python then skips writing bytecode it cannot write.
     if not hasattr(sys, "pycache_prefix") or sys.pycache_prefix is not None:

@@ -6,8 +6,12 @@ case $self in
   *) self=$(command -v -- "$self") || { echo {{name_sh}}": cannot locate this launcher" >&2; exit 127; } ;;
 esac
 # Follow symlinks one hop at a time: `readlink -f` is missing on some systems (BusyBox, older macOS).
+# readlink itself is looked up in the usual places too: a bundle carrying its own Python may run with an
+# empty PATH (systemd units, env -i).
+rl=readlink
+command -v readlink >/dev/null 2>&1 || for rl in /usr/bin/readlink /bin/readlink readlink; do [ -x "$rl" ] && break; done
 while [ -L "$self" ]; do
-  link=$(readlink -- "$self") || break
+  link=$("$rl" -- "$self") || break
   case $link in
     /*) self=$link ;;
     *) self=${self%/*}/$link ;;

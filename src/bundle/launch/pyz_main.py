@@ -3,11 +3,12 @@
 
 
 def _extract(archive, cfg):
+    # Extracts what must be real files: site-packages with compiled code, and the project's data files.
     import shutil
     import tempfile
     import zipfile
     key = cfg["bundleHash"][:32]
-    prefix = cfg["sitePackages"] + "/"
+    prefixes = tuple(p + "/" for p in [cfg["sitePackages"] if cfg.get("extract") else None, cfg.get("data")] if p)
     bases = []
     cache = _cache_home()
     if cache is not None:
@@ -17,7 +18,7 @@ def _extract(archive, cfg):
     for base in bases:
         final = os.path.join(base, key)
         if os.path.isfile(os.path.join(final, ".complete")):
-            return os.path.join(final, cfg["sitePackages"])
+            return final
         try:
             if not os.path.isdir(base):
                 os.makedirs(base, 0o700)
@@ -27,7 +28,7 @@ def _extract(archive, cfg):
         try:
             with zipfile.ZipFile(archive) as zf:
                 for info in zf.infolist():
-                    if info.filename.startswith(prefix) and not info.filename.endswith("/"):
+                    if info.filename.startswith(prefixes) and not info.filename.endswith("/"):
                         zf.extract(info, tmp)
                         mode = (info.external_attr >> 16) & 0o777
                         if mode:
@@ -39,10 +40,10 @@ def _extract(archive, cfg):
                 # Another process won the race; its copy is identical (same bundle hash).
                 shutil.rmtree(tmp, ignore_errors=True)
             if os.path.isfile(os.path.join(final, ".complete")):
-                return os.path.join(final, cfg["sitePackages"])
+                return final
         except (OSError, IOError):
             shutil.rmtree(tmp, ignore_errors=True)
-    _fail("%s: cannot extract compiled extensions: neither %s is writable" % (archive, " nor ".join(bases)))
+    _fail("%s: cannot extract compiled extensions or data files: neither %s is writable" % (archive, " nor ".join(bases)))
 
 
 def main():
@@ -64,8 +65,11 @@ def main():
     else:
         _fail("%s: name the executable to run as the first argument (one of: %s)" % (argv0, ", ".join(names) or "none"))
     _check(cfg, name)
-    _pycache_prefix()
-    site_packages = _extract(archive, cfg) if cfg.get("extract") else os.path.join(archive, cfg["sitePackages"])
+    _pycache_prefix(cfg)
+    extracted = _extract(archive, cfg) if cfg.get("extract") or cfg.get("data") else None
+    site_packages = os.path.join(extracted if cfg.get("extract") else archive, cfg["sitePackages"])
+    if cfg.get("data"):
+        os.environ["PYSTORE_APP_DATA"] = os.path.join(extracted, cfg["data"])
     _set_path([os.path.join(archive, p) for p in cfg["paths"]], site_packages)
     with zipfile.ZipFile(archive) as zf:
         sources = dict((n, zf.read(n)) for n in [e["path"] for e in cfg["executables"].values() if e["kind"] == "script"])

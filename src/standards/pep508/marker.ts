@@ -83,11 +83,16 @@ function normalizeExtra(c: MarkerComparison): MarkerComparison {
   return c;
 }
 
-function parseAtom(s: Scanner): MarkerComparison | MarkerList {
+// Real markers nest a few levels; the bound keeps hostile input from exhausting the stack here and in
+// every recursive walk over the tree (evaluation, formatting).
+const MAX_NESTING = 100;
+
+function parseAtom(s: Scanner, depth: number): MarkerComparison | MarkerList {
   s.ws();
   if (s.takeChar("(")) {
     const open = s.pos - 1;
-    const inner = parseExpression(s);
+    if (depth >= MAX_NESTING) s.fail(`more than ${MAX_NESTING} nested parentheses`, open);
+    const inner = parseExpression(s, depth + 1);
     s.ws();
     if (!s.takeChar(")")) s.fail("Expected matching ')' after the '(' here", open);
     s.ws();
@@ -96,13 +101,13 @@ function parseAtom(s: Scanner): MarkerComparison | MarkerList {
   return parseComparison(s);
 }
 
-function parseExpression(s: Scanner): MarkerList {
-  const items: MarkerList = [parseAtom(s)];
+function parseExpression(s: Scanner, depth = 0): MarkerList {
+  const items: MarkerList = [parseAtom(s, depth)];
   for (;;) {
     s.ws();
     const b = s.take(BOOLOP);
     if (!b) return items;
-    items.push(b[1] as "and" | "or", parseAtom(s));
+    items.push(b[1] as "and" | "or", parseAtom(s, depth));
   }
 }
 
@@ -160,7 +165,7 @@ function evalError(code: ErrorCode, message: string): PystoreError {
   return new PystoreError(code, message);
 }
 
-type EnvValue = string | Set<string>;
+export type EnvValue = string | Set<string>;
 
 function lookup(env: Record<string, EnvValue | undefined>, key: string, marker: string): EnvValue {
   const value = env[key];
@@ -196,7 +201,7 @@ function compareStrings(lhs: string, op: string, rhs: EnvValue, marker: string):
   }
 }
 
-function evalComparison(c: MarkerComparison, env: Record<string, EnvValue | undefined>, marker: string): boolean {
+export function evalComparison(c: MarkerComparison, env: Record<string, EnvValue | undefined>, marker: string): boolean {
   let key: string;
   let lhs: EnvValue;
   let rhs: EnvValue;
@@ -255,14 +260,18 @@ function repairFullVersion(v: string): string {
 /** Evaluates against an explicit environment; `extra` defaults to "" and the PEP 751 sets to empty. */
 export function evaluateMarker(marker: Marker | string, env: MarkerEnvironment, ctx: EvaluationContext = {}): boolean {
   const parsed = typeof marker === "string" ? parseMarker(marker) : marker;
-  const values: Record<string, EnvValue | undefined> = {
+  return evalTree(parsed.tree, evaluationValues(env, ctx), typeof marker === "string" ? marker : formatMarker(parsed));
+}
+
+/** The variables a marker is evaluated against: the environment plus `extra` and the PEP 751 sets. */
+export function evaluationValues(env: MarkerEnvironment, ctx: EvaluationContext): Record<string, EnvValue | undefined> {
+  return {
     ...env,
     python_full_version: repairFullVersion(env.python_full_version),
     extra: ctx.extra ? canonicalizeName(ctx.extra) : "",
     extras: new Set((ctx.extras ?? []).map(canonicalizeName)),
     dependency_groups: new Set((ctx.dependency_groups ?? []).map(canonicalizeName)),
   };
-  return evalTree(parsed.tree, values, typeof marker === "string" ? marker : formatMarker(parsed));
 }
 
 /** Every `extra == "…"` name a marker mentions (normalized), e.g. to list a Requires-Dist's extras. */

@@ -33,7 +33,7 @@ function formatString(text: string): string {
   return JSON.stringify(text).replace(/\x7f/g, "\\u007f");
 }
 
-function formatKey(key: string): string {
+export function formatKey(key: string): string {
   return /^[A-Za-z0-9_-]+$/.test(key) ? key : formatString(key);
 }
 

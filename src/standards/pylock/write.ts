@@ -2,7 +2,16 @@
 // `[[packages.wheels]]`, inline `hashes = {sha256 = "…"}`, datetimes unquoted; same input, same bytes.
 
 import type { Pylock, PylockPackage, PylockWheel } from "../pylock.js";
-import { TomlDateTime, formatKeyValue, formatTableSections, isTomlDateTimeText, type TomlTable, type TomlValue } from "./toml-writer.js";
+import {
+  TomlDateTime,
+  formatKey,
+  formatKeyValue,
+  formatTableSections,
+  isPlainTable,
+  isTomlDateTimeText,
+  type TomlTable,
+  type TomlValue,
+} from "./toml-writer.js";
 
 const INDENT = "    ";
 
@@ -84,16 +93,15 @@ function isHashLike(value: TomlTable): boolean {
 }
 
 function toolSections(path: string[], tool: TomlTable, indent: string): string {
-  let out = "";
+  // Plain values share one header: a second `[tool]` would be a duplicate table, which no reader accepts.
+  const plain = Object.entries(tool).filter((e): e is [string, TomlValue] => e[1] !== undefined && !isPlainTable(e[1]));
+  let out = plain.length
+    ? section(`[${path.map(formatKey).join(".")}]`, plain.map(([k, v]) => formatKeyValue(k, v, indent)).join(""), indent)
+    : "";
   for (const [name, table] of Object.entries(tool)) {
-    if (table === undefined) continue;
-    if (typeof table !== "object" || Array.isArray(table) || table instanceof TomlDateTime) {
-      out += section(`[${path.join(".")}]`, formatKeyValue(name, table, indent), indent);
-      continue;
-    }
+    if (table === undefined || !isPlainTable(table)) continue;
     const sub = [...path, name];
-    const body = formatTableSections(sub, table, indent);
-    out += section(`[${sub.join(".")}]`, body, indent);
+    out += section(`[${sub.map(formatKey).join(".")}]`, formatTableSections(sub, table, indent), indent);
   }
   return out;
 }

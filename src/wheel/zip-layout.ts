@@ -1,0 +1,367 @@
+// The one reading of a zip's structure (APPNOTE 6.3.10): the end records, the central directory and every
+// local header, cross-checked so that no other reader (one that trusts the central directory, as Python's
+// zipfile does, or one that walks local headers from the start, as streaming unzippers do) can see other
+// members, other names or other bytes. Anything two readers could read differently is refused.
+// Pure over a byte reader: the whole-file reader (./zip.ts) and the range reader (index-client) share it.
+
+import { PystoreError } from "../errors.js";
+
+/** Bytes [start, start + length) of the archive (shorter only at the end of the file). */
+export type ByteReader = (start: number, length: number) => Buffer;
+
+/** One member as the central directory and its local header agree on it. */
+export interface ZipMember {
+  /** The name decoded as UTF-8 (ASCII unless the UTF-8 flag is set). */
+  name: string;
+  flags: number;
+  method: number;
+  crc32: number;
+  compressedSize: number;
+  uncompressedSize: number;
+  localOffset: number;
+  versionMadeBy: number;
+  externalAttributes: number;
+  /** Whether the central record carried a ZIP64 extra field (its data descriptor then has 8-byte sizes). */
+  zip64: boolean;
+  /** Local header length in the central directory's view (30 + name); the extra length is the local one. */
+  nameBytes: Buffer;
+}
+
+export interface EndRecords {
+  entries: number;
+  cdOffset: number;
+  cdSize: number;
+  /** Where the central directory must end: the ZIP64 end record when there is one, else the end record. */
+  cdEnd: number;
+}
+
+const EOCD = 0x06054b50;
+const ZIP64_EOCD = 0x06064b50;
+const ZIP64_LOCATOR = 0x07064b50;
+const CENTRAL = 0x02014b50;
+const LOCAL = 0x04034b50;
+const DESCRIPTOR = 0x08074b50;
+/** Every record signature: none may hide in an archive comment. */
+const SIGNATURES = [EOCD, ZIP64_EOCD, ZIP64_LOCATOR, CENTRAL, LOCAL, DESCRIPTOR];
+/** End of central directory record (22) + the longest comment (65535). */
+export const TAIL_BYTES = 22 + 0xffff;
+
+const FLAG_ENCRYPTED = 0x0001;
+const FLAG_DESCRIPTOR = 0x0008;
+const FLAG_STRONG_ENCRYPTION = 0x0040;
+const FLAG_UTF8 = 0x0800;
+const FLAG_MASKED_DIRECTORY = 0x2000;
+
+const EXTRA_ZIP64 = 0x0001;
+/** Info-ZIP's Unicode path: a second name some readers prefer to the header's. */
+const EXTRA_UNICODE_PATH = 0x7075;
+
+/** An archive with no end record at all: not a zip (the caller picks the code). */
+export class NotAZipError extends Error {}
+
+export function structureError(archive: string, why: string, entry?: string): PystoreError {
+  const what = entry === undefined ? "refusing zip archive" : `refusing archive entry ${JSON.stringify(entry)}`;
+  return new PystoreError("UNSAFE_WHEEL", `${archive}: ${what}: ${why}`, {
+    hint: "zip readers could disagree on what this archive holds; the wheel is malformed or hostile, and nothing from it was used",
+    details: { archive, ...(entry === undefined ? {} : { entry }), reason: why },
+  });
+}
+
+function exactly(read: ByteReader, start: number, length: number): Buffer | undefined {
+  const b = read(start, length);
+  return b.length === length ? b : undefined;
+}
+
+function u64(b: Buffer, at: number): number {
+  const v = b.readBigUInt64LE(at);
+  // Past 2^53 a number loses bytes; no real archive is that large.
+  return v > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(v);
+}
+
+/**
+ * The end records. The end record must close the file exactly (its comment running to the last byte), its
+ * comment may hold no record signature, and a ZIP64 locator, when present, must agree with it: Python
+ * takes the last end signature it sees and any ZIP64 locator before it, other readers take neither.
+ */
+export function readEndRecords(read: ByteReader, size: number, archive: string): EndRecords {
+  const tailStart = Math.max(0, size - TAIL_BYTES);
+  const tail = read(tailStart, size - tailStart);
+  let at = -1;
+  for (let i = tail.length - 22; i >= 0; i--) {
+    if (tail.readUInt32LE(i) === EOCD) {
+      at = i;
+      break;
+    }
+  }
+  if (at < 0) throw new NotAZipError("no end-of-central-directory record");
+  const commentLength = tail.readUInt16LE(at + 20);
+  const after = tail.length - (at + 22);
+  if (commentLength > after) throw structureError(archive, `the archive comment claims ${commentLength} bytes, the file has ${after} left`);
+  if (commentLength < after) throw structureError(archive, `${after - commentLength} bytes follow the end of the archive`);
+  const comment = tail.subarray(at + 22);
+  for (const sig of SIGNATURES) {
+    const b = Buffer.alloc(4);
+    b.writeUInt32LE(sig);
+    if (comment.includes(b)) throw structureError(archive, "the archive comment holds zip records (a second archive)");
+  }
+  const eocdPos = tailStart + at;
+  const disk = tail.readUInt16LE(at + 4);
+  const cdDisk = tail.readUInt16LE(at + 6);
+  let entries = tail.readUInt16LE(at + 10);
+  const onDisk = tail.readUInt16LE(at + 8);
+  let cdSize = tail.readUInt32LE(at + 12);
+  let cdOffset = tail.readUInt32LE(at + 16);
+  const marked = entries === 0xffff || cdSize === 0xffffffff || cdOffset === 0xffffffff;
+  if ((disk !== 0 || cdDisk !== 0 || onDisk !== entries) && !marked) throw structureError(archive, "multi-disk archives are not wheels");
+  let cdEnd = eocdPos;
+  const locator = eocdPos >= 20 ? exactly(read, eocdPos - 20, 20) : undefined;
+  if (locator && locator.readUInt32LE(0) === ZIP64_LOCATOR) {
+    const recordAt = u64(locator, 8);
+    if (locator.readUInt32LE(4) !== 0 || locator.readUInt32LE(16) !== 1) throw structureError(archive, "multi-disk ZIP64 locator");
+    const record = recordAt + 56 <= eocdPos - 20 ? exactly(read, recordAt, 56) : undefined;
+    if (!record || record.readUInt32LE(0) !== ZIP64_EOCD) throw structureError(archive, "the ZIP64 locator points at no ZIP64 end record");
+    if (recordAt + 56 !== eocdPos - 20 || u64(record, 4) !== 44)
+      throw structureError(archive, "bytes between the ZIP64 end record and its locator");
+    const z = { entries: u64(record, 32), cdSize: u64(record, 40), cdOffset: u64(record, 48) };
+    if (record.readUInt32LE(16) !== 0 || record.readUInt32LE(20) !== 0 || u64(record, 24) !== z.entries)
+      throw structureError(archive, "multi-disk ZIP64 end record");
+    // Readers that ignore ZIP64 use the 32-bit values: where those are not markers, they must agree.
+    const disagree =
+      (entries !== 0xffff && entries !== z.entries) ||
+      (cdSize !== 0xffffffff && cdSize !== z.cdSize) ||
+      (cdOffset !== 0xffffffff && cdOffset !== z.cdOffset);
+    if (disagree) throw structureError(archive, "the ZIP64 end record and the end record disagree on the central directory");
+    ({ entries, cdSize, cdOffset } = z);
+    cdEnd = recordAt;
+  } else if (marked) {
+    throw structureError(archive, "the end record defers to a ZIP64 end record that is not there");
+  }
+  if (cdOffset + cdSize !== cdEnd) {
+    throw structureError(
+      archive,
+      cdOffset + cdSize > cdEnd
+        ? "the central directory overlaps the end records"
+        : `${cdEnd - cdOffset - cdSize} bytes between the central directory and the end records`,
+    );
+  }
+  return { entries, cdOffset, cdSize, cdEnd };
+}
+
+/** Extra fields by id; a block that overruns, a repeated id or a second name field is refused. */
+export function parseExtra(archive: string, name: string, extra: Buffer, where: string): Map<number, Buffer> {
+  const fields = new Map<number, Buffer>();
+  let p = 0;
+  while (p < extra.length) {
+    if (p + 4 > extra.length) throw structureError(archive, `truncated extra field in the ${where}`, name);
+    const id = extra.readUInt16LE(p);
+    const len = extra.readUInt16LE(p + 2);
+    if (p + 4 + len > extra.length) throw structureError(archive, `extra field 0x${id.toString(16)} overruns the ${where}`, name);
+    if (fields.has(id)) throw structureError(archive, `extra field 0x${id.toString(16)} appears twice in the ${where}`, name);
+    if (id === EXTRA_UNICODE_PATH) throw structureError(archive, `a second (Unicode path) name in the ${where}`, name);
+    fields.set(id, extra.subarray(p + 4, p + 4 + len));
+    p += 4 + len;
+  }
+  return fields;
+}
+
+function decodeName(archive: string, raw: Buffer, flags: number): string {
+  const printable = raw.toString("latin1");
+  const ascii = raw.every((b) => b < 0x80);
+  // Without the UTF-8 flag, Python decodes a name as cp437: only ASCII reads the same everywhere.
+  if (!ascii && (flags & FLAG_UTF8) === 0) throw structureError(archive, "name is not ASCII and its UTF-8 flag is not set", printable);
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(raw);
+  } catch {
+    throw structureError(archive, "name is not valid UTF-8", printable);
+  }
+}
+
+function checkFlags(archive: string, name: string, flags: number, method: number): void {
+  if (flags & (FLAG_ENCRYPTED | FLAG_STRONG_ENCRYPTION | FLAG_MASKED_DIRECTORY)) throw structureError(archive, "entry is encrypted", name);
+  if (method !== 0 && method !== 8) throw structureError(archive, `unsupported compression method ${method}`, name);
+  // A stored entry's end is found only through its sizes: streaming readers scan for a descriptor instead.
+  if (method === 0 && flags & FLAG_DESCRIPTOR) throw structureError(archive, "stored entry with a data descriptor", name);
+}
+
+/** Every central directory record, strictly: exactly `end.entries` of them filling exactly `cd`. */
+export function parseCentralDirectory(cd: Buffer, end: EndRecords, archive: string): ZipMember[] {
+  const members: ZipMember[] = [];
+  let p = 0;
+  while (p < cd.length) {
+    if (p + 46 > cd.length || cd.readUInt32LE(p) !== CENTRAL) throw structureError(archive, "a broken central directory record");
+    const flags = cd.readUInt16LE(p + 8);
+    const method = cd.readUInt16LE(p + 10);
+    const nameLength = cd.readUInt16LE(p + 28);
+    const extraLength = cd.readUInt16LE(p + 30);
+    const commentLength = cd.readUInt16LE(p + 32);
+    const next = p + 46 + nameLength + extraLength + commentLength;
+    if (next > cd.length) throw structureError(archive, "a central directory record overruns the directory");
+    const nameBytes = cd.subarray(p + 46, p + 46 + nameLength);
+    const name = decodeName(archive, nameBytes, flags);
+    checkFlags(archive, name, flags, method);
+    const extra = parseExtra(archive, name, cd.subarray(p + 46 + nameLength, p + 46 + nameLength + extraLength), "central directory");
+    let uncompressedSize = cd.readUInt32LE(p + 24);
+    let compressedSize = cd.readUInt32LE(p + 20);
+    let localOffset = cd.readUInt32LE(p + 42);
+    const diskStart = cd.readUInt16LE(p + 34);
+    const z64 = extra.get(EXTRA_ZIP64);
+    if (z64) {
+      // Only the fields whose 32-bit value is the marker are present, in this order (APPNOTE 4.5.3).
+      const wanted = [uncompressedSize, compressedSize, localOffset].filter((v) => v === 0xffffffff).length;
+      if (z64.length !== wanted * 8 || wanted === 0) throw structureError(archive, "ZIP64 extra field does not match the markers", name);
+      let q = 0;
+      if (uncompressedSize === 0xffffffff) {
+        uncompressedSize = u64(z64, q);
+        q += 8;
+      }
+      if (compressedSize === 0xffffffff) {
+        compressedSize = u64(z64, q);
+        q += 8;
+      }
+      if (localOffset === 0xffffffff) localOffset = u64(z64, q);
+    } else if (uncompressedSize === 0xffffffff || compressedSize === 0xffffffff || localOffset === 0xffffffff) {
+      throw structureError(archive, "ZIP64 marker without a ZIP64 extra field", name);
+    }
+    if (diskStart !== 0) throw structureError(archive, "entry on another disk", name);
+    members.push({
+      name,
+      nameBytes,
+      flags,
+      method,
+      crc32: cd.readUInt32LE(p + 16),
+      compressedSize,
+      uncompressedSize,
+      localOffset,
+      versionMadeBy: cd.readUInt16LE(p + 4),
+      externalAttributes: cd.readUInt32LE(p + 38),
+      zip64: z64 !== undefined,
+    });
+    p = next;
+  }
+  if (members.length !== end.entries)
+    throw structureError(archive, `the end record counts ${end.entries} entries, the central directory holds ${members.length}`);
+  return members;
+}
+
+/**
+ * One local header against its central record: same name bytes, flags and method, and the same CRC and
+ * sizes (or zeros, deferred to a data descriptor). Returns where the data starts.
+ */
+export function checkLocalHeader(archive: string, m: ZipMember, header: Buffer): { dataOffset: number; headerLength: number } {
+  if (header.length < 30 || header.readUInt32LE(0) !== LOCAL)
+    throw structureError(archive, "no local header where the central directory points", m.name);
+  const nameLength = header.readUInt16LE(26);
+  const extraLength = header.readUInt16LE(28);
+  const headerLength = 30 + nameLength + extraLength;
+  if (header.length < headerLength) throw structureError(archive, "local header overruns the archive", m.name);
+  if (!header.subarray(30, 30 + nameLength).equals(m.nameBytes))
+    throw structureError(
+      archive,
+      `the local header names it ${JSON.stringify(header.subarray(30, 30 + nameLength).toString("latin1"))}`,
+      m.name,
+    );
+  if (header.readUInt16LE(6) !== m.flags) throw structureError(archive, "local header and central directory disagree on flags", m.name);
+  if (header.readUInt16LE(8) !== m.method)
+    throw structureError(archive, "local header and central directory disagree on the method", m.name);
+  const extra = parseExtra(archive, m.name, header.subarray(30 + nameLength, headerLength), "local header");
+  const crc = header.readUInt32LE(14);
+  let compressed = header.readUInt32LE(18);
+  let size = header.readUInt32LE(22);
+  const z64 = extra.get(EXTRA_ZIP64);
+  if (z64 && (size === 0xffffffff || compressed === 0xffffffff)) {
+    // The local ZIP64 field holds both sizes (APPNOTE 4.5.3).
+    if (z64.length < 16) throw structureError(archive, "short ZIP64 extra field in the local header", m.name);
+    size = u64(z64, 0);
+    compressed = u64(z64, 8);
+  }
+  const deferred = (m.flags & FLAG_DESCRIPTOR) !== 0 && crc === 0 && compressed === 0 && size === 0;
+  if (!deferred) {
+    if (crc !== m.crc32) throw structureError(archive, "local header and central directory disagree on the CRC", m.name);
+    if (compressed !== m.compressedSize || size !== m.uncompressedSize)
+      throw structureError(archive, "local header and central directory disagree on the sizes", m.name);
+  }
+  return { dataOffset: m.localOffset + headerLength, headerLength };
+}
+
+/** The data descriptor after an entry's data, checked against the central record; returns its length. */
+export function checkDescriptor(archive: string, m: ZipMember, read: ByteReader, at: number): number {
+  const width = m.zip64 ? 8 : 4;
+  const b = read(at, 4 + 4 + 2 * width);
+  const signed = b.length >= 4 && b.readUInt32LE(0) === DESCRIPTOR;
+  const start = signed ? 4 : 0;
+  const length = start + 4 + 2 * width;
+  if (b.length < length) throw structureError(archive, "data descriptor overruns the archive", m.name);
+  const crc = b.readUInt32LE(start);
+  const compressed = width === 8 ? u64(b, start + 4) : b.readUInt32LE(start + 4);
+  const size = width === 8 ? u64(b, start + 12) : b.readUInt32LE(start + 8);
+  if (crc !== m.crc32 || compressed !== m.compressedSize || size !== m.uncompressedSize)
+    throw structureError(archive, "the data descriptor disagrees with the central directory", m.name);
+  return length;
+}
+
+/**
+ * Walk the local headers from the first byte: each central record must point exactly where the previous
+ * entry (data and descriptor) ended, in central-directory order, and the last must end where the central
+ * directory starts. No byte is left that a forward reader could take for another entry; no two entries
+ * share bytes. Returns each member's data offset.
+ */
+export function checkLocalLayout(archive: string, members: ZipMember[], end: EndRecords, read: ByteReader): number[] {
+  const offsets: number[] = [];
+  let cursor = 0;
+  for (const m of members) {
+    if (m.localOffset !== cursor) {
+      if (cursor === 0) throw structureError(archive, `${m.localOffset} bytes of data before the first entry`);
+      throw structureError(
+        archive,
+        m.localOffset < cursor ? "entry overlaps the previous one" : `${m.localOffset - cursor} unaccounted bytes before its local header`,
+        m.name,
+      );
+    }
+    // One read covers the usual header (local extra no longer than 64 bytes); a longer one is read again.
+    let header = read(m.localOffset, 30 + m.nameBytes.length + 64);
+    if (header.length >= 30) {
+      const full = 30 + header.readUInt16LE(26) + header.readUInt16LE(28);
+      if (full > header.length) header = read(m.localOffset, full);
+    }
+    const { dataOffset } = checkLocalHeader(archive, m, header);
+    let next = dataOffset + m.compressedSize;
+    if (next > end.cdOffset) throw structureError(archive, "entry data runs into the central directory", m.name);
+    if (m.flags & FLAG_DESCRIPTOR) next += checkDescriptor(archive, m, read, next);
+    offsets.push(dataOffset);
+    cursor = next;
+  }
+  if (cursor !== end.cdOffset) {
+    throw structureError(
+      archive,
+      cursor > end.cdOffset
+        ? "the last entry runs into the central directory"
+        : `${end.cdOffset - cursor} unaccounted bytes before the central directory`,
+    );
+  }
+  return offsets;
+}
+
+/**
+ * Where a zip reader following Python's zipfile's rule (the last end record in the tail, its central
+ * directory found at its offset or at the same offset shifted by prepended data) sees a zip in the
+ * file: its first and last byte, or undefined when it sees none.
+ */
+export function zipView(read: ByteReader, size: number): { start: number; end: number } | undefined {
+  const tailStart = Math.max(0, size - TAIL_BYTES);
+  const tail = read(tailStart, size - tailStart);
+  for (let i = tail.length - 22; i >= 0; i--) {
+    if (tail.readUInt32LE(i) !== EOCD) continue;
+    const cdSize = tail.readUInt32LE(i + 12);
+    const cdOffset = tail.readUInt32LE(i + 16);
+    const eocdPos = tailStart + i;
+    const end = eocdPos + 22 + tail.readUInt16LE(i + 20);
+    const shifted = eocdPos - cdSize;
+    for (const at of [cdOffset, shifted]) {
+      const head = at >= 0 && at + 4 <= size ? read(at, 4) : Buffer.alloc(0);
+      const found = head.length === 4 && (head.readUInt32LE(0) === CENTRAL || (cdSize === 0 && head.readUInt32LE(0) === EOCD));
+      if (found) return { start: at === cdOffset ? 0 : shifted - cdOffset, end };
+    }
+    return undefined;
+  }
+  return undefined;
+}
