@@ -16,6 +16,8 @@ export interface Timed {
   ms: number;
   /** User + system CPU seconds of the command and its children (via GNU time), in ms. */
   cpuMs?: number;
+  /** Peak resident set size of the largest process in the tree (GNU time's %M), in KiB. */
+  maxRssKb?: number;
   code: number;
   stdout: string;
   stderr: string;
@@ -34,7 +36,7 @@ export async function timeCommand(
   opts: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs?: number },
 ): Promise<Timed> {
   const timeFile = hasGnuTime ? join(tmpdir(), `pystore-bench-time-${process.pid}-${++timeFiles}`) : undefined;
-  const [file, argv] = timeFile ? [GNU_TIME, ["-f", "%U %S", "-o", timeFile, command, ...args]] : [command, args];
+  const [file, argv] = timeFile ? [GNU_TIME, ["-f", "%U %S %M", "-o", timeFile, command, ...args]] : [command, args];
   const result = await new Promise<Timed>((resolve, reject) => {
     const start = performance.now();
     const child = spawn(file, argv, { cwd: opts.cwd, env: opts.env, stdio: ["ignore", "pipe", "pipe"] });
@@ -54,12 +56,13 @@ export async function timeCommand(
     });
   });
   if (timeFile) {
-    // The last line is "USER SYS"; a line before it may say the command exited non-zero.
+    // The last line is "USER SYS MAXRSS"; a line before it may say the command exited non-zero.
     const text = await readFile(timeFile, "utf8").catch(() => "");
     await rm(timeFile, { force: true });
     const last = text.trim().split("\n").pop() ?? "";
-    const [user, sys] = last.split(" ").map(Number);
+    const [user, sys, rss] = last.split(" ").map(Number);
     if (Number.isFinite(user) && Number.isFinite(sys)) result.cpuMs = (user + sys) * 1000;
+    if (Number.isFinite(rss)) result.maxRssKb = rss;
   }
   return result;
 }

@@ -29,7 +29,9 @@ interface Distribution {
 
 function listDistributions(site: string): Distribution[] {
   const out: Distribution[] = [];
-  for (const distInfo of readdirSync(site).filter((n) => n.endsWith(".dist-info")).sort()) {
+  for (const distInfo of readdirSync(site)
+    .filter((n) => n.endsWith(".dist-info"))
+    .sort()) {
     let record: string;
     try {
       record = readFileSync(join(site, distInfo, "RECORD"), "utf8");
@@ -43,7 +45,8 @@ function listDistributions(site: string): Distribution[] {
     for (const line of record.split("\n")) {
       const path = line.split(",")[0];
       if (!path || path.startsWith("..") || path.startsWith("/") || path.endsWith(".pyc") || path.includes("__pycache__/")) continue;
-      if (path === `${distInfo}/RECORD` || path.endsWith("/INSTALLER") || path.endsWith("/REQUESTED") || path.endsWith("/direct_url.json")) continue;
+      if (path === `${distInfo}/RECORD` || path.endsWith("/INSTALLER") || path.endsWith("/REQUESTED") || path.endsWith("/direct_url.json"))
+        continue;
       try {
         const info = statSync(join(site, path));
         if (!info.isFile()) continue;

@@ -12,10 +12,13 @@ import { buildGraphWheels, generateGraph } from "./graph.js";
 import { formatMarkdown, formatTable, machineInfo, writeResults } from "./report.js";
 import { installWorkload, lockWorkload } from "./workloads-index.js";
 import { realWheelsWorkload, startupWorkload } from "./workloads-local.js";
+import { mirrorWorkload } from "./workloads-mirror.js";
+import { type ResolverPoint, resolverWorkload } from "./workloads-resolver.js";
+import { registryWorkload } from "./workloads-registry.js";
 
 const runs = Math.min(50, Math.max(1, Number.parseInt(process.env.BENCH_RUNS ?? "5", 10) || 5));
 /** BENCH_ONLY=1,4 runs a subset of the workloads. */
-const only = new Set((process.env.BENCH_ONLY ?? "1,2,3,4").split(",").map((s) => s.trim()));
+const only = new Set((process.env.BENCH_ONLY ?? "1,2,3,4,5,6,7").split(",").map((s) => s.trim()));
 
 let work: string | undefined;
 let server: IndexServer | undefined;
@@ -63,6 +66,21 @@ it("benchmarks pystore against pip", async () => {
     rows.push(...(await startupWorkload(runs, work)));
   }
 
+  if (only.has("5")) {
+    log("workload 5: mirror-like wheel set on nginx (fetch, first and warm bundles, archives)");
+    // Fewer runs: each one fetches and unpacks the whole set.
+    rows.push(...(await mirrorWorkload(Math.min(runs, 3), work)));
+  }
+  if (only.has("7")) {
+    log("workload 7: the store on an OCI registry (push and pull)");
+    rows.push(...(await registryWorkload(Math.min(runs, 3), work)));
+  }
+  let resolver: ResolverPoint[] = [];
+  if (only.has("6")) {
+    log("workload 6: resolver on generated indexes");
+    resolver = await resolverWorkload(Math.min(runs, 3));
+  }
+
   const table = formatTable(rows);
   const path = await writeResults({
     schema: "pystore-bench/1",
@@ -77,13 +95,24 @@ it("benchmarks pystore against pip", async () => {
       cacheHeaders: pypiHeaders ? "pypi (pages max-age=600, files immutable)" : "none (ETag only)",
     },
     rows,
+    resolver,
     markdown: formatMarkdown(rows),
   });
   console.log(
-    `\npystore vs pip — median of ${runs} runs (start-up: ${runs * 2}), wall clock per command\n\n${table}\n\nwritten: ${path}\n`,
+    `\npystore vs pip — median of ${runs} runs (start-up: ${runs * 2}), wall clock per command\n\n${table}\n${resolverTable(resolver)}\nwritten: ${path}\n`,
   );
   // Not a timing assertion: the bench must have measured something for every row it reports.
   expect(rows.length).toBeGreaterThan(0);
   for (const side of ["pystore", "pip"] as const)
     expect(rows.every((r) => r[side].summary !== undefined || r[side].error !== undefined)).toBe(true);
 });
+
+function resolverTable(points: ResolverPoint[]): string {
+  if (points.length === 0) return "";
+  const lines = points.map(
+    (p) =>
+      `  ${String(p.projects).padStart(5)} projects → ${String(p.packages).padStart(5)} packages: ${String(p.medianMs).padStart(6)} ms, heap +${p.heapGrowthMiB} MiB` +
+      (p.timeGrowth === undefined ? "" : ` (${p.sizeGrowth}× projects → ${p.timeGrowth}× time)`),
+  );
+  return `\nresolver alone (in-process, generated index):\n${lines.join("\n")}\n`;
+}

@@ -65,7 +65,10 @@ function once(argv: string[], env: NodeJS.ProcessEnv): number {
 function timeAll(cases: { label: string; argv: string[]; env: NodeJS.ProcessEnv }[]): [string, number][] {
   for (const c of cases) once(c.argv, c.env);
   const times = cases.map(() => [] as number[]);
-  for (let round = 0; round < RUNS; round++) cases.forEach((c, i) => times[i]!.push(once(c.argv, c.env)));
+  for (let round = 0; round < RUNS; round++)
+    cases.forEach((c, i) => {
+      times[i]!.push(once(c.argv, c.env));
+    });
   return cases.map((c, i) => [c.label, median(times[i]!)]);
 }
 

@@ -23,7 +23,7 @@ import { appCodeFiles, readProject, type ProjectInfo } from "./app-code.js";
 import { listedFiles, stagedTree } from "./contents.js";
 import { bundleFormat, type BundleFormat } from "./formats/registry.js";
 import { gatherWheels } from "./gather.js";
-import { bundleHash, type EmbeddedPythonInfo, formatManifest } from "./manifest.js";
+import { type BundleManifest, bundleHash, type EmbeddedPythonInfo, formatManifest } from "./manifest.js";
 import { EMBEDDED_EXECUTABLE, embeddedFiles } from "./embed.js";
 import type { PythonEntry } from "../store/pythons.js";
 import { type BytecodeCompiler, compileBundle } from "./compile.js";
@@ -89,6 +89,10 @@ export interface BundleResult {
   packages: { name: string; version: string; wheel: string; pthFiles: string[] }[];
   executables: string[];
   files: number;
+  /** The embedded interpreter (`--embed-python`), as the manifest names it. */
+  python?: EmbeddedPythonInfo;
+  /** Build-time bytecode (`--compile`), as the manifest describes it. */
+  bytecode?: NonNullable<BundleManifest["bytecode"]>;
 }
 
 /** A wheel's .pth files directly in site-packages: code every start of the bundle's Python runs. */
@@ -249,6 +253,8 @@ export async function buildBundle(req: BundleRequest): Promise<BundleResult> {
         }),
         executables: plan.executables.map((e) => e.name),
         files: files.length + 1,
+        ...(plan.manifest.python ? { python: plan.manifest.python } : {}),
+        ...(plan.manifest.bytecode ? { bytecode: plan.manifest.bytecode } : {}),
       };
     } catch (error) {
       throw vanishedFromStore(error, req.store.dir) ?? asWriteFailure(error, out, dir, writing);

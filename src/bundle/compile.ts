@@ -19,6 +19,8 @@ export interface BytecodeCompiler {
   python: string;
   /** Its sys.implementation.cache_tag ("cpython-311"): names the .pyc files. */
   cacheTag: string;
+  /** Its full version ("3.11.7"): the .pyc bytes may differ between patch releases, so the manifest says. */
+  version: string;
 }
 
 /** The trees whose modules are compiled: the wheels and the project's code (not an embedded interpreter's). */
@@ -103,7 +105,7 @@ export async function compileBundle(
     }
     if (failed > 0) log.info(`${failed} of ${sources.length} module(s) did not compile; they are imported from source`);
     log.debug(`compiled ${sources.length - failed} module(s) with ${compiler.python}`);
-    return { invalidation: "unchecked-hash", cacheTag: compiler.cacheTag };
+    return { invalidation: "unchecked-hash", cacheTag: compiler.cacheTag, compiler: compiler.version };
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }

@@ -39,7 +39,7 @@ export interface BundleManifest {
   /** The interpreter embedded as python/ (`bundle --embed-python`): its store identity and facts. */
   python?: EmbeddedPythonInfo;
   /** `bundle --compile`: the .pyc files under __pycache__ were written at build time (listed in files). */
-  bytecode?: { invalidation: "unchecked-hash"; cacheTag: string };
+  bytecode?: { invalidation: "unchecked-hash"; cacheTag: string; compiler: string };
   files: ManifestFile[];
 }
 

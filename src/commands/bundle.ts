@@ -108,6 +108,9 @@ const handler: Handler<BundleOptions> = async (_args, options, ctx) => {
     ];
     const prefix = result.format === "oci" ? imagePrefix(result.name, options.prefix) : undefined;
     for (const exe of result.executables) lines.push(`  ${executableLine(result.format, result.out, exe, prefix)}`);
+    if (result.python)
+      lines.push(`  python/: ${result.python.implementation} ${result.python.version} (embedded, ${result.python.sha256.slice(0, 12)})`);
+    if (result.bytecode) lines.push(`  bytecode: unchecked-hash .pyc files, compiled by Python ${result.bytecode.compiler}`);
     lines.push(`bundle hash: ${result.bundleHash}`);
     if (pushed) lines.push(pushLine(pushed));
     ctx.out(lines.join("\n"));

@@ -1,4 +1,4 @@
-// `pystore store du [--json]`: how much the store holds (wheels and unpacked trees), in total and per project.
+// `pystore store du [--json]`: how much the store holds (wheels, unpacked trees, interpreters), in total and per project.
 
 import type { Handler } from "./context.js";
 import { treeUsage } from "../store/tree.js";
@@ -27,17 +27,33 @@ const handler: Handler<{ json?: boolean }> = async (_args, options, ctx) => {
         perProject.set(e.name, p);
       }
       const wheelBytes = entries.reduce((sum, e) => sum + e.size, 0);
-      const total = wheelBytes + treeBytes;
+      // Interpreters count at their canonical tar's size: their files plus 512-byte headers, close enough.
+      const pythons = store.pythons.list();
+      const pythonBytes = pythons.reduce((sum, p) => sum + p.size, 0);
+      const total = wheelBytes + treeBytes + pythonBytes;
       if (options.json) {
         const projects = Object.fromEntries([...perProject].sort(byKey(([name]) => name)));
-        return ctx.out(json({ bytes: total, entries: entries.length, projects, store: store.dir, treeBytes, trees, wheelBytes }));
+        return ctx.out(
+          json({
+            bytes: total,
+            entries: entries.length,
+            projects,
+            pythonBytes,
+            pythons: pythons.length,
+            store: store.dir,
+            treeBytes,
+            trees,
+            wheelBytes,
+          }),
+        );
       }
       const rows = [...perProject]
         .sort(byKey(([name]) => name))
         .map(([name, p]) => [name, String(p.entries), humanSize(p.bytes), p.treeBytes > 0 ? `+ ${humanSize(p.treeBytes)} unpacked` : ""]);
       if (rows.length > 0) ctx.out(columns(rows));
+      const interpreters = pythons.length > 0 ? `, ${pythons.length} interpreter(s) (${humanSize(pythonBytes)})` : "";
       ctx.out(
-        `total: ${entries.length} wheel(s) (${humanSize(wheelBytes)}) and ${trees} unpacked tree(s) (${humanSize(treeBytes)}), ${humanSize(total)} (${total} bytes) in ${store.dir}`,
+        `total: ${entries.length} wheel(s) (${humanSize(wheelBytes)}) and ${trees} unpacked tree(s) (${humanSize(treeBytes)})${interpreters}, ${humanSize(total)} (${total} bytes) in ${store.dir}`,
       );
     },
     { readonly: true },

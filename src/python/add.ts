@@ -6,7 +6,7 @@ import { join, resolve } from "node:path";
 import { extract as extractTar } from "tar";
 import * as zlib from "node:zlib";
 import { PystoreError } from "../errors.js";
-import { readEntryFile, placePythonTree, type PythonEntry, type PythonFacts } from "../store/pythons.js";
+import { placePythonTree, type PythonEntry, type PythonFacts } from "../store/pythons.js";
 import { PYTHON_ROOT } from "../store/python-tree.js";
 import { removeReadOnly } from "../store/content.js";
 import { tmpDir } from "../store/layout.js";
@@ -122,7 +122,7 @@ export async function addPython(store: Store, source: string): Promise<AddPython
       const entry = store.pythons.commit(file, entryName);
       if (entry) return { entry, status: before.has(entry.sha256) ? "present" : "added" };
       // A concurrent gc moved the entry away between the rename and the commit: stage it again.
-      if (attempt >= COMMIT_ATTEMPTS || readEntryFile(store.dir, entryName))
+      if (attempt >= COMMIT_ATTEMPTS)
         throw new PystoreError("STORE_IO", `cannot store the interpreter ${path}: its entry kept disappearing before its row committed`);
       mkdirSync(staging, { recursive: true });
       await stage(path, staging);

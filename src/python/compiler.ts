@@ -10,7 +10,7 @@ import { probePython } from "./probe.js";
 
 export interface CompilerChoice {
   /** The interpreter to run, and its cache tag; undefined when none fits. */
-  compiler?: { python: string; cacheTag: string };
+  compiler?: { python: string; cacheTag: string; version: string };
   /** Why there is none (for the one info line), or which one was chosen. */
   reason: string;
 }
@@ -38,7 +38,7 @@ export async function findCompiler(target: Target, embedded: PythonEntry | undef
     } catch {
       return { reason: `the embedded ${embedded.version} (${embedded.machine}) does not run on this machine` };
     }
-    return { compiler: { python, cacheTag: embedded.cacheTag }, reason: `the embedded ${embedded.version}` };
+    return { compiler: { python, cacheTag: embedded.cacheTag, version: embedded.version }, reason: `the embedded ${embedded.version}` };
   }
   const name = `python${target.python}`;
   const path = onPath(name, env);
@@ -48,7 +48,7 @@ export async function findCompiler(target: Target, embedded: PythonEntry | undef
     // The probe's facts have no executable or build of their own: compare only what a target names.
     const problems = pythonMismatches({ ...answer, executable: path }, { ...wantedFor(target), libc: undefined });
     if (problems.length > 0) return { reason: `${path} does not fit the target: ${problems.join(", ")}` };
-    return { compiler: { python: path, cacheTag: answer.cacheTag }, reason: `${path} (${answer.version})` };
+    return { compiler: { python: path, cacheTag: answer.cacheTag, version: answer.version }, reason: `${path} (${answer.version})` };
   } catch (error) {
     return { reason: `${path} does not run: ${(error as Error).message}` };
   }

@@ -18,14 +18,15 @@ export interface ProbeAnswer extends Omit<PythonFacts, "executable" | "build"> {
 }
 
 /**
- * Run `python -S -s -E -I probe_python.py` with an empty environment and `/` as its working directory:
+ * Run `python -B -S -s -E -I probe_python.py` with an empty environment and `/` as its working directory:
  * what it answers is the interpreter's own, not the caller's PATH, PYTHONHOME or site-packages.
  */
 export function probePython(python: string): Promise<ProbeAnswer> {
   return new Promise((resolve, reject) => {
     execFile(
       python,
-      ["-S", "-s", "-E", "-I", PROBE_FILE],
+      // -B: the interpreter is probed where it is being staged, and must not write bytecode into its own tree.
+      ["-B", "-S", "-s", "-E", "-I", PROBE_FILE],
       { env: { LC_ALL: "C.UTF-8" }, cwd: "/", timeout: PROBE_TIMEOUT_MS, encoding: "utf8", maxBuffer: 1 << 20 },
       (error, stdout, stderr) => {
         if (error) {

@@ -175,6 +175,11 @@ export function readEntryFile(storeDir: string, entryName: string): PythonEntryF
   }
 }
 
+/** Whether any pythons/ directory is a finished entry (has its entry.json): a store whose index must not be made up afresh. */
+export function holdsStoredPythons(storeDir: string): boolean {
+  return listPythonDirs(storeDir).some((name) => readEntryFile(storeDir, name) !== undefined);
+}
+
 /** Every name under pythons/, sorted (rows or not). */
 export function listPythonDirs(storeDir: string): string[] {
   try {

@@ -14,7 +14,7 @@ import type { StoreEntry } from "./entries.js";
 import { holdsStoredWheels, listEntryDirs, wheelFilesIn } from "./entry-dirs.js";
 import { dbPath, entryDir, entryName, parseEntryName, shortDigest, tmpDir } from "./layout.js";
 import { openStore, type Store } from "./store.js";
-import { type PythonReindex, reindexPythons } from "./pythons.js";
+import { holdsStoredPythons, type PythonReindex, reindexPythons } from "./pythons.js";
 import { readWheelInfo, type WheelInfo } from "./wheel-info.js";
 
 /** Where entry directories whose bytes do not match their names go: out of wheels/, never deleted. */
@@ -228,7 +228,8 @@ function moveStrayJournal(storeDir: string, now: number): string | undefined {
  */
 function publishNewDb(dir: string, now: number): boolean {
   const path = dbPath(dir);
-  const rootsLost = holdsStoredWheels(dir);
+  // Bundles' roots keep interpreters alive too: with either kind stored, lost roots matter.
+  const rootsLost = holdsStoredWheels(dir) || holdsStoredPythons(dir);
   mkdirSync(tmpDir(dir), { recursive: true });
   const fresh = join(tmpDir(dir), tempName("store.db"));
   try {

@@ -3,7 +3,20 @@
 // staged name stays until the row commits, so a file a concurrent gc takes before that is linked again.
 
 import { createHash, randomBytes } from "node:crypto";
-import { closeSync, constants, copyFileSync, fsync, fsyncSync, linkSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  constants,
+  copyFileSync,
+  fsync,
+  fsyncSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from "node:fs";
 import { promisify } from "node:util";
 import { basename, dirname, join } from "node:path";
 import { type Expected, TEMP_PREFIX, verifyWritten, type Written } from "../util/atomic-write.js";

@@ -19,7 +19,7 @@ import { sqliteHttpCache, type HttpCache } from "./http-cache.js";
 import { dbPath, entryFilePath, entryName, tmpDir, wheelsDir } from "./layout.js";
 import { RootIndex, type RootKind } from "./roots.js";
 import { BuildIndex } from "./builds.js";
-import { PythonIndex } from "./pythons.js";
+import { holdsStoredPythons, PythonIndex, pythonsDir } from "./pythons.js";
 import { readWheelInfo, type WheelInfo } from "./wheel-info.js";
 
 export type { StoreEntry } from "./entries.js";
@@ -72,6 +72,10 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
   // garbage: the wheel files are the truth, so a missing index is rebuilt from them, never made up.
   if (!opts.rebuild && !dbFileExists(path) && holdsStoredWheels(opts.dir)) {
     throw damagedDb(path, "missing", `is missing, but ${wheelsDir(opts.dir)} holds stored wheels`);
+  }
+  // Interpreters likewise: their rows come back from each entry.json, never from nothing.
+  if (!opts.rebuild && !dbFileExists(path) && holdsStoredPythons(opts.dir)) {
+    throw damagedDb(path, "missing", `is missing, but ${pythonsDir(opts.dir)} holds stored interpreters`);
   }
   const db = openDb(path);
   try {
@@ -276,15 +280,11 @@ export class Store {
       for (const { row, destination, created } of items) if (created) this.unlinkUnclaimed(row.sha256, destination);
       const names = items.map((i) => i.row.filename);
       const what = names.length > 3 ? `${names.slice(0, 3).join(", ")} and ${names.length - 3} more` : names.join(", ");
-      throw new PystoreError(
-        "STORE_IO",
-        `cannot record ${what} in the store database ${dbPath(this.dir)}: ${(error as Error).message}`,
-        {
-          hint: "free some space on the store's filesystem (or make it writable) and run the command again; the wheel was not stored",
-          cause: error,
-          details: { path: dbPath(this.dir), code: (error as { code?: string }).code },
-        },
-      );
+      throw new PystoreError("STORE_IO", `cannot record ${what} in the store database ${dbPath(this.dir)}: ${(error as Error).message}`, {
+        hint: "free some space on the store's filesystem (or make it writable) and run the command again; the wheel was not stored",
+        cause: error,
+        details: { path: dbPath(this.dir), code: (error as { code?: string }).code },
+      });
     }
   }
 
@@ -331,7 +331,8 @@ export class Store {
     const batch = this.fetchBatch(client);
     try {
       const downloaded: { index: number; item: Downloaded }[] = [];
-      for (const [index, request] of requests.entries()) if (!results[index]) downloaded.push({ index, item: await batch.download(request) });
+      for (const [index, request] of requests.entries())
+        if (!results[index]) downloaded.push({ index, item: await batch.download(request) });
       for (const { index, item } of downloaded) results[index] = await batch.link(item);
       const committed = new Map((await batch.commit()).map((e) => [e.sha256, e]));
       return results.map((r) => committed.get(r!.sha256) ?? r!);

@@ -2,7 +2,19 @@
 // "Unpacked trees"): created lazily from the verified .whl by the write protocol, linked into bundles.
 
 import { createHash } from "node:crypto";
-import { chmodSync, closeSync, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, type Stats, writeSync } from "node:fs";
+import {
+  chmodSync,
+  closeSync,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  type Stats,
+  writeSync,
+} from "node:fs";
 import { join } from "node:path";
 import { PystoreError } from "../errors.js";
 import { TREE_INDEX_VERSION } from "../format-versions.js";
@@ -257,7 +269,14 @@ async function extractInto(entry: StoreEntry, staging: string): Promise<void> {
 }
 
 /** Write one member to `target`, checked against its CRC and RECORD; its sha256. Large members are streamed. */
-async function writeMember(bytes: ZipBytes, archive: string, member: ZipItem, path: string, listing: RecordListing, target: number): Promise<Buffer> {
+async function writeMember(
+  bytes: ZipBytes,
+  archive: string,
+  member: ZipItem,
+  path: string,
+  listing: RecordListing,
+  target: number,
+): Promise<Buffer> {
   const row = listing.unsigned.has(path) ? undefined : listing.recorded.get(path);
   if (member.info.uncompressedSize <= STREAM_MEMBERS_ABOVE || (row && row.hash?.algorithm !== "sha256")) {
     const data = readEntrySync(bytes, archive, member);
@@ -277,7 +296,8 @@ async function writeMember(bytes: ZipBytes, archive: string, member: ZipItem, pa
   const sha256 = hash.digest();
   if (row) {
     if (!matchesRecordHash(row, EMPTY, sha256)) throw recordMismatch(archive, path, "sha256 does not match RECORD");
-    if (row.size !== undefined && row.size !== size) throw recordMismatch(archive, path, `size ${size} does not match RECORD's ${row.size}`);
+    if (row.size !== undefined && row.size !== size)
+      throw recordMismatch(archive, path, `size ${size} does not match RECORD's ${row.size}`);
   }
   return sha256;
 }

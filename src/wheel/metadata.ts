@@ -47,12 +47,3 @@ export function checkWheelMetadata(archive: string, filename: WheelFilename, dis
     throw disagree(archive, `${member} says version ${meta.version}, the file name ${filename.version}`);
   return text;
 }
-
-/**
- * METADATA of the wheel at `path`, whose file name is `filename`, after every admission check (./vet.ts):
- * a wheel the bundler would refuse must never enter the store.
- */
-export async function readWheelMetadata(path: string, filename: string): Promise<string> {
-  const { vetWheel } = await import("./vet.js");
-  return (await vetWheel(path, filename)).metadata;
-}

@@ -181,10 +181,17 @@ export async function streamEntry(bytes: ZipBytes, archive: string, item: ZipIte
         reject(failure);
       });
     });
+    // Awaited below; marked handled now, so a failure while input is still being fed is not "unhandled".
+    ended.catch(() => {});
     try {
       for (const piece of compressed()) {
-        if (failure !== undefined) break;
-        if (!inflater.write(piece)) await new Promise((resolve) => inflater.once("drain", resolve));
+        if (failure !== undefined || inflater.destroyed) break;
+        // A destroyed inflater never drains: its close ends the wait too.
+        if (!inflater.write(piece))
+          await new Promise((resolve) => {
+            inflater.once("drain", resolve);
+            inflater.once("close", resolve);
+          });
       }
       inflater.end();
       await ended;

@@ -121,6 +121,19 @@ describe.skipIf(!hasPython311)("bundle --compile", () => {
     expect(pyc.readUInt32LE(4)).toBe(1);
     expect(pyc.includes(Buffer.from("site-packages/greetlib/words.py"))).toBe(true);
     expect(pyc.includes(Buffer.from(work.path))).toBe(false);
+    // The .pyc files are members like any other: listed in the manifest and checked by verify.
+    const verified = await cli(["bundle", "verify", join(work.path, "one.tar.gz"), "--json"], {
+      PYSTORE_STORE: join(work.path, "store-1"),
+    });
+    expect(verified.code, verified.stdout).toBe(0);
+    const manifest = JSON.parse(
+      spawnSync("tar", ["-xOzf", join(work.path, "one.tar.gz"), "compapp/pystore-bundle.json"], { encoding: "utf8" }).stdout,
+    );
+    const compiler = spawnSync("python3.11", ["-c", "import platform; print(platform.python_version())"], {
+      encoding: "utf8",
+    }).stdout.trim();
+    expect(manifest.bytecode).toEqual({ invalidation: "unchecked-hash", cacheTag: "cpython-311", compiler });
+    expect(manifest.files.filter((f: { path: string }) => f.path.endsWith(".pyc"))).toHaveLength(4);
   });
 
   it("a read-only bundle run with HOME=/nonexistent imports its bytecode and writes nothing; verify checks the .pyc files", async () => {

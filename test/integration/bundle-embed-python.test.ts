@@ -63,6 +63,7 @@ describe.skipIf(unavailable !== undefined)("bundle --embed-python", () => {
     const built = await cli(["bundle", "--project", project, ...TARGET, "--embed-python", "-o", out, "--json"]);
     expect(built.stderr).not.toContain("error");
     expect(built.code).toBe(0);
+    expect(JSON.parse(built.stdout).python).toMatchObject({ sha256, implementation: "cpython" });
     const manifest = JSON.parse(readFileSync(join(out, "pystore-bundle.json"), "utf8"));
     expect(manifest.python).toMatchObject({
       sha256,
@@ -99,6 +100,11 @@ describe.skipIf(unavailable !== undefined)("bundle --embed-python", () => {
     const archive = join(work.path, "showpy.tar.gz");
     const built = await cli(["bundle", "--project", project, ...TARGET, "--embed-python", sha256.slice(0, 10), "--systemd", "-o", archive]);
     expect(built.code, built.stderr).toBe(0);
+    expect(built.stdout).toMatch(
+      new RegExp(
+        `  python/: cpython 3\\.11\\.\\d+ \\(embedded, ${sha256.slice(0, 12)}\\)\\n  bytecode: unchecked-hash \\.pyc files, compiled by Python 3\\.11\\.\\d+\\n`,
+      ),
+    );
     const unit = spawnSync("tar", ["-xOzf", archive, "showpy/systemd/showpy.service"], { encoding: "utf8" }).stdout;
     expect(unit).toContain("ExecStart=/opt/showpy/bin/showpy");
     const listing = spawnSync("tar", ["-tvzf", archive, "showpy/python/lib/python3.11/os.py", "showpy/bin/showpy"], { encoding: "utf8" });

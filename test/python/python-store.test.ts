@@ -5,8 +5,10 @@ import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildStandalonePython, hostPythonJson, standaloneUnavailable } from "../../fixtures/python-standalone.js";
+import { tarMembers, type TarMember } from "../../fixtures/hostile-tars.js";
 import { runCli } from "../helpers/cli.js";
 import { tempDir, type TempDir } from "../helpers/temp.js";
 
@@ -57,6 +59,8 @@ describe.skipIf(unavailable !== undefined)("pystore python add/list/find", () =>
 
     const listed = await cli(["python", "list", "--json"], store);
     expect((JSON.parse(listed.stdout) as { sha256: string }[]).map((e) => e.sha256)).toEqual([entry.sha256]);
+    const du = JSON.parse((await cli(["store", "du", "--json"], store)).stdout);
+    expect(du).toMatchObject({ pythons: 1, pythonBytes: entry.size, bytes: entry.size });
     const found = await cli(["python", "find", "--platform", "manylinux_x86_64", "--python", "3.11"], store);
     expect(found.code).toBe(0);
     expect(found.stdout).toContain(entry.entryName as string);
@@ -89,6 +93,32 @@ describe.skipIf(unavailable !== undefined)("pystore python add/list/find", () =>
     expect(refusedLink.code).toBe(3);
     expect(refusedLink.stderr).toContain(`python/lib/python3.11/evil.py is a symlink to "/etc/passwd"`);
     expect(refusedLink.stderr).toContain(escaping);
+
+    // Archives that try to write outside the staging directory, or through a symlink out of it.
+    const hostile: [string, TarMember[]][] = [
+      [
+        "dotdot",
+        [
+          { path: "python/bin/python3", data: "#!/bin/sh\n" },
+          { path: "python/../../escaped.txt", data: "x" },
+        ],
+      ],
+      [
+        "through-link",
+        [
+          { path: "python/lib", type: "2", linkpath: "/tmp" },
+          { path: "python/lib/escaped.txt", data: "x" },
+        ],
+      ],
+    ];
+    for (const [name, members] of hostile) {
+      const archive = join(work.path, `${name}.tar.gz`);
+      writeFileSync(archive, gzipSync(tarMembers(members)));
+      const result = await cli(["python", "add", archive], store);
+      expect(result.code, name).toBe(3);
+      expect(result.stderr).toContain(archive);
+    }
+    expect(existsSync(join(store, "escaped.txt")) || existsSync("/tmp/escaped.txt")).toBe(false);
 
     const zst = join(work.path, "python.tar.zst");
     writeFileSync(zst, "");
@@ -140,7 +170,11 @@ describe.skipIf(unavailable !== undefined)("pystore python add/list/find", () =>
     const store = join(work.path, "store-reindex");
     const added = JSON.parse((await cli(["python", "add", source, "--json"], store)).stdout)[0] as { sha256: string; entryName: string };
     for (const suffix of ["", "-wal", "-shm"]) rmSync(join(store, `store.db${suffix}`), { force: true });
-    expect(JSON.parse((await cli(["python", "list", "--json"], store)).stdout)).toEqual([]);
+    // A new, empty index would list no interpreter: the store is refused until it is rebuilt from entry.json.
+    const refused = await cli(["python", "list"], store);
+    expect(refused.code).toBe(7);
+    expect(refused.stderr).toContain("holds stored interpreters");
+    expect(refused.stderr).toContain("pystore store reindex");
     const reindexed = await cli(["store", "reindex", "--json"], store);
     expect(reindexed.code, reindexed.stderr).toBe(0);
     expect(JSON.parse(reindexed.stdout).pythons.added).toEqual([{ entryName: added.entryName, sha256: added.sha256 }]);

@@ -243,7 +243,9 @@ describe("store-format/bundle-manifest.md", () => {
         ? undefined
         : (await addPython(store, buildStandalonePython(join(work.path, "standalone")).replace(/\/python$/, ""))).entry;
       const result = await buildBundle({
-        ...(python ? { python, compile: { python: join(python.dir, python.executable), cacheTag: python.cacheTag } } : {}),
+        ...(python
+          ? { python, compile: { python: join(python.dir, python.executable), cacheTag: python.cacheTag, version: python.version } }
+          : {}),
         lock: parsePylock(lockText),
         lockText,
         lockDir: wheels,

@@ -172,6 +172,19 @@ class CacheHomeTest(unittest.TestCase):
         open(a_file, "w").close()
         self.assertIsNone(self.cache_home(HOME=a_file))
 
+    def prefix_after(self, cfg, **env):
+        with mock.patch.object(sys, "pycache_prefix", None), mock.patch.object(sys, "dont_write_bytecode", False):
+            with mock.patch.dict(os.environ, env, clear=True):
+                common._pycache_prefix(cfg)
+            return sys.pycache_prefix, sys.dont_write_bytecode
+
+    def test_a_usable_cache_becomes_the_prefix(self):
+        self.assertEqual(self.prefix_after({}, HOME=self.tmp), (os.path.join(self.tmp, ".cache", "pystore", "pycache"), False))
+
+    def test_bundled_bytecode_is_never_hidden_and_nothing_is_written(self):
+        # A prefix would make Python look for .pyc files only there, never in the bundle's __pycache__.
+        self.assertEqual(self.prefix_after({"bytecode": True}, HOME=self.tmp), (None, True))
+
 
 class RunTest(unittest.TestCase):
     def test_an_entry_point_gets_argv_and_its_return_value_becomes_the_exit_code(self):
