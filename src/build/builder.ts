@@ -36,7 +36,7 @@ import {
 } from "./environment.js";
 import { type BuildInterpreter, buildInterpreterFor, interpreterCandidates } from "./interpreter.js";
 import { type HookRequest, runHook } from "./sandbox.js";
-import { pkgInfoOf, readSdistTarGz, type SdistContents, unpackSdist } from "./sdist-archive.js";
+import { pkgInfoOf, readSdist, type SdistContents, unpackSdist } from "./sdist-archive.js";
 import { type BuildSystem, buildSystemOf } from "./source-tree.js";
 import { checkIdentity, readPkgInfo } from "./static-metadata.js";
 
@@ -122,12 +122,7 @@ export class SdistBuilder {
     }
     const bytes = await readFile(path);
     const { sha256, size } = await hashFile(path);
-    if (!file.filename.endsWith(".tar.gz")) {
-      throw new PystoreError("BUILD_FAILED", `${file.filename}: only .tar.gz sdists are built (the format PEP 625 standardises)`, {
-        hint: "require a version of this package with a wheel or a .tar.gz sdist",
-      });
-    }
-    const contents = readSdistTarGz(file.filename, bytes);
+    const contents = readSdist(file.filename, bytes);
     const pyproject = contents.members.find((m) => m.path === "pyproject.toml")?.data.toString("utf8");
     const buildSystem = buildSystemOf(pyproject, file.filename);
     return {
@@ -369,6 +364,7 @@ export class SdistBuilder {
       scriptsDir: env.scriptsDir,
       workDir: root,
       buildRoot: root,
+      protect: this.opts.store.dir,
       logFile: this.logFile(sdist),
       sourceDateEpoch: Math.max(MIN_SOURCE_DATE_EPOCH, sdist.contents.newest),
       network: env.derivation.network,

@@ -4,7 +4,8 @@
 // carries its tail.
 
 import { spawn, spawnSync } from "node:child_process";
-import { closeSync, openSync, readFileSync } from "node:fs";
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -35,6 +36,11 @@ export interface HookRequest {
   label: string;
   /** The private directory every build path lies under: compilers record it as /build, so the path of a build never reaches its bytes. */
   buildRoot: string;
+  /**
+   * A directory the backend may read but never write (the store), made read-only for it in a private
+   * mount namespace where the kernel allows one; `buildRoot` inside it stays writable.
+   */
+  protect?: string;
 }
 
 /** How to take the network away on this machine: asked once (root can unshare; others may via a user namespace). */
@@ -51,6 +57,43 @@ function unshareArgs(): string[] | null {
     }
   }
   return isolation;
+}
+
+// Inside a private mount namespace: $1 (the store) becomes read-only, $2 (the build's own directory, inside
+// it) writable again; then the hook runs. A backend can write in its build directory, and nowhere in the store.
+const PROTECT_SCRIPT =
+  'set -e; mount --bind "$1" "$1"; mount -o remount,bind,ro "$1"; mount --bind "$2" "$2"; mount -o remount,bind,rw "$2"; shift 2; exec "$@"';
+
+/** How to also make the store read-only for a backend (a mount namespace): asked once per mode, by trying it. */
+const protection = new Map<boolean, string[] | null>();
+
+function protectArgs(network: boolean): string[] | null {
+  const known = protection.get(network);
+  if (known !== undefined) return known;
+  let found: string[] | null = null;
+  const probe = mkdtempSync(join(tmpdir(), "pystore-mount-probe-"));
+  try {
+    const inner = join(probe, "inner");
+    mkdirSync(inner);
+    const modes = network
+      ? [["-m"], ["-r", "-m"]]
+      : [
+          ["-n", "-m"],
+          ["-r", "-n", "-m"],
+        ];
+    for (const args of modes) {
+      const check = `touch "${inner}/ok" && ! touch "${probe}/no" 2>/dev/null`;
+      const argv = [...args, "--", "/bin/sh", "-c", PROTECT_SCRIPT, "sh", probe, inner, "/bin/sh", "-c", check];
+      if (spawnSync("unshare", argv, { stdio: "ignore", timeout: 10_000 }).status === 0) {
+        found = ["unshare", ...args, "--", "/bin/sh", "-c", PROTECT_SCRIPT, "sh"];
+        break;
+      }
+    }
+  } finally {
+    rmSync(probe, { recursive: true, force: true });
+  }
+  protection.set(network, found);
+  return found;
 }
 
 /** The whole environment a backend sees: nothing inherited, so no proxy, token or locale leaks in. */
@@ -103,8 +146,11 @@ export async function runHook(req: HookRequest): Promise<{ result?: unknown; uns
       result_file: resultFile,
     }),
   );
-  const sandbox = req.network ? null : unshareArgs();
-  const isolate = sandbox !== null;
+  // The store read-only where a mount namespace is possible (with the network taken away too, unless
+  // --build-network); where it is not, the network alone.
+  const protect = req.protect ? protectArgs(req.network) : null;
+  const sandbox = protect ? [...protect, req.protect!, req.buildRoot] : req.network ? null : unshareArgs();
+  const isolate = !req.network && sandbox !== null;
   // Not -I: its -E would drop PYTHONHASHSEED, on which reproducible builds depend. The environment is built
   // whole above (nothing inherited), -s and -S keep user and system site-packages out, and the frontend
   // drops its own directory from sys.path (what -I's -P does).

@@ -1,12 +1,14 @@
-// An sdist as an archive (source distribution format spec): a .tar.gz (PEP 625, or a legacy name) read
-// in memory, every member checked before the first is written: one top-level directory, regular files
-// and directories only (no links, devices or set-id bits), names that stay inside, sizes bounded.
+// An sdist as an archive (source distribution format spec): a .tar.gz (PEP 625, or a legacy name), or a
+// legacy .zip, read in memory, every member checked before the first is written: one top-level directory,
+// regular files and directories only (no links, devices or set-id bits), names that stay inside, sizes
+// bounded.
 
 import { chmod, mkdir, utimes, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { PystoreError } from "../errors.js";
 import { checkEntryName } from "../wheel/safety.js";
+import { readCheckedEntries, readEntrySync } from "../wheel/zip.js";
 
 /** Unpacked-size and member-count bounds: generous for real sdists, fatal for a decompression bomb. */
 export const SDIST_LIMITS = { maxBytes: 1024 * 1024 * 1024, maxMembers: 100_000 } as const;
@@ -130,6 +132,45 @@ export function readSdistTarGz(archive: string, bytes: Buffer): SdistContents {
     if (members.length > SDIST_LIMITS.maxMembers) throw unsafeSdist(archive, raw, `is beyond ${SDIST_LIMITS.maxMembers} members`);
   }
   return topLevel(archive, members);
+}
+
+/**
+ * Read a legacy .zip sdist through the one zip reader wheels use (one way to read an archive: no
+ * differentials), refusing links, set-id bits and everything that reader refuses. Zip times are local
+ * DOS times without a zone, so members take time 0 and the build gets the earliest SOURCE_DATE_EPOCH.
+ */
+export function readSdistZip(archive: string, bytes: Buffer): SdistContents {
+  const zip = { buffer: bytes };
+  let entries: ReturnType<typeof readCheckedEntries>;
+  try {
+    entries = readCheckedEntries(zip, archive, { corruptCode: "UNSAFE_SDIST" });
+  } catch (error) {
+    if (error instanceof PystoreError && error.code !== "UNSAFE_SDIST") {
+      const details = error.details as { entry?: unknown; reason?: unknown } | undefined;
+      throw unsafeSdist(archive, String(details?.entry ?? "(archive)"), String(details?.reason ?? error.message));
+    }
+    throw error;
+  }
+  if (entries.files.length > SDIST_LIMITS.maxMembers)
+    throw unsafeSdist(archive, "(archive)", `is beyond ${SDIST_LIMITS.maxMembers} members`);
+  const members: SdistMember[] = entries.files.map((path) => {
+    const item = entries.byPath.get(path)!;
+    const mode = item.info.externalAttributes >>> 16;
+    if ((mode & 0o170000) === 0o120000)
+      throw unsafeSdist(archive, path, "is a symbolic link; sdists hold regular files and directories only");
+    if (mode & 0o7000) throw unsafeSdist(archive, path, "has set-id or sticky bits");
+    return { path, kind: "file", executable: (mode & 0o111) !== 0, mtime: 0, data: readEntrySync(zip, archive, item) };
+  });
+  return topLevel(archive, members);
+}
+
+/** The reader for an sdist's file name: .tar.gz or .zip; anything else is not an sdist pystore builds. */
+export function readSdist(archive: string, bytes: Buffer): SdistContents {
+  if (archive.endsWith(".tar.gz")) return readSdistTarGz(archive, bytes);
+  if (archive.endsWith(".zip")) return readSdistZip(archive, bytes);
+  throw new PystoreError("BUILD_FAILED", `${archive}: pystore builds .tar.gz and .zip sdists only`, {
+    hint: "require a version of this package with a wheel or a .tar.gz sdist",
+  });
 }
 
 /** Every member must sit in one top-level directory (the spec's `{name}-{version}/`); paths become relative to it. */

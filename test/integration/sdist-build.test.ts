@@ -5,11 +5,12 @@
 
 import { spawnSync } from "node:child_process";
 import { createServer, type Server } from "node:net";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeTree } from "../../fixtures/projects.js";
-import { inTreeSdist, pkgInfo, writeSdist } from "../../fixtures/sdists.js";
+import { inTreeSdist, pkgInfo, writeSdist, writeZipSdist } from "../../fixtures/sdists.js";
 import { parsePylock } from "../../src/standards/pylock.js";
 import { runCli } from "../helpers/cli.js";
 import { tempDir, type TempDir } from "../helpers/temp.js";
@@ -192,6 +193,49 @@ describe("sdists built by the in-tree fixture backend", () => {
     expect(r.stderr).toContain("compiling step 39");
     expect(r.stderr).not.toContain("compiling step 2\n");
     expect(r.stderr).toMatch(/build-logs\/[0-9a-f]{16}-broken-1\.0\.tar\.gz\.log/);
+  });
+
+  it("builds a legacy .zip sdist the same way, and refuses a hostile one", async () => {
+    const zipLinks = join(work.path, "links-zip");
+    await writeZipSdist(inTreeSdist("zipped", "1.0", { module: "VALUE = 'zipped works'\n" }), zipLinks);
+    const dir = await project("uses-zipped", ["zipped"]);
+    const store = join(work.path, "store-zip");
+    const locked = await cli(["lock", "--project", dir, "--no-index", "--find-links", zipLinks], store);
+    expect(locked.code, locked.stderr).toBe(0);
+    expect(await readFile(join(dir, "pylock.toml"), "utf8")).toContain('name = "zipped-1.0.zip"');
+    const bundled = await cli(["bundle", "--project", dir, "-o", join(dir, "out")], store);
+    expect(bundled.code, bundled.stderr).toBe(0);
+    const run = spawnSync(join(dir, "out", "bin", "uses-zipped"), [], {
+      encoding: "utf8",
+      env: { PATH: "/usr/bin:/bin", PYSTORE_PYTHON: PYTHON },
+    });
+    expect(run.stdout).toContain("zipped zipped works");
+
+    const badLinks = join(work.path, "links-zip-bad");
+    await writeZipSdist(inTreeSdist("zipbad", "1.0"), badLinks, [{ name: "zipbad-1.0/link", data: "/etc/passwd", mode: 0o120777 }]);
+    const bad = await project("uses-zipbad", ["zipbad"]);
+    const refused = await cli(["lock", "--project", bad, "--no-index", "--find-links", badLinks], join(work.path, "store-zip-bad"));
+    expect(refused.code).toBe(9);
+    expect(refused.stderr).toContain('zipbad-1.0.zip: refusing member "zipbad-1.0/link"');
+    expect(refused.stderr).not.toContain("internal error");
+  });
+
+  it("builds with the store read-only: a backend writing into the store it runs in leaves nothing there", async () => {
+    const escLinks = join(work.path, "links-escape");
+    await writeSdist(inTreeSdist("escapee", "1.0", { escape: true }), escLinks);
+    const dir = await project("uses-escapee", ["escapee"]);
+    const store = join(work.path, "store-escape");
+    for (const network of [[], ["--build-network"]]) {
+      const locked = await cli(["lock", "--project", dir, "--no-index", "--find-links", escLinks, ...network], store);
+      expect(locked.code, locked.stderr).toBe(0);
+      expect(existsSync(join(store, "planted.txt"))).toBe(false);
+      expect(existsSync(join(store, "wheels", "planted.txt"))).toBe(false);
+      const log = readdirSync(join(store, "build-logs")).find((f) => f.includes("escapee"));
+      expect(readFileSync(join(store, "build-logs", log!), "utf8")).toMatch(/could not plant .*Read-only file system/);
+      await rm(join(store, "build-logs"), { recursive: true, force: true });
+      await rm(join(dir, "pylock.toml"), { force: true });
+    }
+    expect((await cli(["store", "verify"], store)).code).toBe(0);
   });
 
   it("builds without the network: a backend reaching a loopback server fails, unless --build-network", async () => {

@@ -78,9 +78,11 @@ describe("store gc --grace 0 racing writers", () => {
         }),
       ).then((all) => all.flat()),
     );
+    // gc ran again and again while the writers wrote. Since gc marks what it deletes (gc_pending), a
+    // writer's entry between its link and its commit is never taken, so no "(no row)" removal is
+    // expected of this race any more; what must hold is below: every writer and every gc succeeded,
+    // and the store verifies.
     expect(gcs.length).toBeGreaterThan(2);
-    // The race happened: gc took entry directories that had no row yet.
-    expect(gcs.some((g) => /\(no row\)/.test(g.stdout))).toBe(true);
     expectAllSucceeded(written);
     expectAllSucceeded(gcs);
     await expectVerifyClean(store);
