@@ -8,6 +8,7 @@ import { dirname, join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { PystoreError } from "../errors.js";
 import { checkEntryName } from "../wheel/safety.js";
+import { tarField as field, tarOctal as octal, tarPaxRecords } from "../util/tar-header.js";
 import { readCheckedEntries, readEntrySync } from "../wheel/zip.js";
 
 /** Unpacked-size and member-count bounds: generous for real sdists, fatal for a decompression bomb. */
@@ -36,34 +37,6 @@ export function unsafeSdist(archive: string, member: string, why: string): Pysto
     hint: "the sdist is malformed or hostile; nothing from it was unpacked or built",
     details: { archive, member, reason: why },
   });
-}
-
-function field(block: Buffer, start: number, length: number): string {
-  const raw = block.subarray(start, start + length);
-  const nul = raw.indexOf(0);
-  return raw.subarray(0, nul < 0 ? length : nul).toString("utf8");
-}
-
-function octal(block: Buffer, start: number, length: number): number {
-  if (block[start] & 0x80) return Number.NaN;
-  const text = field(block, start, length).trim();
-  return text === "" ? 0 : /^[0-7]+$/.test(text) ? Number.parseInt(text, 8) : Number.NaN;
-}
-
-function paxRecords(archive: string, data: Buffer): Map<string, string> {
-  const out = new Map<string, string>();
-  let p = 0;
-  while (p < data.length) {
-    const space = data.indexOf(0x20, p);
-    const len = Number(data.subarray(p, space).toString("latin1"));
-    if (space < 0 || !Number.isInteger(len) || len <= 0 || p + len > data.length)
-      throw unsafeSdist(archive, "(PAX header)", "malformed record");
-    const record = data.subarray(space + 1, p + len - 1).toString("utf8");
-    const eq = record.indexOf("=");
-    if (eq > 0) out.set(record.slice(0, eq), record.slice(eq + 1));
-    p += len;
-  }
-  return out;
 }
 
 const LINK_KINDS: Record<string, string> = {
@@ -100,7 +73,7 @@ export function readSdistTarGz(archive: string, bytes: Buffer): SdistContents {
     const data = tar.subarray(offset + 512, offset + 512 + size);
     offset += 512 + Math.ceil(size / 512) * 512;
     if (type === "x") {
-      pax = paxRecords(archive, data);
+      pax = tarPaxRecords(data, (why) => unsafeSdist(archive, "(PAX header)", why));
       continue;
     }
     if (type === "g") continue;

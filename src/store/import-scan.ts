@@ -8,6 +8,7 @@ import { open } from "node:fs/promises";
 import { createGunzip } from "node:zlib";
 import { PystoreError } from "../errors.js";
 import { TAIL_BYTES, zipView } from "../wheel/zip-layout.js";
+import { tarChecksumOk as checksumOk, tarField as field, tarOctal as octal, tarPaxRecords } from "../util/tar-header.js";
 
 function tampered(archive: string, member: string, why: string): PystoreError {
   return new PystoreError("ARCHIVE_TAMPERED", `${archive}: member ${JSON.stringify(member)} ${why}; nothing was imported`, {
@@ -27,44 +28,6 @@ const KINDS: Record<string, string> = {
   L: "a GNU long name",
   K: "a GNU long link name",
 };
-
-function field(block: Buffer, start: number, length: number): string {
-  const raw = block.subarray(start, start + length);
-  const nul = raw.indexOf(0);
-  return raw.subarray(0, nul < 0 ? length : nul).toString("utf8");
-}
-
-function octal(block: Buffer, start: number, length: number): number {
-  // Base-256 (GNU) numbers: the closure writer never needs them, other tars read them differently.
-  if (block[start] & 0x80) return Number.NaN;
-  const text = field(block, start, length).trim();
-  return text === "" ? 0 : /^[0-7]+$/.test(text) ? Number.parseInt(text, 8) : Number.NaN;
-}
-
-function checksumOk(block: Buffer): boolean {
-  let sum = 0;
-  for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 0x20 : block[i];
-  return sum === octal(block, 148, 8);
-}
-
-/** PAX records ("len key=value\n"); a record whose length does not add up is refused. */
-function paxRecords(archive: string, data: Buffer): Map<string, string> {
-  const out = new Map<string, string>();
-  let p = 0;
-  while (p < data.length) {
-    const space = data.indexOf(0x20, p);
-    const len = Number(data.subarray(p, space).toString("latin1"));
-    if (space < 0 || !Number.isInteger(len) || len <= 0 || p + len > data.length || data[p + len - 1] !== 0x0a)
-      throw tampered(archive, "(PAX header)", "has a malformed record");
-    const record = data.subarray(space + 1, p + len - 1).toString("utf8");
-    const eq = record.indexOf("=");
-    const key = record.slice(0, eq);
-    if (out.has(key)) throw tampered(archive, "(PAX header)", `sets ${key} twice`);
-    out.set(key, record.slice(eq + 1));
-    p += len;
-  }
-  return out;
-}
 
 function checkPath(archive: string, path: string): void {
   const bad =
@@ -144,7 +107,7 @@ export async function scanClosureArchive(archive: string, path: string): Promise
       collecting.remain -= 512;
       if (collecting.remain <= 0) {
         const data = Buffer.concat(collecting.data);
-        pax = paxRecords(archive, data.subarray(0, data.length + collecting.remain));
+        pax = tarPaxRecords(data.subarray(0, data.length + collecting.remain), (why) => tampered(archive, "(PAX header)", why));
         collecting = undefined;
       }
       continue;
