@@ -2,10 +2,7 @@
 // owner 0, time 0, modes 0644/0755, PAX records for long names; gzip without a name or time. Pure.
 
 import { gzipSync } from "node:zlib";
-
-function octal(value: number, length: number): string {
-  return `${value.toString(8).padStart(length - 1, "0")}\0`;
-}
+import { tarOctalField as octal, tarPaxRecord as paxRecord } from "../util/tar-header.js";
 
 function header(name: string, size: number, mode: number, type: "0" | "5" | "x"): Buffer {
   const block = Buffer.alloc(512);
@@ -26,20 +23,12 @@ function header(name: string, size: number, mode: number, type: "0" | "5" | "x")
 
 const pad = (n: number) => Buffer.alloc((512 - (n % 512)) % 512);
 
-function paxPath(path: string): Buffer {
-  // "len path=value\n", where len counts itself.
-  const body = ` path=${path}\n`;
-  let len = Buffer.byteLength(body) + 1;
-  while (String(len).length + Buffer.byteLength(body) !== len) len = String(len).length + Buffer.byteLength(body);
-  return Buffer.from(`${len}${body}`, "utf8");
-}
-
 export function tarGzOf(top: string, files: { path: string; data: Buffer; executable: boolean }[]): Buffer {
   const parts: Buffer[] = [header(`${top}/`, 0, 0o755, "5")];
   for (const f of files) {
     const name = `${top}/${f.path}`;
     if (Buffer.byteLength(name) > 99) {
-      const pax = paxPath(name);
+      const pax = paxRecord("path", name);
       parts.push(header("././@PaxHeader", pax.length, 0o644, "x"), pax, pad(pax.length));
     }
     parts.push(header(name, f.data.length, f.executable ? 0o755 : 0o644, "0"), f.data, pad(f.data.length));

@@ -7,20 +7,10 @@ import { createGzip } from "node:zlib";
 import { PystoreError } from "../errors.js";
 import { compareStrings } from "../util/order.js";
 import type { ManifestFile } from "./manifest.js";
+import { tarOctalField as octal, tarPaxRecord as paxRecord } from "../util/tar-header.js";
 
 /** zlib's default level: most of level 9's size at a fraction of its time; part of the archive's bytes. */
 const GZIP_LEVEL = 6;
-
-function octal(value: number, width: number): string {
-  return `${value.toString(8).padStart(width - 1, "0")}\0`;
-}
-
-function paxRecord(key: string, value: string): Buffer {
-  const body = ` ${key}=${value}\n`;
-  let length = Buffer.byteLength(body) + 1;
-  while (String(length).length + Buffer.byteLength(body) !== length) length = String(length).length + Buffer.byteLength(body);
-  return Buffer.from(`${length}${body}`);
-}
 
 function header(name: string, size: number, mode: number, type: "0" | "5" | "x", mtime: number): Buffer {
   const block = Buffer.alloc(512);

@@ -238,6 +238,14 @@ function isTransient(error: unknown): boolean {
  * direct), the proxy chosen per URL (--proxy, *_proxy, no_proxy), plain HTTP forwarded as an absolute URI
  * and HTTPS through CONNECT, trusting the CA bundle (--cert, SSL_CERT_FILE) besides the system's roots.
  */
+/** Where a redirect leads, without any credentials its Location carries (they must not reach later requests or logs). */
+export function redirectTarget(location: string, current: string): string {
+  const next = new URL(location, current);
+  next.username = "";
+  next.password = "";
+  return next.toString();
+}
+
 export class Connections {
   private readonly dispatchers = new Map<string, Dispatcher>();
   private ca?: Promise<string[] | undefined>;
@@ -348,11 +356,7 @@ export class HttpTransport {
       if (REDIRECTS.has(res.statusCode) && flat.location) {
         await res.body.dump().catch(() => {});
         if (hop >= MAX_REDIRECTS) throw new PystoreError("HTTP_STATUS", `too many redirects starting at ${redactUrl(url)}`);
-        const next = new URL(flat.location, current);
-        // A Location carrying credentials must not smuggle them into later requests or logs.
-        next.username = "";
-        next.password = "";
-        current = next.toString();
+        current = redirectTarget(flat.location, current);
         continue;
       }
       return {

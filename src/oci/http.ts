@@ -5,7 +5,7 @@
 import type { Readable } from "node:stream";
 import type { Dispatcher } from "undici";
 import { PystoreError } from "../errors.js";
-import { Connections, networkError, retryAfterMs, sleep } from "../index-client/http.js";
+import { Connections, networkError, redirectTarget, retryAfterMs, sleep } from "../index-client/http.js";
 import type { Logger } from "../util/log.js";
 import { redactUrl } from "../util/redact.js";
 
@@ -122,10 +122,7 @@ export class RegistryHttp {
       if (follows && REDIRECTS.has(res.statusCode) && flat.location) {
         await res.body.dump().catch(() => {});
         if (hop >= MAX_REDIRECTS) throw new PystoreError("HTTP_STATUS", `too many redirects starting at ${redactUrl(url)}`);
-        const next = new URL(flat.location, current);
-        next.username = "";
-        next.password = "";
-        current = next.toString();
+        current = redirectTarget(flat.location, current);
         continue;
       }
       return { status: res.statusCode, headers: flat, body: res.body as unknown as ResponseBody, url: current };

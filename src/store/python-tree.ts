@@ -7,6 +7,7 @@ import { lstatSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { join, posix } from "node:path";
 import { PystoreError } from "../errors.js";
 import { compareStrings } from "../util/order.js";
+import { tarOctalField as octal, tarPaxRecord as paxRecord } from "../util/tar-header.js";
 
 /** The one top-level directory of python-build-standalone's install_only layout. */
 export const PYTHON_ROOT = "python";
@@ -90,17 +91,6 @@ export function resolveLink(link: PythonTreeLink, files: Set<string>, links: Map
     target = further;
   }
   return undefined;
-}
-
-function octal(value: number, width: number): string {
-  return `${value.toString(8).padStart(width - 1, "0")}\0`;
-}
-
-function paxRecord(key: string, value: string): Buffer {
-  const body = ` ${key}=${value}\n`;
-  let length = Buffer.byteLength(body) + 1;
-  while (String(length).length + Buffer.byteLength(body) !== length) length = String(length).length + Buffer.byteLength(body);
-  return Buffer.from(`${length}${body}`);
 }
 
 function block(name: string, fields: { size: number; mode: number; mtime: number; type: string; linkname?: string }): Buffer {

@@ -1,4 +1,5 @@
-// ustar/PAX header fields, read one way for every tar pystore reads (closure archives, sdists): NUL-ended
+// ustar/PAX header fields, read one way for every tar pystore reads (closure archives, sdists) and
+// written one way by every tar it writes (bundles, interpreter identities, packed sources): NUL-ended
 // text fields, octal numbers (base-256 refused: writers pystore reads never need them, and readers
 // disagree on them), the header checksum, and strict PAX records. Pure.
 
@@ -43,4 +44,17 @@ export function tarPaxRecords(data: Buffer, fail: (why: string) => Error): Map<s
     p += len;
   }
   return out;
+}
+
+/** An octal number field of `width` bytes as ustar writes it: zero-padded, NUL-ended. */
+export function tarOctalField(value: number, width: number): string {
+  return `${value.toString(8).padStart(width - 1, "0")}\0`;
+}
+
+/** One PAX record, "len key=value\n", where len counts its own digits too. */
+export function tarPaxRecord(key: string, value: string): Buffer {
+  const body = ` ${key}=${value}\n`;
+  let length = Buffer.byteLength(body) + 1;
+  while (String(length).length + Buffer.byteLength(body) !== length) length = String(length).length + Buffer.byteLength(body);
+  return Buffer.from(`${length}${body}`);
 }
