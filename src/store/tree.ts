@@ -160,7 +160,7 @@ const HASH_CHUNK = 1 << 20;
 function corrupted(entry: StoreEntry, found: string): PystoreError {
   return new PystoreError(
     "STORE_CORRUPTED",
-    `${entry.filename}: the stored file no longer matches its recorded sha256 ${entry.sha256} (found ${found})`,
+    `${entry.filename}: the stored file ${entry.path} no longer matches its recorded sha256 ${entry.sha256} (found ${found})`,
     {
       hint: "run `pystore store verify --repair` to re-fetch it from its origin",
       details: { expected: entry.sha256, found, path: entry.path },
@@ -249,9 +249,7 @@ async function extractInto(entry: StoreEntry, staging: string): Promise<void> {
       out.push({ path, sha256: sha256.toString("hex"), size: written.size, executable, ino: written.ino, mtimeMs: written.mtimeMs });
       if (out.length === 1) crashIfRequested("during-tree");
     }
-    const after = fstatSync(fd);
-    if (after.size !== before.size || after.mtimeMs !== before.mtimeMs || after.ctimeMs !== before.ctimeMs)
-      throw corrupted(entry, "a file that changed while it was unpacked");
+    checkUnchanged(fd, before, entry);
     out.sort(byPath);
     const index: TreeIndex = { formatVersion: TREE_INDEX_VERSION, wheelSha256: entry.sha256, distInfo, files: out };
     const indexFd = openSync(join(staging, TREE_INDEX), "wx", TREE_FILE_MODE);
@@ -266,6 +264,22 @@ async function extractInto(entry: StoreEntry, staging: string): Promise<void> {
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * The wheel is still the bytes that were verified. A concurrent gc that unlinks it, or a link added to it
+ * (fetch, `cp -al`), changes only its ctime: the content is then hashed again rather than called damaged.
+ */
+export function checkUnchanged(fd: number, before: Stats, entry: StoreEntry): void {
+  const after = fstatSync(fd);
+  if (after.nlink === 0) {
+    throw new PystoreError("STORE_IO", `${entry.filename}: removed from the store while it was being unpacked (${entry.path})`, {
+      hint: "a concurrent `pystore gc` collected it; run the command again",
+      details: { path: entry.path },
+    });
+  }
+  if (after.size !== before.size || after.mtimeMs !== before.mtimeMs) throw corrupted(entry, "a file that changed while it was unpacked");
+  if (after.ctimeMs !== before.ctimeMs) verifyOpenWheel(fd, after.size, entry);
 }
 
 /** Write one member to `target`, checked against its CRC and RECORD; its sha256. Large members are streamed. */
