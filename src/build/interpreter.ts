@@ -9,8 +9,9 @@ import { PystoreError } from "../errors.js";
 import { findInterpreter } from "../platform/host-cache.js";
 import { loadTarget } from "../platform/target-loader.js";
 import type { Target } from "../standards/targets.js";
+import { shippedFile } from "../util/shipped.js";
 
-const PROBE = fileURLToPath(new URL("./interpreter.py", import.meta.url));
+const PROBE = fileURLToPath(shippedFile("build/interpreter.py"));
 
 export interface BuildInterpreter {
   executable: string;

@@ -10,8 +10,9 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PystoreError } from "../errors.js";
+import { shippedFile } from "../util/shipped.js";
 
-const FRONTEND = fileURLToPath(new URL("./frontend.py", import.meta.url));
+const FRONTEND = fileURLToPath(shippedFile("build/frontend.py"));
 /** Lines of the build log a failure shows. */
 export const LOG_TAIL_LINES = 25;
 const BASE_PATH = "/usr/local/bin:/usr/bin:/bin";

@@ -7,6 +7,7 @@ import { stableJson } from "../util/stable-json.js";
 import type { ManifestFile } from "./manifest.js";
 import type { Executable } from "./scripts.js";
 import { renderTemplate } from "./template.js";
+import { shippedFile } from "../util/shipped.js";
 
 /** What the bootstrap reads from `.pystore/launch.json` (also embedded in .pyz bundles). */
 export interface LaunchConfig {
@@ -131,7 +132,7 @@ function shQuote(text: string): string {
 // The launchers and bootstraps are real files in ./launch/, shipped with the package (the build copies
 // them into dist/) so that sh and Python tools can check them. common.py is written for any Python (no
 // f-strings) so that even a Python 2 on PATH reaches the "wrong version" message, not a syntax error.
-const LAUNCH_DIR = new URL("./launch/", import.meta.url);
+const LAUNCH_DIR = shippedFile("bundle/launch/");
 
 /** The POSIX sh launcher for one executable. Identical for every bundle of the same lock and project. */
 export function shLauncher(name: string, config: Pick<LaunchConfig, "python" | "target">): string {

@@ -28,7 +28,8 @@ export function addIndexOptions(command: Command): Command {
     .option("--connect-timeout <seconds>", "TCP/TLS connect timeout (default: $PYSTORE_CONNECT_TIMEOUT, else 10)")
     .option("--read-timeout <seconds>", "time without data before a request is retried (default: $PYSTORE_READ_TIMEOUT, else 30)")
     .option("--retries <n>", "retries of a failed request, with backoff (default: $PYSTORE_RETRIES, else 3)")
-    .option("--offline", "use only cached index pages, local sources and the store", false);
+    .option("--offline", "use only cached index pages, local sources and the store", false)
+    .option("--refresh", "ask the index again for every page, even one its Cache-Control max-age says is still fresh", false);
 }
 
 /**

@@ -29,6 +29,8 @@ export interface IndexFlags {
   proxy?: string;
   cert?: string;
   offline?: boolean;
+  /** `--refresh`: revalidate cached index pages however fresh. */
+  refresh?: boolean;
   connectTimeout?: string;
   readTimeout?: string;
   retries?: string;
@@ -175,6 +177,7 @@ export function transportSettings(flags: IndexFlags, env: NodeJS.ProcessEnv, opt
     proxy: valueFrom<string>(setting("proxy"), "flag", "user"),
     cert: valueFrom<string>(setting("cert"), "flag", "user"),
     offline: setting("offline").value === true,
+    refresh: flags.refresh === true,
     connectTimeoutMs: ms("connect-timeout"),
     readTimeoutMs: ms("read-timeout"),
     retries: valueFrom<number>(setting("retries"), "flag", "env", "project", "user"),

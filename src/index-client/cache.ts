@@ -7,12 +7,16 @@ export interface CachedResponse {
   lastModified?: string;
   /** ISO 8601 time of the last successful fetch or revalidation. */
   fetchedAt: string;
+  /** Milliseconds since the epoch until which the index said the page is fresh (Cache-Control max-age). */
+  freshUntil?: number;
 }
 
 /** Keys are URLs without credentials. */
 export interface HttpCache {
   get(url: string): CachedResponse | undefined;
   put(url: string, entry: CachedResponse): void;
+  /** A 304 answer: the cached body stands; only its fetch time and freshness change. */
+  revalidated(url: string, fetchedAt: string, freshUntil: number | undefined): void;
 }
 
 /**
@@ -31,5 +35,13 @@ export class MemoryHttpCache implements HttpCache {
   }
   put(url: string, entry: CachedResponse): void {
     this.entries.set(url, { ...entry });
+  }
+  revalidated(url: string, fetchedAt: string, freshUntil: number | undefined): void {
+    const entry = this.entries.get(url);
+    if (!entry) return;
+    const updated: CachedResponse = { ...entry, fetchedAt };
+    if (freshUntil === undefined) delete updated.freshUntil;
+    else updated.freshUntil = freshUntil;
+    this.entries.set(url, updated);
   }
 }

@@ -33,6 +33,8 @@ export interface IndexClientOptions {
   proxy?: string;
   cert?: string;
   offline?: boolean;
+  /** Revalidate cached index pages even when the index said they are still fresh. */
+  refresh?: boolean;
   connectTimeoutMs?: number;
   readTimeoutMs?: number;
   retries?: number;
@@ -96,7 +98,7 @@ export class IndexClient {
       retryBaseMs: opts.retryBaseMs,
     });
     this.semaphore = new Semaphore(opts.concurrency ?? DEFAULT_CONCURRENCY);
-    const ctx: SourceContext = { http: this.http, cache: opts.cache, offline: this.offline, log: this.log };
+    const ctx: SourceContext = { http: this.http, cache: opts.cache, offline: this.offline, refresh: opts.refresh, log: this.log };
     const cwd = opts.cwd ?? process.cwd();
     const clean = (location: string) => {
       if (!/^https?:\/\//i.test(location)) return location;

@@ -39,6 +39,8 @@ export interface TransportSettings {
   proxy?: string;
   cert?: string;
   offline: boolean;
+  /** Revalidate cached index pages however fresh the index said they are (`--refresh`; a flag only). */
+  refresh?: boolean;
   connectTimeoutMs?: number;
   readTimeoutMs?: number;
   retries?: number;

@@ -13,6 +13,7 @@ import { parseSdistFilename, parseWheelFilename } from "../standards/wheel-filen
 import type { Logger } from "../util/log.js";
 import { redactUrl, stripCredentials } from "../util/redact.js";
 import { NOT_FOUND_CONTENT_TYPE, type CachedResponse, type HttpCache } from "./cache.js";
+import { freshUntil } from "./cache-control.js";
 import { type HttpResponse, type HttpTransport, readBodyLimited, refusedError } from "./http.js";
 import { isSupportedUrl, SUPPORTED_SCHEMES, schemeOf } from "./transports.js";
 
@@ -47,6 +48,8 @@ export interface SourceContext {
   http: HttpTransport;
   cache?: HttpCache;
   offline: boolean;
+  /** Revalidate every cached page, however fresh the index said it was (`--refresh`). */
+  refresh?: boolean;
   log: Logger;
 }
 
@@ -148,6 +151,13 @@ class RemoteIndexSource implements Source {
       if (cached.contentType === NOT_FOUND_CONTENT_TYPE) return undefined;
       return parseSimplePage(cached.body, cached.contentType, key, this.location, this.ctx.log).files;
     }
+    // Within the lifetime the index gave it (PyPI: max-age=600), a page is used without asking again, as
+    // pip and uv do; `--refresh` asks anyway.
+    if (cached && !this.ctx.refresh && cached.freshUntil !== undefined && Date.now() < cached.freshUntil) {
+      this.ctx.log.debug(`${redactUrl(key)} is fresh in the cache`);
+      if (cached.contentType === NOT_FOUND_CONTENT_TYPE) return undefined;
+      return parseSimplePage(cached.body, cached.contentType, key, this.location, this.ctx.log).files;
+    }
     const headers: Record<string, string> = { accept: SIMPLE_ACCEPT };
     if (cached && cached.contentType !== NOT_FOUND_CONTENT_TYPE) {
       if (cached.etag) headers["if-none-match"] = cached.etag;
@@ -155,15 +165,18 @@ class RemoteIndexSource implements Source {
     }
     return this.ctx.http.request(pageUrl, { headers }, async (res) => {
       const now = new Date().toISOString();
+      const fresh = freshUntil(res.headers["cache-control"], res.headers.age, Date.now());
       if (res.status === 304 && cached) {
         await res.body.dump();
         this.ctx.log.debug(`${redactUrl(key)} not modified; using the cached page`);
-        this.ctx.cache?.put(key, { ...cached, fetchedAt: now });
+        this.ctx.cache?.revalidated(key, now, fresh);
         return parseSimplePage(cached.body, cached.contentType, key, this.location, this.ctx.log).files;
       }
       if (res.status === 404 || res.status === 410) {
         await res.body.dump();
-        this.ctx.cache?.put(key, { body: "", contentType: NOT_FOUND_CONTENT_TYPE, fetchedAt: now });
+        const missing: CachedResponse = { body: "", contentType: NOT_FOUND_CONTENT_TYPE, fetchedAt: now };
+        if (fresh !== undefined) missing.freshUntil = fresh;
+        this.ctx.cache?.put(key, missing);
         return undefined;
       }
       if (res.status === 401 || res.status === 403) {
@@ -179,6 +192,7 @@ class RemoteIndexSource implements Source {
       // Parse before caching: a broken page must not replace a good cached one.
       const page = parseSimplePage(body, contentType, key, this.location, this.ctx.log);
       const entry: CachedResponse = { body, contentType, fetchedAt: now };
+      if (fresh !== undefined) entry.freshUntil = fresh;
       if (res.headers.etag) entry.etag = res.headers.etag;
       if (res.headers["last-modified"]) entry.lastModified = res.headers["last-modified"];
       this.ctx.cache?.put(key, entry);

@@ -17,6 +17,7 @@ import {
 import type { MarkerEnvironment } from "../standards/pep508.js";
 import type { PlatformSpec, PythonVersion } from "../standards/tags.js";
 import { MARKER_KEYS } from "../standards/targets.js";
+import { shippedFile } from "../util/shipped.js";
 
 export interface HostInfo {
   /** The interpreter that was asked (PYSTORE_PYTHON, else python3). */
@@ -32,7 +33,7 @@ export interface HostInfo {
 
 // The probe is a real Python file shipped beside this module (the build copies it into dist/), run
 // with `-c` so that nothing next to it can shadow a stdlib module.
-const PROBE_FILE = new URL("./probe.py", import.meta.url);
+const PROBE_FILE = shippedFile("platform/probe.py");
 let probeText: string | undefined;
 
 function probeScript(): string {

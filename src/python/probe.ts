@@ -5,8 +5,9 @@ import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { PystoreError } from "../errors.js";
 import type { PythonFacts } from "../store/pythons.js";
+import { shippedFile } from "../util/shipped.js";
 
-const PROBE_FILE = fileURLToPath(new URL("./probe_python.py", import.meta.url));
+const PROBE_FILE = fileURLToPath(shippedFile("python/probe_python.py"));
 /** An interpreter that has not answered in this long is hung (or emulated very slowly). */
 const PROBE_TIMEOUT_MS = 30_000;
 

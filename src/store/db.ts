@@ -72,6 +72,17 @@ const LATER_TABLES = new Map([
   ["sdist_metadata", BUILDS],
 ]);
 
+/**
+ * Nullable columns version 1 gained before release: added on a writable open when missing; a read-only
+ * open of a database without one works without it (its readers check `hasColumn`).
+ */
+const LATER_COLUMNS = new Map([["http_cache.fresh_until", "ALTER TABLE http_cache ADD COLUMN fresh_until INTEGER"]]);
+
+/** Whether `table` has `column` (a LATER_COLUMNS column is absent from a read-only, older database). */
+export function hasColumn(db: Db, table: string, column: string): boolean {
+  return (db.prepare(`PRAGMA table_info("${table}")`).all() as Column[]).some((c) => c.name === column);
+}
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (
   key   TEXT PRIMARY KEY,
@@ -118,7 +129,8 @@ CREATE TABLE IF NOT EXISTS http_cache (
   content_type  TEXT NOT NULL,
   etag          TEXT,
   last_modified TEXT,
-  fetched_at    TEXT NOT NULL
+  fetched_at    TEXT NOT NULL,
+  fresh_until   INTEGER
 ) STRICT;
 ${GC_PENDING}${PYTHONS}${BUILDS}`;
 
@@ -345,6 +357,11 @@ function checkTables(db: Db, path: string, readonly: boolean): void {
     if (!found) throw damagedDb(path, "schema", `does not match the store schema: table ${table} is missing`);
     for (const column of columns) {
       const same = found.find((c) => c.name === column.name);
+      const addColumn = LATER_COLUMNS.get(`${table}.${column.name}`);
+      if (!same && addColumn !== undefined) {
+        if (!readonly) db.exec(addColumn);
+        continue;
+      }
       if (!same || same.type !== column.type || same.notnull !== column.notnull || same.pk !== column.pk) {
         throw damagedDb(
           path,

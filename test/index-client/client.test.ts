@@ -219,6 +219,33 @@ describe("HTTP cache and offline", () => {
     expect(pageRequests[1].headers["if-none-match"]).toBe(cache.get(`${s.url}alpha/`)!.etag);
   });
 
+  it("uses a page within its Cache-Control max-age without asking; --refresh and an expired page revalidate", async () => {
+    const s = await server({ pageHeaders: { "cache-control": "max-age=600, public" } });
+    const cache = new MemoryHttpCache();
+    const pages = () => s.requests.filter((r) => r.path === "/simple/alpha/");
+    const first = await use({ indexUrl: s.url, cache }, (c) => c.getProject("alpha"));
+    expect(await use({ indexUrl: s.url, cache }, (c) => c.getProject("alpha"))).toEqual(first);
+    expect(pages()).toHaveLength(1);
+    // --refresh: a conditional request; the 304 keeps the body and renews the lifetime.
+    expect(await use({ indexUrl: s.url, cache, refresh: true }, (c) => c.getProject("alpha"))).toEqual(first);
+    expect(pages()).toHaveLength(2);
+    expect(pages()[1].headers["if-none-match"]).toBe(cache.get(`${s.url}alpha/`)!.etag);
+    expect(cache.get(`${s.url}alpha/`)!.freshUntil).toBeGreaterThan(Date.now() + 590_000);
+    // Past its lifetime the page is asked for again.
+    cache.revalidated(`${s.url}alpha/`, new Date().toISOString(), Date.now() - 1);
+    await use({ indexUrl: s.url, cache }, (c) => c.getProject("alpha"));
+    expect(pages()).toHaveLength(3);
+  });
+
+  it("a page without max-age (or with no-cache) is revalidated every time", async () => {
+    const s = await server({ pageHeaders: { "cache-control": "max-age=600, no-cache" } });
+    const cache = new MemoryHttpCache();
+    await use({ indexUrl: s.url, cache }, (c) => c.getProject("alpha"));
+    await use({ indexUrl: s.url, cache }, (c) => c.getProject("alpha"));
+    expect(s.requests.filter((r) => r.path === "/simple/alpha/")).toHaveLength(2);
+    expect(cache.get(`${s.url}alpha/`)!.freshUntil).toBeUndefined();
+  });
+
   it("offline uses only the cache and names exactly what is missing", async () => {
     const s = await server();
     const cache = new MemoryHttpCache();

@@ -66,6 +66,25 @@ describe("openStore", () => {
   });
 });
 
+describe("http_cache.fresh_until (a column version 1 gained before release)", () => {
+  it("is added on a writable open of a database without it; a read-only open works without it", async () => {
+    const dir = await copy("fresh-until");
+    const db = new Database(dbPath(dir));
+    db.exec("ALTER TABLE http_cache DROP COLUMN fresh_until");
+    db.prepare("INSERT INTO http_cache (url, body, content_type, fetched_at) VALUES ('https://i/simple/a/', '{}', 'x', 'then')").run();
+    db.close();
+    const readonly = await openStore({ dir, readonly: true });
+    // Without the column every page is revalidated, as before it existed.
+    expect(readonly.httpCache().get("https://i/simple/a/")).toEqual({ body: "{}", contentType: "x", fetchedAt: "then" });
+    readonly.close();
+    const store = await openStore({ dir });
+    const cache = store.httpCache();
+    cache.revalidated("https://i/simple/a/", "now", 1234);
+    expect(cache.get("https://i/simple/a/")).toEqual({ body: "{}", contentType: "x", fetchedAt: "now", freshUntil: 1234 });
+    store.close();
+  });
+});
+
 describe("checkDbHeader", () => {
   it("flags a file shorter than its header's page count, unless a non-empty -wal holds the pages", async () => {
     const dir = await copy("truncated");
