@@ -42,6 +42,11 @@ const handler: Handler<Options> = async (_args, options, ctx) => {
           },
           removed: result.removed.map((e) => ({ entryName: e.entryName, sha256: e.sha256, size: e.size })),
           rootsLostAt,
+          sources: {
+            kept: result.sources.kept,
+            logsRemoved: result.sources.logsRemoved,
+            removed: result.sources.removed,
+          },
           treesRemoved: result.treesRemoved,
           staleRoots: result.roots.filter((r) => r.stale).map((r) => ({ kind: r.kind, path: r.path, reason: r.reason })),
           unindexed: result.unindexed,
@@ -55,6 +60,8 @@ const handler: Handler<Options> = async (_args, options, ctx) => {
       for (const e of result.pythons.removed) ctx.out(`${verb} ${e.entryName} (interpreter)`);
       for (const o of result.pythons.orphans) ctx.out(`${verb} ${o} (no row)`);
       for (const u of result.pythons.unindexed) ctx.out(`kept ${u} (a stored interpreter without a row)`);
+      for (const s of result.sources.removed) ctx.out(`${verb} ${s} (an sdist no stored wheel was built from)`);
+      for (const l of result.sources.logsRemoved) ctx.out(`${verb} ${l} (its sdist is gone)`);
       // Without this, "removed 0" after a fresh fetch reads as if gc saw nothing to collect.
       const young = result.keptYoung > 0 ? ` (${result.keptYoung} unrooted, kept because younger than --grace ${graceSeconds}s)` : "";
       const trees = result.treesRemoved > 0 ? ` and ${result.treesRemoved} unpacked tree(s)` : "";

@@ -14,6 +14,7 @@ import type { Store } from "./store.js";
 import { treeUsage } from "./tree.js";
 import { planPythonGc } from "./python-gc.js";
 import { pythonEntryDir, type PythonEntry } from "./pythons.js";
+import { collectSources, type SourcesGcResult } from "./sources-gc.js";
 
 /** Default grace: an entry committed in the last hour may belong to a lock or bundle still being written. */
 export const DEFAULT_GC_GRACE_MS = 60 * 60 * 1000;
@@ -59,6 +60,8 @@ export interface GcResult {
     orphans: string[];
     unindexed: string[];
   };
+  /** sdists (sources/) no stored wheel was built from and no live root names, and their build logs. */
+  sources: SourcesGcResult;
 }
 
 /**
@@ -160,11 +163,13 @@ export function collectGarbage(store: Store, opts: GcOptions = {}): GcResult {
       crashIfRequested("gc-during-delete");
     }
   }
+  // After the wheels: a wheel removed above took its builds rows, so its sdist is no longer kept by them.
+  const sources = collectSources(store.dir, db, { live, cutoff: now - grace, dryRun });
   const result: GcResult = {
     dryRun,
     removed,
     treesRemoved: trees.length,
-    freedBytes,
+    freedBytes: freedBytes + sources.freedBytes,
     kept: entries.length - removed.length,
     keptYoung: unrooted.length - planned.keptRootsLost - removed.length,
     keptRootsLost: planned.keptRootsLost,
@@ -178,6 +183,7 @@ export function collectGarbage(store: Store, opts: GcOptions = {}): GcResult {
       orphans: planned.pythons.orphans.map((name) => pythonEntryDir(store.dir, name)),
       unindexed: planned.pythons.unindexed.map((name) => pythonEntryDir(store.dir, name)),
     },
+    sources,
   };
   if (planned.rootsLostAt !== undefined) result.rootsLostAt = planned.rootsLostAt;
   return result;
