@@ -27,7 +27,7 @@ import { selectForTarget } from "../lock/select.js";
 import { ensureDirectory } from "../util/dirs.js";
 import type { BytecodeCompiler } from "../bundle/compile.js";
 import { findCompiler } from "../python/compiler.js";
-import { selectPython } from "../python/select.js";
+import { bundlePython } from "./bundle-python.js";
 import type { PythonEntry } from "../store/pythons.js";
 import { lazyClient } from "./client.js";
 import type { AppContext, TargetSettings } from "./context.js";
@@ -57,8 +57,11 @@ export interface BundleProjectOptions {
   remote?: RemoteStoreRequest;
   /** --format oci: --prefix, --entrypoint, --base-image. */
   image?: ImageRequest;
-  /** --embed-python [SHA256-PREFIX|PATH]: true picks the best stored interpreter for the target. */
-  embedPython?: true | string;
+  /**
+   * --embed-python [SHA256-PREFIX|PATH]: true picks the lock's pin, else the best stored interpreter for the
+   * target; false (--no-embed-python) embeds none; absent: the lock's pin for the target, if it has one.
+   */
+  embedPython?: true | string | false;
   /** --compile / --no-compile; undefined: compile when an interpreter of the target's X.Y is at hand. */
   compile?: boolean;
 }
@@ -121,7 +124,7 @@ const COMPILED_FORMATS = new Set<BundleFormat>(["dir", "tar.gz"]);
 
 /** Everything the command line alone decides: checked before a lock is read or written and before the store opens. */
 async function checkUsage(opts: BundleProjectOptions): Promise<void> {
-  if (opts.embedPython !== undefined && !COMPILED_FORMATS.has(opts.format))
+  if (opts.embedPython !== undefined && opts.embedPython !== false && !COMPILED_FORMATS.has(opts.format))
     throw new PystoreError(
       "USAGE",
       opts.format === "pyz"
@@ -220,7 +223,15 @@ export async function bundleProject(opts: BundleProjectOptions, ctx: AppContext)
   let compiler: BytecodeCompiler | undefined;
   try {
     // The interpreter is chosen (and checked against the target) before any wheel is fetched.
-    if (opts.embedPython !== undefined) python = await selectPython(store, opts.embedPython, target, ctx.cwd);
+    python = await bundlePython(target, {
+      request: opts.embedPython,
+      lock: existing?.lock,
+      lockPath,
+      canEmbed: COMPILED_FORMATS.has(opts.format),
+      store,
+      cwd: ctx.cwd,
+      log: ctx.log,
+    });
     compiler = await chooseCompiler(opts, target, python, ctx);
   } catch (error) {
     store.close();

@@ -28,6 +28,8 @@ import { type BuildSettings, buildPolicy, DEFAULT_BUILD_SETTINGS } from "../buil
 import { PystoreError } from "../errors.js";
 import { withStoreIndex } from "./store-index.js";
 import type { AppContext } from "./context.js";
+import { choosePins, type PinRequest } from "./lock-pythons.js";
+import { recordedPins, withPins } from "../lock/python-pins.js";
 
 export interface LockProjectOptions {
   /** With `build`: the building settings (docs/building.md); absent, the defaults. */
@@ -41,6 +43,8 @@ export interface LockProjectOptions {
   store?: Store;
   /** Supplies the index client (bundle shares one with its downloads); else one is opened and closed here. */
   client?: (options: IndexClientOptions) => Promise<IndexClient>;
+  /** --embed-python [REF] / --no-embed-python; absent: the existing lock's pinned interpreters are kept. */
+  pythons?: PinRequest;
 }
 
 export interface LockProjectResult {
@@ -138,6 +142,14 @@ export async function lockProject(opts: LockProjectOptions, ctx: AppContext): Pr
   const own = opts.client ? undefined : lazyClient({});
   let builder: SdistBuilder | undefined;
   try {
+    // Chosen before resolving: a target with no interpreter to pin fails before any index is asked.
+    const pins = await choosePins(opts.pythons ?? { kind: "keep" }, recordedPins(existing), inputs.targets, {
+      store,
+      storeDir: ctx.store.dir,
+      cwd: ctx.cwd,
+      log: ctx.log,
+      upgrade: opts.upgrade === true,
+    });
     // Transport settings from the flags; the index list from the gathered inputs (flags, files, [tool.pystore]).
     const options = clientOptions(
       {
@@ -175,7 +187,7 @@ export async function lockProject(opts: LockProjectOptions, ctx: AppContext): Pr
       if (!sdistBuilder || !target) throw noStoreToBuild(file.filename, ctx.store.dir);
       return sdistBuilder.metadata(file, target);
     };
-    const { lock } = await buildLock(provider, inputs, {
+    const { lock: resolved } = await buildLock(provider, inputs, {
       buildPolicy: buildPolicy(buildSettings),
       localProject: async (req) => {
         const dir = localProjectDir(req.url!, projectDir);
@@ -213,6 +225,7 @@ export async function lockProject(opts: LockProjectOptions, ctx: AppContext): Pr
       lockDir: dirname(opts.output),
       hashDirect: (file) => provider.hashDirect(file, tmpdir()),
     });
+    const lock = withPins(resolved, pins);
     if (buildSettings.check && sdistBuilder) await checkBuilds(lock, inputs.targets, sdistBuilder, dirname(opts.output), store!.dir);
     if (storeIndex)
       ctx.log.info(`offline: the store served as an index too (${plural(storeIndex.filesListed, "wheel")} it holds were candidates)`);
@@ -220,7 +233,8 @@ export async function lockProject(opts: LockProjectOptions, ctx: AppContext): Pr
     const changed = previous !== text;
     if (changed) await writeFileAtomic(opts.output, text);
     // Built wheels and their build environments are the lock's too (a rebuild needs the environment).
-    store?.addRoot("lock", opts.output, lockedDigests(lock));
+    // So are the pinned interpreters: gc keeps what a bundle of this lock embeds.
+    store?.addRoot("lock", opts.output, [...new Set([...lockedDigests(lock), ...pins.map((p) => p.sha256)])].sort());
     const changes = lockChanges(existing, lock);
     // An upgrade is asked to move versions: say which moved (first locks list everything, so only here).
     if (opts.upgrade || opts.upgradePackages?.length) for (const change of changes) ctx.log.info(formatChange(change));

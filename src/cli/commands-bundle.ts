@@ -44,8 +44,9 @@ export function registerBundleCommands(program: Command, action: ActionFactory):
       )
       .option(
         "--embed-python [sha256-prefix|path]",
-        "carry an interpreter from the store as OUT/python/ (default: the best stored one for the target; a path is added to the store first)",
+        "carry an interpreter from the store as OUT/python/ (default: the lock's pin for the target, else the best stored one; a path is added to the store first)",
       )
+      .option("--no-embed-python", "embed no interpreter, not even the one the lock pins")
       .option("--compile", "write unchecked-hash .pyc files for every module (default: when a Python of the target's X.Y is at hand)")
       .option("--no-compile", "ship sources only")
       .option("--extra <name>", "include a locked extra (repeatable; default: none)", collect)

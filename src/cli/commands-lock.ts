@@ -34,6 +34,11 @@ export function registerLockCommands(program: Command, action: ActionFactory): v
     .option("--build-python <path>", "the interpreter sdists are built with (default: $PYSTORE_PYTHON, else python3.X)")
     .option("--build-network", "let build backends reach the network (recorded in the lock)")
     .option("--check-builds", "build every sdist-built package again and fail if its bytes differ")
+    .option(
+      "--embed-python [sha256-prefix|path]",
+      "pin an interpreter from the store per target, which bundles embed (default: the best stored one; a path is added first)",
+    )
+    .option("--no-embed-python", "drop the pinned interpreters (a re-lock keeps them otherwise)")
     .option("--json", "machine-readable output", false);
   addIndexOptions(lock).action(action(() => import("../commands/lock.js")));
 

@@ -9,7 +9,9 @@ import { pushImage, pushLine } from "./bundle-push.js";
 import { PystoreError } from "../errors.js";
 import type { LinkMode } from "../install/importer.js";
 import { sourceDateEpoch } from "../util/archive-time.js";
-import type { Handler } from "./context.js";
+import { loadSources } from "../config/load.js";
+import { resolveSetting } from "../config/resolve.js";
+import type { CommandContext, Handler } from "./context.js";
 import {
   appContext,
   type IndexFlags,
@@ -41,14 +43,24 @@ interface BundleOptions extends IndexFlags, RemoteStoreFlags {
   frozen?: boolean;
   locked?: boolean;
   json: boolean;
-  /** --embed-python [SHA256-PREFIX|PATH] */
-  embedPython?: true | string;
+  /** --embed-python [SHA256-PREFIX|PATH]; false: --no-embed-python */
+  embedPython?: true | string | false;
   /** --compile / --no-compile */
   compile?: boolean;
   /** --format oci only */
   entrypoint?: string;
   baseImage?: string;
   push?: string;
+}
+
+/**
+ * `compile` and `embed-python` below their flags: PYSTORE_COMPILE / PYSTORE_EMBED_PYTHON, the project's
+ * files, the user file (docs/configuration.md); undefined when none sets it (the bundle then decides).
+ */
+function bundleDefault(key: "compile" | "embed-python", options: BundleOptions, ctx: CommandContext): boolean | undefined {
+  const sources = loadSources({ env: ctx.env, projectDir: resolve(ctx.cwd, options.project ?? ".") });
+  const setting = resolveSetting(key, sources);
+  return setting.origin.kind === "default" ? undefined : (setting.value as boolean);
 }
 
 /**
@@ -73,6 +85,10 @@ const handler: Handler<BundleOptions> = async (_args, options, ctx) => {
     if (value !== undefined && format !== "oci")
       throw new PystoreError("USAGE", `${flag} needs an image bundle (--format oci, or -o OUT.oci)`);
   const use = lockUse(options);
+  // The settings apply where they can: a .pyz or an image carries neither an interpreter nor bytecode.
+  const carries = format === "dir" || format === "tar.gz";
+  const embedPython = options.embedPython ?? (carries ? bundleDefault("embed-python", options, ctx) : undefined);
+  const compile = options.compile ?? (carries ? bundleDefault("compile", options, ctx) : undefined);
   // --copy wins over PYSTORE_LINK_MODE: it is the explicit request for an independent bundle.
   const linkMode: LinkMode | undefined = linkModeSetting(options, ctx);
   const { target, ...result } = await bundleProject(
@@ -92,8 +108,8 @@ const handler: Handler<BundleOptions> = async (_args, options, ctx) => {
       transport: transportSettings(options, ctx.env, { cwd: ctx.cwd }),
       lockUse: use,
       remote: remoteStoreRequest(options, ctx.env),
-      ...(options.embedPython !== undefined ? { embedPython: options.embedPython } : {}),
-      ...(options.compile !== undefined ? { compile: options.compile } : {}),
+      ...(embedPython !== undefined ? { embedPython } : {}),
+      ...(compile !== undefined ? { compile } : {}),
       ...(format === "oci" ? { image: { prefix: options.prefix, entrypoint: options.entrypoint, baseImage: options.baseImage } } : {}),
     },
     appContext(ctx),

@@ -4,6 +4,7 @@ import { resolve } from "node:path";
 import type { Handler } from "./context.js";
 import { PystoreError } from "../errors.js";
 import { closureEntriesForLock } from "../app/export.js";
+import { pinnedPythonsForLock } from "../app/export-pythons.js";
 import { entriesForNames } from "../store/closure.js";
 import type { StoreEntry } from "../store/entries.js";
 import { exportClosure } from "../store/export.js";
@@ -35,7 +36,7 @@ const handler: Handler<Options> = async (args, options, ctx) => {
     } else {
       entries = args.length > 0 ? entriesForNames(store, args) : [];
     }
-    const pythons = (options.python ?? []).map((prefix) => {
+    const named = (options.python ?? []).map((prefix) => {
       const found = store.pythons.find(prefix);
       if (found.length !== 1)
         throw new PystoreError(
@@ -47,6 +48,9 @@ const handler: Handler<Options> = async (args, options, ctx) => {
         );
       return found[0]!;
     });
+    // The lock's pinned interpreters travel with its wheels, each once however it was asked for.
+    const pinned = options.lock ? await pinnedPythonsForLock(store, resolve(ctx.cwd, options.lock), options.lock) : [];
+    const pythons = [...new Map([...pinned, ...named].map((p) => [p.sha256, p])).values()];
     const { manifest, written } = await exportClosure(store, entries, output, pythons);
     if (options.json) {
       return ctx.out(json({ archive: output, bytes: written.size, members: manifest.members, sha256: written.sha256 }));

@@ -178,6 +178,22 @@ export const SETTINGS: readonly SettingDef[] = [
     summary: "how directory bundles take files from the store",
   },
   {
+    key: "compile",
+    kind: { type: "bool" },
+    flag: "--compile",
+    env: ["PYSTORE_COMPILE"],
+    scopes: both,
+    summary: "bundles get build-time bytecode (unset: when a Python of the target's X.Y is at hand)",
+  },
+  {
+    key: "embed-python",
+    kind: { type: "bool" },
+    flag: "--embed-python",
+    env: ["PYSTORE_EMBED_PYTHON"],
+    scopes: both,
+    summary: "bundles carry an interpreter from the store (unset: the one the lock pins, if any)",
+  },
+  {
     key: "remote-stores",
     kind: { type: "urls" },
     flag: "--remote-store",

@@ -10,6 +10,7 @@ import { PYLOCK_TOOL_VERSION } from "../format-versions.js";
 import { inputsTable, sortTargets, type LockInputs } from "./inputs.js";
 import { type SelectedPackage, selectForTarget } from "./select.js";
 import { sortKeysDeep } from "../util/stable-json.js";
+import { PIN_KEY, pinProblems, recordedPins } from "./python-pins.js";
 
 function canonicalJson(value: unknown): string {
   return JSON.stringify(sortKeysDeep(value));
@@ -38,6 +39,8 @@ export function checkLock(lock: Pylock, inputs: LockInputs, opts: { damage?: "re
   const current = inputsTable(inputs);
   const reasons: string[] = [];
   for (const key of new Set([...Object.keys(current), ...Object.keys(recorded)])) {
+    // The pinned interpreters are what `lock --embed-python` chose, not what the lock was made from.
+    if (key === PIN_KEY) continue;
     const before = recorded[key];
     const after = current[key];
     if (canonicalJson(before) === canonicalJson(after)) continue;
@@ -46,6 +49,7 @@ export function checkLock(lock: Pylock, inputs: LockInputs, opts: { damage?: "re
   }
   if (reasons.length > 0) return reasons;
   // Inputs match; also catch hand edits that broke the lock itself.
+  reasons.push(...pinProblems(recordedPins(lock), sortTargets(inputs.targets)));
   const everything = { extras: lock.extras, groups: lock.dependencyGroups, undecided: "include" } as const;
   const everythingContext = { extras: lock.extras, dependency_groups: lock.dependencyGroups };
   for (const target of sortTargets(inputs.targets)) {

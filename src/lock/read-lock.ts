@@ -5,6 +5,7 @@ import { readFile } from "node:fs/promises";
 import { PystoreError } from "../errors.js";
 import { parsePylock, type Pylock } from "../standards/pylock.js";
 import { fsCauseInWords } from "../util/fs-errors.js";
+import { PIN_KEY, pinsProblem } from "./python-pins.js";
 
 export interface ReadLock {
   lock: Pylock;
@@ -111,6 +112,11 @@ function checkRecordedInputs(lock: Pylock, path: string): void {
     if (value === undefined || fits(value, shape)) continue;
     const shown = typeof value === "string" || typeof value === "number" || typeof value === "boolean" ? ` (${JSON.stringify(value)})` : "";
     throw recordedError(path, `tool.pystore.${key}`, `must be ${expected(shape)}${shown}`);
+  }
+  // The pinned interpreters are an output, but a bundle embeds what they name: a malformed pin is refused too.
+  if (table[PIN_KEY] !== undefined) {
+    const problem = pinsProblem(table[PIN_KEY]);
+    if (problem) throw recordedError(path, `tool.pystore.${PIN_KEY}`, problem);
   }
 }
 
