@@ -21,6 +21,7 @@ import type { Pylock } from "../standards/pylock.js";
 import type { Target } from "../standards/targets.js";
 import { openStore, type Store } from "../store/store.js";
 import { SdistBuilder } from "../build/builder.js";
+import { DEFAULT_BUILD_SETTINGS } from "../build/policy.js";
 import { lockedSdistFile, provideBuilt } from "../build/rebuild.js";
 import type { IndexClient } from "../index-client/client.js";
 import { selectForTarget } from "../lock/select.js";
@@ -64,6 +65,8 @@ export interface BundleProjectOptions {
   embedPython?: true | string | false;
   /** --compile / --no-compile; undefined: compile when an interpreter of the target's X.Y is at hand. */
   compile?: boolean;
+  /** The interpreter sdists are built with (--build-python): a missing built wheel, or a lock made first. */
+  buildPython?: string;
 }
 
 export interface BundleProjectResult extends BundleResult {
@@ -171,7 +174,15 @@ async function provideBuiltWheels(
   try {
     await provideBuilt(wanted, {
       store,
-      builder: async () => (builder ??= new SdistBuilder({ store, client: await client(), network: false, env: ctx.env, log: ctx.log })),
+      builder: async () =>
+        (builder ??= new SdistBuilder({
+          store,
+          client: await client(),
+          python: opts.buildPython,
+          network: false,
+          env: ctx.env,
+          log: ctx.log,
+        })),
       sdistFile: lockedSdistFile(lock, lockDir, store.dir),
       log: ctx.log,
     });
@@ -257,6 +268,7 @@ export async function bundleProject(opts: BundleProjectOptions, ctx: AppContext)
             platforms: [opts.target.platform],
             pythons: opts.target.python ? [opts.target.python] : [],
             index: opts.index,
+            ...(opts.buildPython ? { build: { ...DEFAULT_BUILD_SETTINGS, python: opts.buildPython } } : {}),
           },
           transport: opts.transport,
           output: lockPath,

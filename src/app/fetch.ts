@@ -10,12 +10,11 @@ import { lockedDigests } from "../lock/digests.js";
 import { checkLocalUrl, type LocalLocations, localLocations } from "../lock/local-files.js";
 import { readLockFile } from "../lock/read-lock.js";
 import { checkSelection, chosenOnSomeTarget, type SelectedPackage, type SelectOptions, selectForTarget } from "../lock/select.js";
-import { SdistBuilder } from "../build/builder.js";
+import type { SdistBuilder } from "../build/builder.js";
 import { lockedBuilds, lockedSdistFile, provideBuilt, type WantedBuild } from "../build/rebuild.js";
 import { builtDigests } from "../lock/built-wheels.js";
 import { checkWheelEntry } from "../lock/wheel-entry.js";
 import { type RemoteStoreRequest, remoteStoreRefs } from "../oci/settings.js";
-import { substituteWheels } from "../oci/substitute.js";
 import { loadTarget } from "../platform/target-loader.js";
 import type { Pylock, PylockWheel } from "../standards/pylock.js";
 import type { ProjectFile } from "../standards/simple-api.js";
@@ -42,6 +41,8 @@ export interface FetchLockedOptions {
   groups?: string[];
   /** Remote stores (OCI registries) asked for each missing wheel by digest before any index. */
   remote?: RemoteStoreRequest;
+  /** The interpreter locked sdist-built wheels missing from the store are rebuilt with (--build-python). */
+  buildPython?: string;
 }
 
 export interface FetchedWheel {
@@ -145,27 +146,29 @@ export async function fetchLocked(opts: FetchLockedOptions, ctx: AppContext): Pr
   try {
     // Substitutes first: what a remote store has by digest is never downloaded from an index.
     const storedBefore = new Set(wanted.filter((w) => store.get(w.sha256) !== undefined).map((w) => w.sha256));
-    await substituteWheels(
-      store,
-      [
-        ...wanted.map((w, i) => ({
-          sha256: w.sha256,
-          filename: w.wheel.name,
-          size: w.wheel.size,
-          originUrl: files[i].url,
-          index: w.index,
-        })),
-        // A remote store may hold a locked build: substituted by digest, it need not be built here.
-        ...builds.map((b) => ({ sha256: b.pkg.sha256, filename: b.pkg.wheel.name, size: b.pkg.wheel.size })),
-      ],
-      {
-        refs: remoteStores,
-        insecureRegistries: opts.remote?.insecureRegistries ?? [],
-        transport: opts.transport,
-        env: ctx.env,
-        log: ctx.log,
-      },
-    );
+    // The registry client and the builder load only for a fetch that needs them.
+    if (remoteStores.length > 0)
+      await (await import("../oci/substitute.js")).substituteWheels(
+        store,
+        [
+          ...wanted.map((w, i) => ({
+            sha256: w.sha256,
+            filename: w.wheel.name,
+            size: w.wheel.size,
+            originUrl: files[i].url,
+            index: w.index,
+          })),
+          // A remote store may hold a locked build: substituted by digest, it need not be built here.
+          ...builds.map((b) => ({ sha256: b.pkg.sha256, filename: b.pkg.wheel.name, size: b.pkg.wheel.size })),
+        ],
+        {
+          refs: remoteStores,
+          insecureRegistries: opts.remote?.insecureRegistries ?? [],
+          transport: opts.transport,
+          env: ctx.env,
+          log: ctx.log,
+        },
+      );
     // Downloads use the lock's URLs; the settings bring the transport and credentials for those hosts.
     client = new IndexClient({
       ...clientOptions(requestedIndexes(opts.index), opts.transport, { env: ctx.env, cwd: lockDir, log: ctx.log }),
@@ -225,10 +228,12 @@ export async function fetchLocked(opts: FetchLockedOptions, ctx: AppContext): Pr
       throw failed.reason;
     }
     let builder: SdistBuilder | undefined;
+    const Builder = builds.length > 0 ? (await import("../build/builder.js")).SdistBuilder : undefined;
     try {
       const built = await provideBuilt(builds, {
         store,
-        builder: () => (builder ??= new SdistBuilder({ store, client: http, network: false, env: ctx.env, log: ctx.log })),
+        builder: () =>
+          (builder ??= new Builder!({ store, client: http, python: opts.buildPython, network: false, env: ctx.env, log: ctx.log })),
         sdistFile: lockedSdistFile(lock, lockDir, store.dir),
         log: ctx.log,
       });

@@ -49,7 +49,7 @@ export interface BuilderOptions {
   client: IndexClient;
   /** Resolves build requirements (the same indexes as the lock); absent when every build is locked. */
   provider?: ResolverProvider;
-  /** --build-python */
+  /** The build-python setting (--build-python, PYSTORE_PYTHON, the user file); absent: python3.X on PATH. */
   python?: string;
   /** --build-network: leave the network to the backend (recorded in every derivation). */
   network: boolean;
@@ -294,7 +294,7 @@ export class SdistBuilder {
   private async interpreter(sdist: Sdist, target: Target): Promise<BuildInterpreter> {
     const interpreter = await buildInterpreterFor(target, this.opts.python, this.opts.env);
     if (!interpreter) {
-      const looked = interpreterCandidates(target, this.opts.python, this.opts.env).join(", ");
+      const looked = interpreterCandidates(target, this.opts.python).join(", ");
       throw unsupported(sdist.file.filename, target, `this machine has no Python ${target.python} to build with (looked for ${looked})`);
     }
     return interpreter;

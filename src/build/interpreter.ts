@@ -1,5 +1,5 @@
-// The interpreter a target's sdists are built with: --build-python, else PYSTORE_PYTHON, else python3.X
-// on PATH for the target's X.Y. Asked once who it really is (interpreter.py), so a pyenv shim becomes the
+// The interpreter a target's sdists are built with: the build-python setting (--build-python, else
+// PYSTORE_PYTHON, else the user file; src/commands/settings.ts), else python3.X on PATH for the target's X.Y. Asked once who it really is (interpreter.py), so a pyenv shim becomes the
 // real executable and the build's identity (implementation, version, platform, ABI) is known.
 
 import { execFile } from "node:child_process";
@@ -28,20 +28,27 @@ export interface BuildInterpreter {
 const found = new Map<string, Promise<BuildInterpreter>>();
 
 /** Where to look for the Python that builds for `target`, in order (the caller's choice first). */
-export function interpreterCandidates(target: Target, explicit: string | undefined, env: NodeJS.ProcessEnv): string[] {
-  if (explicit) return [explicit];
-  if (env.PYSTORE_PYTHON) return [env.PYSTORE_PYTHON];
-  return [`python${target.python}`];
+export function interpreterCandidates(target: Target, explicit: string | undefined): string[] {
+  return explicit ? [explicit] : [`python${target.python}`];
 }
 
-/** The build interpreter for `target`, or undefined when this machine has none. */
+/**
+ * The build interpreter for `target`, or undefined when this machine has none. An interpreter the caller
+ * named that is not there is an error of its own: another machine would not help.
+ */
 export async function buildInterpreterFor(
   target: Target,
   explicit: string | undefined,
   env: NodeJS.ProcessEnv,
 ): Promise<BuildInterpreter | undefined> {
-  for (const name of interpreterCandidates(target, explicit, env)) {
+  for (const name of interpreterCandidates(target, explicit)) {
     const path = findInterpreter(name, { ...env, PATH: env.PATH ?? process.env.PATH });
+    if (!path && explicit) {
+      throw new PystoreError("FILE_NOT_FOUND", `the build interpreter ${JSON.stringify(explicit)} is not an executable file`, {
+        hint: "give an interpreter that exists with --build-python PATH (or PYSTORE_PYTHON, or build-python in the user file)",
+        details: { python: explicit },
+      });
+    }
     if (!path) continue;
     let pending = found.get(path.path);
     if (!pending) {

@@ -12,7 +12,7 @@ export interface BuildSettings {
   noBuildPackages: string[];
   /** --no-binary-package NAME: build these from their sdist even when a wheel fits. */
   noBinaryPackages: string[];
-  /** --build-python PATH: the interpreter builds run under (else PYSTORE_PYTHON, else python3.X). */
+  /** The build-python setting (--build-python, else PYSTORE_PYTHON, else the user file): the interpreter builds run under (else python3.X). */
   python?: string;
   /** --build-network: leave the network to build backends (recorded in the lock and every derivation). */
   network: boolean;

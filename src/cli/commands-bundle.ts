@@ -49,6 +49,10 @@ export function registerBundleCommands(program: Command, action: ActionFactory):
       .option("--no-embed-python", "embed no interpreter, not even the one the lock pins")
       .option("--compile", "write unchecked-hash .pyc files for every module (default: when a Python of the target's X.Y is at hand)")
       .option("--no-compile", "ship sources only")
+      .option(
+        "--build-python <path>",
+        "the interpreter sdists are built with (default: $PYSTORE_PYTHON, else the user file's build-python, else python3.X)",
+      )
       .option("--extra <name>", "include a locked extra (repeatable; default: none)", collect)
       .option("--group <name>", "include a locked dependency group (repeatable; default: none)", collect),
   )

@@ -31,7 +31,10 @@ export function registerLockCommands(program: Command, action: ActionFactory): v
     .option("--no-build", "wheels only: never build an sdist (default: build when no wheel fits a target)")
     .option("--no-build-package <name>", "never build this package from its sdist (repeatable)", collectNegatable)
     .option("--no-binary-package <name>", "build this package from its sdist even when a wheel fits (repeatable)", collectNegatable)
-    .option("--build-python <path>", "the interpreter sdists are built with (default: $PYSTORE_PYTHON, else python3.X)")
+    .option(
+      "--build-python <path>",
+      "the interpreter sdists are built with (default: $PYSTORE_PYTHON, else the user file's build-python, else python3.X)",
+    )
     .option("--build-network", "let build backends reach the network (recorded in the lock)")
     .option("--check-builds", "build every sdist-built package again and fail if its bytes differ")
     .option(
@@ -55,6 +58,10 @@ export function registerLockCommands(program: Command, action: ActionFactory): v
     .option("--extra <name>", "also a locked extra's wheels (repeatable; default: none)", collect)
     .option("--group <name>", "also a locked dependency group's wheels (repeatable; default: none)", collect)
     .option("-j, --jobs <n>", "parallel downloads, an integer >= 1 (default 4)")
+    .option(
+      "--build-python <path>",
+      "the interpreter a locked wheel missing from the store is rebuilt with (default: $PYSTORE_PYTHON, else the user file's build-python, else python3.X)",
+    )
     .option("--json", "machine-readable output", false);
   addTransportOptions(addRemoteStoreOptions(fetch, { pushTo: true })).action(action(() => import("../commands/fetch.js")));
 

@@ -14,6 +14,7 @@ import { resolveSetting } from "../config/resolve.js";
 import type { CommandContext, Handler } from "./context.js";
 import {
   appContext,
+  buildPythonSetting,
   type IndexFlags,
   indexRequest,
   lockUse,
@@ -47,6 +48,7 @@ interface BundleOptions extends IndexFlags, RemoteStoreFlags {
   embedPython?: true | string | false;
   /** --compile / --no-compile */
   compile?: boolean;
+  buildPython?: string;
   /** --format oci only */
   entrypoint?: string;
   baseImage?: string;
@@ -108,6 +110,7 @@ const handler: Handler<BundleOptions> = async (_args, options, ctx) => {
       transport: transportSettings(options, ctx.env, { cwd: ctx.cwd }),
       lockUse: use,
       remote: remoteStoreRequest(options, ctx.env),
+      buildPython: buildPythonSetting(options, ctx.env, { cwd: ctx.cwd }),
       ...(embedPython !== undefined ? { embedPython } : {}),
       ...(compile !== undefined ? { compile } : {}),
       ...(format === "oci" ? { image: { prefix: options.prefix, entrypoint: options.entrypoint, baseImage: options.baseImage } } : {}),

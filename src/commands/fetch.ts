@@ -8,6 +8,7 @@ import type { Handler } from "./context.js";
 import { remoteStoreRefs } from "../oci/settings.js";
 import {
   appContext,
+  buildPythonSetting,
   type IndexFlags,
   indexRequest,
   lockUse,
@@ -29,6 +30,7 @@ interface FetchOptions extends IndexFlags, RemoteStoreFlags {
   extra?: string[];
   group?: string[];
   jobs?: string;
+  buildPython?: string;
   json?: boolean;
 }
 
@@ -51,6 +53,7 @@ const handler: Handler<FetchOptions> = async (_args, options, ctx) => {
       lockUse: use,
       ...selectionSettings(options),
       remote,
+      buildPython: buildPythonSetting(options, ctx.env, { cwd: ctx.cwd }),
     },
     appContext(ctx),
   );

@@ -59,7 +59,7 @@ export interface LockFlags extends IndexFlags {
 }
 
 /** Building sdists: the flags, else PYSTORE_NO_BUILD / PYSTORE_BUILD_NETWORK; default build when no wheel fits (docs/building.md). */
-export function buildSettings(flags: LockFlags, env: NodeJS.ProcessEnv): BuildSettings {
+export function buildSettings(flags: LockFlags, env: NodeJS.ProcessEnv, where: Where = {}): BuildSettings {
   const list = (value: string[] | boolean | undefined) => (Array.isArray(value) ? value : []);
   const settings: BuildSettings = {
     noBuild: flags.build === false || envFlag(env, "PYSTORE_NO_BUILD"),
@@ -67,9 +67,20 @@ export function buildSettings(flags: LockFlags, env: NodeJS.ProcessEnv): BuildSe
     noBinaryPackages: list(flags.binaryPackage),
     network: flags.buildNetwork === true || envFlag(env, "PYSTORE_BUILD_NETWORK"),
   };
-  if (flags.buildPython) settings.python = flags.buildPython;
+  const python = buildPythonSetting(flags, env, where);
+  if (python) settings.python = python;
   if (flags.checkBuilds) settings.check = true;
   return settings;
+}
+
+/**
+ * The interpreter sdists are built with, the one rule for lock, fetch and bundle: --build-python, else
+ * PYSTORE_PYTHON, else the user file's build-python; undefined: python3.X on PATH for the target's X.Y.
+ */
+export function buildPythonSetting(flags: { buildPython?: string }, env: NodeJS.ProcessEnv, where: Where = {}): string | undefined {
+  const flag = given("--build-python", flags.buildPython);
+  const value = resolveSetting("build-python", sourcesFor(env, where, flag ? { "build-python": flag } : {})).value;
+  return typeof value === "string" ? value : undefined;
 }
 
 /** Where the project's configuration is read: --project (relative to the working directory), else the working directory. */
@@ -219,7 +230,7 @@ export function lockRequest(
   env: NodeJS.ProcessEnv,
   opts: { environment?: boolean; cwd?: string } = {},
 ): LockRequest & { build: BuildSettings } {
-  const build = buildSettings(flags, env);
+  const build = buildSettings(flags, env, { ...opts, project: flags.project });
   return {
     build,
     building: { noBuild: build.noBuild, noBuildPackages: build.noBuildPackages, noBinaryPackages: build.noBinaryPackages },

@@ -178,6 +178,14 @@ export const SETTINGS: readonly SettingDef[] = [
     summary: "how directory bundles take files from the store",
   },
   {
+    key: "build-python",
+    kind: { type: "path" },
+    flag: "--build-python",
+    env: ["PYSTORE_PYTHON"],
+    scopes: userOnly,
+    summary: "the interpreter sdists are built with (unset: python3.X on PATH)",
+  },
+  {
     key: "compile",
     kind: { type: "bool" },
     flag: "--compile",
