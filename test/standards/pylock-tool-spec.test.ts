@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { PYLOCK_TOOL_VERSION } from "../../src/format-versions.js";
 import { buildLock } from "../../src/lock/build-lock.js";
 import type { LockInputs } from "../../src/lock/inputs.js";
+import { withPins } from "../../src/lock/python-pins.js";
 import { parseRequirement } from "../../src/standards/pep508.js";
 import { writePylock } from "../../src/standards/pylock.js";
 import { resolveTarget } from "../../src/standards/targets.js";
@@ -64,10 +65,21 @@ const nothing: LockInputs = {
   prerelease: "if-necessary-or-explicit",
 };
 
+/** An interpreter pin (`lock --embed-python`): added to the built lock, so not among the LockInputs. */
+const pin = {
+  target: target.id,
+  sha256: "c".repeat(64),
+  implementation: "cpython",
+  version: "3.11.7",
+  os: "linux",
+  machine: "x86_64",
+  libc: "glibc",
+};
+
 /** [tool.pystore]'s keys as written to disk, in file order. */
-async function writtenKeys(inputs: LockInputs): Promise<string[]> {
+async function writtenKeys(inputs: LockInputs, pins = [pin]): Promise<string[]> {
   const { lock } = await buildLock(memoryProvider(INDEX), inputs);
-  const text = writePylock(lock);
+  const text = writePylock(withPins(lock, pins));
   expect(text).not.toContain("secret");
   const table = (parseToml(text).tool as Record<string, Record<string, unknown>>).pystore;
   return Object.keys(table);
@@ -89,7 +101,7 @@ describe("store-format/pylock-tool-pystore.md", () => {
   });
 
   it("marks as optional exactly the keys a lock with no options leaves out", async () => {
-    const minimal = await writtenKeys(nothing);
+    const minimal = await writtenKeys(nothing, []);
     expect(minimal.length).toBeGreaterThan(0);
     expect(documented.filter((d) => !d.optional).map((d) => d.key)).toEqual(minimal);
   });
