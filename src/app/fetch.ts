@@ -22,7 +22,7 @@ import { openStore } from "../store/store.js";
 import { byKey } from "../util/order.js";
 import { startProgress } from "../util/progress.js";
 import type { AppContext, TargetSettings } from "./context.js";
-import { type LockUse, readFreshLock } from "./lock-check.js";
+import type { LockUse } from "./lock-check.js";
 
 export interface FetchLockedOptions {
   lockPath: string;
@@ -109,7 +109,11 @@ const plural = (n: number) => `${n} wheel${n === 1 ? "" : "s"}`;
 /** Download what the lock names into the store; returns the stored wheels sorted by filename. */
 export async function fetchLocked(opts: FetchLockedOptions, ctx: AppContext): Promise<FetchedWheel[]> {
   // Checked before the store is opened: a refused fetch leaves the store as it was.
-  const { lock } = opts.lockUse === "frozen" ? await readLockFile(opts.lockPath) : await readFreshLock(opts.lockPath, opts.projectDir, ctx);
+  // The freshness check (and the project and resolver code it needs) loads only when it runs.
+  const { lock } =
+    opts.lockUse === "frozen"
+      ? await readLockFile(opts.lockPath)
+      : await (await import("./lock-check.js")).readFreshLock(opts.lockPath, opts.projectDir, ctx);
   let wanted: Wanted[];
   let selection: Parameters<typeof lockedDigests>[1];
   const chosen: SelectOptions = { extras: opts.extras, groups: opts.groups };

@@ -54,6 +54,8 @@ export async function pullClosure(client: OciClient, store: Store, ref: OciRefer
   const added: StoreEntry[] = [];
   if (missing.length > 0) {
     const staging = join(tmpDir(store.dir), tempName("pull"));
+    // Each wheel is vetted as soon as it is pulled; none is added before every one passed: all or nothing.
+    const admission = store.admitStaged();
     try {
       try {
         await mkdir(staging, { recursive: true });
@@ -65,7 +67,7 @@ export async function pullClosure(client: OciClient, store: Store, ref: OciRefer
         unit: "wheel",
         bytes: missing.reduce((n, l) => n + l.size, 0),
       });
-      const downloaded = await settleAll(
+      await settleAll(
         missing.map((layer, i) =>
           client.transfers.run(async () => {
             const dir = join(staging, String(i));
@@ -78,26 +80,16 @@ export async function pullClosure(client: OciClient, store: Store, ref: OciRefer
                 `${where} lists ${layer.filename} (${layer.digest}), which ${registry.name} does not have`,
               );
             progress.advance(layer.filename, layer.size);
-            return { layer, path };
+            // pullBlob checked it against its digest and size as it wrote it, in the store's tmp/.
+            const sha256 = layer.digest.slice("sha256:".length);
+            const row = rows.get(sha256);
+            admission.add({ path, filename: layer.filename, sha256, size: layer.size, originUrl: row?.originUrl, index: row?.index }, i);
           }),
         ),
       ).finally(() => progress.done());
-      // Every wheel vetted (archive safety, metadata, file name) before the first is added: all or nothing.
-      for (const { layer, path } of downloaded)
-        await store.checkWheelFile(path, { filename: layer.filename, expectedSha256: layer.digest.slice("sha256:".length) });
-      for (const { layer, path } of downloaded) {
-        const sha256 = layer.digest.slice("sha256:".length);
-        const row = rows.get(sha256);
-        added.push(
-          await store.addWheelFile(path, {
-            filename: layer.filename,
-            expectedSha256: sha256,
-            originUrl: row?.originUrl,
-            index: row?.index,
-          }),
-        );
-      }
+      added.push(...(await admission.finish()));
     } finally {
+      await admission.close();
       await rm(staging, { recursive: true, force: true });
     }
   }

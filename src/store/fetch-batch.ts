@@ -47,7 +47,8 @@ export class FetchBatch {
 
   constructor(
     private readonly store: Store,
-    private readonly client: IndexClient,
+    /** Absent for a batch that only admits files staged by its caller (admit). */
+    private readonly client?: IndexClient,
   ) {}
 
   /** Download, verify, vet and link one wheel (or find it stored); its row commits with the batch. */
@@ -60,7 +61,7 @@ export class FetchBatch {
     return entry;
   }
 
-  /** Steps 1–5: the body written once into staging, hashed on the way, compared, fsynced; then vetted. */
+  /** Steps 1–5: the body written once into staging, hashed on the way, compared; then fsynced and vetted at once. */
   async download({ file, expected: wanted }: FetchRequest): Promise<Downloaded> {
     const staging = await this.stagingDir();
     const sha256 = (wanted?.sha256 ?? file.hashes.sha256)?.toLowerCase();
@@ -69,6 +70,7 @@ export class FetchBatch {
     const path = join(staging, `${++this.seq}-${file.filename}`);
     let staged: StagedFile | undefined;
     const expected = { ...(sha256 ? { sha256 } : {}), ...(size === undefined ? {} : { size }) };
+    if (!this.client) throw new PystoreError("INTERNAL", `${file.filename}: this batch has no index client to download with`);
     try {
       await this.client.downloadToFile(file, path, {
         expected,
@@ -81,19 +83,29 @@ export class FetchBatch {
       throw inStoreError(error, path, `the download of ${file.filename}`);
     }
     if (!staged) throw new PystoreError("INTERNAL", `${file.filename}: the download wrote nothing`);
+    return this.admit(staged, file.filename, { originUrl: file.url, index: file.index || undefined });
+  }
+
+  /**
+   * Step 5 for a file staged in the store's tmp/ (written, hashed and compared as it was written: its
+   * sha256 and size are trusted): vetted while its fsync finishes, then its row made. The staged file is
+   * removed when it is refused.
+   */
+  async admit(staged: StagedFile, filename: string, origin: { originUrl?: string; index?: string } = {}): Promise<Downloaded> {
     try {
       const bytes = staged.bytes;
-      // Handed over (not copied) to the worker: dropped here before the next download arrives.
-      staged = { ...staged, bytes: undefined };
-      const info = await this.vetting.vet(path, file.filename, bytes);
+      // Shared with the vetting threads (not copied), and dropped here once they are done.
+      const kept: StagedFile = { ...staged, bytes: undefined };
+      // Vetted while its fsync runs: it is linked only once both are done.
+      const [info] = await Promise.all([this.vetting.vet(staged.path, filename, bytes, staged.size), staged.synced]);
       const row: NewEntry = {
-        ...newEntryRow(staged, { ...info, filename: file.filename }),
-        originUrl: stripCredentials(file.url),
-        index: file.index ? stripCredentials(file.index) : undefined,
+        ...newEntryRow(kept, { ...info, filename }),
+        originUrl: origin.originUrl ? stripCredentials(origin.originUrl) : undefined,
+        index: origin.index ? stripCredentials(origin.index) : undefined,
       };
-      return { staged, row, destination: entryFilePath(this.store.dir, row.entryName, file.filename) };
+      return { staged: kept, row, destination: entryFilePath(this.store.dir, row.entryName, filename) };
     } catch (error) {
-      rmSync(path, { force: true });
+      rmSync(staged.path, { force: true });
       throw error;
     }
   }

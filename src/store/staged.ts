@@ -37,6 +37,15 @@ export const KEEP_IN_MEMORY_BYTES = 16 * 1024 * 1024;
 export interface StagedFile extends Written {
   /** The whole file, when it was small enough to keep (see KEEP_IN_MEMORY_BYTES). */
   bytes?: Buffer;
+  /**
+   * Settles when the file's fsync has: the file is vetted meanwhile, and must not be linked before this
+   * resolved. Rejects with STORE_IO (the file is not removed then: the caller removes it).
+   */
+  synced: Promise<void>;
+}
+
+function sharedBuffer(size: number): Buffer {
+  return Buffer.from(new SharedArrayBuffer(size));
 }
 
 /** Write all of `chunk` (a short write is retried, so ENOSPC surfaces instead of a short file). */
@@ -46,8 +55,9 @@ function writeAll(fd: number, chunk: Uint8Array): void {
 
 /**
  * Write `body` to `path` (created exclusively, mode 0444), hashing as it is written, check it against
- * `expected`, and fsync it. Synchronous writes: each chunk is a page-cache copy, far cheaper than a
- * round trip through libuv's thread pool. The file is removed again when anything fails.
+ * `expected`, and start its fsync (`synced`). Synchronous writes: each chunk is a page-cache copy, far
+ * cheaper than a round trip through libuv's thread pool. The file is removed again when anything before
+ * the fsync fails.
  */
 export async function stageBody(body: AsyncIterable<Uint8Array>, path: string, expected: Expected): Promise<StagedFile> {
   const what = expected.label ?? basename(path);
@@ -61,10 +71,10 @@ export async function stageBody(body: AsyncIterable<Uint8Array>, path: string, e
   try {
     const hash = createHash("sha256");
     let size = 0;
-    // Kept in a buffer of its own (never the shared pool's), so it can be handed to a worker thread: sized
-    // up front when the size is known, else gathered as chunks while the total stays under the limit.
+    // Kept in shared memory, so the vetting threads read it where it is: sized up front when the size is
+    // known, else gathered as chunks while the total stays under the limit.
     let kept: Buffer | undefined =
-      expected.size !== undefined && expected.size <= KEEP_IN_MEMORY_BYTES ? Buffer.allocUnsafeSlow(expected.size) : undefined;
+      expected.size !== undefined && expected.size <= KEEP_IN_MEMORY_BYTES ? sharedBuffer(expected.size) : undefined;
     let chunks: Uint8Array[] | undefined = expected.size === undefined ? [] : undefined;
     for await (const chunk of body) {
       hash.update(chunk);
@@ -84,25 +94,31 @@ export async function stageBody(body: AsyncIterable<Uint8Array>, path: string, e
     }
     const sha256 = hash.digest("hex");
     verifyWritten(sha256, size, expected);
-    try {
-      await fsyncFd(fd);
-    } catch (error) {
-      throw writeFailure(error, path, what, "STORE_IO");
-    }
+    // The descriptor is closed once its fsync is done, not here.
+    const syncing = fd;
+    const synced = fsyncFd(syncing)
+      .catch((error: unknown) => {
+        throw writeFailure(error, path, what, "STORE_IO");
+      })
+      .finally(() => closeSync(syncing));
+    // Awaited by the caller; marked handled now, so a failure while vetting is still running is not "unhandled".
+    synced.catch(() => {});
     done = true;
     let bytes = kept && size === kept.length ? kept : undefined;
     if (chunks) {
-      bytes = Buffer.allocUnsafeSlow(size);
+      bytes = sharedBuffer(size);
       let at = 0;
       for (const chunk of chunks) {
         bytes.set(chunk, at);
         at += chunk.length;
       }
     }
-    return { path, sha256, size, created: true, ...(bytes ? { bytes } : {}) };
+    return { path, sha256, size, created: true, synced, ...(bytes ? { bytes } : {}) };
   } finally {
-    closeSync(fd);
-    if (!done) rmSync(path, { force: true });
+    if (!done) {
+      closeSync(fd);
+      rmSync(path, { force: true });
+    }
   }
 }
 

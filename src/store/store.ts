@@ -15,6 +15,7 @@ import { holdsStoredWheels } from "./entry-dirs.js";
 import { ensureDirectory } from "../util/dirs.js";
 import { EntryIndex, type NewEntry, newEntryRow, type StoreEntry } from "./entries.js";
 import { type Downloaded, FetchBatch } from "./fetch-batch.js";
+import { StagedAdmission } from "./admit-staged.js";
 import { sqliteHttpCache, type HttpCache } from "./http-cache.js";
 import { dbPath, entryFilePath, entryName, tmpDir, wheelsDir } from "./layout.js";
 import { RootIndex, type RootKind } from "./roots.js";
@@ -24,6 +25,7 @@ import { readWheelInfo, type WheelInfo } from "./wheel-info.js";
 
 export type { StoreEntry } from "./entries.js";
 export type { HttpCache, CachedResponse } from "./http-cache.js";
+export type { StagedWheel } from "./admit-staged.js";
 
 export interface OpenStoreOptions {
   dir: string;
@@ -339,6 +341,14 @@ export class Store {
     } finally {
       await batch.close();
     }
+  }
+
+  /**
+   * Wheels the caller staged in this store's tmp/, each vetted as soon as it is added, all linked into
+   * place and committed together by finish() (./admit-staged.ts). Always close() it.
+   */
+  admitStaged(): StagedAdmission {
+    return new StagedAdmission(this);
   }
 
   /**

@@ -5,7 +5,7 @@ import { parseCoreMetadata } from "../standards/metadata.js";
 import { canonicalizeName } from "../standards/normalize.js";
 import { formatRequirement } from "../standards/pep508.js";
 import { parseWheelFilename } from "../standards/wheel-filename.js";
-import { vetWheel } from "../wheel/vet.js";
+import { type VettedWheel, vetWheel } from "../wheel/vet.js";
 import { filenameTag } from "./layout.js";
 
 export interface WheelInfo {
@@ -26,8 +26,12 @@ export interface WheelInfo {
  * caller holds them (a download kept in memory), so the archive is read from there, not the disk.
  */
 export async function readWheelInfo(path: string, filename: string, data?: Buffer): Promise<WheelInfo> {
+  return wheelInfoOf(filename, await vetWheel(path, filename, data ? { data } : {}));
+}
+
+/** What the row records about a wheel that passed every admission check. */
+export function wheelInfoOf(filename: string, { metadata }: VettedWheel): WheelInfo {
   const parsed = parseWheelFilename(filename);
-  const { metadata } = await vetWheel(path, filename, data ? { data } : {});
   const meta = parseCoreMetadata(metadata, `${filename}: METADATA`);
   if (canonicalizeName(meta.name) !== parsed.normalizedName) {
     throw new PystoreError(

@@ -1,7 +1,7 @@
 // A wheel's RECORD checked against its members (binary distribution format, "The .dist-info directory"):
 // every file listed with an accepted hash, nothing listed that is absent, each member's bytes matching.
 
-import { createHash } from "node:crypto";
+import { createHash, hash } from "node:crypto";
 import { PystoreError } from "../errors.js";
 import { parseRecord, type RecordRow } from "../standards/record.js";
 import { checkEntryName } from "./safety.js";
@@ -29,6 +29,7 @@ const NODE_HASH: Record<string, string> = {
 
 /** The urlsafe-base64 digest RECORD would hold for `data` under `algorithm` (a hashlib name). */
 export function recordDigest(algorithm: string, data: Uint8Array): string {
+  if (algorithm === "sha256") return hash("sha256", data, "base64url");
   return createHash(NODE_HASH[algorithm] ?? algorithm)
     .update(data)
     .digest("base64url");
@@ -50,8 +51,9 @@ export interface RecordListing {
 }
 
 /**
- * RECORD must list every file of the wheel, each with an accepted hash, and nothing else. `read` returns
- * a member's bytes (undefined when absent).
+ * RECORD must list every file of the wheel, each with an accepted hash, and nothing else. `files`: the
+ * members' names as the archive's safety checks returned them (./safety.ts); `read` returns a member's
+ * bytes (undefined when absent).
  */
 export function checkRecordListing(
   archive: string,
@@ -70,15 +72,16 @@ export function checkRecordListing(
   }
   const rows = parseRecord(text, `${archive}:${recordPath}`);
   const recorded = new Map<string, RecordRow>();
+  const present = new Set(files);
   for (const row of rows) {
     // A RECORD path outside the wheel is what an uninstaller would delete: UNSAFE_WHEEL, as for a member.
-    const key = checkEntryName(`${archive}: ${recordPath}`, row.path);
+    // A member's own name passed the same check, in canonical form, when the archive was read.
+    const key = present.has(row.path) ? row.path : checkEntryName(`${archive}: ${recordPath}`, row.path);
     if (key !== row.path) throw mismatch(archive, row.path, `RECORD spells it differently from the archive (${JSON.stringify(key)})`);
     if (recorded.has(key)) throw mismatch(archive, row.path, "listed twice in RECORD");
     recorded.set(key, row);
   }
   const unsigned = new Set([recordPath, `${distInfo}/RECORD.jws`, `${distInfo}/RECORD.p7s`]);
-  const present = new Set(files);
   for (const path of files) {
     if (unsigned.has(path)) continue;
     const row = recorded.get(path);

@@ -67,6 +67,9 @@ function unsafe(archive: string, name: string, why: string): PystoreError {
   });
 }
 
+/** An empty, "." or ".." segment (a trailing "/" ends in an empty one). */
+const ODD_SEGMENT = /(?:^|\/)\.{0,2}(?:\/|$)/;
+
 /**
  * Validate one entry name and return it normalised (no leading "./", no empty segments).
  * Refuses anything that could land outside the destination on any OS we bundle for.
@@ -82,6 +85,8 @@ export function checkEntryName(archive: string, name: string): string {
   if (/^[A-Za-z]:/.test(name)) throw unsafe(archive, name, "drive-letter path");
   // Anywhere else a colon is a drive-relative path or an alternate data stream on Windows.
   if (name.includes(":")) throw unsafe(archive, name, "colon in name (a drive or a data stream on Windows)");
+  // The usual name: no empty, "." or ".." segment, so it is its own normal form.
+  if (!ODD_SEGMENT.test(name)) return name;
   const segments = name.replace(/\/+$/, "").split("/");
   const kept: string[] = [];
   for (const segment of segments) {
@@ -93,11 +98,15 @@ export function checkEntryName(archive: string, name: string): string {
   return kept.join("/");
 }
 
+const ASCII = /^[\x00-\x7f]*$/;
+
 /**
  * The name a case-insensitive, normalisation-insensitive filesystem sees: NFC (macOS stores NFD, and
  * treats both spellings as one), then case folded both ways (Windows folds by upper case).
  */
 export function collisionKey(path: string): string {
+  // ASCII is its own NFC, and its upper-then-lower case is its lower case.
+  if (ASCII.test(path)) return path.toLowerCase();
   return path.normalize("NFC").toUpperCase().toLowerCase();
 }
 

@@ -1,7 +1,7 @@
 // Where an installer gets a wheel's members (pypa/installer's "sources"): the interface, and the source
 // that reads a .whl, checking entry safety, the .dist-info rule and RECORD before any member is used.
 
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { PystoreError, type ErrorCode } from "../errors.js";
 import { findDistInfo } from "./dist-info.js";
 import { checkRecordListing, checkRecordedFile, type RecordListing } from "./record.js";
@@ -80,7 +80,7 @@ export async function openZipSource(wheelPath: string, filename: string, opts: Z
       read(path) {
         const data = readEntrySync(opened.bytes, archive, item(path));
         // One sha256 serves the RECORD check (nearly every RECORD uses sha256) and every later use.
-        const sha256 = createHash("sha256").update(data).digest();
+        const sha256 = hash("sha256", data, "buffer");
         if (!listing.unsigned.has(path)) checkRecordedFile(archive, path, data, sha256, listing.recorded.get(path)!);
         return { data, sha256 };
       },

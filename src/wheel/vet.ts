@@ -59,32 +59,78 @@ export function pthFilesOf(distInfo: string, files: readonly string[]): string[]
 }
 
 /**
+ * One wheel's admission checks in three steps, so that several threads can share the members of a large
+ * wheel: openVetting runs every check that comes before the members, checkMember reads one member (any
+ * order, each once), finish runs the checks that come after them. vetWheel runs the three in order.
+ */
+export interface WheelVetting {
+  /** Every member, in archive order: checkMember takes an index into this. */
+  readonly members: readonly string[];
+  /** Read member `index`: its declared size, CRC, RECORD hash and RECORD size. */
+  checkMember(index: number): void;
+  /** METADATA against the file name, WHEEL, entry points. */
+  finish(): VettedWheel;
+  close(): void;
+}
+
+/** The checks before the members: the archive's structure and names, the `.dist-info`, RECORD's listing. */
+export async function openVetting(
+  path: string,
+  filename: string,
+  opts: { data?: Buffer; limits?: SafetyLimits } = {},
+): Promise<WheelVetting> {
+  const parsed = parseWheelFilename(filename);
+  const source = await openZipSource(path, filename, { ...opts, corruptCode: "INVALID_METADATA" });
+  const { distInfo } = source;
+  const paths = source.files.map((f) => f.path);
+  const metadataPath = `${distInfo}/METADATA`;
+  const wheelPath = `${distInfo}/WHEEL`;
+  const entryPointsPath = `${distInfo}/entry_points.txt`;
+  try {
+    checkDataDirectories(filename, distInfo, paths);
+    const metadataSize = source.sizeOf(metadataPath);
+    if (metadataSize > MAX_METADATA_BYTES) throw metadataTooLarge(filename, metadataPath, metadataSize);
+  } catch (error) {
+    source.close();
+    throw error;
+  }
+  // The members finish() reads, kept when checkMember read them in this thread.
+  const wanted = new Set([metadataPath, wheelPath, entryPointsPath]);
+  const kept = new Map<string, Buffer>();
+  const bytesOf = (member: string) => kept.get(member) ?? source.read(member).data;
+  return {
+    members: paths,
+    checkMember(index) {
+      const member = paths[index];
+      // RECORD was read (size and CRC checked) to list the members; it has no hash of its own.
+      if (member === source.listing.recordPath) return;
+      const { data } = source.read(member);
+      if (wanted.has(member)) kept.set(member, data);
+    },
+    finish() {
+      const metadata = checkWheelMetadata(filename, parsed, distInfo, bytesOf(metadataPath));
+      if (!paths.includes(wheelPath))
+        throw new PystoreError("INVALID_METADATA", `${filename} has no ${wheelPath}`, { details: { archive: filename } });
+      readWheelFields(filename, bytesOf(wheelPath).toString("utf8"));
+      if (paths.includes(entryPointsPath)) parseEntryPoints(bytesOf(entryPointsPath).toString("utf8"), `${filename}:${entryPointsPath}`);
+      return { metadata, pthFiles: pthFilesOf(distInfo, paths) };
+    },
+    close: () => source.close(),
+  };
+}
+
+/**
  * Check everything about the wheel at `path` named `filename`; a wheel that passes installs exactly as
  * every reader of it would install it. Throws UNSAFE_WHEEL, RECORD_MISMATCH or INVALID_METADATA naming
  * the wheel and the member; a file that is not a zip at all is INVALID_METADATA.
  */
 export async function vetWheel(path: string, filename: string, opts: { data?: Buffer; limits?: SafetyLimits } = {}): Promise<VettedWheel> {
-  const parsed = parseWheelFilename(filename);
-  const source = await openZipSource(path, filename, { ...opts, corruptCode: "INVALID_METADATA" });
+  const vetting = await openVetting(path, filename, opts);
   try {
-    const { distInfo } = source;
-    const paths = source.files.map((f) => f.path);
-    checkDataDirectories(filename, distInfo, paths);
-    const metadataPath = `${distInfo}/METADATA`;
-    const metadataSize = source.sizeOf(metadataPath);
-    if (metadataSize > MAX_METADATA_BYTES) throw metadataTooLarge(filename, metadataPath, metadataSize);
     // Every member, read once: sizes, CRC and RECORD hash all checked by the source as it reads.
-    for (const file of paths) source.read(file);
-    const metadata = checkWheelMetadata(filename, parsed, distInfo, source.read(metadataPath).data);
-    const wheelPath = `${distInfo}/WHEEL`;
-    if (!paths.includes(wheelPath))
-      throw new PystoreError("INVALID_METADATA", `${filename} has no ${wheelPath}`, { details: { archive: filename } });
-    readWheelFields(filename, source.read(wheelPath).data.toString("utf8"));
-    const entryPointsPath = `${distInfo}/entry_points.txt`;
-    if (paths.includes(entryPointsPath))
-      parseEntryPoints(source.read(entryPointsPath).data.toString("utf8"), `${filename}:${entryPointsPath}`);
-    return { metadata, pthFiles: pthFilesOf(distInfo, paths) };
+    for (let i = 0; i < vetting.members.length; i++) vetting.checkMember(i);
+    return vetting.finish();
   } finally {
-    source.close();
+    vetting.close();
   }
 }
