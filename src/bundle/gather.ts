@@ -18,14 +18,13 @@ export async function gatherWheels(req: GatherOptions, selected: SelectedPackage
   const found = new Map<string, StoreEntry>();
   const missing: SelectedPackage[] = [];
   for (const pkg of selected) {
-    const entry = req.store.get(pkg.sha256);
+    // Claimed for this build: a concurrent gc's grace period now covers the entry (and its tree) until the
+    // bundle's root is recorded, however old and unrooted it was.
+    const entry = req.store.claim(pkg.sha256);
     if (!entry) {
       missing.push(pkg);
       continue;
     }
-    // Claimed for this build: a concurrent gc's grace period now covers the entry (and its tree) until the
-    // bundle's root is recorded, however old and unrooted it was.
-    req.store.touch(pkg.sha256);
     found.set(pkg.sha256, entry);
   }
   if (missing.length === 0) return found;

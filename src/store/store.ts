@@ -375,6 +375,19 @@ export class Store {
     this.db.prepare("UPDATE entries SET added_at = max(added_at, ?) WHERE sha256 = ?").run(Date.now(), sha256);
   }
 
+  /**
+   * The entry, claimed for a build: read and touched in one IMMEDIATE transaction, the kind gc's first step
+   * takes, so a gc either deleted the row before (undefined) or sees it young and keeps it.
+   */
+  claim(sha256: string): StoreEntry | undefined {
+    return this.db
+      .transaction(() => {
+        this.touch(sha256);
+        return this.entries.get(sha256);
+      })
+      .immediate();
+  }
+
   get(sha256: string): StoreEntry | undefined {
     return this.entries.get(sha256);
   }

@@ -141,9 +141,11 @@ describe("processes sharing one store", () => {
     const outDir = join(work.path, "bundle-gc");
     await mkdir(outDir);
     const outs = locks.slice(0, 3).map((_, i) => join(outDir, `app${i}.tar.gz`));
-    // gc starts once a bundle has gathered its entries (its staging directory appears beside OUT, before
-    // any tree is unpacked or streamed): from then on only the bundle's claim keeps them.
-    const gathered = () => readdirSync(outDir).some((name) => name.startsWith(".tmp-"));
+    // gc starts once every bundle has gathered (claimed) its entries: its staging directory appears beside
+    // OUT before any tree is unpacked or streamed, and becomes OUT when it is done. From then on only the
+    // bundles' claims keep the entries; a bundle still gathering could find its wheels collected.
+    const gathered = () =>
+      readdirSync(outDir).filter((name) => name.startsWith(".tmp-")).length + outs.filter(existsSync).length >= outs.length;
     const { result: bundles, gcs } = await whileCollecting(
       store,
       () =>
