@@ -112,6 +112,20 @@ it("start-up of a 30-package bundle", async () => {
     builds.push([`pystore bundle ${extra.join(" ")}`, Number(process.hrtime.bigint() - start) / 1e6]);
     return out;
   };
+  // The launcher alone: an app with no dependencies whose entry point returns at once.
+  const bare = join(work.path, "bare-app");
+  await writeTree(bare, {
+    "pyproject.toml": '[project]\nname = "bareapp"\nversion = "1.0"\n\n[project.scripts]\nbareapp = "bareapp:main"\n',
+    "src/bareapp/__init__.py": "def main():\n    return 0\n",
+    "pylock.toml": lockFor([]),
+  });
+  const bareBundle = join(work.path, "bare-bundle");
+  const bareBuilt = await runCli(["bundle", "--project", bare, "--platform", "host", "--python", "3.11", "-o", bareBundle, "--compile"], {
+    env,
+    cwd: work.path,
+  });
+  expect(bareBuilt.code, bareBuilt.stderr).toBe(0);
+  spawnSync("chmod", ["-R", "a-w", bareBundle]);
   // Once untimed, so every timed build finds the wheels stored and their trees unpacked.
   await bundle(join(work.path, "warm-up"), ["--no-compile"]);
   builds.length = 0;
@@ -148,6 +162,12 @@ it("start-up of a 30-package bundle", async () => {
   const nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"];
   const cases: { label: string; argv: string[]; env: NodeJS.ProcessEnv }[] = [
     { label: "bare interpreter (python3.11 -S -c pass)", argv: [real, "-S", "-c", "pass"], env: base },
+    { label: "bare interpreter (python3.11 -I -c pass)", argv: [real, "-I", "-c", "pass"], env: base },
+    {
+      label: "launcher only: app without dependencies, --compile, read-only",
+      argv: [...nobody, join(bareBundle, "bin/bareapp")],
+      env: { ...base, HOME: "/nonexistent" },
+    },
     { label: "venv, pip's bytecode (python run.py)", argv: [join(venv, "bin/python"), join(venv, "run.py")], env: base },
     {
       label: "bundle, sources only, read-only (HOME=/nonexistent)",

@@ -10,7 +10,8 @@ import type { IndexClient } from "../index-client/client.js";
 import type { Pylock } from "../standards/pylock.js";
 import type { Target } from "../standards/targets.js";
 import type { Store } from "../store/store.js";
-import { ensureIntactTree, treeSource } from "../store/tree.js";
+import { treeSource } from "../store/tree.js";
+import { treePool } from "../store/tree-pool.js";
 import { ensureDirectory } from "../util/dirs.js";
 import type { Logger } from "../util/log.js";
 import { VERSION } from "../version.js";
@@ -146,13 +147,18 @@ export async function buildBundle(req: BundleRequest): Promise<BundleResult> {
       const contents = format.stagesTree ? stagedTree(staging, importer) : listedFiles();
       const claimed = new Map<string, string>();
       const installed: InstalledWheel[] = [];
+      // Missing trees are unpacked in parallel while the ones ready are installed, in the plan's order.
+      const trees = treePool(
+        req.store.dir,
+        selected.map((pkg) => wheels.get(pkg.sha256)!),
+      );
       const progress = startProgress(req.log, "installing", { items: selected.length, unit: "wheel" }, { lines: false });
       try {
         for (const pkg of selected) {
           const entry = wheels.get(pkg.sha256)!;
           if (entry.sha256 !== pkg.sha256)
             throw new PystoreError("INTERNAL", `${entry.filename}: store entry ${entry.sha256} is not the locked ${pkg.sha256}`);
-          const { tree, created, damaged } = await ensureIntactTree(req.store.dir, entry);
+          const { tree, created, damaged } = await trees.intact(entry);
           if (damaged !== undefined)
             req.log.warn(`${entry.filename}: the store's unpacked copy of ${damaged} had changed; re-extracted it from the verified wheel`);
           req.log.debug(`${created ? "unpacked and installing" : "installing"} ${entry.filename}`);
@@ -161,6 +167,7 @@ export async function buildBundle(req: BundleRequest): Promise<BundleResult> {
           progress.advance(entry.filename, entry.size);
         }
       } finally {
+        await trees.close();
         // Also on failure: the error must not be printed onto a half-drawn progress line.
         progress.done();
       }

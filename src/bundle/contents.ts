@@ -14,8 +14,9 @@ import type { FileImporter } from "../install/importer.js";
 import { TreeWriter } from "../install/tree-writer.js";
 import { byPath } from "../util/order.js";
 import { copyInto } from "./app-code.js";
-import { type ManifestFile, walkTree } from "./manifest.js";
+import { MANIFEST_FILE, type ManifestFile, walkTree } from "./manifest.js";
 import { hashFile } from "../util/hash-file.js";
+import type { ArchiveSource } from "./archive-source.js";
 
 export interface BundleContents {
   /** Where the install core puts wheels' files. */
@@ -30,6 +31,8 @@ export interface BundleContents {
   files(under?: string): Promise<ManifestFile[]>;
   /** A file's bytes, failing when they are not what `files()` recorded (the source changed meanwhile). */
   open(path: string): Readable;
+  /** Where a file's bytes are, for archive writers, which read and check them themselves. */
+  source(path: string): ArchiveSource;
 }
 
 /** The dir format's contents: a tree written under `root` (a staging directory next to OUT). */
@@ -37,19 +40,39 @@ export function stagedTree(root: string, importer: FileImporter): BundleContents
   // One writer for the whole tree: directories are made once, and what it hashed while writing becomes
   // the manifest without reading the files back.
   const writer = new TreeWriter(root);
+  // Project files are copied by copyInto, not the writer: once there are any, the tree is walked for them.
+  let copied = false;
   return {
     destination: bundleDestination(writer, importer),
     write: (path, data, mode) => void writer.write(path, data, mode),
-    addFile: (path, source) => copyInto(root, { path, source }),
+    addFile: (path, source) => {
+      copied = true;
+      return copyInto(root, { path, source });
+    },
     mkdirs: (path) => writer.mkdirs(path),
     async files(under) {
+      // Everything in the tree went through the writer, which knows each file's hash, size and mode.
+      if (!copied) return writtenFiles(writer.written, under);
       const entries = under
         ? await walkTree(join(root, under), { known: writer.written, knownPrefix: under })
         : await walkTree(root, { known: writer.written });
       return entries.map(({ path, sha256, size, mode }) => ({ path, sha256, size, mode }));
     },
     open: (path) => createReadStream(join(root, path)),
+    source: (path) => createReadStream(join(root, path)),
   };
+}
+
+/** What walkTree would list for a tree written by the writer alone (the manifest itself left out), sorted. */
+export function writtenFiles(written: ReadonlyMap<string, Omit<ManifestFile, "path">>, under?: string): ManifestFile[] {
+  const prefix = under ? `${under}/` : "";
+  const out: ManifestFile[] = [];
+  for (const [key, file] of written) {
+    if (!key.startsWith(prefix)) continue;
+    const path = key.slice(prefix.length);
+    if (path !== MANIFEST_FILE) out.push({ path, sha256: file.sha256, size: file.size, mode: file.mode });
+  }
+  return out.sort(byPath);
 }
 
 interface Listed extends ManifestFile {
@@ -60,19 +83,26 @@ interface Listed extends ManifestFile {
 /** Archives' contents: nothing is written until the format streams each file from its source. */
 export function listedFiles(): BundleContents {
   const entries = new Map<string, Listed>();
+  // Every directory above a listed file: a set, so each clash check costs the path's depth, not the
+  // number of files listed so far (quadratic on a bundle of tens of thousands of files).
+  const dirs = new Set<string>();
   const add = (path: string, entry: Omit<Listed, "path">) => {
     // What "wx" and mkdir would refuse in a staged tree: a path twice, or a file where a directory goes.
-    const parts = path.split("/");
-    const clash =
-      entries.has(path) ||
-      parts.some((_, i) => i > 0 && entries.has(parts.slice(0, i).join("/"))) ||
-      [...entries.keys()].some((other) => other.startsWith(`${path}/`));
+    const parents: string[] = [];
+    for (let slash = path.indexOf("/"); slash > 0; slash = path.indexOf("/", slash + 1)) parents.push(path.slice(0, slash));
+    const clash = entries.has(path) || dirs.has(path) || parents.some((parent) => entries.has(parent));
     if (clash)
       throw new PystoreError(
         "BUNDLE_FAILED",
         `${path} would be written into the bundle twice (as a file and as a directory, or two files)`,
       );
     entries.set(path, { path, ...entry });
+    for (const parent of parents) dirs.add(parent);
+  };
+  const listed = (path: string): Listed => {
+    const entry = entries.get(path);
+    if (!entry) throw new PystoreError("INTERNAL", `${path} is not in the bundle's file list`);
+    return entry;
   };
   const mode = (m: number): "0755" | "0644" => (m & 0o111 ? "0755" : "0644");
   const hex = (data: Buffer) => createHash("sha256").update(data).digest("hex");
@@ -95,9 +125,12 @@ export function listedFiles(): BundleContents {
         .map(({ path, sha256, size, mode }) => ({ path: path.slice(prefix.length), sha256, size, mode }))
         .sort(byPath);
     },
+    source(path) {
+      const entry = listed(path);
+      return typeof entry.source === "string" ? { file: entry.source, size: entry.size, sha256: entry.sha256 } : entry.source;
+    },
     open(path) {
-      const entry = entries.get(path);
-      if (!entry) throw new PystoreError("INTERNAL", `${path} is not in the bundle's file list`);
+      const entry = listed(path);
       if (typeof entry.source !== "string") return Readable.from([entry.source]);
       // Project files are read twice (hashed for the manifest, then archived): check the second read.
       const hash = createHash("sha256");

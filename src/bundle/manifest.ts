@@ -60,7 +60,34 @@ export interface VerifyReport {
 }
 
 export function formatManifest(manifest: BundleManifest): string {
-  return stableJson({ ...manifest, files: [...manifest.files].sort(byPath) });
+  const files = [...manifest.files].sort(byPath);
+  if (!files.every(isPlainFile)) return stableJson({ ...manifest, files });
+  // stableJson's bytes, with the files (thousands of four-key objects) written directly rather than each
+  // copied with its keys sorted: the same keys, in the same order, at the same indentation.
+  const skeleton = stableJson({ ...manifest, files: [] });
+  const empty = '\n  "files": []';
+  if (files.length === 0 || !skeleton.includes(empty)) return stableJson({ ...manifest, files });
+  const rows = files.map(
+    (f) =>
+      `    {\n      "mode": ${JSON.stringify(f.mode)},\n      "path": ${JSON.stringify(f.path)},\n      "sha256": ${JSON.stringify(f.sha256)},\n      "size": ${JSON.stringify(f.size)}\n    }`,
+  );
+  return skeleton.replace(empty, () => `\n  "files": [\n${rows.join(",\n")}\n  ]`);
+}
+
+/** Exactly the four fields, none undefined: the only shape formatManifest writes directly. */
+function isPlainFile(file: ManifestFile): boolean {
+  let keys = 0;
+  for (const key in file) {
+    if (key !== "mode" && key !== "path" && key !== "sha256" && key !== "size") return false;
+    keys++;
+  }
+  return (
+    keys === 4 &&
+    typeof file.mode === "string" &&
+    typeof file.path === "string" &&
+    typeof file.sha256 === "string" &&
+    Number.isFinite(file.size)
+  );
 }
 
 /** The bundle's identity: sha256 of its manifest bytes (which hash every file). */

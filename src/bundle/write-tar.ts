@@ -6,11 +6,23 @@ import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
 import { PystoreError } from "../errors.js";
 import { compareStrings } from "../util/order.js";
-import type { ManifestFile } from "./manifest.js";
 import { tarOctalField as octal, tarPaxRecord as paxRecord } from "../util/tar-header.js";
+import { type FileSource, isFileSource, SourceReader, type SourceOf, streamedBytes } from "./archive-source.js";
+import type { ManifestFile } from "./manifest.js";
 
 /** zlib's default level: most of level 9's size at a fraction of its time; part of the archive's bytes. */
 const GZIP_LEVEL = 6;
+
+/**
+ * The tar is handed to gzip in blocks of this size: zlib runs on the libuv threadpool, so one block is
+ * compressed while the next is read, and thousands of small files cost hundreds of round trips, not
+ * tens of thousands. deflate's output does not depend on how its input is split, so neither do the bytes.
+ */
+const BLOCK_SIZE = 256 * 1024;
+/** Blocks read ahead of the compressor: memory stays bounded whatever the bundle's size. */
+const BLOCKS_AHEAD = 2;
+/** gzip's output chunk: fewer, larger writes to the temp file. */
+const GZIP_CHUNK = 256 * 1024;
 
 function header(name: string, size: number, mode: number, type: "0" | "5" | "x", mtime: number): Buffer {
   const block = Buffer.alloc(512);
@@ -30,8 +42,8 @@ function header(name: string, size: number, mode: number, type: "0" | "5" | "x",
   return block;
 }
 
-function padding(size: number): Buffer {
-  return Buffer.alloc((512 - (size % 512)) % 512);
+function paddingOf(size: number): number {
+  return (512 - (size % 512)) % 512;
 }
 
 /** Header blocks for one entry: a PAX header first when the name does not fit ustar's 100 bytes. */
@@ -46,27 +58,107 @@ function headers(name: string, size: number, mode: number, type: "0" | "5", mtim
   return [
     header(`PaxHeader/${short}`.slice(0, 100), pax.length, 0o644, "x", mtime),
     pax,
-    padding(pax.length),
+    Buffer.alloc(paddingOf(pax.length)),
     header(short, size, mode, type, mtime),
   ];
 }
 
-/** A listed file's bytes, read from wherever they are (a store tree, the project, memory). */
-export type OpenFile = (path: string) => Readable;
+/**
+ * Fixed-size output blocks filled in place: headers and small files are copied in, files on disk are
+ * read straight into the free space. Only full blocks are handed out until the end.
+ */
+class Blocks {
+  private block = Buffer.allocUnsafe(BLOCK_SIZE);
+  private fill = 0;
+  private full: Buffer[] = [];
 
-/** The tar stream of `files` (read through `open`), every path prefixed by `prefix/`, directories synthesised. */
-async function* tarEntries(
-  open: OpenFile,
+  /** Free space in the current block (never empty); `advance` by what was written into it. */
+  room(): Buffer {
+    if (this.fill === BLOCK_SIZE) {
+      // The finished block goes to gzip as is, so a new one is allocated rather than reused.
+      this.full.push(this.block);
+      this.block = Buffer.allocUnsafe(BLOCK_SIZE);
+      this.fill = 0;
+    }
+    return this.block.subarray(this.fill);
+  }
+
+  advance(n: number): void {
+    this.fill += n;
+  }
+
+  put(bytes: Buffer): void {
+    for (let done = 0; done < bytes.length; ) {
+      const n = bytes.copy(this.room(), 0, done);
+      this.advance(n);
+      done += n;
+    }
+  }
+
+  zeros(count: number): void {
+    for (let left = count; left > 0; ) {
+      const room = this.room();
+      const n = Math.min(room.length, left);
+      room.fill(0, 0, n);
+      this.advance(n);
+      left -= n;
+    }
+  }
+
+  /** The blocks filled so far. */
+  take(): Buffer[] {
+    const out = this.full;
+    this.full = [];
+    return out;
+  }
+
+  /** Everything left, the last block cut to what it holds. */
+  end(): Buffer[] {
+    const out = this.take();
+    if (this.fill > 0) out.push(this.block.subarray(0, this.fill));
+    return out;
+  }
+}
+
+/** Copy a file on disk into the blocks, checked against its listed size and sha256. */
+function readInto(blocks: Blocks, source: FileSource): void {
+  const reader = new SourceReader(source);
+  try {
+    for (let left = source.size; left > 0; ) {
+      const room = blocks.room();
+      const n = Math.min(room.length, left);
+      reader.read(room, 0, n);
+      blocks.advance(n);
+      left -= n;
+    }
+    reader.finish();
+  } finally {
+    reader.close();
+  }
+}
+
+interface Item {
+  type: "0" | "5";
+  mode: number;
+  size: number;
+  source?: string;
+  data?: Buffer;
+  mtime?: number;
+}
+
+/** The tar stream of `files` (read through `sourceOf`), every path prefixed by `prefix/`, directories synthesised. */
+async function* tarBlocks(
+  sourceOf: SourceOf,
   files: ManifestFile[],
   prefix: string,
   mtime: number,
   extra: { path: string; data: Buffer }[] = [],
   mtimes?: ReadonlyMap<string, number>,
 ): AsyncGenerator<Buffer> {
-  const items = new Map<string, { type: "0" | "5"; mode: number; size: number; source?: string; data?: Buffer; mtime?: number }>();
+  const items = new Map<string, Item>();
   const addDirs = (path: string) => {
-    const parts = path.split("/");
-    for (let i = 1; i < parts.length; i++) items.set(`${parts.slice(0, i).join("/")}/`, { type: "5", mode: 0o755, size: 0 });
+    for (let slash = path.indexOf("/"); slash > 0; slash = path.indexOf("/", slash + 1))
+      items.set(path.slice(0, slash + 1), { type: "5", mode: 0o755, size: 0 });
   };
   for (const file of files) {
     const path = `${prefix}/${file.path}`;
@@ -84,35 +176,29 @@ async function* tarEntries(
     addDirs(path);
     items.set(path, { type: "0", mode: 0o644, size: file.data.length, data: file.data });
   }
-  const names = [...items.keys()].sort(compareStrings);
-  for (const name of names) {
+  const blocks = new Blocks();
+  for (const name of [...items.keys()].sort(compareStrings)) {
     const item = items.get(name)!;
-    yield* headers(name, item.size, item.mode, item.type, item.mtime ?? mtime);
+    for (const block of headers(name, item.size, item.mode, item.type, item.mtime ?? mtime)) blocks.put(block);
     if (item.type === "5") continue;
-    let written = 0;
-    if (item.data) {
-      written = item.data.length;
-      yield item.data;
+    const source = item.data ?? sourceOf(item.source!);
+    if (Buffer.isBuffer(source)) {
+      if (source.length !== item.size)
+        throw new PystoreError("INTERNAL", `${name}: ${source.length} bytes in memory, not the ${item.size} listed`);
+      blocks.put(source);
+    } else if (isFileSource(source)) {
+      readInto(blocks, source);
     } else {
-      for await (const chunk of open(item.source!)) {
-        written += (chunk as Buffer).length;
-        yield chunk as Buffer;
+      for await (const chunk of streamedBytes(name, source, item.size)) {
+        blocks.put(chunk);
+        yield* blocks.take();
       }
     }
-    if (written !== item.size) {
-      // Files are read from the store's trees: a size that differs from the verified index means the
-      // store's copy was edited (through a hardlinked bundle), not a race in this process.
-      throw new PystoreError(
-        "BUNDLE_FAILED",
-        `${name}: ${written} bytes, not the ${item.size} recorded for it; the file changed before it was archived`,
-        {
-          hint: "if it came from the store, run `pystore store verify --repair` and bundle again",
-        },
-      );
-    }
-    yield padding(item.size);
+    blocks.zeros(paddingOf(item.size));
+    yield* blocks.take();
   }
-  yield Buffer.alloc(1024);
+  blocks.zeros(1024);
+  yield* blocks.end();
 }
 
 /** gzip writes the compressing OS into byte 9; pin it so archives match across machines. */
@@ -136,15 +222,14 @@ function fixGzipHeader(): Transform {
  */
 export function tarGzStream(
   files: ManifestFile[],
-  open: OpenFile,
+  sourceOf: SourceOf,
   extra: { path: string; data: Buffer }[],
   opts: { prefix: string; mtime: number; mtimes?: ReadonlyMap<string, number> },
 ): Readable {
   const out = new PassThrough();
   pipeline(
-    Readable.from(tarEntries(open, files, opts.prefix, opts.mtime, extra, opts.mtimes)),
-    // Level 6 rather than 9: on a 6.7 MB bundle tar, 4.4x faster for 1.4 % more bytes.
-    createGzip({ level: GZIP_LEVEL }),
+    Readable.from(tarBlocks(sourceOf, files, opts.prefix, opts.mtime, extra, opts.mtimes), { highWaterMark: BLOCKS_AHEAD }),
+    createGzip({ level: GZIP_LEVEL, chunkSize: GZIP_CHUNK }),
     fixGzipHeader(),
     out,
   ).catch((error) => out.destroy(error));

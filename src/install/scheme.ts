@@ -54,6 +54,8 @@ export function installPath(
 
 /** `to` as a path relative to the directory `from` (both root-relative, "/"-separated). */
 export function relativeToRoot(from: string, to: string): string {
+  // The common case (a file under site-packages, relative to site-packages) without splitting.
+  if (to.length > from.length + 1 && to.startsWith(from) && to[from.length] === "/") return to.slice(from.length + 1);
   const fromParts = from.split("/");
   const toParts = to.split("/");
   let common = 0;

@@ -3,7 +3,6 @@
 
 import { createHash } from "node:crypto";
 import { closeSync, fchmodSync, mkdirSync, openSync, writeSync } from "node:fs";
-import { join } from "node:path";
 import type { FileImporter } from "./importer.js";
 
 export interface WrittenFile {
@@ -19,6 +18,8 @@ export interface WrittenFile {
  * of small files per wheel are the common case).
  */
 export class TreeWriter {
+  // Paths below are root-relative and already checked (installPath, checkRelativePath): joined by
+  // concatenation, which is the same path without path.join's normalising pass per file.
   /** Root-relative "/"-separated path → what was written there. */
   readonly written = new Map<string, WrittenFile>();
   private readonly dirs = new Set<string>();
@@ -36,7 +37,7 @@ export class TreeWriter {
     const slash = relDir.lastIndexOf("/");
     this.mkdirs(slash < 0 ? "" : relDir.slice(0, slash));
     try {
-      mkdirSync(join(this.root, relDir));
+      mkdirSync(`${this.root}/${relDir}`);
     } catch (error) {
       // Made earlier by someone else (app code copies): fine when it is a directory, which the
       // next open proves (ENOTDIR otherwise).
@@ -52,7 +53,7 @@ export class TreeWriter {
   write(relPath: string, data: Uint8Array, mode: 0o755 | 0o644, sha256?: Buffer): Buffer {
     const slash = relPath.lastIndexOf("/");
     this.mkdirs(slash < 0 ? "" : relPath.slice(0, slash));
-    const fd = openSync(join(this.root, relPath), "wx", mode);
+    const fd = openSync(`${this.root}/${relPath}`, "wx", mode);
     try {
       for (let offset = 0; offset < data.length; ) offset += writeSync(fd, data, offset, data.length - offset);
       fchmodSync(fd, mode);
@@ -71,7 +72,7 @@ export class TreeWriter {
   importFile(relPath: string, source: string, importer: FileImporter, known: WrittenFile): void {
     const slash = relPath.lastIndexOf("/");
     this.mkdirs(slash < 0 ? "" : relPath.slice(0, slash));
-    importer.importFile(source, join(this.root, relPath), known.mode === "0755" ? 0o755 : 0o644);
+    importer.importFile(source, `${this.root}/${relPath}`, known.mode === "0755" ? 0o755 : 0o644);
     this.written.set(relPath, known);
   }
 }

@@ -2,19 +2,7 @@
 // "Unpacked trees"): created lazily from the verified .whl by the write protocol, linked into bundles.
 
 import { createHash } from "node:crypto";
-import {
-  chmodSync,
-  closeSync,
-  fstatSync,
-  lstatSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  readSync,
-  renameSync,
-  type Stats,
-  writeSync,
-} from "node:fs";
+import { chmodSync, closeSync, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, type Stats, writeSync } from "node:fs";
 import { join } from "node:path";
 import { PystoreError } from "../errors.js";
 import { TREE_INDEX_VERSION } from "../format-versions.js";
@@ -27,6 +15,7 @@ import { DEFAULT_LIMITS, isExecutableEntry } from "../wheel/safety.js";
 import type { WheelSource } from "../wheel/source.js";
 import { readCheckedEntries, readEntrySync, streamEntry, type ZipBytes, type ZipItem } from "../wheel/zip.js";
 import { crashIfRequested, removeReadOnly } from "./content.js";
+import { corrupted, HOLD_WHEELS_UP_TO, openStoredWheel, releaseHeld, verifyOpenWheel } from "./stored-wheel.js";
 import type { StoreEntry } from "./entries.js";
 import { entryDir, tmpDir } from "./layout.js";
 
@@ -154,67 +143,25 @@ export async function ensureTree(storeDir: string, entry: StoreEntry): Promise<{
 
 /** Members larger than this are streamed to disk in bounded pieces instead of being inflated whole. */
 const STREAM_MEMBERS_ABOVE = 4 << 20;
-/** The wheel is hashed this many bytes at a time. */
-const HASH_CHUNK = 1 << 20;
-
-function corrupted(entry: StoreEntry, found: string): PystoreError {
-  return new PystoreError(
-    "STORE_CORRUPTED",
-    `${entry.filename}: the stored file ${entry.path} no longer matches its recorded sha256 ${entry.sha256} (found ${found})`,
-    {
-      hint: "run `pystore store verify --repair` to re-fetch it from its origin",
-      details: { expected: entry.sha256, found, path: entry.path },
-    },
-  );
-}
-
-/** The open wheel's size and sha256 against its row, read in bounded chunks (never the whole file at once). */
-function verifyOpenWheel(fd: number, size: number, entry: StoreEntry): void {
-  if (size !== entry.size) throw corrupted(entry, `${size} bytes`);
-  const hash = createHash("sha256");
-  const chunk = Buffer.allocUnsafe(Math.min(HASH_CHUNK, Math.max(1, size)));
-  let offset = 0;
-  while (offset < size) {
-    const n = readSync(fd, chunk, 0, Math.min(chunk.length, size - offset), offset);
-    if (n === 0) break;
-    hash.update(chunk.subarray(0, n));
-    offset += n;
-  }
-  const found = hash.digest("hex");
-  if (offset !== size) throw corrupted(entry, `${offset} bytes`);
-  if (found !== entry.sha256) throw corrupted(entry, found);
-}
-
-function openStoredWheel(entry: StoreEntry): number {
-  try {
-    return openSync(entry.path, "r");
-  } catch (error) {
-    const missing = (error as NodeJS.ErrnoException).code === "ENOENT";
-    throw new PystoreError(
-      missing ? "STORE_CORRUPTED" : "STORE_IO",
-      `${entry.filename}: ${missing ? "the stored file is missing" : (error as Error).message} (${entry.path})`,
-      { hint: "run `pystore store verify --repair`", cause: error },
-    );
-  }
-}
-
 function writeAll(fd: number, data: Uint8Array): void {
   for (let offset = 0; offset < data.length; ) offset += writeSync(fd, data, offset, data.length - offset);
 }
 
 /**
  * Unpack the verified wheel into `staging` (files/ + index.json), read-only except the staging root. Memory
- * stays bounded by the largest small member (STREAM_MEMBERS_ABOVE) whatever the wheel's size: the wheel is
- * hashed in chunks and read at offsets, and large members are inflated, hashed and written piece by piece.
+ * stays bounded whatever the wheel's size: a wheel above HOLD_WHEELS_UP_TO is hashed in chunks and read at
+ * offsets, members above STREAM_MEMBERS_ABOVE are inflated, hashed and written piece by piece.
  */
 async function extractInto(entry: StoreEntry, staging: string): Promise<void> {
   const archive = entry.filename;
   const fd = openStoredWheel(entry);
+  let held: Buffer | undefined;
   try {
     // A tree is only ever made from verified bytes: hashed first, and unchanged (size, mtime, ctime) at the end.
     const before = fstatSync(fd);
-    verifyOpenWheel(fd, before.size, entry);
-    const bytes: ZipBytes = { fd, size: before.size };
+    // A small wheel is held whole: one read instead of a pread per member header and per member.
+    held = verifyOpenWheel(fd, before.size, entry, before.size <= HOLD_WHEELS_UP_TO);
+    const bytes: ZipBytes = held ? { buffer: held } : { fd, size: before.size };
     // The same checks as every wheel reader (src/wheel/source.ts): entry safety, the .dist-info rule, RECORD.
     const { files, byPath: members } = readCheckedEntries(bytes, archive, { limits: DEFAULT_LIMITS });
     const distInfo = findDistInfo(archive, entry.filename, files);
@@ -230,14 +177,8 @@ async function extractInto(entry: StoreEntry, staging: string): Promise<void> {
     for (const path of files) {
       const member = item(path);
       const executable = isExecutableEntry(member.info);
-      const parts = path.split("/");
-      for (let i = 1; i < parts.length; i++) {
-        const dir = parts.slice(0, i).join("/");
-        if (dirs.has(dir)) continue;
-        mkdirSync(join(filesDir, dir));
-        dirs.add(dir);
-      }
-      const target = openSync(join(filesDir, path), "wx", executable ? TREE_EXEC_MODE : TREE_FILE_MODE);
+      makeParents(filesDir, path, dirs);
+      const target = openSync(`${filesDir}/${path}`, "wx", executable ? TREE_EXEC_MODE : TREE_FILE_MODE);
       let written: Stats;
       let sha256: Buffer;
       try {
@@ -263,7 +204,19 @@ async function extractInto(entry: StoreEntry, staging: string): Promise<void> {
     for (const dir of [...dirs].sort((a, b) => b.length - a.length || compareStrings(a, b))) chmodSync(join(filesDir, dir), TREE_DIR_MODE);
   } finally {
     closeSync(fd);
+    // Nothing made from it outlives this call (members were written out; the index holds only strings).
+    releaseHeld(held);
   }
+}
+
+/** The missing parent directories of `path` under `root`, outermost first; `dirs` holds those already made. */
+function makeParents(root: string, path: string, dirs: Set<string>): void {
+  const slash = path.lastIndexOf("/");
+  const parent = slash < 0 ? "" : path.slice(0, slash);
+  if (dirs.has(parent)) return;
+  makeParents(root, parent, dirs);
+  mkdirSync(join(root, parent));
+  dirs.add(parent);
 }
 
 /**
@@ -333,7 +286,8 @@ function recordMismatch(archive: string, file: string, why: string): PystoreErro
  */
 export function damagedTreeFile(tree: Tree): string | undefined {
   for (const file of tree.index.files) {
-    const path = join(tree.filesDir, file.path);
+    // Index paths are archive paths checked at extraction: joined without normalising (no join per file).
+    const path = `${tree.filesDir}/${file.path}`;
     let info: Stats;
     try {
       info = lstatSync(path);
@@ -378,7 +332,7 @@ export function treeSource(filename: string, tree: Tree): WheelSource {
     },
     stored(path) {
       const file = indexed.get(path);
-      return file && { location: join(tree.filesDir, path), sha256: file.sha256, size: file.size };
+      return file && { location: `${tree.filesDir}/${path}`, sha256: file.sha256, size: file.size };
     },
   };
 }

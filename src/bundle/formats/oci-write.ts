@@ -65,7 +65,7 @@ async function writeBlob(root: string, bytes: Buffer): Promise<{ digest: string;
 async function writeLayer(staged: StagedBundle, root: string, prefix: string): Promise<ImageInput["layer"]> {
   const archive = tarGzStream(
     staged.files,
-    (path) => staged.contents.open(path),
+    (path) => staged.contents.source(path),
     [{ path: MANIFEST_FILE, data: Buffer.from(staged.manifestText) }],
     { prefix, mtime: staged.mtime },
   );

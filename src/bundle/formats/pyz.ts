@@ -34,7 +34,7 @@ export const pyzFormat: BundleFormatHandler = {
   async write(staged, out) {
     const archive = pyzStream(
       staged.files,
-      (path) => staged.contents.open(path),
+      (path) => staged.contents.source(path),
       [{ path: MANIFEST_FILE, data: Buffer.from(staged.manifestText) }],
       {
         mtime: staged.mtime,

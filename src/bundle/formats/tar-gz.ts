@@ -23,7 +23,7 @@ export const tarGzFormat: BundleFormatHandler = {
   async write(staged, out) {
     const archive = tarGzStream(
       staged.files,
-      (path) => staged.contents.open(path),
+      (path) => staged.contents.source(path),
       [{ path: MANIFEST_FILE, data: Buffer.from(staged.manifestText) }],
       {
         prefix: canonicalizeName(staged.name),
