@@ -14,6 +14,8 @@ export interface SideResult {
   /** Wall clock of named parts (e.g. fetch and bundle inside "fetch + bundle"). */
   parts?: Record<string, Summary>;
   error?: string;
+  /** Why this side has no command in this row (e.g. "see the row above"): not a failure. */
+  skipped?: string;
 }
 
 export interface Row {
@@ -66,7 +68,7 @@ export async function compare(
   pip: Attempt,
   skipReason = "not run",
 ): Promise<{ pystore: SideResult; pip: SideResult }> {
-  const results = { pystore: pystore ? ({} as SideResult) : { error: skipReason }, pip: {} as SideResult };
+  const results = { pystore: pystore ? ({} as SideResult) : { skipped: skipReason }, pip: {} as SideResult };
   const samples = { pystore: { wall: [], cpu: [], parts: {} } as Samples, pip: { wall: [], cpu: [], parts: {} } as Samples };
   for (let run = 0; run < runs; run++) {
     const order: ("pystore" | "pip")[] = run % 2 === 0 ? ["pystore", "pip"] : ["pip", "pystore"];

@@ -37,6 +37,7 @@ function seconds(ms: number): string {
 
 function cell(side: SideResult): string {
   if (side.error !== undefined) return "FAILED";
+  if (side.skipped !== undefined) return `(${side.skipped})`;
   if (!side.summary) return "-";
   const s = side.summary;
   return `${seconds(s.medianMs)} (${seconds(s.minMs)}–${seconds(s.maxMs)})`;
