@@ -8,28 +8,12 @@ import { pinProblems, pinsProblem, recordedPins, withPins, type PythonPin } from
 import type { Pylock } from "../../src/standards/pylock.js";
 import { resolveTarget } from "../../src/standards/targets.js";
 import type { PythonEntry } from "../../src/store/pythons.js";
+import { pythonEntry } from "../helpers/python-entry.js";
 import type { Store } from "../../src/store/store.js";
 import { memoryLogger } from "../../src/util/log.js";
 
 function entry(sha: string, facts: Partial<PythonEntry> = {}): PythonEntry {
-  return {
-    implementation: "cpython",
-    version: "3.11.2",
-    python: "3.11",
-    os: "linux",
-    machine: "x86_64",
-    libc: "glibc",
-    abiflags: "",
-    cacheTag: "cpython-311",
-    executable: "python/bin/python3",
-    sha256: sha.repeat(64),
-    size: 1,
-    entryName: `${sha.repeat(8)}-cpython`,
-    dir: "/x",
-    files: 1,
-    addedAt: 0,
-    ...facts,
-  };
+  return pythonEntry({ sha256: sha.repeat(64), entryName: `${sha.repeat(8)}-cpython`, ...facts });
 }
 
 function fakeStore(entries: PythonEntry[]): Store {

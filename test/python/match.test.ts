@@ -4,27 +4,9 @@ import { describe, expect, it } from "vitest";
 import { matchingPythons, pythonMismatches, wantedFor } from "../../src/python/match.js";
 import { resolveTarget } from "../../src/standards/targets.js";
 import type { PythonEntry } from "../../src/store/pythons.js";
+import { pythonEntry } from "../helpers/python-entry.js";
 
-function entry(facts: Partial<PythonEntry>): PythonEntry {
-  return {
-    implementation: "cpython",
-    version: "3.11.2",
-    python: "3.11",
-    os: "linux",
-    machine: "x86_64",
-    libc: "glibc",
-    abiflags: "",
-    cacheTag: "cpython-311",
-    executable: "python/bin/python3",
-    sha256: "a".repeat(64),
-    size: 1,
-    entryName: "x",
-    dir: "/x",
-    files: 1,
-    addedAt: 0,
-    ...facts,
-  };
-}
+const entry = pythonEntry;
 
 describe("pythonMismatches", () => {
   const cases: [string, string, string, Partial<PythonEntry>, string[]][] = [
