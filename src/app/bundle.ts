@@ -13,14 +13,13 @@ import { clientOptions, type IndexRequest, requestedIndexes, type TransportSetti
 import type { LinkMode } from "../install/importer.js";
 import { type ReadLock, readLockFile } from "../lock/read-lock.js";
 import { type RemoteStoreRequest, remoteStoreRefs } from "../oci/settings.js";
-import { lockSubstitutes, substituteWheels } from "../oci/substitute.js";
 import { loadTarget } from "../platform/target-loader.js";
-import { type ImageRequest, prepareImage } from "./bundle-image.js";
+import type { ImageRequest } from "./bundle-image.js";
 import { isImageBundle } from "../bundle/formats/oci-write.js";
 import type { Pylock } from "../standards/pylock.js";
 import type { Target } from "../standards/targets.js";
 import { openStore, type Store } from "../store/store.js";
-import { SdistBuilder } from "../build/builder.js";
+import type { SdistBuilder } from "../build/builder.js";
 import { DEFAULT_BUILD_SETTINGS } from "../build/policy.js";
 import { lockedSdistFile, provideBuilt } from "../build/rebuild.js";
 import type { IndexClient } from "../index-client/client.js";
@@ -174,8 +173,9 @@ async function provideBuiltWheels(
   try {
     await provideBuilt(wanted, {
       store,
+      // Loaded here: the builder (and the resolver it brings) is needed only by a lock that builds from sdists.
       builder: async () =>
-        (builder ??= new SdistBuilder({
+        (builder ??= new (await import("../build/builder.js")).SdistBuilder({
           store,
           client: await client(),
           python: opts.buildPython,
@@ -212,7 +212,7 @@ export async function bundleProject(opts: BundleProjectOptions, ctx: AppContext)
   // An image's base is read (or pulled) and its platform checked before any wheel is fetched.
   const image =
     opts.format === "oci"
-      ? await prepareImage(opts.image ?? {}, target, {
+      ? await (await import("./bundle-image.js")).prepareImage(opts.image ?? {}, target, {
           ...ctx,
           transport: opts.transport,
           insecureRegistries: opts.remote?.insecureRegistries ?? [],
@@ -278,14 +278,18 @@ export async function bundleProject(opts: BundleProjectOptions, ctx: AppContext)
         ctx,
       ));
     }
-    // Substitutes first: what a remote store has by digest is never downloaded from an index.
-    await substituteWheels(store, lockSubstitutes(lock, { target, extras: opts.extras, groups: opts.groups }), {
-      refs: remoteStores,
-      insecureRegistries: opts.remote?.insecureRegistries ?? [],
-      transport: opts.transport,
-      env: ctx.env,
-      log: ctx.log,
-    });
+    // Substitutes first: what a remote store has by digest is never downloaded from an index. The registry
+    // client loads only for a bundle that names remote stores.
+    if (remoteStores.length > 0) {
+      const { lockSubstitutes, substituteWheels } = await import("../oci/substitute.js");
+      await substituteWheels(store, lockSubstitutes(lock, { target, extras: opts.extras, groups: opts.groups }), {
+        refs: remoteStores,
+        insecureRegistries: opts.remote?.insecureRegistries ?? [],
+        transport: opts.transport,
+        env: ctx.env,
+        log: ctx.log,
+      });
+    }
     await provideBuiltWheels(lock, target, opts, store, () => client.get(), dirname(lockPath), ctx);
     const result = await buildBundle({
       ...(python ? { python } : {}),

@@ -5,7 +5,7 @@ import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { PystoreError } from "../errors.js";
 import { checkLock } from "../lock/check.js";
-import { gatherInputs, type LockRequest } from "../lock/gather.js";
+import type { LockRequest } from "../lock/gather.js";
 import { type ReadLock, readLockFile } from "../lock/read-lock.js";
 import { recordedInputs } from "../lock/recorded.js";
 import type { Pylock } from "../standards/pylock.js";
@@ -29,6 +29,8 @@ async function staleReasons(
   ctx: Pick<AppContext, "cwd" | "env">,
   damage?: "throw",
 ): Promise<string[]> {
+  // Loaded here: gathering the project's inputs brings the index client, which a frozen lock never needs.
+  const { gatherInputs } = await import("../lock/gather.js");
   const { inputs } = await gatherInputs(request, ctx.cwd, ctx.env, { recorded: recordedInputs(existing), check: true });
   return checkLock(existing, inputs, { damage });
 }

@@ -5,7 +5,6 @@ import { bundleProject } from "../app/bundle.js";
 import type { BundleFormat } from "../bundle/bundle.js";
 import { chooseFormat } from "../bundle/formats/registry.js";
 import { imagePrefix } from "../bundle/image/entrypoint.js";
-import { pushImage, pushLine } from "./bundle-push.js";
 import { PystoreError } from "../errors.js";
 import type { LinkMode } from "../install/importer.js";
 import { sourceDateEpoch } from "../util/archive-time.js";
@@ -117,7 +116,9 @@ const handler: Handler<BundleOptions> = async (_args, options, ctx) => {
     },
     appContext(ctx),
   );
-  const pushed = options.push === undefined ? undefined : await pushImage(ctx, options, result.out, options.push);
+  // Loaded only for --push: the registry client brings the index client and its HTML parser.
+  const push = options.push === undefined ? undefined : await import("./bundle-push.js");
+  const pushed = push && (await push.pushImage(ctx, options, result.out, options.push!));
   if (options.json) {
     ctx.out(JSON.stringify(pushed ? { ...result, pushed } : result, null, 2));
   } else {
@@ -131,7 +132,7 @@ const handler: Handler<BundleOptions> = async (_args, options, ctx) => {
       lines.push(`  python/: ${result.python.implementation} ${result.python.version} (embedded, ${result.python.sha256.slice(0, 12)})`);
     if (result.bytecode) lines.push(`  bytecode: unchecked-hash .pyc files, compiled by Python ${result.bytecode.compiler}`);
     lines.push(`bundle hash: ${result.bundleHash}`);
-    if (pushed) lines.push(pushLine(pushed));
+    if (push && pushed) lines.push(push.pushLine(pushed));
     ctx.out(lines.join("\n"));
   }
   return 0;

@@ -7,7 +7,6 @@ import { PystoreError } from "../errors.js";
 import type { Target } from "../standards/targets.js";
 import type { PythonEntry } from "../store/pythons.js";
 import type { Store } from "../store/store.js";
-import { addPython } from "./add.js";
 import { describeFacts, describeWanted, matchingPythons, pythonMismatches, wantedFor } from "./match.js";
 
 /** The best stored interpreter for the target (newest version first); undefined when none fits. */
@@ -29,7 +28,8 @@ export function noPythonFor(target: Target): PystoreError {
  */
 export async function namedPython(store: Store, ref: string, cwd: string): Promise<PythonEntry> {
   const path = resolve(cwd, ref);
-  if (ref.includes("/") || existsSync(path)) return (await addPython(store, path)).entry;
+  // Loaded only to add one: the archive readers are not needed to choose among stored interpreters.
+  if (ref.includes("/") || existsSync(path)) return (await (await import("./add.js")).addPython(store, path)).entry;
   const found = store.pythons.find(ref);
   if (found.length === 0)
     throw new PystoreError("ENTRY_NOT_FOUND", `no stored interpreter matches ${JSON.stringify(ref)}`, {

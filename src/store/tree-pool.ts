@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { PystoreError } from "../errors.js";
-import { shippedFile } from "../util/shipped.js";
+import { workerScript } from "../util/shipped.js";
 import type { StoreEntry } from "./entries.js";
 import { ensureIntactTree, ensureTree, readTree, TREE_INDEX, type Tree, treeDir } from "./tree.js";
 
@@ -61,7 +61,7 @@ export function fromWire(wire: WireError): Error {
 /** How a missing tree gets made: on a worker thread, or (tests, one tree) in this thread. */
 export type TreeMaker = (storeDir: string, entry: StoreEntry) => Promise<{ created: boolean }>;
 
-const WORKER = shippedFile("store/tree-worker.js");
+const WORKER = workerScript("tree-worker");
 const YOUNG_GENERATION_MB = 2;
 /**
  * A worker's heap is capped low so that V8 collects early instead of growing (on a 103-wheel set, two

@@ -13,9 +13,9 @@ import { type ErrorCode, PystoreError } from "../errors.js";
 import { combineParts, newControl, type PartOutcome, type SerializedError } from "./vet-share.js";
 import type { VetJob, VetReply } from "./vet-worker.js";
 import { readWheelInfo, type WheelInfo } from "./wheel-info.js";
-import { shippedFile } from "../util/shipped.js";
+import { workerScript } from "../util/shipped.js";
 
-const WORKER_SCRIPT = shippedFile("store/vet-worker.js");
+const WORKER_SCRIPT = workerScript("vet-worker");
 
 /**
  * Wheels this large are shared by every worker. Every part repeats the checks before the members (the

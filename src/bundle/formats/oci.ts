@@ -7,7 +7,6 @@ import { treeLaunchFiles } from "../launcher.js";
 import { OCI_LAYOUT_FILE } from "../image/media-types.js";
 import type { ImagePlatform } from "../image/platform.js";
 import type { BundleFormatHandler } from "./format.js";
-import { verifyImage } from "./oci-verify.js";
 import { writeImage } from "./oci-write.js";
 
 /** What only an image bundle is built with (`--prefix`, `--entrypoint`, `--base-image`). */
@@ -37,5 +36,5 @@ export const ociFormat: BundleFormatHandler = {
   write: (staged, out) => writeImage(staged, out, staged.image ?? {}),
   // A directory holding an oci-layout file; one more stat, only for directories.
   detect: (probe) => !probe.isFile && existsSync(join(probe.path, OCI_LAYOUT_FILE)),
-  verify: verifyImage,
+  verify: async (path) => (await import("./oci-verify.js")).verifyImage(path),
 };

@@ -6,7 +6,6 @@ import { PystoreError } from "../../errors.js";
 import { stableJson } from "../../util/stable-json.js";
 import { launchConfig, pyzMain } from "../launcher.js";
 import { MANIFEST_FILE } from "../manifest.js";
-import { verifyPyz } from "../verify-pyz.js";
 import { publishArchive } from "../publish-archive.js";
 import { pyzStream } from "../write-pyz.js";
 import type { BundleFormatHandler } from "./format.js";
@@ -45,5 +44,5 @@ export const pyzFormat: BundleFormatHandler = {
   },
   // A .pyz starts with a shebang, not a magic number: its name is what tells.
   detect: (probe) => probe.isFile && probe.path.endsWith(".pyz"),
-  verify: verifyPyz,
+  verify: async (path) => (await import("../verify-pyz.js")).verifyPyz(path),
 };

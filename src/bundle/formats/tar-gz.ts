@@ -3,7 +3,6 @@
 import { canonicalizeName } from "../../standards/normalize.js";
 import { treeLaunchFiles } from "../launcher.js";
 import { MANIFEST_FILE } from "../manifest.js";
-import { verifyTarGz } from "../verify-tar.js";
 import { publishArchive } from "../publish-archive.js";
 import { tarGzStream } from "../write-tar.js";
 import type { BundleFormatHandler } from "./format.js";
@@ -35,5 +34,5 @@ export const tarGzFormat: BundleFormatHandler = {
   },
   // By content, or by name: a .tar.gz whose first bytes are damaged is a damaged bundle, not a usage error.
   detect: (probe) => probe.isFile && (isGzip(probe.head) || /\.(tar\.gz|tgz)$/.test(probe.path)),
-  verify: verifyTarGz,
+  verify: async (path) => (await import("../verify-tar.js")).verifyTarGz(path),
 };
