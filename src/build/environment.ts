@@ -15,18 +15,11 @@ import type { Store, StoreEntry } from "../store/store.js";
 import type { Logger } from "../util/log.js";
 import { byKey } from "../util/order.js";
 import { stripCredentials } from "../util/redact.js";
+import type { LockedBuildWheel } from "../lock/built-wheels.js";
 import type { BuildInterpreter } from "./interpreter.js";
 
 /** One wheel of a build environment, as the lock records it (`[packages.tool.pystore] build-wheels`). */
-export interface BuildWheel {
-  name: string;
-  version: string;
-  filename: string;
-  url: string;
-  sha256: string;
-  size?: number;
-  index?: string;
-}
+export type BuildWheel = LockedBuildWheel;
 
 export interface InstalledEnvironment {
   wheels: BuildWheel[];
