@@ -297,33 +297,41 @@ export class Connections {
   }
 }
 
-export class HttpTransport {
+/** Timeouts and retries with their defaults, shared by index and registry transports. */
+export class RetryPolicy {
   readonly connectTimeoutMs: number;
   readonly readTimeoutMs: number;
   readonly retries: number;
   private readonly retryBaseMs: number;
   private readonly retryMaxMs: number;
-  private readonly log: Logger;
-  private readonly connections: Connections;
 
-  constructor(private readonly opts: HttpOptions) {
+  constructor(opts: Pick<HttpOptions, "connectTimeoutMs" | "readTimeoutMs" | "retries" | "retryBaseMs" | "retryMaxMs">) {
     this.connectTimeoutMs = opts.connectTimeoutMs ?? 10_000;
     this.readTimeoutMs = opts.readTimeoutMs ?? 30_000;
     this.retries = opts.retries ?? 3;
     this.retryBaseMs = opts.retryBaseMs ?? 250;
     this.retryMaxMs = opts.retryMaxMs ?? 10_000;
-    this.log = opts.log ?? silentLogger;
-    this.connections = new Connections({ ...opts, connectTimeoutMs: this.connectTimeoutMs, readTimeoutMs: this.readTimeoutMs });
-  }
-
-  proxyFor(url: string): string | undefined {
-    return proxyForUrl(url, { proxy: this.opts.proxy, env: this.opts.env });
   }
 
   /** Exponential backoff for attempt n (1-based), honouring Retry-After, capped. */
   backoff(attempt: number, retryAfter?: string): number {
     const fromServer = retryAfterMs(retryAfter);
     return Math.min(this.retryMaxMs, fromServer ?? this.retryBaseMs * 2 ** (attempt - 1));
+  }
+}
+
+export class HttpTransport extends RetryPolicy {
+  private readonly log: Logger;
+  private readonly connections: Connections;
+
+  constructor(private readonly opts: HttpOptions) {
+    super(opts);
+    this.log = opts.log ?? silentLogger;
+    this.connections = new Connections({ ...opts, connectTimeoutMs: this.connectTimeoutMs, readTimeoutMs: this.readTimeoutMs });
+  }
+
+  proxyFor(url: string): string | undefined {
+    return proxyForUrl(url, { proxy: this.opts.proxy, env: this.opts.env });
   }
 
   /** One request, following redirects; credentials are chosen per URL. Throws PystoreError on network failure. */

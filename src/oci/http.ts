@@ -5,7 +5,7 @@
 import type { Readable } from "node:stream";
 import type { Dispatcher } from "undici";
 import { PystoreError } from "../errors.js";
-import { Connections, networkError, redirectTarget, retryAfterMs, sleep } from "../index-client/http.js";
+import { Connections, networkError, RetryPolicy, redirectTarget, sleep } from "../index-client/http.js";
 import type { Logger } from "../util/log.js";
 import { redactUrl } from "../util/redact.js";
 
@@ -49,18 +49,11 @@ const IDEMPOTENT = new Set<Method>(["GET", "HEAD", "PUT", "DELETE"]);
 const REGISTRY_HINT =
   "check the registry address and the proxy variables (https_proxy, http_proxy, no_proxy); a registry on another host than this one needs HTTPS unless named with --insecure-registry";
 
-export class RegistryHttp {
-  readonly connectTimeoutMs: number;
-  readonly readTimeoutMs: number;
-  readonly retries: number;
-  private readonly retryBaseMs: number;
+export class RegistryHttp extends RetryPolicy {
   private readonly connections: Connections;
 
   constructor(private readonly opts: RegistryHttpOptions) {
-    this.connectTimeoutMs = opts.connectTimeoutMs ?? 10_000;
-    this.readTimeoutMs = opts.readTimeoutMs ?? 30_000;
-    this.retries = opts.retries ?? 3;
-    this.retryBaseMs = opts.retryBaseMs ?? 250;
+    super(opts);
     // Connected exactly as indexes are: same proxy handling, CA bundle and certificate checks.
     this.connections = new Connections({ ...opts, connectTimeoutMs: this.connectTimeoutMs, readTimeoutMs: this.readTimeoutMs });
   }
@@ -71,10 +64,6 @@ export class RegistryHttp {
 
   proxyFor(url: string): string | undefined {
     return this.connections.proxyFor(url);
-  }
-
-  backoff(attempt: number, retryAfter?: string): number {
-    return Math.min(10_000, retryAfterMs(retryAfter) ?? this.retryBaseMs * 2 ** (attempt - 1));
   }
 
   /** A network failure as a PystoreError about a registry (not an index). */
