@@ -1,6 +1,7 @@
 // Benchmark workloads 1 and 2, against the generated index on 127.0.0.1: resolve + lock
-// (`pystore lock` vs `pip install --dry-run --report`) and download + install (`pystore fetch` +
-// `pystore bundle` vs `pip install --no-deps --target -r requirements.txt`), cold and warm.
+// (`pystore lock` vs `pip install --dry-run --report`; cold, warm, and warm with nothing changed) and
+// download + install (`pystore fetch` + `pystore bundle` vs `pip install --no-deps --target -r
+// requirements.txt`), cold and warm.
 
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -9,7 +10,18 @@ import type { BuiltWheel, WheelSpec } from "../fixtures/wheels.js";
 import { parsePylock } from "../src/standards/pylock.js";
 import { compare, type Row } from "./compare.js";
 import { validateResolution } from "./validate.js";
-import { combine, failure, installedShape, measure, pipEnv, PYSTORE_BIN, pystoreEnv, timeCommand, type Measure } from "./harness.js";
+import {
+  combine,
+  failure,
+  installedShape,
+  measure,
+  pipEnv,
+  PYSTORE_BIN,
+  pystoreEnv,
+  type Timed,
+  timeCommand,
+  type Measure,
+} from "./harness.js";
 
 export interface IndexContext {
   runs: number;
@@ -36,11 +48,18 @@ async function fresh(ctx: IndexContext, label: string): Promise<string> {
   return dir;
 }
 
-async function pystore(ctx: IndexContext, label: string, args: string[], store: string, cwd: string): Promise<Measure> {
+async function pystoreTimed(ctx: IndexContext, label: string, args: string[], store: string, cwd: string): Promise<Timed> {
   const result = await timeCommand(process.execPath, [PYSTORE_BIN, ...args], { cwd, env: pystoreEnv(store, join(ctx.work, "home")) });
   if (result.code !== 0) throw failure(`pystore ${label}`, result);
-  return measure(result);
+  return result;
 }
+
+async function pystore(ctx: IndexContext, label: string, args: string[], store: string, cwd: string): Promise<Measure> {
+  return measure(await pystoreTimed(ctx, label, args, store, cwd));
+}
+
+/** What `pystore lock` says on stderr when its memo answered (src/app/lock.ts): nothing was resolved. */
+const MEMO_ANSWERED = "nothing resolved)";
 
 async function pip(ctx: IndexContext, label: string, args: string[], cwd: string): Promise<Measure> {
   const result = await timeCommand("python3", ["-m", "pip", ...args], { cwd, env: pipEnv(join(ctx.work, "home")) });
@@ -117,6 +136,12 @@ export async function lockWorkload(ctx: IndexContext): Promise<LockOutcome> {
     pip(ctx, "install --dry-run", pipArgs(join(firstDir, "again.json"), ["--cache-dir", pipCache]), firstDir),
   );
 
+  // The issue's case: `pystore lock` again on its own lock with nothing changed. The first re-lock resolves
+  // (it starts from the lock it wrote, so it is the one that can record the memo); the next answers from it.
+  const relockRequests: (RequestCounts | string)[] = [];
+  for (let i = 0; i < 2; i++)
+    relockRequests.push(await countRequests(server, () => pystore(ctx, "lock", lockArgs(lockPath), warmStore, firstDir)));
+
   const pins = { pystore: await lockPins(lockPath), pip: await reportPins(reportPath) };
   const agree = pins.pystore !== undefined && pins.pip !== undefined && JSON.stringify(pins.pystore) === JSON.stringify(pins.pip);
   const lockBroken = typeof pystoreRequests === "string" ? pystoreRequests : undefined;
@@ -150,6 +175,25 @@ export async function lockWorkload(ctx: IndexContext): Promise<LockOutcome> {
     lockBroken,
   );
 
+  const relockBroken = lockBroken ?? relockRequests.find((r): r is string => typeof r === "string");
+  // Counted, so the row says whether it measured the memo's answer or a resolution.
+  let memoAnswered = 0;
+  const unchanged = await compare(
+    ctx.runs,
+    relockBroken
+      ? undefined
+      : async () => {
+          const result = await pystoreTimed(ctx, "lock", lockArgs(lockPath), warmStore, firstDir);
+          if (result.stderr.includes(MEMO_ANSWERED)) memoAnswered++;
+          return measure(result);
+        },
+    async () => {
+      const dir = await fresh(ctx, "pip-lock-unchanged");
+      return pip(ctx, "install --dry-run", pipArgs(join(dir, "report.json"), ["--cache-dir", pipCache]), dir);
+    },
+    relockBroken,
+  );
+
   const pystoreCommand = `pystore lock -o pylock.toml --index-url URL ${roots.join(" ")}`;
   const details = {
     rootRequirements: roots,
@@ -162,7 +206,14 @@ export async function lockWorkload(ctx: IndexContext): Promise<LockOutcome> {
     },
     differences: pinDifferences(pins.pystore ?? [], pins.pip ?? []),
     pins: pins,
-    indexRequests: { pystoreCold: pystoreRequests, pipCold: pipRequests, pystoreWarm: pystoreWarmRequests, pipWarm: pipWarmRequests },
+    indexRequests: {
+      pystoreCold: pystoreRequests,
+      pipCold: pipRequests,
+      pystoreWarm: pystoreWarmRequests,
+      pipWarm: pipWarmRequests,
+      // Re-locks of the same lock: the first resolves and records the memo, the second is answered by it.
+      pystoreRelock: relockRequests,
+    },
   };
   const rows: Row[] = [
     {
@@ -181,6 +232,15 @@ export async function lockWorkload(ctx: IndexContext): Promise<LockOutcome> {
       pipCommand:
         "pip install --dry-run --ignore-installed --report out.json --index-url URL --trusted-host 127.0.0.1 --cache-dir WARM ROOTS",
       ...warm,
+    },
+    {
+      workload: "1. resolve + lock",
+      label: "warm, nothing changed (same lock again)",
+      pystoreCommand: `${pystoreCommand} (the same lock again, from a store whose memo answers for it)`,
+      pipCommand:
+        "pip install --dry-run --ignore-installed --report out.json --index-url URL --trusted-host 127.0.0.1 --cache-dir WARM ROOTS",
+      ...unchanged,
+      details: { memoAnswered: `${memoAnswered} of ${unchanged.pystore.summary?.runs ?? 0} runs` },
     },
   ];
 

@@ -3,7 +3,6 @@
 
 import { join, resolve as resolvePath } from "node:path";
 import { lockProject } from "../app/lock.js";
-import { checkProjectLock, staleLockError } from "../app/lock-check.js";
 import type { PinRequest } from "../app/lock-pythons.js";
 import { PystoreError } from "../errors.js";
 import { recordedPins } from "../lock/python-pins.js";
@@ -39,6 +38,8 @@ const handler: Handler<LockOptions> = async (args, options, ctx) => {
           hint: "run pystore lock --check alone (the pinned interpreters are not inputs)",
         },
       );
+    // Loaded only here: checking brings the lock selector, which a re-lock does not need.
+    const { checkProjectLock, staleLockError } = await import("../app/lock-check.js");
     // The lock's record stands in for this machine's PYSTORE_* variables: a CI host must not make it look stale.
     const reasons = await checkProjectLock(lockRequest(args, options, ctx.env, { environment: false, cwd: ctx.cwd }), output, ctx);
     if (options.json) ctx.out(JSON.stringify({ lock: output, fresh: reasons.length === 0, reasons }, null, 2));

@@ -1,4 +1,9 @@
-// The HTTP cache seam for simple pages and core metadata: an interface the store backs with SQLite, plus an in-memory one.
+// The HTTP cache seam for simple pages and core metadata: an interface the store backs with SQLite, plus an in-memory one,
+// and a recorder of the pages a run used (what a lock memo records).
+
+import { createHash } from "node:crypto";
+import { byKey } from "../util/order.js";
+import { stripCredentials } from "../util/redact.js";
 
 export interface CachedResponse {
   body: string;
@@ -43,5 +48,42 @@ export class MemoryHttpCache implements HttpCache {
     if (freshUntil === undefined) delete updated.freshUntil;
     else updated.freshUntil = freshUntil;
     this.entries.set(url, updated);
+  }
+}
+
+/** A page as a run used it: its cache key, content type and the sha256 of the body the run parsed. */
+export interface UsedPage {
+  url: string;
+  contentType: string;
+  sha256: string;
+}
+
+/**
+ * An HttpCache that remembers, per page, the body the run ended up using: the cached one (fresh, or
+ * confirmed by a 304) or the one it stored (a 200, or a not-found answer). Core metadata is left out: it is
+ * immutable per file URL, and the file URLs and hashes are in the pages.
+ */
+export class PageRecorder implements HttpCache {
+  private readonly used = new Map<string, { body: string; contentType: string }>();
+  constructor(private readonly inner: HttpCache) {}
+
+  get(url: string): CachedResponse | undefined {
+    const entry = this.inner.get(url);
+    if (entry && entry.contentType !== METADATA_CONTENT_TYPE) this.used.set(stripCredentials(url), entry);
+    return entry;
+  }
+  put(url: string, entry: CachedResponse): void {
+    this.inner.put(url, entry);
+    if (entry.contentType !== METADATA_CONTENT_TYPE) this.used.set(stripCredentials(url), entry);
+  }
+  revalidated(url: string, fetchedAt: string, freshUntil: number | undefined): void {
+    this.inner.revalidated(url, fetchedAt, freshUntil);
+  }
+
+  /** Every page used, sorted by URL, its body hashed once here rather than on every read. */
+  pages(): UsedPage[] {
+    return [...this.used]
+      .sort(byKey(([url]) => url))
+      .map(([url, { body, contentType }]) => ({ url, contentType, sha256: createHash("sha256").update(body).digest("hex") }));
   }
 }

@@ -1,6 +1,7 @@
 // Reading a pylock.toml from disk: one place for the "missing lock" message and its hint, and for refusing
 // a [tool.pystore] table whose keys no longer have the types store-format/pylock-tool-pystore.md gives them.
 
+import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { PystoreError } from "../errors.js";
 import { parsePylock, type Pylock } from "../standards/pylock.js";
@@ -11,13 +12,21 @@ export interface ReadLock {
   lock: Pylock;
   /** The exact bytes read (callers compare them to decide whether a rewrite changes anything). */
   text: string;
+  /** sha256 (hex) of the file's bytes, as read. */
+  sha256: string;
 }
 
 /** Read and validate the lock at `path`; FILE_NOT_FOUND (with a hint) when it cannot be read, INVALID_LOCK when it is malformed. */
 export async function readLockFile(path: string): Promise<ReadLock> {
-  let text: string;
+  const { text, sha256 } = await readLockText(path);
+  return { lock: parseLockText(text, path), text, sha256 };
+}
+
+/** The lock file's text and the sha256 of its bytes, unparsed (lock's memo may stand in for parsing it). */
+export async function readLockText(path: string): Promise<{ text: string; sha256: string }> {
+  let bytes: Buffer;
   try {
-    text = await readFile(path, "utf8");
+    bytes = await readFile(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const message = code === "ENOENT" ? `there is no lock at ${path}` : `cannot read the lock ${path}: ${fsCauseInWords(error)}`;
@@ -26,9 +35,14 @@ export async function readLockFile(path: string): Promise<ReadLock> {
       cause: error,
     });
   }
+  return { text: bytes.toString("utf8"), sha256: createHash("sha256").update(bytes).digest("hex") };
+}
+
+/** Parse and validate a lock's text read from `path` (INVALID_LOCK when it is malformed). */
+export function parseLockText(text: string, path: string): Pylock {
   const lock = parsePylock(text, path);
   checkRecordedInputs(lock, path);
-  return { lock, text };
+  return lock;
 }
 
 type Shape = "integer" | "string" | "strings" | "boolean" | "targets" | "string-table" | readonly string[];

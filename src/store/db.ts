@@ -64,12 +64,28 @@ CREATE TABLE IF NOT EXISTS sdist_metadata (
 ) STRICT;
 `;
 
+/**
+ * What a written lock was resolved from (store-format/sqlite-schema.md, "lock_memos"): a re-lock with the
+ * same key and the same, still fresh, index pages is up to date without resolving. Added to version 1
+ * before release, like gc_pending.
+ */
+const LOCK_MEMOS = `CREATE TABLE IF NOT EXISTS lock_memos (
+  lock_path   TEXT PRIMARY KEY,
+  key         TEXT NOT NULL,
+  lock_sha256 TEXT NOT NULL,
+  pages       TEXT NOT NULL,
+  lock_json   TEXT,
+  written_at  INTEGER NOT NULL
+) STRICT;
+`;
+
 /** Tables version 1 gained before release: created on a writable open when missing, never reported as damage. */
 const LATER_TABLES = new Map([
   ["gc_pending", GC_PENDING],
   ["pythons", PYTHONS],
   ["builds", BUILDS],
   ["sdist_metadata", BUILDS],
+  ["lock_memos", LOCK_MEMOS],
 ]);
 
 /**
@@ -132,7 +148,7 @@ CREATE TABLE IF NOT EXISTS http_cache (
   fetched_at    TEXT NOT NULL,
   fresh_until   INTEGER
 ) STRICT;
-${GC_PENDING}${PYTHONS}${BUILDS}`;
+${GC_PENDING}${PYTHONS}${BUILDS}${LOCK_MEMOS}`;
 
 function formatError(path: string, found: string): PystoreError {
   return new PystoreError(
