@@ -122,10 +122,15 @@ const handler: Handler<Options> = async (_args, options, ctx) => {
       }
       if (bad.length > 0) {
         const names = bad.map((p) => (p.what === "tree" ? `${p.entry.entryName}/tree` : p.entry.entryName));
+        // An invalid wheel is the published artefact itself (its bytes match their hash): fetching it again
+        // gives the same bytes, so only another release or build of the project helps.
+        const onlyInvalid = bad.every((p) => p.status === "invalid");
         throw new PystoreError("STORE_CORRUPTED", `${damagedSummary(bad)}: ${names.join(", ")}`, {
-          hint: options.repair
-            ? "re-add them with `pystore store add` or re-fetch them with `pystore fetch`"
-            : "run `pystore store verify --repair` to re-fetch wheels from their recorded origin and re-extract trees",
+          hint: onlyInvalid
+            ? "these wheels are as published but their members do not match their RECORD: lock another release or build of the project (`pystore store gc` removes them once no root uses them)"
+            : options.repair
+              ? "re-add them with `pystore store add` or re-fetch them with `pystore fetch`"
+              : "run `pystore store verify --repair` to re-fetch wheels from their recorded origin and re-extract trees (invalid wheels cannot be repaired: lock another build)",
           details: { entries: bad.map((p) => p.entry.sha256) },
         });
       }

@@ -162,17 +162,24 @@ async function* resumingBody(
 /**
  * The bytes of `source`, checked against the index's hashes in other algorithms (an old page's `#md5=`) when
  * there is no sha256 to check them by: the write protocol checks sha256 only, and a given hash must match.
- * The mismatch is thrown before the stream ends, so the write protocol keeps nothing.
+ * The mismatch is thrown before the stream ends, so the write protocol keeps nothing. With a sha256 (every
+ * locked wheel) `source` itself: no generator between the body and the writer.
  */
-async function* checkedAgainstOtherHashes(source: AsyncIterable<Buffer>, file: ProjectFile, expected: Expected): AsyncGenerator<Buffer> {
+function checkedAgainstOtherHashes(source: AsyncIterable<Buffer>, file: ProjectFile, expected: Expected): AsyncIterable<Buffer> {
+  if (expected.sha256 !== undefined) return source;
   const available = new Set(getHashes());
-  const others =
-    expected.sha256 === undefined
-      ? Object.entries(file.hashes)
-          .map(([algorithm, digest]) => ({ algorithm, digest: digest.toLowerCase(), nodeName: algorithm.replace(/^sha3_/, "sha3-") }))
-          .filter((h) => h.algorithm !== "sha256" && available.has(h.nodeName))
-          .map((h) => ({ ...h, hash: createHash(h.nodeName) }))
-      : [];
+  const others = Object.entries(file.hashes)
+    .map(([algorithm, digest]) => ({ algorithm, digest: digest.toLowerCase(), nodeName: algorithm.replace(/^sha3_/, "sha3-") }))
+    .filter((h) => h.algorithm !== "sha256" && available.has(h.nodeName))
+    .map((h) => ({ ...h, hash: createHash(h.nodeName) }));
+  return others.length === 0 ? source : checkedBy(source, file, others);
+}
+
+async function* checkedBy(
+  source: AsyncIterable<Buffer>,
+  file: ProjectFile,
+  others: { algorithm: string; digest: string; hash: ReturnType<typeof createHash> }[],
+): AsyncGenerator<Buffer> {
   for await (const chunk of source) {
     for (const h of others) h.hash.update(chunk);
     yield chunk;

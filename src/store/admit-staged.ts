@@ -1,7 +1,7 @@
 // Wheels a caller staged in the store's tmp/ (a `store pull`'s blobs), admitted by the same steps as a
-// fetch's downloads (./fetch-batch.ts): each vetted on the vetting threads as soon as it is added, so
-// vetting overlaps the transfers still running; none linked into place before every one passed (one
-// refused wheel adds none); then linked, not copied, and their rows committed in one transaction.
+// fetch's downloads (./fetch-batch.ts): each admitted as soon as it is added, while the transfers still
+// running go on; none linked into place before every one passed (one refused wheel adds none); then
+// linked, not copied, and their rows committed in one transaction.
 
 import { chmodSync } from "node:fs";
 import { relative, resolve } from "node:path";
@@ -33,8 +33,8 @@ export class StagedAdmission {
   }
 
   /**
-   * Start vetting `item` (its file becomes read-only: the stored link shares its inode). `position`: its
-   * place in the caller's own order (default: the order added), which decides which refusal is reported.
+   * Admit `item` (its file becomes read-only: the stored link shares its inode). `position`: its place in
+   * the caller's own order (default: the order added), which decides which refusal is reported.
    */
   add(item: StagedWheel, position = this.admitted.length): void {
     const tmp = tmpDir(this.store.dir);
@@ -49,7 +49,7 @@ export class StagedAdmission {
     this.admitted.push({ position, admitted });
   }
 
-  /** Every added wheel vetted (the first refused by position is thrown), then linked and committed. */
+  /** Every added wheel admitted (the first refused by position is thrown), then linked and committed. */
   async finish(): Promise<StoreEntry[]> {
     const ordered = [...this.admitted].sort((a, b) => a.position - b.position);
     const results = await Promise.allSettled(ordered.map((a) => a.admitted));
@@ -59,7 +59,7 @@ export class StagedAdmission {
     return this.batch.commit();
   }
 
-  /** Stop the vetting threads; staged files of a batch that did not finish are the caller's to remove. */
+  /** Close the batch; staged files of a batch that did not finish are the caller's to remove. */
   close(): Promise<void> {
     return this.batch.close();
   }

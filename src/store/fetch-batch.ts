@@ -1,6 +1,7 @@
 // One fetch's downloads into the store (store-format/store-layout.md, "The write protocol"): each wheel is
-// written once into a staging directory while it is hashed, vetted from memory (or from that one file),
-// hard-linked into its entry directory, and its row committed with the others in one transaction.
+// written once into a staging directory while it is hashed, admitted from memory (or from that one file)
+// while its fsync runs, hard-linked into its entry directory, and its row committed with the others in one
+// transaction.
 
 import { rmSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
@@ -14,7 +15,7 @@ import { type NewEntry, newEntryRow, provisionalEntry, type StoreEntry } from ".
 import { entryFilePath, tmpDir, wheelsDir } from "./layout.js";
 import { fsyncDirectory, linkStaged, type StagedFile, stageBody } from "./staged.js";
 import type { FetchRequest, Store } from "./store.js";
-import { VetPool } from "./vet-pool.js";
+import { readWheelInfo } from "./wheel-info.js";
 
 /**
  * Rows wait at most this long (or for this many wheels) before they commit: long enough that a fast
@@ -43,7 +44,6 @@ export class FetchBatch {
   private seq = 0;
   private pending: Linked[] = [];
   private readonly committedStaged: string[] = [];
-  private readonly vetting = new VetPool();
 
   constructor(
     private readonly store: Store,
@@ -88,16 +88,16 @@ export class FetchBatch {
 
   /**
    * Step 5 for a file staged in the store's tmp/ (written, hashed and compared as it was written: its
-   * sha256 and size are trusted): vetted while its fsync finishes, then its row made. The staged file is
-   * removed when it is refused.
+   * sha256 and size are trusted): admitted (src/wheel/vet.ts) while its fsync finishes, then its row made.
+   * The staged file is removed when it is refused.
    */
   async admit(staged: StagedFile, filename: string, origin: { originUrl?: string; index?: string } = {}): Promise<Downloaded> {
     try {
-      const bytes = staged.bytes;
-      // Shared with the vetting threads (not copied), and dropped here once they are done.
+      // The admission checks read the central directory and a few members: from the bytes kept in memory,
+      // which are dropped here once they are done.
       const kept: StagedFile = { ...staged, bytes: undefined };
-      // Vetted while its fsync runs: it is linked only once both are done.
-      const [info] = await Promise.all([this.vetting.vet(staged.path, filename, bytes, staged.size), staged.synced]);
+      // Admitted while its fsync runs on the thread pool: it is linked only once both are done.
+      const [info] = await Promise.all([readWheelInfo(staged.path, filename, staged.bytes), staged.synced]);
       const row: NewEntry = {
         ...newEntryRow(kept, { ...info, filename }),
         originUrl: origin.originUrl ? stripCredentials(origin.originUrl) : undefined,
@@ -169,7 +169,6 @@ export class FetchBatch {
 
   /** Remove the staging directory (staged files of uncommitted wheels with it: their links stay as orphans). */
   async close(): Promise<void> {
-    await this.vetting.close();
     const staging = await this.staging?.catch(() => undefined);
     if (staging) await rm(staging, { recursive: true, force: true });
     this.staging = undefined;

@@ -187,8 +187,9 @@ export async function importClosure(store: Store, archive: string): Promise<Impo
         await stagePythonMember(join(staging, member.path), dir, pythonFacts.get(member.sha256)!, (why) =>
           tampered(archive, member.path, why),
         );
-      // A hostile or malformed wheel must refuse the whole import, not leave the members before it stored.
-      // The store keeps each result, so the adds below neither vet nor hash a member again.
+      // A hostile or malformed wheel must refuse the whole import, not leave the members before it stored
+      // (admission: src/wheel/vet.ts). The store keeps each result, so the adds below neither admit nor hash
+      // a wheel again.
       const progress = startProgress(
         store.log,
         "checking",

@@ -29,8 +29,9 @@ const fsyncFd = promisify(fsync);
 const LINK_ATTEMPTS = 5;
 
 /**
- * Wheels up to this size are also kept in memory while they are written, so vetting reads them from
- * there instead of the disk; larger ones are read back from the staged file. Bounded per download.
+ * Wheels up to this size are also kept in memory while they are written, so admission reads their
+ * central directory, local headers and the few members it checks from there instead of the disk; larger
+ * ones are read back from the staged file. Bounded per download.
  */
 export const KEEP_IN_MEMORY_BYTES = 16 * 1024 * 1024;
 
@@ -38,14 +39,10 @@ export interface StagedFile extends Written {
   /** The whole file, when it was small enough to keep (see KEEP_IN_MEMORY_BYTES). */
   bytes?: Buffer;
   /**
-   * Settles when the file's fsync has: the file is vetted meanwhile, and must not be linked before this
+   * Settles when the file's fsync has: the file is admitted meanwhile, and must not be linked before this
    * resolved. Rejects with STORE_IO (the file is not removed then: the caller removes it).
    */
   synced: Promise<void>;
-}
-
-function sharedBuffer(size: number): Buffer {
-  return Buffer.from(new SharedArrayBuffer(size));
 }
 
 /** Write all of `chunk` (a short write is retried, so ENOSPC surfaces instead of a short file). */
@@ -71,10 +68,10 @@ export async function stageBody(body: AsyncIterable<Uint8Array>, path: string, e
   try {
     const hash = createHash("sha256");
     let size = 0;
-    // Kept in shared memory, so the vetting threads read it where it is: sized up front when the size is
-    // known, else gathered as chunks while the total stays under the limit.
+    // Sized up front when the size is known (every byte is written before it is read), else gathered as
+    // chunks while the total stays under the limit.
     let kept: Buffer | undefined =
-      expected.size !== undefined && expected.size <= KEEP_IN_MEMORY_BYTES ? sharedBuffer(expected.size) : undefined;
+      expected.size !== undefined && expected.size <= KEEP_IN_MEMORY_BYTES ? Buffer.allocUnsafe(expected.size) : undefined;
     let chunks: Uint8Array[] | undefined = expected.size === undefined ? [] : undefined;
     for await (const chunk of body) {
       hash.update(chunk);
@@ -101,18 +98,11 @@ export async function stageBody(body: AsyncIterable<Uint8Array>, path: string, e
         throw writeFailure(error, path, what, "STORE_IO");
       })
       .finally(() => closeSync(syncing));
-    // Awaited by the caller; marked handled now, so a failure while vetting is still running is not "unhandled".
+    // Awaited by the caller; marked handled now, so a failure while admission is still running is not "unhandled".
     synced.catch(() => {});
     done = true;
     let bytes = kept && size === kept.length ? kept : undefined;
-    if (chunks) {
-      bytes = sharedBuffer(size);
-      let at = 0;
-      for (const chunk of chunks) {
-        bytes.set(chunk, at);
-        at += chunk.length;
-      }
-    }
+    if (chunks) bytes = Buffer.concat(chunks, size);
     return { path, sha256, size, created: true, synced, ...(bytes ? { bytes } : {}) };
   } finally {
     if (!done) {

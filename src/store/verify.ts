@@ -1,8 +1,11 @@
 // `store verify`: named steps, each reporting what it found: clean-tmp, check-database (SQLite's
-// quick_check), check-wheels and check-trees (re-hash; with --repair, wheels from the recorded origin and
-// trees from the verified wheel), and reindex (with --repair: the rows made to match wheels/, reindex.ts).
+// quick_check), check-wheels (re-hash, then every member inflated and checked against its size, CRC and
+// RECORD, which admission leaves to the readers), check-trees (re-hash; with --repair, wheels from the
+// recorded origin and trees from the verified wheel), and reindex (with --repair: the rows made to match
+// wheels/, reindex.ts).
 
 import { chmod } from "node:fs/promises";
+import { PystoreError } from "../errors.js";
 import type { ProjectFile } from "../standards/simple-api.js";
 import { redactUrl } from "../util/redact.js";
 import { checkFile, cleanTempDebris, WHEEL_MODE, type FileCheck } from "./content.js";
@@ -15,17 +18,22 @@ import { ensureTree, removeTree } from "./tree.js";
 import { checkTree } from "./tree-verify.js";
 import type { Store } from "./store.js";
 import { checkPythonEntry } from "./pythons.js";
+import { checkWheelContents } from "../wheel/vet.js";
 
 export interface Problem {
   entry: StoreEntry;
   /** The .whl itself, or its unpacked tree (wheels/<entry-name>/tree/). */
   what: "wheel" | "tree";
-  status: "missing" | "corrupted";
+  /**
+   * `invalid`: the wheel's bytes are the recorded ones, but a member does not match its size, CRC or
+   * RECORD (it was stored that way: admission leaves members to their readers, which refuse it).
+   */
+  status: "missing" | "corrupted" | "invalid";
   found?: { sha256?: string; size?: number };
   repaired: boolean;
   /** Why a repair was not possible or failed. */
   repairError?: string;
-  /** For a tree: the first damaged file. */
+  /** For a tree: the first damaged file; for an invalid wheel: the first member that does not match. */
   reason?: string;
 }
 
@@ -72,6 +80,16 @@ export async function verifyStore(store: Store, opts: VerifyOptions = {}): Promi
     const check: FileCheck = await checkFile(entry.path, entry.sha256, entry.size);
     status.set(entry.sha256, check.status);
     if (check.status === "ok") {
+      const invalid = await contentProblem(entry);
+      if (invalid !== undefined) {
+        // No tree can have been made from it (unpacking refuses the same member), and no re-fetch helps.
+        const problem: Problem = { entry, what: "wheel", status: "invalid", repaired: false, reason: invalid };
+        store.log.warn(`${entry.entryName}: ${invalid}`);
+        if (opts.repair)
+          problem.repairError = `${invalid}; its bytes are the ones recorded, so re-fetching cannot repair it: lock another build of it`;
+        problems.push(problem);
+        continue;
+      }
       // A tree is checked against the wheel's RECORD, so only once the wheel is known good.
       const tree = await checkTree(store.dir, entry).catch((error: unknown) => ({
         status: "corrupted" as const,
@@ -129,6 +147,20 @@ export async function verifyStore(store: Store, opts: VerifyOptions = {}): Promi
     } else report.unindexed.push(name);
   }
   return report;
+}
+
+/**
+ * Every member of the (sha256-verified) wheel as its readers will read it: undefined when all match, else
+ * the refusal's message, which names the wheel and the member.
+ */
+async function contentProblem(entry: StoreEntry): Promise<string | undefined> {
+  try {
+    await checkWheelContents(entry.path, entry.filename);
+    return undefined;
+  } catch (error) {
+    if (error instanceof PystoreError) return error.message;
+    throw error;
+  }
 }
 
 async function repair(store: Store, problem: Problem, refetch: Refetch | undefined): Promise<void> {

@@ -22,14 +22,14 @@ export interface WheelInfo {
 }
 
 /**
- * Every admission check (src/wheel/vet.ts), then what the row records. `data`: the file's bytes when the
+ * The admission checks (src/wheel/vet.ts), then what the row records. `data`: the file's bytes when the
  * caller holds them (a download kept in memory), so the archive is read from there, not the disk.
  */
 export async function readWheelInfo(path: string, filename: string, data?: Buffer): Promise<WheelInfo> {
   return wheelInfoOf(filename, await vetWheel(path, filename, data ? { data } : {}));
 }
 
-/** What the row records about a wheel that passed every admission check. */
+/** What the row records about a wheel that passed the admission checks. */
 export function wheelInfoOf(filename: string, { metadata }: VettedWheel): WheelInfo {
   const parsed = parseWheelFilename(filename);
   const meta = parseCoreMetadata(metadata, `${filename}: METADATA`);

@@ -14,7 +14,7 @@ export function shippedFile(path: string): URL {
 }
 
 /**
- * The worker script `name` (e.g. "vet-worker") of src/store/: the bundled one beside this chunk when the
+ * The worker script `name` (e.g. "tree-worker") of src/store/: the bundled one beside this chunk when the
  * CLI runs bundled (one file instead of the ~25 modules tsc's copy loads), else dist/store/<name>.js. Under
  * the tests (src/) that file does not exist, and the pools work in-thread.
  */

@@ -1,7 +1,11 @@
-// Admitting a wheel (store add, fetch, store import, a bundle's local wheels): every check a later reader
-// makes, done once before the wheel is stored. The structure and names (./zip.ts), the one `.dist-info`
-// (./dist-info.ts), RECORD and every member's hash (./record.ts), WHEEL, METADATA against the file name
-// (./metadata.ts), entry points, and the `.data/` directories the binary distribution format names.
+// Admitting a wheel (store add, fetch, store import, store pull, a bundle's local wheels): everything about
+// it that needs no ordinary member inflated, before it is stored. The structure and names (./zip.ts), the
+// one `.dist-info` (./dist-info.ts), RECORD's listing (./record.ts), the `.data/` directories the binary
+// distribution format names, and the few members admission reads anyway (RECORD, METADATA against the
+// file name, WHEEL, entry points), each checked as it is read. Every other member's content (inflated
+// size, CRC, RECORD hash and size) is checked where it is read: the store tree's unpack and every
+// WheelSource refuse a member that does not match, before any of its bytes is used. checkWheelContents
+// adds that pass for `store verify`.
 
 import { PystoreError } from "../errors.js";
 import { parseWheelFilename } from "../standards/wheel-filename.js";
@@ -9,7 +13,7 @@ import { dataDirOf } from "./dist-info.js";
 import { parseEntryPoints } from "./entry-points.js";
 import { checkWheelMetadata, MAX_METADATA_BYTES, metadataTooLarge } from "./metadata.js";
 import type { SafetyLimits } from "./safety.js";
-import { openZipSource } from "./source.js";
+import { openZipSource, type ZipSource } from "./source.js";
 import { readWheelFields } from "./wheel-file.js";
 
 /** The `.data/` subdirectories the binary distribution format defines (its install scheme keys). */
@@ -20,6 +24,12 @@ export interface VettedWheel {
   metadata: string;
   /** `.pth` files the wheel installs into site-packages: Python runs their `import` lines at every start. */
   pthFiles: string[];
+}
+
+export interface VetOptions {
+  /** The wheel's bytes when the caller holds them (a download kept in memory). */
+  data?: Buffer;
+  limits?: SafetyLimits;
 }
 
 function unsafe(archive: string, entry: string, why: string, hint?: string): PystoreError {
@@ -58,79 +68,55 @@ export function pthFilesOf(distInfo: string, files: readonly string[]): string[]
     .sort();
 }
 
-/**
- * One wheel's admission checks in three steps, so that several threads can share the members of a large
- * wheel: openVetting runs every check that comes before the members, checkMember reads one member (any
- * order, each once), finish runs the checks that come after them. vetWheel runs the three in order.
- */
-export interface WheelVetting {
-  /** Every member, in archive order: checkMember takes an index into this. */
-  readonly members: readonly string[];
-  /** Read member `index`: its declared size, CRC, RECORD hash and RECORD size. */
-  checkMember(index: number): void;
-  /** METADATA against the file name, WHEEL, entry points. */
-  finish(): VettedWheel;
-  close(): void;
-}
-
-/** The checks before the members: the archive's structure and names, the `.dist-info`, RECORD's listing. */
-export async function openVetting(
-  path: string,
-  filename: string,
-  opts: { data?: Buffer; limits?: SafetyLimits } = {},
-): Promise<WheelVetting> {
+/** The admission checks on an open source: everything but the ordinary members' content. */
+function admit(source: ZipSource, filename: string): VettedWheel {
   const parsed = parseWheelFilename(filename);
-  const source = await openZipSource(path, filename, { ...opts, corruptCode: "INVALID_METADATA" });
   const { distInfo } = source;
   const paths = source.files.map((f) => f.path);
+  checkDataDirectories(filename, distInfo, paths);
   const metadataPath = `${distInfo}/METADATA`;
   const wheelPath = `${distInfo}/WHEEL`;
   const entryPointsPath = `${distInfo}/entry_points.txt`;
-  try {
-    checkDataDirectories(filename, distInfo, paths);
-    const metadataSize = source.sizeOf(metadataPath);
-    if (metadataSize > MAX_METADATA_BYTES) throw metadataTooLarge(filename, metadataPath, metadataSize);
-  } catch (error) {
-    source.close();
-    throw error;
-  }
-  // The members finish() reads, kept when checkMember read them in this thread.
-  const wanted = new Set([metadataPath, wheelPath, entryPointsPath]);
-  const kept = new Map<string, Buffer>();
-  const bytesOf = (member: string) => kept.get(member) ?? source.read(member).data;
-  return {
-    members: paths,
-    checkMember(index) {
-      const member = paths[index];
-      // RECORD was read (size and CRC checked) to list the members; it has no hash of its own.
-      if (member === source.listing.recordPath) return;
-      const { data } = source.read(member);
-      if (wanted.has(member)) kept.set(member, data);
-    },
-    finish() {
-      const metadata = checkWheelMetadata(filename, parsed, distInfo, bytesOf(metadataPath));
-      if (!paths.includes(wheelPath))
-        throw new PystoreError("INVALID_METADATA", `${filename} has no ${wheelPath}`, { details: { archive: filename } });
-      readWheelFields(filename, bytesOf(wheelPath).toString("utf8"));
-      if (paths.includes(entryPointsPath)) parseEntryPoints(bytesOf(entryPointsPath).toString("utf8"), `${filename}:${entryPointsPath}`);
-      return { metadata, pthFiles: pthFilesOf(distInfo, paths) };
-    },
-    close: () => source.close(),
-  };
+  // Checked from the directory before it is inflated: a lying size cannot make METADATA allocate more.
+  const metadataSize = source.sizeOf(metadataPath);
+  if (metadataSize > MAX_METADATA_BYTES) throw metadataTooLarge(filename, metadataPath, metadataSize);
+  // Read through the source: sizes, CRC and RECORD hash checked, as for any member a reader uses.
+  const metadata = checkWheelMetadata(filename, parsed, distInfo, source.read(metadataPath).data);
+  if (!paths.includes(wheelPath))
+    throw new PystoreError("INVALID_METADATA", `${filename} has no ${wheelPath}`, { details: { archive: filename } });
+  readWheelFields(filename, source.read(wheelPath).data.toString("utf8"));
+  if (paths.includes(entryPointsPath))
+    parseEntryPoints(source.read(entryPointsPath).data.toString("utf8"), `${filename}:${entryPointsPath}`);
+  return { metadata, pthFiles: pthFilesOf(distInfo, paths) };
 }
 
 /**
- * Check everything about the wheel at `path` named `filename`; a wheel that passes installs exactly as
- * every reader of it would install it. Throws UNSAFE_WHEEL, RECORD_MISMATCH or INVALID_METADATA naming
- * the wheel and the member; a file that is not a zip at all is INVALID_METADATA.
+ * Admit the wheel at `path` named `filename` (see the file comment for what that checks and what it leaves
+ * to the readers). Throws UNSAFE_WHEEL, RECORD_MISMATCH or INVALID_METADATA naming the wheel and the
+ * member; a file that is not a zip at all is INVALID_METADATA.
  */
-export async function vetWheel(path: string, filename: string, opts: { data?: Buffer; limits?: SafetyLimits } = {}): Promise<VettedWheel> {
-  const vetting = await openVetting(path, filename, opts);
+export async function vetWheel(path: string, filename: string, opts: VetOptions = {}): Promise<VettedWheel> {
+  const source = await openZipSource(path, filename, { ...opts, corruptCode: "INVALID_METADATA" });
   try {
-    // Every member, read once: sizes, CRC and RECORD hash all checked by the source as it reads.
-    for (let i = 0; i < vetting.members.length; i++) vetting.checkMember(i);
-    return vetting.finish();
+    return admit(source, filename);
   } finally {
-    vetting.close();
+    source.close();
+  }
+}
+
+/**
+ * vetWheel, then every member inflated and checked against its declared size, its CRC and its RECORD hash
+ * and size: what every reader of the wheel will find, all at once (`store verify`). The first member that
+ * does not match is thrown as its reader throws it (UNSAFE_WHEEL or RECORD_MISMATCH, naming the member).
+ */
+export async function checkWheelContents(path: string, filename: string, opts: VetOptions = {}): Promise<VettedWheel> {
+  const source = await openZipSource(path, filename, { ...opts, corruptCode: "INVALID_METADATA" });
+  try {
+    const vetted = admit(source, filename);
+    // RECORD was read (size and CRC checked) to list the members; it has no hash of its own.
+    for (const { path: member } of source.files) if (member !== source.listing.recordPath) source.read(member);
+    return vetted;
+  } finally {
+    source.close();
   }
 }

@@ -1,7 +1,10 @@
 // Hostile inputs through the real CLI, the way a user meets them: `store add FILE`, a `bundle` whose lock
 // points at a loopback index, and `store import` of a closure. One representative row per class: a typed
 // error naming the culprit, the documented exit code, the store and the output directory exactly as
-// before, no temp debris, and `store verify` clean afterwards. (Every row: wheel-reader.test.ts.)
+// before, no temp debris, and `store verify` clean afterwards. A row whose defect lives only in an
+// ordinary member's bytes is admitted (admission inflates no such member), and the first bundle refuses it
+// instead: the same code, naming the wheel and the member, no output, no tree and no temp debris in the
+// store, and `store verify` reports the wheel. (Every row: wheel-reader.test.ts.)
 
 import { createHash } from "node:crypto";
 import { mkdir, readdir, writeFile } from "node:fs/promises";
@@ -14,8 +17,9 @@ import { startIndexServer } from "../../fixtures/index-server.js";
 import { lockFor, writeTree } from "../../fixtures/projects.js";
 import { buildWheel, type BuiltWheel } from "../../fixtures/wheels.js";
 import { ERROR_CODES, EXIT } from "../../src/errors.js";
-import { runCli } from "../helpers/cli.js";
+import { type CliResult, runCli } from "../helpers/cli.js";
 import { tempDir } from "../helpers/temp.js";
+import { FIRST_MEMBER, MEMBER_CONTENT_IDS } from "./helpers.js";
 
 // dist/ is built by `npm test`'s pretest (or `npm run build` by hand) before these run.
 let work: { path: string; cleanup: () => Promise<void> };
@@ -39,6 +43,9 @@ const REPRESENTATIVE = [
   "data-unknown-scheme",
 ];
 const rows = HOSTILE_WHEELS.filter((r) => REPRESENTATIVE.includes(r.id));
+const refusedAtAdmission = rows.filter((r) => !MEMBER_CONTENT_IDS.has(r.id));
+const inMembers = rows.filter((r) => MEMBER_CONTENT_IDS.has(r.id));
+const TARGET = ["--platform", "manylinux_x86_64", "--python", "3.11"];
 
 function described(path: string, filename: string, bytes: Buffer): BuiltWheel {
   return { filename, path, bytes, sha256: createHash("sha256").update(bytes).digest("hex"), size: bytes.length, metadata: "" };
@@ -74,6 +81,36 @@ async function expectClean(store: string, before: { ls: unknown; files: string[]
   expect(verify.code).toBe(0);
 }
 
+/**
+ * The first bundle of a stored wheel whose member does not match refused it: the row's code, naming the
+ * wheel and the member, nothing beside the lock in `dir`, and the store holding the wheel and nothing
+ * else new (no tree, no temp debris); `store verify` reports the wheel and the member.
+ */
+async function expectBundleRefused(
+  result: CliResult,
+  row: (typeof rows)[number],
+  dir: string,
+  keep: string[],
+  store: string,
+  before: { files: string[] },
+): Promise<void> {
+  expect(result.stderr).toMatch(row.reason);
+  expect(result.stderr).toContain(row.filename);
+  expect(result.stderr).toContain(FIRST_MEMBER);
+  expect(result.code).toBe(EXIT[ERROR_CODES[row.code]]);
+  expect((await readdir(dir)).filter((n) => !keep.includes(n))).toEqual([]);
+  const after = await snapshot(store);
+  const added = after.files.filter((f) => !before.files.includes(f));
+  expect(added).toHaveLength(2);
+  expect(added[1]).toBe(`${added[0]}/${row.filename}`);
+  expect(added[0]).toMatch(/^wheels\/[^/]+$/);
+  const verify = await cli(store, "store", "verify");
+  expect(verify.code).toBe(EXIT.integrity);
+  expect(verify.stdout).toContain(`invalid ${added[0].slice("wheels/".length)}`);
+  expect(verify.stdout).toContain(FIRST_MEMBER);
+  expect(verify.stderr).toMatch(row.reason);
+}
+
 beforeAll(async () => {
   work = await tempDir("hostile-cli");
   good = await buildWheel({ name: "fine", version: "1.0" }, join(work.path, "wheels"));
@@ -84,9 +121,10 @@ describe("store add", () => {
   it("covers every class", () => {
     expect(new Set(rows.map((r) => r.cls)).size).toBe(6);
     expect(rows).toHaveLength(REPRESENTATIVE.length);
+    expect(inMembers.length).toBeGreaterThan(0);
   });
 
-  it.each(rows.map((r) => [`${r.cls}: ${r.id}`, r] as const))("%s", async (_label, row) => {
+  it.each(refusedAtAdmission.map((r) => [`${r.cls}: ${r.id}`, r] as const))("%s", async (_label, row) => {
     const store = await seeded(`add-${row.id}`);
     const before = await snapshot(store);
     const w = await hostileFile(row.id);
@@ -97,10 +135,27 @@ describe("store add", () => {
     expect(JSON.parse(result.stdout).error.code).toBe(row.code);
     await expectClean(store, before);
   });
+
+  it.each(inMembers.map((r) => [`${r.cls}: ${r.id}`, r] as const))(
+    "%s: admitted, then refused by the first bundle",
+    async (_label, row) => {
+      const store = await seeded(`add-${row.id}`);
+      const before = await snapshot(store);
+      const w = await hostileFile(row.id);
+      const added = await cli(store, "store", "add", w.path);
+      expect(added.stderr).toBe("");
+      expect(added.code).toBe(0);
+      const dir = join(work.path, "projects", `add-${row.id.replace(/\W+/g, "-")}`);
+      await writeTree(dir, { "pylock.toml": lockFor([{ wheel: w, path: w.filename }]) });
+      await writeFile(join(dir, w.filename), w.bytes);
+      const result = await cli(store, "bundle", "-l", join(dir, "pylock.toml"), ...TARGET, "-o", join(dir, "out"));
+      await expectBundleRefused(result, row, dir, ["pylock.toml", w.filename], store, before);
+    },
+  );
 });
 
 describe("bundle from a loopback index", () => {
-  it.each(["zip64-confusion", "nfc-nfd", "record-hash", 'entry-point-name "../evil"'])("%s: no OUT, store unchanged", async (id) => {
+  it.each(["zip64-confusion", "nfc-nfd", 'entry-point-name "../evil"'])("%s: no OUT, store unchanged", async (id) => {
     const row = rows.find((r) => r.id === id)!;
     const w = await hostileFile(id);
     const server = await startIndexServer({ wheels: [w] });
@@ -110,24 +165,31 @@ describe("bundle from a loopback index", () => {
       const dir = join(work.path, "projects", id.replace(/\W+/g, "-"));
       await writeTree(dir, { "pylock.toml": lockFor([{ wheel: w, url: `${server.origin}/files/${w.filename}`, index: server.url }]) });
       const out = join(dir, "out");
-      const result = await cli(
-        store,
-        "bundle",
-        "-l",
-        join(dir, "pylock.toml"),
-        "--platform",
-        "manylinux_x86_64",
-        "--python",
-        "3.11",
-        "-o",
-        out,
-      );
+      const result = await cli(store, "bundle", "-l", join(dir, "pylock.toml"), ...TARGET, "-o", out);
       expect(result.stderr).toMatch(row.reason);
       expect(result.stderr).toContain(w.filename);
       expect(result.code).toBe(EXIT[ERROR_CODES[row.code]]);
       expect(server.requests.some((r) => r.path === `/files/${w.filename}`)).toBe(true);
       expect((await readdir(dir)).filter((n) => n !== "pylock.toml")).toEqual([]);
       await expectClean(store, before);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it.each(["record-hash"])("%s: fetched and stored, then no OUT, no tree, no temp debris", async (id) => {
+    const row = rows.find((r) => r.id === id)!;
+    expect(MEMBER_CONTENT_IDS.has(id)).toBe(true);
+    const w = await hostileFile(id);
+    const server = await startIndexServer({ wheels: [w] });
+    try {
+      const store = await seeded(`bundle-${id}`);
+      const before = await snapshot(store);
+      const dir = join(work.path, "projects", id.replace(/\W+/g, "-"));
+      await writeTree(dir, { "pylock.toml": lockFor([{ wheel: w, url: `${server.origin}/files/${w.filename}`, index: server.url }]) });
+      const result = await cli(store, "bundle", "-l", join(dir, "pylock.toml"), ...TARGET, "-o", join(dir, "out"));
+      expect(server.requests.some((r) => r.path === `/files/${w.filename}`)).toBe(true);
+      await expectBundleRefused(result, row, dir, ["pylock.toml"], store, before);
     } finally {
       await server.close();
     }

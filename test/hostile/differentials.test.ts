@@ -1,13 +1,14 @@
 // The structure rows marked `differential` are real differentials: Python's zipfile (what pip reads
 // wheels with) and a second reader (yauzl, or a streaming reader walking local headers) see different
-// members, different bytes, or one reads what the other refuses. pystore refuses them all (wheel-reader
-// tests); the accepted neighbours read the same in all three.
+// members, different bytes, or one reads what the other refuses. pystore refuses them all at admission
+// (wheel-reader tests; none is left to the readers of a member); the accepted neighbours read the same in
+// all three.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ACCEPTED_WHEELS, HOSTILE_WHEELS } from "../../fixtures/hostile-wheels.js";
 import { streamedNames } from "../../fixtures/hostile-zip.js";
 import { tempDir } from "../helpers/temp.js";
-import { pythonViews, yauzlView, type ZipView } from "./helpers.js";
+import { MEMBER_CONTENT_IDS, pythonViews, yauzlView, type ZipView } from "./helpers.js";
 
 const differential = HOSTILE_WHEELS.filter((r) => r.differential !== undefined);
 const bytes = new Map([
@@ -29,6 +30,10 @@ const readable = (v: ZipView) => (v.ok ? Object.entries(v.contents ?? {}).filter
 describe("differential rows", () => {
   it("include both kinds", () => {
     expect(new Set(differential.map((r) => r.differential))).toEqual(new Set(["python-vs-yauzl", "python-vs-stream"]));
+  });
+
+  it("are all refused at admission, none left to the readers of a member", () => {
+    expect(differential.filter((r) => MEMBER_CONTENT_IDS.has(r.id))).toEqual([]);
   });
 
   it.each(differential.map((r) => [r.id, r] as const))("%s: two readers disagree", async (_id, row) => {

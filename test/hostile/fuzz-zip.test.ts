@@ -1,7 +1,8 @@
-// Fuzzing the wheel's zip reader (src/wheel/zip.ts) and the range reader of core metadata: real wheels
-// built by code, then bytes flipped, fields overwritten with extreme values, and cuts. Every outcome is
-// entries (and their bytes) or a typed refusal, never another exception, a hang, or an allocation past
-// what the archive declares.
+// Fuzzing the wheel's zip reader (src/wheel/zip.ts), admission (src/wheel/vet.ts) and the range reader of
+// core metadata: real wheels built by code, then bytes flipped, fields overwritten with extreme values, and
+// cuts. Every outcome is entries (and their bytes) or a typed refusal, never another exception, a hang, or
+// an allocation past what the archive declares; and what admission lets through, a reader refuses only
+// for an ordinary member's own bytes.
 
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -9,6 +10,7 @@ import { FUZZ_TIMEOUT, fuzzParams, onlyTypedAsync } from "../../fixtures/fuzz-ha
 import { wheelBytes } from "../../fixtures/wheels.js";
 import { PystoreError } from "../../src/errors.js";
 import { readMetadataFromBuffer } from "../../src/index-client/range-metadata.js";
+import { checkWheelContents, vetWheel } from "../../src/wheel/vet.js";
 import { openWheel, readEntrySync } from "../../src/wheel/zip.js";
 
 const FILENAME = "fuzzpkg-1.0-py3-none-any.whl";
@@ -100,6 +102,46 @@ describe("zip reader under fuzzing", () => {
       }),
       fuzzParams(400),
     );
+  });
+
+  it("what admission lets through is refused by a reader only for an ordinary member's bytes", { timeout: FUZZ_TIMEOUT }, async () => {
+    const codes = ["UNSAFE_WHEEL", "RECORD_MISMATCH", "INVALID_METADATA", "INVALID_RECORD", "INVALID_PYPROJECT", "INVALID_VERSION"];
+    // The members admission reads itself (src/wheel/vet.ts): a defect in these is refused there.
+    const readAtAdmission = ["RECORD", "METADATA", "WHEEL", "entry_points.txt"].map((f) => `fuzzpkg-1.0.dist-info/${f}`);
+    let admittedButRefused = 0;
+    // Flips aimed at the ordinary members' compressed bytes (a small share of a wheel: random offsets
+    // rarely land there), then anything else.
+    const aimed = fc.array(fc.record({ member: fc.nat(), at: fc.nat(), bit: fc.nat(7) }), { minLength: 1, maxLength: 2 });
+    await fc.assert(
+      fc.asyncProperty(fc.nat(), aimed, fc.array(mutation, { maxLength: 2 }), fc.boolean(), async (which, flips, mutations, tail) => {
+        const original = wheels[which % wheels.length];
+        const opened = openWheel("/nonexistent/fuzz.whl", FILENAME, { data: original });
+        const ordinary = [...opened.byPath.values()].filter((item) => !readAtAdmission.includes(item.path));
+        opened.close();
+        const flipped = Buffer.from(original);
+        for (const flip of flips) {
+          const item = ordinary[flip.member % ordinary.length];
+          flipped[item.dataOffset + (flip.at % Math.max(1, item.member.compressedSize))] ^= 1 << flip.bit;
+        }
+        const data = mutations.length > 0 ? mutate(flipped, mutations, tail) : flipped;
+        const admitted = await onlyTypedAsync(codes, () => vetWheel("/nonexistent/fuzz.whl", FILENAME, { data }));
+        const full = await onlyTypedAsync(codes, () => checkWheelContents("/nonexistent/fuzz.whl", FILENAME, { data }));
+        if (admitted instanceof PystoreError) {
+          expect(full).toBeInstanceOf(PystoreError);
+          return;
+        }
+        if (!(full instanceof PystoreError)) return;
+        admittedButRefused++;
+        expect(["UNSAFE_WHEEL", "RECORD_MISMATCH"]).toContain(full.code);
+        const member = full.details?.entry ?? full.details?.file;
+        expect(typeof member, full.message).toBe("string");
+        expect(readAtAdmission).not.toContain(member);
+        expect(full.message).toContain(`${FILENAME}: `);
+      }),
+      fuzzParams(400),
+    );
+    // Flipped bytes inside a member's data are the common case: the property above did not pass vacuously.
+    expect(admittedButRefused).toBeGreaterThan(0);
   });
 
   it("an untouched wheel reads whole (the mutations above start from something valid)", async () => {

@@ -1,5 +1,6 @@
-// Shared by the hostile-input tests: run a reader and return its refusal, and the two other readers'
-// views of an archive (Python's zipfile and yauzl) for the differential checks.
+// Shared by the hostile-input tests: run a reader and return its refusal, the two other readers' views of
+// an archive (Python's zipfile and yauzl) for the differential checks, and which hostile wheels admission
+// leaves to the readers of their members.
 
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -7,7 +8,9 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import yauzl from "yauzl";
-import { PystoreError } from "../../src/errors.js";
+import { FILENAME, type HostileClass, type HostileRow, hostileWheel, NAME, VERSION } from "../../fixtures/hostile-wheels.js";
+import type { RawEntry } from "../../fixtures/hostile-zip.js";
+import { type ErrorCode, PystoreError } from "../../src/errors.js";
 
 /** The PystoreError `run` throws or rejects with (anything else fails the test). */
 export async function refusal(run: () => unknown): Promise<PystoreError> {
@@ -66,3 +69,86 @@ export async function yauzlView(bytes: Buffer): Promise<ZipView> {
     return { ok: false, error: (error as Error).message };
   }
 }
+
+/**
+ * The catalogue's rows (fixtures/hostile-wheels.ts) whose defect lives only in an ordinary member's bytes:
+ * its CRC, how its deflate stream inflates, its RECORD hash or size. Admission inflates no ordinary member
+ * (src/wheel/vet.ts), so it accepts these; the first reader of the member refuses them with the row's code.
+ */
+export const MEMBER_CONTENT_IDS: ReadonlySet<string> = new Set([
+  "crc-wrong",
+  "trailing-deflate-bytes",
+  "expands-past-header",
+  "record-hash",
+  "record-size",
+]);
+
+/** The first member of every catalogue wheel: where the member-content rows put their defect. */
+export const FIRST_MEMBER = "evil/__init__.py";
+
+/** A catalogue wheel whose first member's raw entry is edited (sizes, CRC and RECORD otherwise honest). */
+function withFirst(edit: Partial<RawEntry>, member?: string): () => Buffer {
+  return () =>
+    hostileWheel({
+      entries: (entries) => entries.map((e, i) => ((member === undefined ? i === 0 : e.name === member) ? { ...e, ...edit } : e)),
+    });
+}
+
+const row = (id: string, code: ErrorCode, reason: RegExp, bytes: () => Buffer, cls: HostileClass = "bombs"): HostileRow => ({
+  id,
+  cls,
+  filename: FILENAME,
+  bytes,
+  code,
+  reason,
+});
+
+/** Member-content defects the catalogue has no row for: a member that inflates short, a corrupt stream. */
+export const MORE_MEMBER_CONTENT_ROWS: readonly HostileRow[] = [
+  row(
+    "expands-short",
+    "UNSAFE_WHEEL",
+    /expands to 6 bytes, not the 7 its header says/,
+    withFirst({ central: { size: 7 }, local: { size: 7 } }),
+  ),
+  row(
+    "corrupt-deflate",
+    "UNSAFE_WHEEL",
+    /cannot inflate/,
+    withFirst({ compressed: Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]) }),
+    "structure",
+  ),
+];
+
+const DIST_INFO = `${NAME}-${VERSION}.dist-info`;
+
+/**
+ * The same kinds of defect in the members admission does read (METADATA, WHEEL, entry_points.txt,
+ * RECORD): admission refuses these itself.
+ */
+export const READ_MEMBER_ROWS: readonly HostileRow[] = [
+  row(
+    "metadata-crc",
+    "UNSAFE_WHEEL",
+    /METADATA": CRC-32 does not match/,
+    withFirst({ central: { crc: 1 }, local: { crc: 1 } }, `${DIST_INFO}/METADATA`),
+  ),
+  row(
+    "wheel-corrupt-deflate",
+    "UNSAFE_WHEEL",
+    /WHEEL": cannot inflate/,
+    withFirst({ compressed: Buffer.from([0xff, 0xff]) }, `${DIST_INFO}/WHEEL`),
+  ),
+  row(
+    "record-crc",
+    "UNSAFE_WHEEL",
+    /RECORD": CRC-32 does not match/,
+    withFirst({ central: { crc: 1 }, local: { crc: 1 } }, `${DIST_INFO}/RECORD`),
+  ),
+  row("entry-points-hash", "RECORD_MISMATCH", /entry_points\.txt: sha256 does not match RECORD/, () =>
+    hostileWheel({
+      distInfoFiles: [["entry_points.txt", "[console_scripts]\nevil = evil:main\n"]],
+      record: (rows) => rows.map((r) => (r[0].endsWith("/entry_points.txt") ? [r[0], `sha256=${"A".repeat(43)}`, r[2]] : r)),
+    }),
+  ),
+];

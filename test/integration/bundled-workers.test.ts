@@ -1,6 +1,6 @@
-// The worker threads' scripts as `npm run build` bundles them (dist/bundled/vet-worker.js and
-// tree-worker.js): one self-contained file each, doing the same work as tsc's copy; and the rule in
-// src/util/shipped.ts that picks them when the CLI runs bundled, tsc's copy otherwise.
+// The worker thread's script as `npm run build` bundles it (dist/bundled/tree-worker.js): one
+// self-contained file, doing the same work as tsc's copy; and the rule in src/util/shipped.ts that picks
+// it when the CLI runs bundled, tsc's copy otherwise.
 
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -9,8 +9,6 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { buildWheel } from "../../fixtures/wheels.js";
 import { openStore, type Store } from "../../src/store/store.js";
 import { treePool } from "../../src/store/tree-pool.js";
-import { VetPool } from "../../src/store/vet-pool.js";
-import { readWheelInfo } from "../../src/store/wheel-info.js";
 import { workerScript } from "../../src/util/shipped.js";
 import { tempDir, type TempDir } from "../helpers/temp.js";
 
@@ -38,20 +36,10 @@ async function wheel(name: string) {
 
 describe.runIf(built)("bundled worker scripts", () => {
   it("are one file each, importing no other module of the bundle", () => {
-    for (const name of ["vet-worker", "tree-worker"]) {
+    for (const name of ["tree-worker"]) {
       const text = readFileSync(new URL(`${name}.js`, BUNDLED), "utf8");
       expect(text).toContain(`src/store/${name}.ts`);
       expect(text.match(/(?:from|import\()\s*["']\.{1,2}\//g) ?? []).toEqual([]);
-    }
-  });
-
-  it("vet a wheel as the main thread does", async () => {
-    const w = await wheel("vetted");
-    const pool = new VetPool({ workers: 1, script: new URL("vet-worker.js", BUNDLED) });
-    try {
-      expect(await pool.vet(w.path, w.filename)).toEqual(await readWheelInfo(w.path, w.filename));
-    } finally {
-      await pool.close();
     }
   });
 
@@ -72,7 +60,7 @@ describe.runIf(built)("bundled worker scripts", () => {
 
 describe("workerScript", () => {
   it("names tsc's copy outside the bundle (here src/store/, which holds none: the pools work in-thread)", () => {
-    expect(fileURLToPath(workerScript("vet-worker"))).toBe(fileURLToPath(new URL("../../src/store/vet-worker.js", import.meta.url)));
+    expect(fileURLToPath(workerScript("tree-worker"))).toBe(fileURLToPath(new URL("../../src/store/tree-worker.js", import.meta.url)));
   });
 
   it.runIf(built)("names the bundled worker from a chunk of the bundle, tsc's from dist/", async () => {

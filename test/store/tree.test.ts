@@ -2,7 +2,7 @@
 // refusal of a wheel whose RECORD lies, verification and the importer's fallback.
 
 import { createHash } from "node:crypto";
-import { readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { chmod, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -74,17 +74,17 @@ describe("unpacked trees", () => {
     expect(await checkTree(store.dir, entry)).toEqual({ status: "ok" });
   });
 
-  it("never stores a wheel whose RECORD does not match its files (so no tree is made from one), leaving no debris", async () => {
+  it("stores a wheel whose RECORD does not match a member (admission leaves members to their readers), then refuses to make its tree, leaving no debris", async () => {
     const wheel = await buildWheel(
       { name: "liar", version: "1.0", files: { "liar/__init__.py": "x = 1\n" }, corruptRecordFor: ["liar/__init__.py"] },
       join(dir.path, "w3"),
     );
-    const before = store.list().length;
-    const error = await store.addWheelFile(wheel.path).catch((e: unknown) => e);
+    const entry = await store.addWheelFile(wheel.path);
+    const error = await ensureTree(store.dir, entry).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PystoreError);
     expect((error as PystoreError).code).toBe("RECORD_MISMATCH");
     expect((error as PystoreError).message).toContain("liar/__init__.py");
-    expect(store.list()).toHaveLength(before);
+    expect(existsSync(treeDir(store.dir, entry.entryName))).toBe(false);
     expect(readdirSync(join(store.dir, "tmp"))).toEqual([]);
   });
 
