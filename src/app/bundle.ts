@@ -15,18 +15,15 @@ import { type ReadLock, readLockFile } from "../lock/read-lock.js";
 import { type RemoteStoreRequest, remoteStoreRefs } from "../oci/settings.js";
 import { loadTarget } from "../platform/target-loader.js";
 import type { ImageRequest } from "./bundle-image.js";
-import { isImageBundle } from "../bundle/formats/oci-write.js";
 import type { Pylock } from "../standards/pylock.js";
 import type { Target } from "../standards/targets.js";
 import { openStore, type Store } from "../store/store.js";
 import type { SdistBuilder } from "../build/builder.js";
 import { DEFAULT_BUILD_SETTINGS } from "../build/policy.js";
-import { lockedSdistFile, provideBuilt } from "../build/rebuild.js";
 import type { IndexClient } from "../index-client/client.js";
 import { selectForTarget } from "../lock/select.js";
 import { ensureDirectory } from "../util/dirs.js";
 import type { BytecodeCompiler } from "../bundle/compile.js";
-import { findCompiler } from "../python/compiler.js";
 import { bundlePython } from "./bundle-python.js";
 import type { PythonEntry } from "../store/pythons.js";
 import { lazyClient } from "./client.js";
@@ -92,6 +89,8 @@ async function checkExistingOutput(out: string, format: BundleFormat): Promise<v
     if (!replaceable)
       throw new PystoreError("BUNDLE_FAILED", `${out} exists and is not a pystore bundle; refusing to replace it`, { hint });
   } else if (format === "oci") {
+    // The image code loads only here: a dir bundle (the common case) never needs it.
+    const { isImageBundle } = await import("../bundle/formats/oci-write.js");
     const replaceable = info.isDirectory() && ((await isImageBundle(out)) || (await readdir(out)).length === 0);
     if (!replaceable)
       throw new PystoreError("BUNDLE_FAILED", `${out} exists and is not a pystore image bundle; refusing to replace it`, { hint });
@@ -108,7 +107,7 @@ async function chooseCompiler(
   ctx: AppContext,
 ): Promise<BytecodeCompiler | undefined> {
   if (opts.compile === false || !COMPILED_FORMATS.has(opts.format)) return undefined;
-  const choice = await findCompiler(target, python, ctx.env);
+  const choice = await (await import("../python/compiler.js")).findCompiler(target, python, ctx.env);
   if (choice.compiler) {
     ctx.log.debug(`compiling bytecode with ${choice.reason}`);
     return choice.compiler;
@@ -165,10 +164,14 @@ async function provideBuiltWheels(
   lockDir: string,
   ctx: AppContext,
 ): Promise<void> {
+  // Only a package with an sdist or a local directory can have a built wheel: most locks have none, and
+  // then neither the selection (which the bundle makes again) nor the rebuild code is needed here.
+  if (!lock.packages.some((p) => p.sdist !== undefined || p.directory !== undefined)) return;
   const wanted = selectForTarget(lock, target, { extras: opts.extras, groups: opts.groups })
     .filter((pkg) => pkg.build !== undefined)
     .map((pkg) => ({ pkg, target }));
   if (wanted.length === 0) return;
+  const { lockedSdistFile, provideBuilt } = await import("../build/rebuild.js");
   let builder: SdistBuilder | undefined;
   try {
     await provideBuilt(wanted, {

@@ -27,7 +27,7 @@ import { gatherWheels } from "./gather.js";
 import { type BundleManifest, bundleHash, type EmbeddedPythonInfo, formatManifest } from "./manifest.js";
 import { EMBEDDED_EXECUTABLE, embeddedFiles } from "./embed.js";
 import type { PythonEntry } from "../store/pythons.js";
-import { type BytecodeCompiler, compileBundle } from "./compile.js";
+import type { BytecodeCompiler } from "./compile.js";
 import { utimesSync } from "node:fs";
 import { planBundle, planSelection } from "./plan.js";
 import { asWriteFailure, pauseIfRequested, removedOnSignal, removeStaleStaging, stagingName, vanishedFromStore } from "./staging.js";
@@ -191,7 +191,9 @@ export async function buildBundle(req: BundleRequest): Promise<BundleResult> {
         paths = app.dirs;
         dataDir = app.dataDir;
       }
-      const bytecode = req.compile ? await compileBundle(req.compile, contents, join(staging, ".compile"), req.log) : undefined;
+      const bytecode = req.compile
+        ? await (await import("./compile.js")).compileBundle(req.compile, contents, join(staging, ".compile"), req.log)
+        : undefined;
       // A .pyz names its extraction cache by these files' hashes: what it may extract must be in the key.
       const siteFiles = format.needsSiteFiles
         ? [...(await contents.files(BUNDLE_SCHEME.purelib)), ...(dataDir ? await contents.files(dataDir) : [])].map(
@@ -231,6 +233,8 @@ export async function buildBundle(req: BundleRequest): Promise<BundleResult> {
 
       const files = await contents.files();
       const manifestText = formatManifest({ ...plan.manifest, files });
+      // Hashed once: it names the bundle, and the dir format writes the manifest with it.
+      const hash = bundleHash(manifestText);
       writing = format.stagesTree ? "the bundle directory" : `the ${req.format} archive`;
       await format.write(
         {
@@ -238,6 +242,7 @@ export async function buildBundle(req: BundleRequest): Promise<BundleResult> {
           files,
           contents,
           manifestText,
+          bundleHash: hash,
           name: selection.name,
           python: req.target.python,
           mtime: req.mtime,
@@ -252,7 +257,7 @@ export async function buildBundle(req: BundleRequest): Promise<BundleResult> {
         out,
         format: req.format,
         name: selection.name,
-        bundleHash: bundleHash(manifestText),
+        bundleHash: hash,
         packages: plan.manifest.packages.map(({ name, version, wheel }) => {
           const pth = pthFiles(installed.find((w) => w.filename === wheel));
           if (pth.length > 0) req.log.info(`${name} ${version} installs ${pth.join(", ")} (run by Python at start-up)`);

@@ -11,7 +11,7 @@ import { PystoreError } from "../errors.js";
 import type { InstallDestination } from "../install/core.js";
 import { bundleDestination } from "../install/bundle-tree.js";
 import type { FileImporter } from "../install/importer.js";
-import { TreeWriter } from "../install/tree-writer.js";
+import { TreeWriter, type WrittenFile } from "../install/tree-writer.js";
 import { byPath } from "../util/order.js";
 import { copyInto } from "./app-code.js";
 import { MANIFEST_FILE, type ManifestFile, walkTree } from "./manifest.js";
@@ -21,8 +21,8 @@ import type { ArchiveSource } from "./archive-source.js";
 export interface BundleContents {
   /** Where the install core puts wheels' files. */
   readonly destination: InstallDestination;
-  /** A generated file (launchers, launch config, units). */
-  write(path: string, data: Buffer, mode: 0o644 | 0o755): void;
+  /** A generated file (launchers, launch config, units); `sha256` when the caller has hashed `data` already. */
+  write(path: string, data: Buffer, mode: 0o644 | 0o755, sha256?: Buffer): void;
   /** A file of the project (code, scripts), with its mode's execute bit. */
   addFile(path: string, source: string): Promise<void>;
   /** A directory that exists even when empty (a tree has one; archives hold only files' directories). */
@@ -44,7 +44,7 @@ export function stagedTree(root: string, importer: FileImporter): BundleContents
   let copied = false;
   return {
     destination: bundleDestination(writer, importer),
-    write: (path, data, mode) => void writer.write(path, data, mode),
+    write: (path, data, mode, sha256) => void writer.write(path, data, mode, sha256),
     addFile: (path, source) => {
       copied = true;
       return copyInto(root, { path, source });
@@ -64,9 +64,14 @@ export function stagedTree(root: string, importer: FileImporter): BundleContents
 }
 
 /** What walkTree would list for a tree written by the writer alone (the manifest itself left out), sorted. */
-export function writtenFiles(written: ReadonlyMap<string, Omit<ManifestFile, "path">>, under?: string): ManifestFile[] {
-  const prefix = under ? `${under}/` : "";
+export function writtenFiles(written: ReadonlyMap<string, WrittenFile>, under?: string): ManifestFile[] {
   const out: ManifestFile[] = [];
+  if (!under) {
+    // The writer's own records are the manifest's rows (no copy per file: a bundle has tens of thousands).
+    for (const file of written.values()) if (file.path !== MANIFEST_FILE) out.push(file);
+    return out.sort(byPath);
+  }
+  const prefix = `${under}/`;
   for (const [key, file] of written) {
     if (!key.startsWith(prefix)) continue;
     const path = key.slice(prefix.length);
@@ -111,7 +116,8 @@ export function listedFiles(): BundleContents {
       write: (target, data, m, sha256) => add(target, { source: data, sha256: sha256.toString("hex"), size: data.length, mode: mode(m) }),
       link: (target, member, m) => add(target, { source: member.location, sha256: member.sha256, size: member.size, mode: mode(m) }),
     },
-    write: (path, data, m) => add(path, { source: data, sha256: hex(data), size: data.length, mode: mode(m) }),
+    write: (path, data, m, sha256) =>
+      add(path, { source: data, sha256: sha256 ? sha256.toString("hex") : hex(data), size: data.length, mode: mode(m) }),
     async addFile(path, source) {
       // The mode a staged copy would get (copyInto): lstat's execute bits, the bytes the path leads to.
       const info = await lstat(source);

@@ -60,18 +60,23 @@ export interface VerifyReport {
 }
 
 export function formatManifest(manifest: BundleManifest): string {
-  const files = [...manifest.files].sort(byPath);
+  const files = isSortedByPath(manifest.files) ? manifest.files : [...manifest.files].sort(byPath);
   if (!files.every(isPlainFile)) return stableJson({ ...manifest, files });
-  // stableJson's bytes, with the files (thousands of four-key objects) written directly rather than each
-  // copied with its keys sorted: the same keys, in the same order, at the same indentation.
+  // stableJson's bytes, with the files (thousands of four-key objects) given to one native JSON.stringify
+  // in their sorted key order instead of each copied with its keys sorted: the same keys, in the same
+  // order, at the same indentation (a key of the top-level object, as `files` is in the manifest).
   const skeleton = stableJson({ ...manifest, files: [] });
   const empty = '\n  "files": []';
   if (files.length === 0 || !skeleton.includes(empty)) return stableJson({ ...manifest, files });
-  const rows = files.map(
-    (f) =>
-      `    {\n      "mode": ${JSON.stringify(f.mode)},\n      "path": ${JSON.stringify(f.path)},\n      "sha256": ${JSON.stringify(f.sha256)},\n      "size": ${JSON.stringify(f.size)}\n    }`,
-  );
-  return skeleton.replace(empty, () => `\n  "files": [\n${rows.join(",\n")}\n  ]`);
+  const rows = files.map(({ mode, path, sha256, size }) => ({ mode, path, sha256, size }));
+  const block = JSON.stringify({ files: rows }, null, 2);
+  // `{` + `\n  "files": [ … ]` + `\n}`: the middle is what replaces the skeleton's empty list.
+  return skeleton.replace(empty, () => block.slice(1, -2));
+}
+
+function isSortedByPath(files: readonly ManifestFile[]): boolean {
+  for (let i = 1; i < files.length; i++) if (byPath(files[i - 1], files[i]) > 0) return false;
+  return true;
 }
 
 /** Exactly the four fields, none undefined: the only shape formatManifest writes directly. */

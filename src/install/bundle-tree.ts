@@ -14,12 +14,7 @@ export function bundleDestination(writer: TreeWriter, importer?: FileImporter): 
   return {
     write: (target, data, mode, sha256) => void writer.write(target, data, mode, sha256),
     link: importer
-      ? (target, member, mode) =>
-          writer.importFile(target, member.location, importer, {
-            sha256: member.sha256,
-            size: member.size,
-            mode: mode === 0o755 ? "0755" : "0644",
-          })
+      ? (target, member, mode) => writer.importFile(target, member.location, importer, member.sha256, member.size, mode)
       : undefined,
   };
 }

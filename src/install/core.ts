@@ -11,7 +11,7 @@ import { dataDirOf, distInfoNameVersion, hasNativeCode } from "../wheel/dist-inf
 import { parseEntryPoints, type EntryPoint } from "../wheel/entry-points.js";
 import type { StoredMember, WheelSource } from "../wheel/source.js";
 import { readWheelFields } from "../wheel/wheel-file.js";
-import { BUNDLE_SCHEME, installPath, isTopLevelScript, relativeToRoot, rewriteShebang, type InstallScheme } from "./scheme.js";
+import { BUNDLE_SCHEME, installPath, isTopLevelScript, relativeToRoot, rewriteShebang, rootTarget, type InstallScheme } from "./scheme.js";
 
 const INSTALLER = "pystore\n";
 
@@ -70,37 +70,67 @@ export function install(source: WheelSource, destination: InstallDestination, op
   }
   const { rootIsPurelib } = readWheelFields(archive, source.read(wheelFile).data.toString("utf8"));
   const rootScheme = rootIsPurelib ? scheme.purelib : scheme.platlib;
-  const skipped = new Set([`${distInfo}/RECORD`, `${distInfo}/INSTALLER`]);
+  const recordMember = `${distInfo}/RECORD`;
+  const installerMember = `${distInfo}/INSTALLER`;
 
-  const plan = source.files.map((member) => ({ member, ...installPath(archive, member.path, dataDir, rootScheme, scheme) }));
-  for (const { member, target } of plan) {
-    const owner = options.claimed?.get(target);
-    if (owner !== undefined) {
-      throw new PystoreError("BUNDLE_FAILED", `${archive}: ${member.path} would overwrite ${target}, already installed by ${owner}`, {
-        hint: "two wheels in the lock ship the same file; the lock is inconsistent",
-      });
+  // Every target first (a bad .data scheme is refused before any overlap is reported), then the overlaps.
+  // Parallel arrays, not an object per member: a bundle plans tens of thousands of members.
+  const members = source.files;
+  const targets: string[] = new Array(members.length);
+  const isScript: boolean[] = new Array(members.length);
+  const dataPrefix = `${dataDir}/`;
+  for (let i = 0; i < members.length; i++) {
+    const path = members[i].path;
+    if (path.startsWith(dataPrefix)) {
+      const { target, key } = installPath(archive, path, dataDir, rootScheme, scheme);
+      targets[i] = target;
+      isScript[i] = key === "scripts";
+    } else {
+      targets[i] = rootTarget(archive, path, rootScheme);
+      isScript[i] = false;
+    }
+  }
+  const claimed = options.claimed;
+  if (claimed) {
+    for (let i = 0; i < members.length; i++) {
+      const owner = claimed.get(targets[i]);
+      if (owner !== undefined) {
+        throw new PystoreError(
+          "BUNDLE_FAILED",
+          `${archive}: ${members[i].path} would overwrite ${targets[i]}, already installed by ${owner}`,
+          {
+            hint: "two wheels in the lock ship the same file; the lock is inconsistent",
+          },
+        );
+      }
     }
   }
 
   const sitePackages = scheme.purelib;
   const installedDistInfo = join(rootScheme, distInfo);
   const written: RecordRow[] = [];
+  const files: string[] = [];
   const pythonScripts: string[] = [];
-  const record = (target: string, sha256: Buffer, size: number) => {
-    options.claimed?.set(target, archive);
-    written.push({ path: relativeToRoot(sitePackages, target), hash: { algorithm: "sha256", digest: sha256.toString("base64url") }, size });
+  const record = (target: string, digest: string, size: number) => {
+    claimed?.set(target, archive);
+    files.push(target);
+    written.push({ path: relativeToRoot(sitePackages, target), hash: { algorithm: "sha256", digest }, size });
   };
-  for (const { member, target, key } of plan) {
-    if (skipped.has(member.path)) continue;
+  const link = destination.link;
+  const stored = link ? source.stored : undefined;
+  for (let i = 0; i < members.length; i++) {
+    const member = members[i];
+    const target = targets[i];
+    if (member.path === recordMember || member.path === installerMember) continue;
     const mode = member.executable ? 0o755 : 0o644;
-    const stored = key === "scripts" || !destination.link ? undefined : source.stored?.(member.path);
-    if (stored) {
-      destination.link!(target, stored, mode);
-      record(target, Buffer.from(stored.sha256, "hex"), stored.size);
+    const onDisk = isScript[i] || !stored ? undefined : stored.call(source, member.path);
+    if (onDisk) {
+      link!.call(destination, target, onDisk, mode);
+      record(target, Buffer.from(onDisk.sha256, "hex").toString("base64url"), onDisk.size);
       continue;
     }
     let { data, sha256 } = source.read(member.path);
-    if (key === "scripts") {
+    if (isScript[i]) {
       // The spec's "#!python" placeholder must point at an interpreter; the bundle's is chosen at run time.
       const rewritten = rewriteShebang(data, options.scriptInterpreter ?? "/usr/bin/env python3");
       if (rewritten) {
@@ -109,8 +139,8 @@ export function install(source: WheelSource, destination: InstallDestination, op
         if (isTopLevelScript(member.path, dataDir)) pythonScripts.push(target);
       }
     }
-    destination.write(target, data, key === "scripts" ? 0o755 : mode, sha256);
-    record(target, sha256, data.length);
+    destination.write(target, data, isScript[i] ? 0o755 : mode, sha256);
+    record(target, sha256.toString("base64url"), data.length);
   }
 
   // INSTALLER, then a fresh RECORD listing every written file (sorted) and itself.
@@ -118,28 +148,29 @@ export function install(source: WheelSource, destination: InstallDestination, op
   const installer = Buffer.from(INSTALLER);
   const installerSha = sha256Of(installer);
   destination.write(installerPath, installer, 0o644, installerSha);
-  record(installerPath, installerSha, installer.length);
+  record(installerPath, installerSha.toString("base64url"), installer.length);
+  // Members come in archive order, so this is nearly sorted already (only .data members and INSTALLER move).
   written.sort(byPath);
   const recordPath = join(installedDistInfo, "RECORD");
   written.push({ path: relativeToRoot(sitePackages, recordPath) });
   const recordBytes = Buffer.from(formatRecord(written));
   destination.write(recordPath, recordBytes, 0o644, sha256Of(recordBytes));
-  options.claimed?.set(recordPath, archive);
+  claimed?.set(recordPath, archive);
+  files.push(recordPath);
 
   const entryPointsPath = `${distInfo}/entry_points.txt`;
   const entryPoints = source.files.some((f) => f.path === entryPointsPath)
     ? parseEntryPoints(source.read(entryPointsPath).data.toString("utf8"), `${archive}:${entryPointsPath}`)
     : [];
   const [name, version] = distInfoNameVersion(distInfo);
-  const files = [...plan.filter((p) => !skipped.has(p.member.path)).map((p) => p.target), installerPath, recordPath].sort();
   return {
     filename: archive,
     name,
     version,
     distInfo: installedDistInfo,
-    files,
+    files: files.sort(),
     entryPoints,
     pythonScripts: pythonScripts.sort(),
-    hasNativeCode: hasNativeCode(source.files.map((f) => f.path)),
+    hasNativeCode: hasNativeCode(members.map((f) => f.path)),
   };
 }

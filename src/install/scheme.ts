@@ -1,7 +1,6 @@
 // Where a wheel's members land (binary distribution format, "Installing a wheel"): install schemes,
 // `.data/` mapping, RECORD paths relative to site-packages, and `#!python` script shebangs. Pure.
 
-import { join } from "node:path";
 import { PystoreError } from "../errors.js";
 import { checkRelativePath } from "../wheel/safety.js";
 
@@ -46,10 +45,18 @@ export function installPath(
     }
     const inner = rest.slice(slash + 1);
     const base = scheme[key as keyof InstallScheme];
-    const target = key === "headers" ? join(base, dataDir.replace(/-[^-]*\.data$/, ""), inner) : join(base, inner);
+    const target = key === "headers" ? `${base}/${dataDir.replace(/-[^-]*\.data$/, "")}/${inner}` : `${base}/${inner}`;
     return { target: checkRelativePath(archive, target), key };
   }
-  return { target: checkRelativePath(archive, join(rootScheme, path)), key: "root" };
+  return { target: rootTarget(archive, path, rootScheme), key: "root" };
+}
+
+/**
+ * Where a member outside `.data/` lands: under the root scheme. Joined by concatenation, then checked
+ * (and normalised) whole: a ".." is refused rather than resolved away, as path.join would.
+ */
+export function rootTarget(archive: string, path: string, rootScheme: string): string {
+  return checkRelativePath(archive, `${rootScheme}/${path}`);
 }
 
 /** `to` as a path relative to the directory `from` (both root-relative, "/"-separated). */

@@ -6,6 +6,8 @@ import { closeSync, fchmodSync, mkdirSync, openSync, writeSync } from "node:fs";
 import type { FileImporter } from "./importer.js";
 
 export interface WrittenFile {
+  /** Root-relative, "/"-separated (the key it is recorded under). */
+  path: string;
   /** Lower-case hex. */
   sha256: string;
   size: number;
@@ -61,18 +63,18 @@ export class TreeWriter {
       closeSync(fd);
     }
     const digest = sha256 ?? createHash("sha256").update(data).digest();
-    this.written.set(relPath, { sha256: digest.toString("hex"), size: data.length, mode: mode & 0o111 ? "0755" : "0644" });
+    this.written.set(relPath, { path: relPath, sha256: digest.toString("hex"), size: data.length, mode: mode & 0o111 ? "0755" : "0644" });
     return digest;
   }
 
   /**
-   * Import a store file (hardlink, clone or copy) with hash, size and mode already known from the
-   * store's verified index: nothing is read.
+   * Import a store file (hardlink, clone or copy) with hash (lower-case hex) and size already known from
+   * the store's verified index: nothing is read.
    */
-  importFile(relPath: string, source: string, importer: FileImporter, known: WrittenFile): void {
+  importFile(relPath: string, source: string, importer: FileImporter, sha256: string, size: number, mode: 0o755 | 0o644): void {
     const slash = relPath.lastIndexOf("/");
     this.mkdirs(slash < 0 ? "" : relPath.slice(0, slash));
-    importer.importFile(source, `${this.root}/${relPath}`, known.mode === "0755" ? 0o755 : 0o644);
-    this.written.set(relPath, known);
+    importer.importFile(source, `${this.root}/${relPath}`, mode);
+    this.written.set(relPath, { path: relPath, sha256, size, mode: mode === 0o755 ? "0755" : "0644" });
   }
 }

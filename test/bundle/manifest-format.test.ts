@@ -39,6 +39,8 @@ describe("formatManifest", () => {
     files.reverse();
     const expected = stableJson({ ...manifest([]), files: [...files].sort(byPath) });
     expect(formatManifest(manifest(files))).toBe(expected);
+    // Already sorted (as a staged tree's list comes): the same bytes without a second sort.
+    expect(formatManifest(manifest([...files].sort(byPath)))).toBe(expected);
   });
 
   it("writes an empty files list and optional fields as stableJson does", () => {

@@ -153,6 +153,15 @@ describe("install(source, destination)", () => {
   it.each([
     ["an unknown .data scheme", { "demo-1.0.data/etc/x": "" }, "UNSAFE_WHEEL", /unknown install scheme "etc"/],
     ["a .data path that escapes", { "demo-1.0.data/data/../../../x": "" }, "UNSAFE_WHEEL", /escapes the install directory/],
+    // Sources hand over normalised paths; a ".." that would only leave the scheme's directory is refused too,
+    // not resolved away into another directory of the bundle (the root, or site-packages for a .pth).
+    ["a path that leaves site-packages", { "demo/../../x.py": "" }, "UNSAFE_WHEEL", /escapes the install directory/],
+    [
+      "a .data path into site-packages",
+      { "demo-1.0.data/data/../site-packages/x.pth": "" },
+      "UNSAFE_WHEEL",
+      /escapes the install directory/,
+    ],
   ])("refuses %s", (_label, members, code, message) => {
     const { destination } = fakeDestination(false);
     expect(() => install(fakeSource(members).source, destination)).toThrow(

@@ -51,7 +51,7 @@ export const dirFormat: BundleFormatHandler = {
   launchFiles: treeLaunchFiles,
   async write(staged, out) {
     // The manifest is written last, so a directory holding one is complete.
-    staged.contents.write(MANIFEST_FILE, Buffer.from(staged.manifestText), 0o644);
+    staged.contents.write(MANIFEST_FILE, Buffer.from(staged.manifestText), 0o644, Buffer.from(staged.bundleHash, "hex"));
     await publishDir(staged.staging, out);
   },
   // Anything that is not a file, even a path that does not exist: its verify then names the missing manifest.

@@ -18,6 +18,8 @@ export interface StagedBundle {
   /** Where `files` are: the staged tree, or sources an archive streams from. */
   contents: BundleContents;
   manifestText: string;
+  /** sha256 of `manifestText` (lower-case hex): the bundle hash, taken once. */
+  bundleHash: string;
   /** The bundle's name (a tar.gz's top-level directory is its canonical form). */
   name: string;
   /** "3.11": the target's Python, for a .pyz's shebang. */

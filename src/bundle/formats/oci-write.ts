@@ -16,7 +16,8 @@ import { chooseEntrypoint, imagePrefix } from "../image/entrypoint.js";
 import { blobRelPath, bundleImages, resolveImage } from "../image/layout.js";
 import { BASE_LAYER_MEDIA_TYPES, DEFAULT_TAG, INDEX_FILE, OCI_LAYOUT_FILE, OCI_LAYOUT_VERSION } from "../image/media-types.js";
 import { checkBasePlatform, type ImagePlatform, platformOfTag } from "../image/platform.js";
-import { bundleHash, type BundleManifest, MANIFEST_FILE } from "../manifest.js";
+import type { BundleManifest } from "../manifest.js";
+import { MANIFEST_FILE } from "../manifest.js";
 import { stagingName } from "../staging.js";
 import { tarGzStream } from "../write-tar.js";
 import type { StagedBundle } from "./format.js";
@@ -152,7 +153,7 @@ export async function writeImage(staged: StagedBundle, out: string, options: Ima
   for (const baseLayer of base?.layers ?? []) await copyBlob(base!.dir, root, baseLayer, options.base!.name);
   const input: ImageInput = {
     manifest,
-    bundleHash: bundleHash(staged.manifestText),
+    bundleHash: staged.bundleHash,
     prefix,
     ...(entrypoint === undefined ? {} : { entrypoint }),
     platform,

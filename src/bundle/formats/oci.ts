@@ -1,5 +1,6 @@
 // The OCI image format: the bundle as one deterministic layer of an OCI image layout directory (oci-layout,
-// index.json, blobs/sha256/), on top of an optional base image (store-format/bundle-image.md).
+// index.json, blobs/sha256/), on top of an optional base image (store-format/bundle-image.md). The writer
+// loads only when an image is written.
 
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -7,7 +8,6 @@ import { treeLaunchFiles } from "../launcher.js";
 import { OCI_LAYOUT_FILE } from "../image/media-types.js";
 import type { ImagePlatform } from "../image/platform.js";
 import type { BundleFormatHandler } from "./format.js";
-import { writeImage } from "./oci-write.js";
 
 /** What only an image bundle is built with (`--prefix`, `--entrypoint`, `--base-image`). */
 export interface ImageOptions {
@@ -33,7 +33,7 @@ export const ociFormat: BundleFormatHandler = {
   needsSiteFiles: false,
   check: () => {},
   launchFiles: treeLaunchFiles,
-  write: (staged, out) => writeImage(staged, out, staged.image ?? {}),
+  write: async (staged, out) => (await import("./oci-write.js")).writeImage(staged, out, staged.image ?? {}),
   // A directory holding an oci-layout file; one more stat, only for directories.
   detect: (probe) => !probe.isFile && existsSync(join(probe.path, OCI_LAYOUT_FILE)),
   verify: async (path) => (await import("./oci-verify.js")).verifyImage(path),

@@ -1,13 +1,12 @@
 // The .pyz format (a zipapp, PEP 441): one file run by `python3 OUT.pyz`, its own __main__.py as the
-// bootstrap, compiled code extracted to a cache keyed by the bundle's site-packages.
+// bootstrap, compiled code extracted to a cache keyed by the bundle's site-packages. The writer loads only
+// when a .pyz is written (every bundle command reaches this module through the registry).
 
 import { createHash } from "node:crypto";
 import { PystoreError } from "../../errors.js";
 import { stableJson } from "../../util/stable-json.js";
 import { launchConfig, pyzMain } from "../launcher.js";
 import { MANIFEST_FILE } from "../manifest.js";
-import { publishArchive } from "../publish-archive.js";
-import { pyzStream } from "../write-pyz.js";
 import type { BundleFormatHandler } from "./format.js";
 
 export const pyzFormat: BundleFormatHandler = {
@@ -31,6 +30,7 @@ export const pyzFormat: BundleFormatHandler = {
     ];
   },
   async write(staged, out) {
+    const [{ pyzStream }, { publishArchive }] = await Promise.all([import("../write-pyz.js"), import("../publish-archive.js")]);
     const archive = pyzStream(
       staged.files,
       (path) => staged.contents.source(path),

@@ -1,10 +1,9 @@
 // The tar.gz format: the staged tree under one top-level directory, written and verified by streaming.
+// The writer loads only when a tar.gz is written (every bundle command reaches this module through the registry).
 
 import { canonicalizeName } from "../../standards/normalize.js";
 import { treeLaunchFiles } from "../launcher.js";
 import { MANIFEST_FILE } from "../manifest.js";
-import { publishArchive } from "../publish-archive.js";
-import { tarGzStream } from "../write-tar.js";
 import type { BundleFormatHandler } from "./format.js";
 
 /** gzip's magic bytes: a tar.gz is known by its content, whatever its name. */
@@ -20,6 +19,7 @@ export const tarGzFormat: BundleFormatHandler = {
   check: () => {},
   launchFiles: treeLaunchFiles,
   async write(staged, out) {
+    const [{ tarGzStream }, { publishArchive }] = await Promise.all([import("../write-tar.js"), import("../publish-archive.js")]);
     const archive = tarGzStream(
       staged.files,
       (path) => staged.contents.source(path),
