@@ -11,11 +11,11 @@ import { checkLocalUrl, type LocalLocations, localLocations } from "../lock/loca
 import { readLockFile } from "../lock/read-lock.js";
 import { checkSelection, chosenOnSomeTarget, type SelectedPackage, type SelectOptions, selectForTarget } from "../lock/select.js";
 import type { SdistBuilder } from "../build/builder.js";
-import { lockedBuilds, lockedSdistFile, provideBuilt, type WantedBuild } from "../build/rebuild.js";
-import { builtDigests } from "../lock/built-wheels.js";
+import type { WantedBuild } from "../build/rebuild.js";
+import { builtDigests, packageBuilds } from "../lock/built-wheels.js";
 import { checkWheelEntry } from "../lock/wheel-entry.js";
 import { type RemoteStoreRequest, remoteStoreRefs } from "../oci/settings.js";
-import { loadTarget } from "../platform/target-loader.js";
+import type { Target } from "../standards/targets.js";
 import type { Pylock, PylockWheel } from "../standards/pylock.js";
 import type { ProjectFile } from "../standards/simple-api.js";
 import { openStore } from "../store/store.js";
@@ -65,9 +65,14 @@ export interface Wanted {
   build?: SelectedPackage["build"];
 }
 
+/** A target by platform and Python (the host probe and the platform tables load only for a fetch that needs one). */
+async function loadTarget(platform: string, python: string | undefined, ctx: AppContext): Promise<Target> {
+  return (await import("../platform/target-loader.js")).loadTarget(platform, python, { cwd: ctx.cwd, env: ctx.env });
+}
+
 async function withTarget(built: Wanted[], settings: TargetSettings, ctx: AppContext): Promise<WantedBuild[]> {
   if (built.length === 0) return [];
-  const target = await loadTarget(settings.platform, settings.python, { cwd: ctx.cwd, env: ctx.env });
+  const target = await loadTarget(settings.platform, settings.python, ctx);
   return built.map((w) => ({ pkg: { name: w.name, version: w.version, wheel: w.wheel, sha256: w.sha256, build: w.build }, target }));
 }
 
@@ -119,7 +124,7 @@ export async function fetchLocked(opts: FetchLockedOptions, ctx: AppContext): Pr
   const chosen: SelectOptions = { extras: opts.extras, groups: opts.groups };
   checkSelection(lock, chosen);
   if (opts.target) {
-    const target = await loadTarget(opts.target.platform, opts.target.python, { cwd: ctx.cwd, env: ctx.env });
+    const target = await loadTarget(opts.target.platform, opts.target.python, ctx);
     selection = { target, ...chosen };
     wanted = selectForTarget(lock, target, chosen).map((s) => ({
       ...s,
@@ -131,14 +136,16 @@ export async function fetchLocked(opts: FetchLockedOptions, ctx: AppContext): Pr
     ctx.log.info(`fetching ${wanted.length === 1 ? "the 1 locked wheel" : `all ${wanted.length} locked wheels`}`);
   }
   const lockDir = dirname(opts.lockPath);
-  // Wheels built from sdists have no URL: the store has them, or they are built again as locked (below).
+  // Wheels built from sdists have no URL: the store has them, or they are built again as locked (below). The
+  // code for that loads only for a lock that records builds.
+  const rebuild = lock.packages.some((pkg) => packageBuilds(pkg) !== undefined) ? await import("../build/rebuild.js") : undefined;
   const builds: WantedBuild[] = opts.target
     ? await withTarget(
         wanted.filter((w) => w.build !== undefined),
         opts.target,
         ctx,
       )
-    : await lockedBuilds(lock, chosen, (platform, python) => loadTarget(platform, python, { cwd: ctx.cwd, env: ctx.env }));
+    : ((await rebuild?.lockedBuilds(lock, chosen, (platform, python) => loadTarget(platform, python, ctx))) ?? []);
   wanted = wanted.filter((w) => w.build === undefined);
   // Every wheel is checked before the first is read, so a bad entry anywhere stops the fetch untouched.
   const locations = localLocations(lock, lockDir);
@@ -149,7 +156,7 @@ export async function fetchLocked(opts: FetchLockedOptions, ctx: AppContext): Pr
   let client: IndexClient | undefined;
   try {
     // Substitutes first: what a remote store has by digest is never downloaded from an index.
-    const storedBefore = new Set(wanted.filter((w) => store.get(w.sha256) !== undefined).map((w) => w.sha256));
+    const storedBefore = new Set(wanted.filter((w) => store.has(w.sha256)).map((w) => w.sha256));
     // The registry client and the builder load only for a fetch that needs them.
     if (remoteStores.length > 0)
       await (await import("../oci/substitute.js")).substituteWheels(
@@ -194,7 +201,7 @@ export async function fetchLocked(opts: FetchLockedOptions, ctx: AppContext): Pr
         const index = next++;
         const item = wanted[index];
         const file = files[index];
-        const stored = store.get(item.sha256) !== undefined;
+        const stored = store.has(item.sha256);
         let entry: Awaited<ReturnType<typeof batch.fetch>>;
         try {
           entry = await batch.fetch({ file, expected: { sha256: item.sha256, size: item.wheel.size } });
@@ -231,29 +238,32 @@ export async function fetchLocked(opts: FetchLockedOptions, ctx: AppContext): Pr
       progress.done();
       throw failed.reason;
     }
-    let builder: SdistBuilder | undefined;
-    const Builder = builds.length > 0 ? (await import("../build/builder.js")).SdistBuilder : undefined;
-    try {
-      const built = await provideBuilt(builds, {
-        store,
-        builder: () =>
-          (builder ??= new Builder!({ store, client: http, python: opts.buildPython, network: false, env: ctx.env, log: ctx.log })),
-        sdistFile: lockedSdistFile(lock, lockDir, store.dir),
-        log: ctx.log,
-      });
-      for (const [i, entry] of built.entries()) {
-        const pkg = builds[i].pkg;
-        results.push({
-          name: pkg.name,
-          version: pkg.version,
-          filename: entry.filename,
-          sha256: entry.sha256,
-          path: entry.path,
-          downloaded: false,
+    if (builds.length > 0) {
+      const { lockedSdistFile, provideBuilt } = rebuild ?? (await import("../build/rebuild.js"));
+      const { SdistBuilder } = await import("../build/builder.js");
+      let builder: SdistBuilder | undefined;
+      try {
+        const built = await provideBuilt(builds, {
+          store,
+          builder: () =>
+            (builder ??= new SdistBuilder({ store, client: http, python: opts.buildPython, network: false, env: ctx.env, log: ctx.log })),
+          sdistFile: lockedSdistFile(lock, lockDir, store.dir),
+          log: ctx.log,
         });
+        for (const [i, entry] of built.entries()) {
+          const pkg = builds[i].pkg;
+          results.push({
+            name: pkg.name,
+            version: pkg.version,
+            filename: entry.filename,
+            sha256: entry.sha256,
+            path: entry.path,
+            downloaded: false,
+          });
+        }
+      } finally {
+        await builder?.close();
       }
-    } finally {
-      await builder?.close();
     }
     const fresh = results.filter((r) => r.downloaded).length;
     const already = results.filter((r) => storedBefore.has(r.sha256)).length;

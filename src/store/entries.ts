@@ -1,6 +1,7 @@
 // Entry rows: the SQLite index that maps a wheel's sha256 to its stored file and recorded facts.
 
 import { compareVersions } from "../standards/pep440.js";
+import type Database from "better-sqlite3";
 import type { Db } from "./db.js";
 import { entryFilePath, entryName, integrityOf } from "./layout.js";
 import type { WheelInfo } from "./wheel-info.js";
@@ -93,14 +94,34 @@ function rowToEntry(storeDir: string, row: EntryRow, dependencies: string[]): St
   return entry;
 }
 
+/**
+ * A connection's statements, each prepared on first use and kept: preparing costs more than running the
+ * small queries a fetch or an add makes several times per wheel.
+ */
+export function statementCache(db: Db): (sql: string) => Database.Statement {
+  const prepared = new Map<string, Database.Statement>();
+  return (sql) => {
+    let statement = prepared.get(sql);
+    if (!statement) {
+      statement = db.prepare(sql);
+      prepared.set(sql, statement);
+    }
+    return statement;
+  };
+}
+
 export class EntryIndex {
+  private readonly sql: (sql: string) => Database.Statement;
+
   constructor(
-    private readonly db: Db,
+    db: Db,
     private readonly storeDir: string,
-  ) {}
+  ) {
+    this.sql = statementCache(db);
+  }
 
   private deps(sha256: string): string[] {
-    const rows = this.db.prepare("SELECT requirement FROM dependencies WHERE sha256 = ? ORDER BY position").all(sha256) as {
+    const rows = this.sql("SELECT requirement FROM dependencies WHERE sha256 = ? ORDER BY position").all(sha256) as {
       requirement: string;
     }[];
     return rows.map((r) => r.requirement);
@@ -110,28 +131,31 @@ export class EntryIndex {
     return sortEntries(rows.map((row) => rowToEntry(this.storeDir, row, this.deps(row.sha256))));
   }
 
+  /** Whether a row exists, without reading it. */
+  has(sha256: string): boolean {
+    return this.sql("SELECT 1 FROM entries WHERE sha256 = ?").get(sha256.toLowerCase()) !== undefined;
+  }
+
   get(sha256: string): StoreEntry | undefined {
-    const row = this.db.prepare("SELECT * FROM entries WHERE sha256 = ?").get(sha256.toLowerCase()) as EntryRow | undefined;
+    const row = this.sql("SELECT * FROM entries WHERE sha256 = ?").get(sha256.toLowerCase()) as EntryRow | undefined;
     return row ? rowToEntry(this.storeDir, row, this.deps(row.sha256)) : undefined;
   }
 
   /** By canonical name, filename, hex sha256 prefix, or entry-name prefix (the base32 digest). */
   find(query: string, canonicalName: string): StoreEntry[] {
     const q = query.toLowerCase();
-    const rows = this.db
-      .prepare(
-        `SELECT * FROM entries WHERE name = ? OR filename = ?
+    const rows = this.sql(
+      `SELECT * FROM entries WHERE name = ? OR filename = ?
            OR (length(?) >= 4 AND (substr(sha256, 1, length(?)) = ? OR substr(entry_name, 1, length(?)) = ?))`,
-      )
-      .all(canonicalName, query, q, q, q, q, q) as EntryRow[];
+    ).all(canonicalName, query, q, q, q, q, q) as EntryRow[];
     return this.toEntries(rows);
   }
 
   /** Every entry; dependencies come from one query, not one per entry (serve lists on every request). */
   list(): StoreEntry[] {
-    const rows = this.db.prepare("SELECT * FROM entries").all() as EntryRow[];
+    const rows = this.sql("SELECT * FROM entries").all() as EntryRow[];
     const deps = new Map<string, string[]>();
-    for (const d of this.db.prepare("SELECT sha256, requirement FROM dependencies ORDER BY sha256, position").all() as {
+    for (const d of this.sql("SELECT sha256, requirement FROM dependencies ORDER BY sha256, position").all() as {
       sha256: string;
       requirement: string;
     }[]) {
@@ -147,42 +171,42 @@ export class EntryIndex {
    * out of a concurrent gc's reach (the grace period); origin and index are kept when already known.
    */
   upsert(entry: NewEntry, now: number): void {
-    this.db
-      .prepare(
-        `INSERT INTO entries (sha256, integrity, size, filename, name, version, tags, requires_python, metadata, origin_url, index_url, entry_name, added_at)
+    this.sql(
+      `INSERT INTO entries (sha256, integrity, size, filename, name, version, tags, requires_python, metadata, origin_url, index_url, entry_name, added_at)
          VALUES (@sha256, @integrity, @size, @filename, @name, @version, @tags, @requires_python, @metadata, @origin_url, @index_url, @entry_name, @added_at)
          ON CONFLICT (sha256) DO UPDATE SET
            added_at = max(entries.added_at, excluded.added_at),
            origin_url = coalesce(entries.origin_url, excluded.origin_url),
            index_url = coalesce(entries.index_url, excluded.index_url)`,
-      )
-      .run({
-        sha256: entry.sha256,
-        integrity: entry.integrity,
-        size: entry.size,
-        filename: entry.filename,
-        name: entry.name,
-        version: entry.version,
-        tags: JSON.stringify(entry.tags),
-        requires_python: entry.requiresPython ?? null,
-        metadata: entry.metadata,
-        origin_url: entry.originUrl ?? null,
-        index_url: entry.index ?? null,
-        entry_name: entry.entryName,
-        added_at: now,
-      });
-    const insert = this.db.prepare("INSERT OR IGNORE INTO dependencies (sha256, position, requirement) VALUES (?, ?, ?)");
+    ).run({
+      sha256: entry.sha256,
+      integrity: entry.integrity,
+      size: entry.size,
+      filename: entry.filename,
+      name: entry.name,
+      version: entry.version,
+      tags: JSON.stringify(entry.tags),
+      requires_python: entry.requiresPython ?? null,
+      metadata: entry.metadata,
+      origin_url: entry.originUrl ?? null,
+      index_url: entry.index ?? null,
+      entry_name: entry.entryName,
+      added_at: now,
+    });
+    const insert = this.sql("INSERT OR IGNORE INTO dependencies (sha256, position, requirement) VALUES (?, ?, ?)");
     for (const [i, req] of entry.dependencies.entries()) insert.run(entry.sha256, i, req);
   }
 
   delete(sha256: string): void {
-    this.db.prepare("DELETE FROM entries WHERE sha256 = ?").run(sha256);
+    this.sql("DELETE FROM entries WHERE sha256 = ?").run(sha256);
   }
 
   setOrigin(sha256: string, originUrl: string | undefined, index: string | undefined): void {
-    this.db
-      .prepare("UPDATE entries SET origin_url = coalesce(?, origin_url), index_url = coalesce(?, index_url) WHERE sha256 = ?")
-      .run(originUrl ?? null, index ?? null, sha256);
+    this.sql("UPDATE entries SET origin_url = coalesce(?, origin_url), index_url = coalesce(?, index_url) WHERE sha256 = ?").run(
+      originUrl ?? null,
+      index ?? null,
+      sha256,
+    );
   }
 }
 

@@ -13,7 +13,7 @@ import { cleanTempDebris, type ContentWritten, crashIfRequested, readVerifiedSyn
 import { damagedDb, dbFileExists, openDb, type Db } from "./db.js";
 import { holdsStoredWheels } from "./entry-dirs.js";
 import { ensureDirectory } from "../util/dirs.js";
-import { EntryIndex, type NewEntry, newEntryRow, type StoreEntry } from "./entries.js";
+import { EntryIndex, type NewEntry, newEntryRow, type StoreEntry, statementCache } from "./entries.js";
 import { type Downloaded, FetchBatch } from "./fetch-batch.js";
 import { StagedAdmission } from "./admit-staged.js";
 import { sqliteHttpCache, type HttpCache } from "./http-cache.js";
@@ -114,11 +114,14 @@ export class Store {
   /** Provenance of built wheels and metadata read from sdists (src/build/). */
   readonly builds: BuildIndex;
 
+  private readonly sql: ReturnType<typeof statementCache>;
+
   constructor(
     readonly dir: string,
     readonly db: Db,
     readonly log: Logger,
   ) {
+    this.sql = statementCache(db);
     this.entries = new EntryIndex(db, dir);
     this.roots = new RootIndex(db);
     this.pythons = new PythonIndex(db, dir);
@@ -273,7 +276,7 @@ export class Store {
             if (!fileHasSize(destination, row.size)) return undefined;
             this.entries.upsert(row, now);
             // The directory is claimed again: a gc that doomed it (and was killed before moving it) must not take it.
-            this.db.prepare("DELETE FROM gc_pending WHERE entry_name = ?").run(row.entryName);
+            this.sql("DELETE FROM gc_pending WHERE entry_name = ?").run(row.entryName);
             return this.entries.get(row.sha256);
           });
         })
@@ -372,7 +375,7 @@ export class Store {
 
   /** Refresh an entry's commit time so a concurrent gc's grace period covers it. */
   touch(sha256: string): void {
-    this.db.prepare("UPDATE entries SET added_at = max(added_at, ?) WHERE sha256 = ?").run(Date.now(), sha256);
+    this.sql("UPDATE entries SET added_at = max(added_at, ?) WHERE sha256 = ?").run(Date.now(), sha256);
   }
 
   /**
@@ -390,6 +393,11 @@ export class Store {
 
   get(sha256: string): StoreEntry | undefined {
     return this.entries.get(sha256);
+  }
+
+  /** Whether the store has a row for this sha256 (get without reading the row). */
+  has(sha256: string): boolean {
+    return this.entries.has(sha256);
   }
 
   /** By project name (any spelling), filename, sha256 hex prefix or entry-digest prefix (4+ characters). */

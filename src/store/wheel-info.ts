@@ -1,10 +1,10 @@
 // What the store records about a wheel: filename tags plus the core metadata read out of the archive.
 
 import { PystoreError } from "../errors.js";
-import { parseCoreMetadata } from "../standards/metadata.js";
 import { canonicalizeName } from "../standards/normalize.js";
 import { formatRequirement } from "../standards/pep508.js";
 import { parseWheelFilename } from "../standards/wheel-filename.js";
+import { checkedMetadata } from "../wheel/metadata.js";
 import { type VettedWheel, vetWheel } from "../wheel/vet.js";
 import { filenameTag } from "./layout.js";
 
@@ -32,7 +32,7 @@ export async function readWheelInfo(path: string, filename: string, data?: Buffe
 /** What the row records about a wheel that passed the admission checks. */
 export function wheelInfoOf(filename: string, { metadata }: VettedWheel): WheelInfo {
   const parsed = parseWheelFilename(filename);
-  const meta = parseCoreMetadata(metadata, `${filename}: METADATA`);
+  const meta = checkedMetadata(metadata, `${filename}: METADATA`);
   if (canonicalizeName(meta.name) !== parsed.normalizedName) {
     throw new PystoreError(
       "INVALID_METADATA",

@@ -53,13 +53,16 @@ export function findDistInfo(archive: string, filename: string | WheelFilename, 
   const parsed = typeof filename === "string" ? parseWheelFilename(filename) : filename;
   const dirs = new Set<string>();
   const metadata = new Set<string>();
-  for (const path of paths) {
+  // Indexed: until the JIT has optimised this code, a for-of allocates an iterator result per path.
+  const list: readonly string[] = Array.isArray(paths) ? paths : [...paths];
+  for (let i = 0; i < list.length; i++) {
+    const path = list[i];
     const slash = path.indexOf("/");
-    if (slash < 0) continue;
+    // Tested in place: only the few paths under a .dist-info directory are cut.
+    if (slash < 0 || !path.endsWith(".dist-info", slash)) continue;
     const dir = path.slice(0, slash);
-    if (!dir.endsWith(".dist-info")) continue;
     dirs.add(dir);
-    if (path.slice(slash + 1) === "METADATA") metadata.add(dir);
+    if (path.length === slash + 1 + "METADATA".length && path.endsWith("/METADATA")) metadata.add(dir);
   }
   const found = [...dirs].sort(compareStrings);
   if (found.length > 1) throw invalid(archive, `has several .dist-info directories: ${found.join(", ")}`);

@@ -2,7 +2,7 @@
 // `.dist-info` directory's name, bounded in size. Read through the full admission checks (./vet.ts).
 
 import { PystoreError } from "../errors.js";
-import { parseCoreMetadata } from "../standards/metadata.js";
+import { type CoreMetadata, parseCoreMetadata } from "../standards/metadata.js";
 import { canonicalizeName } from "../standards/normalize.js";
 import { compareVersions } from "../standards/pep440.js";
 import type { WheelFilename } from "../standards/wheel-filename.js";
@@ -17,6 +17,31 @@ export function metadataTooLarge(archive: string, path: string, size: number): P
     hint: `core metadata is at most ${MAX_METADATA_BYTES} bytes; the wheel is malformed or hostile`,
     details: { archive, path, size, limit: MAX_METADATA_BYTES },
   });
+}
+
+const UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/**
+ * The last few METADATA texts checkWheelMetadata parsed, with their parse, until checkedMetadata takes
+ * them: the store's row is made from the same text right after the check, and parsing METADATA (its
+ * Requires-Dist above all) costs more than comparing it. A few, because concurrent fetches admit wheels
+ * in between; only texts of ordinary size, so that what is never taken holds little memory.
+ */
+const recentlyChecked: ({ text: string; meta: CoreMetadata } | undefined)[] = new Array(8);
+const REMEMBERED_BYTES = 256 * 1024;
+let next = 0;
+
+/**
+ * METADATA text that checkWheelMetadata returned, parsed: taken from what the check parsed when it is
+ * still there, else parsed again (`source` names it in errors).
+ */
+export function checkedMetadata(text: string, source: string): CoreMetadata {
+  for (const [i, recent] of recentlyChecked.entries()) {
+    if (recent?.text !== text) continue;
+    recentlyChecked[i] = undefined;
+    return recent.meta;
+  }
+  return parseCoreMetadata(text, source);
 }
 
 function disagree(archive: string, message: string): PystoreError {
@@ -35,11 +60,12 @@ export function checkWheelMetadata(archive: string, filename: WheelFilename, dis
   if (bytes.length === 0) throw disagree(archive, `${member} is empty`);
   let text: string;
   try {
-    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+    text = UTF8.decode(bytes);
   } catch {
     throw disagree(archive, `${member} is not valid UTF-8`);
   }
   const meta = parseCoreMetadata(text, `${archive}: ${member}`);
+  if (bytes.length <= REMEMBERED_BYTES) recentlyChecked[next++ % recentlyChecked.length] = { text, meta };
   const [dirName] = distInfoNameVersion(distInfo);
   if (canonicalizeName(meta.name) !== filename.normalizedName || canonicalizeName(dirName) !== filename.normalizedName)
     throw disagree(archive, `${member} names ${JSON.stringify(meta.name)}, the file name ${JSON.stringify(filename.name)}`);

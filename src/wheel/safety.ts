@@ -69,12 +69,17 @@ function unsafe(archive: string, name: string, why: string): PystoreError {
 
 /** An empty, "." or ".." segment (a trailing "/" ends in an empty one). */
 const ODD_SEGMENT = /(?:^|\/)\.{0,2}(?:\/|$)/;
+/** Every character checkEntryName refuses anywhere in a name: controls, bidirectional marks, "\\" and ":". */
+const SUSPECT = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069\\:]/;
 
 /**
  * Validate one entry name and return it normalised (no leading "./", no empty segments).
  * Refuses anything that could land outside the destination on any OS we bundle for.
  */
 export function checkEntryName(archive: string, name: string): string {
+  // The usual name passes every check below untouched: one scan for anything a check looks at.
+  // (ODD_SEGMENT also matches an empty name and a leading "/".)
+  if (!SUSPECT.test(name) && !ODD_SEGMENT.test(name)) return name;
   if (name.length === 0) throw unsafe(archive, name, "empty name");
   // NUL truncates names in C APIs; other control characters (C0, C1) and bidirectional overrides hide or
   // disguise names in terminals and logs.
@@ -121,23 +126,27 @@ export function checkArchiveEntries(archive: string, entries: ArchiveEntryInfo[]
   }
   // The whole archive's declared size first: it is the limit a bomb of many plausible entries meets.
   let total = 0;
-  for (const entry of entries) {
+  // Indexed loops: until the JIT has optimised this code, a for-of allocates an iterator result per entry.
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i];
     if (isDirectoryEntry(entry)) continue;
     total += entry.uncompressedSize;
     if (total > limits.maxTotalBytes) {
       throw unsafe(archive, entry.name, `archive expands to more than ${limits.maxTotalBytes} bytes (zip bomb?)`);
     }
   }
-  const seen = new Map<string, string>();
+  const seen = new Map<string, ArchiveEntryInfo>();
   const files: string[] = [];
-  for (const entry of entries) {
+  const fileKeys: string[] = [];
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i];
     const normalised = checkEntryName(archive, entry.name);
     // One spelling per path: "./a" or "a//b" would name the same file as "a" or "a/b" to some tools only.
-    if (normalised !== entry.name.replace(/\/$/, ""))
+    if (normalised !== entry.name && normalised !== entry.name.replace(/\/$/, ""))
       throw unsafe(archive, entry.name, `name is not in canonical form (${JSON.stringify(normalised)})`);
     if (isSymlinkEntry(entry)) throw unsafe(archive, entry.name, "symbolic link entry");
     const key = collisionKey(normalised);
-    const previous = seen.get(key);
+    const previous = seen.get(key)?.name;
     if (previous === entry.name) throw unsafe(archive, entry.name, "duplicate entry");
     if (previous !== undefined)
       throw unsafe(
@@ -145,7 +154,7 @@ export function checkArchiveEntries(archive: string, entries: ArchiveEntryInfo[]
         entry.name,
         `duplicate entry on case-insensitive or normalising filesystems (macOS, Windows): collides with ${JSON.stringify(previous)}`,
       );
-    seen.set(key, entry.name);
+    seen.set(key, entry);
     if (isDirectoryEntry(entry)) continue;
     if (entry.uncompressedSize > limits.ratioFloorBytes) {
       const ratio = entry.uncompressedSize / Math.max(1, entry.compressedSize);
@@ -154,16 +163,21 @@ export function checkArchiveEntries(archive: string, entries: ArchiveEntryInfo[]
       }
     }
     files.push(normalised);
+    fileKeys.push(key);
   }
-  // A file and a directory of the same name cannot both exist; "a" then "a/b" is a conflict too.
-  const fileKeys = new Set(files.map(collisionKey));
-  for (const file of files) {
-    const lower = collisionKey(file);
-    for (let i = lower.lastIndexOf("/"); i > 0; i = lower.lastIndexOf("/", i - 1)) {
-      const parent = lower.slice(0, i);
-      if (fileKeys.has(parent)) {
-        throw unsafe(archive, file, `path runs through the file ${JSON.stringify(parent)}`);
+  // A file and a directory of the same name cannot both exist; "a" then "a/b" is a conflict too. A parent
+  // found clean was found so with all of its own parents: the walk up stops there.
+  const cleanParents = new Set<string>();
+  for (let i = 0; i < fileKeys.length; i++) {
+    const lower = fileKeys[i];
+    for (let at = lower.lastIndexOf("/"); at > 0; at = lower.lastIndexOf("/", at - 1)) {
+      const parent = lower.slice(0, at);
+      if (cleanParents.has(parent)) break;
+      const named = seen.get(parent);
+      if (named !== undefined && !isDirectoryEntry(named)) {
+        throw unsafe(archive, files[i], `path runs through the file ${JSON.stringify(parent)}`);
       }
+      cleanParents.add(parent);
     }
   }
   return files;

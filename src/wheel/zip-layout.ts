@@ -4,6 +4,7 @@
 // members, other names or other bytes. Anything two readers could read differently is refused.
 // Pure over a byte reader: the whole-file reader (./zip.ts) and the range reader (index-client) share it.
 
+import { isAscii } from "node:buffer";
 import { PystoreError } from "../errors.js";
 
 /** Bytes [start, start + length) of the archive (shorter only at the end of the file). */
@@ -147,33 +148,75 @@ export function readEndRecords(read: ByteReader, size: number, archive: string):
   return { entries, cdOffset, cdSize, cdEnd };
 }
 
-/** Extra fields by id; a block that overruns, a repeated id or a second name field is refused. */
-export function parseExtra(archive: string, name: string, extra: Buffer, where: string): Map<number, Buffer> {
-  const fields = new Map<number, Buffer>();
-  let p = 0;
-  while (p < extra.length) {
-    if (p + 4 > extra.length) throw structureError(archive, `truncated extra field in the ${where}`, name);
-    const id = extra.readUInt16LE(p);
-    const len = extra.readUInt16LE(p + 2);
-    if (p + 4 + len > extra.length) throw structureError(archive, `extra field 0x${id.toString(16)} overruns the ${where}`, name);
-    if (fields.has(id)) throw structureError(archive, `extra field 0x${id.toString(16)} appears twice in the ${where}`, name);
-    if (id === EXTRA_UNICODE_PATH) throw structureError(archive, `a second (Unicode path) name in the ${where}`, name);
-    fields.set(id, extra.subarray(p + 4, p + 4 + len));
-    p += 4 + len;
-  }
-  return fields;
+/** Little-endian fields read straight from the bytes: Buffer's readers validate their offset on every call. */
+function u16(b: Buffer, at: number): number {
+  return b[at] | (b[at + 1] << 8);
 }
 
-function decodeName(archive: string, raw: Buffer, flags: number): string {
-  const printable = raw.toString("latin1");
-  const ascii = raw.every((b) => b < 0x80);
-  // Without the UTF-8 flag, Python decodes a name as cp437: only ASCII reads the same everywhere.
-  if (!ascii && (flags & FLAG_UTF8) === 0) throw structureError(archive, "name is not ASCII and its UTF-8 flag is not set", printable);
-  try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(raw);
-  } catch {
-    throw structureError(archive, "name is not valid UTF-8", printable);
+function u32(b: Buffer, at: number): number {
+  return (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16)) + b[at + 3] * 0x1000000;
+}
+
+/** Past this many fields in one extra block, repeated ids are found through a set instead of a look back. */
+const EXTRA_LOOK_BACK = 8;
+
+/**
+ * Check the extra block b[start, end) in place: a field that overruns it, a repeated id or a second name
+ * field is refused. Returns where the ZIP64 field's data starts (its length is the 16 bits before), or -1.
+ */
+export function scanExtra(archive: string, name: string, b: Buffer, start: number, end: number, where: string): number {
+  let zip64 = -1;
+  let ids: Set<number> | undefined;
+  let count = 0;
+  for (let p = start; p < end; ) {
+    if (p + 4 > end) throw structureError(archive, `truncated extra field in the ${where}`, name);
+    const id = u16(b, p);
+    const len = u16(b, p + 2);
+    if (p + 4 + len > end) throw structureError(archive, `extra field 0x${id.toString(16)} overruns the ${where}`, name);
+    let repeated = false;
+    if (ids) {
+      repeated = ids.has(id);
+      ids.add(id);
+    } else {
+      // Real blocks hold a few fields: a look back over them costs nothing. A hostile one may hold thousands.
+      for (let q = start; q < p && !repeated; q += 4 + u16(b, q + 2)) repeated = u16(b, q) === id;
+      if (++count === EXTRA_LOOK_BACK) {
+        ids = new Set();
+        for (let q = start; q <= p; q += 4 + u16(b, q + 2)) ids.add(u16(b, q));
+      }
+    }
+    if (repeated) throw structureError(archive, `extra field 0x${id.toString(16)} appears twice in the ${where}`, name);
+    if (id === EXTRA_UNICODE_PATH) throw structureError(archive, `a second (Unicode path) name in the ${where}`, name);
+    if (id === EXTRA_ZIP64) zip64 = p + 4;
+    p += 4 + len;
   }
+  return zip64;
+}
+
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/**
+ * A member's name from its raw bytes, the general rule: without the UTF-8 flag Python decodes a name as
+ * cp437, so only ASCII reads the same everywhere; with it, the bytes must be valid UTF-8.
+ */
+export function decodeName(archive: string, raw: Buffer, flags: number): string {
+  if (!isAscii(raw) && (flags & FLAG_UTF8) === 0)
+    throw structureError(archive, "name is not ASCII and its UTF-8 flag is not set", raw.toString("latin1"));
+  try {
+    return UTF8.decode(raw);
+  } catch {
+    throw structureError(archive, "name is not valid UTF-8", raw.toString("latin1"));
+  }
+}
+
+/**
+ * decodeName for the name at b[start, end), with neither a view nor a decoder for the usual ASCII name:
+ * read as latin1, ASCII is its own UTF-8 decoding whatever the flag says; anything else goes the general way.
+ */
+export function decodeNameAt(archive: string, b: Buffer, start: number, end: number, flags: number): string {
+  const text = b.toString("latin1", start, end);
+  return NON_ASCII.test(text) ? decodeName(archive, b.subarray(start, end), flags) : text;
 }
 
 function checkFlags(archive: string, name: string, flags: number, method: number): void {
@@ -188,53 +231,51 @@ export function parseCentralDirectory(cd: Buffer, end: EndRecords, archive: stri
   const members: ZipMember[] = [];
   let p = 0;
   while (p < cd.length) {
-    if (p + 46 > cd.length || cd.readUInt32LE(p) !== CENTRAL) throw structureError(archive, "a broken central directory record");
-    const flags = cd.readUInt16LE(p + 8);
-    const method = cd.readUInt16LE(p + 10);
-    const nameLength = cd.readUInt16LE(p + 28);
-    const extraLength = cd.readUInt16LE(p + 30);
-    const commentLength = cd.readUInt16LE(p + 32);
-    const next = p + 46 + nameLength + extraLength + commentLength;
+    if (p + 46 > cd.length || u32(cd, p) !== CENTRAL) throw structureError(archive, "a broken central directory record");
+    const flags = u16(cd, p + 8);
+    const method = u16(cd, p + 10);
+    const nameStart = p + 46;
+    const extraStart = nameStart + u16(cd, p + 28);
+    const extraEnd = extraStart + u16(cd, p + 30);
+    const next = extraEnd + u16(cd, p + 32);
     if (next > cd.length) throw structureError(archive, "a central directory record overruns the directory");
-    const nameBytes = cd.subarray(p + 46, p + 46 + nameLength);
-    const name = decodeName(archive, nameBytes, flags);
+    const name = decodeNameAt(archive, cd, nameStart, extraStart, flags);
     checkFlags(archive, name, flags, method);
-    const extra = parseExtra(archive, name, cd.subarray(p + 46 + nameLength, p + 46 + nameLength + extraLength), "central directory");
-    let uncompressedSize = cd.readUInt32LE(p + 24);
-    let compressedSize = cd.readUInt32LE(p + 20);
-    let localOffset = cd.readUInt32LE(p + 42);
-    const diskStart = cd.readUInt16LE(p + 34);
-    const z64 = extra.get(EXTRA_ZIP64);
-    if (z64) {
+    const z64 = scanExtra(archive, name, cd, extraStart, extraEnd, "central directory");
+    let uncompressedSize = u32(cd, p + 24);
+    let compressedSize = u32(cd, p + 20);
+    let localOffset = u32(cd, p + 42);
+    if (z64 >= 0) {
       // Only the fields whose 32-bit value is the marker are present, in this order (APPNOTE 4.5.3).
       const wanted = [uncompressedSize, compressedSize, localOffset].filter((v) => v === 0xffffffff).length;
-      if (z64.length !== wanted * 8 || wanted === 0) throw structureError(archive, "ZIP64 extra field does not match the markers", name);
-      let q = 0;
+      if (u16(cd, z64 - 2) !== wanted * 8 || wanted === 0)
+        throw structureError(archive, "ZIP64 extra field does not match the markers", name);
+      let q = z64;
       if (uncompressedSize === 0xffffffff) {
-        uncompressedSize = u64(z64, q);
+        uncompressedSize = u64(cd, q);
         q += 8;
       }
       if (compressedSize === 0xffffffff) {
-        compressedSize = u64(z64, q);
+        compressedSize = u64(cd, q);
         q += 8;
       }
-      if (localOffset === 0xffffffff) localOffset = u64(z64, q);
+      if (localOffset === 0xffffffff) localOffset = u64(cd, q);
     } else if (uncompressedSize === 0xffffffff || compressedSize === 0xffffffff || localOffset === 0xffffffff) {
       throw structureError(archive, "ZIP64 marker without a ZIP64 extra field", name);
     }
-    if (diskStart !== 0) throw structureError(archive, "entry on another disk", name);
+    if (u16(cd, p + 34) !== 0) throw structureError(archive, "entry on another disk", name);
     members.push({
       name,
-      nameBytes,
+      nameBytes: cd.subarray(nameStart, extraStart),
       flags,
       method,
-      crc32: cd.readUInt32LE(p + 16),
+      crc32: u32(cd, p + 16),
       compressedSize,
       uncompressedSize,
       localOffset,
-      versionMadeBy: cd.readUInt16LE(p + 4),
-      externalAttributes: cd.readUInt32LE(p + 38),
-      zip64: z64 !== undefined,
+      versionMadeBy: u16(cd, p + 4),
+      externalAttributes: u32(cd, p + 38),
+      zip64: z64 >= 0,
     });
     p = next;
   }
@@ -248,31 +289,31 @@ export function parseCentralDirectory(cd: Buffer, end: EndRecords, archive: stri
  * sizes (or zeros, deferred to a data descriptor). Returns where the data starts.
  */
 export function checkLocalHeader(archive: string, m: ZipMember, header: Buffer): { dataOffset: number; headerLength: number } {
-  if (header.length < 30 || header.readUInt32LE(0) !== LOCAL)
+  const headerLength = checkLocalHeaderAt(archive, m, header, 0);
+  return { dataOffset: m.localOffset + headerLength, headerLength };
+}
+
+/** checkLocalHeader for the header at b[at…] (the bytes up to b's end are all there is); returns its length. */
+function checkLocalHeaderAt(archive: string, m: ZipMember, b: Buffer, at: number): number {
+  if (b.length - at < 30 || u32(b, at) !== LOCAL)
     throw structureError(archive, "no local header where the central directory points", m.name);
-  const nameLength = header.readUInt16LE(26);
-  const extraLength = header.readUInt16LE(28);
-  const headerLength = 30 + nameLength + extraLength;
-  if (header.length < headerLength) throw structureError(archive, "local header overruns the archive", m.name);
-  if (!header.subarray(30, 30 + nameLength).equals(m.nameBytes))
-    throw structureError(
-      archive,
-      `the local header names it ${JSON.stringify(header.subarray(30, 30 + nameLength).toString("latin1"))}`,
-      m.name,
-    );
-  if (header.readUInt16LE(6) !== m.flags) throw structureError(archive, "local header and central directory disagree on flags", m.name);
-  if (header.readUInt16LE(8) !== m.method)
-    throw structureError(archive, "local header and central directory disagree on the method", m.name);
-  const extra = parseExtra(archive, m.name, header.subarray(30 + nameLength, headerLength), "local header");
-  const crc = header.readUInt32LE(14);
-  let compressed = header.readUInt32LE(18);
-  let size = header.readUInt32LE(22);
-  const z64 = extra.get(EXTRA_ZIP64);
-  if (z64 && (size === 0xffffffff || compressed === 0xffffffff)) {
+  const nameStart = at + 30;
+  const extraStart = nameStart + u16(b, at + 26);
+  const headerEnd = extraStart + u16(b, at + 28);
+  if (b.length < headerEnd) throw structureError(archive, "local header overruns the archive", m.name);
+  if (m.nameBytes.compare(b, nameStart, extraStart) !== 0)
+    throw structureError(archive, `the local header names it ${JSON.stringify(b.toString("latin1", nameStart, extraStart))}`, m.name);
+  if (u16(b, at + 6) !== m.flags) throw structureError(archive, "local header and central directory disagree on flags", m.name);
+  if (u16(b, at + 8) !== m.method) throw structureError(archive, "local header and central directory disagree on the method", m.name);
+  const z64 = scanExtra(archive, m.name, b, extraStart, headerEnd, "local header");
+  const crc = u32(b, at + 14);
+  let compressed = u32(b, at + 18);
+  let size = u32(b, at + 22);
+  if (z64 >= 0 && (size === 0xffffffff || compressed === 0xffffffff)) {
     // The local ZIP64 field holds both sizes (APPNOTE 4.5.3).
-    if (z64.length < 16) throw structureError(archive, "short ZIP64 extra field in the local header", m.name);
-    size = u64(z64, 0);
-    compressed = u64(z64, 8);
+    if (u16(b, z64 - 2) < 16) throw structureError(archive, "short ZIP64 extra field in the local header", m.name);
+    size = u64(b, z64);
+    compressed = u64(b, z64 + 8);
   }
   const deferred = (m.flags & FLAG_DESCRIPTOR) !== 0 && crc === 0 && compressed === 0 && size === 0;
   if (!deferred) {
@@ -280,7 +321,7 @@ export function checkLocalHeader(archive: string, m: ZipMember, header: Buffer):
     if (compressed !== m.compressedSize || size !== m.uncompressedSize)
       throw structureError(archive, "local header and central directory disagree on the sizes", m.name);
   }
-  return { dataOffset: m.localOffset + headerLength, headerLength };
+  return headerEnd - at;
 }
 
 /** The data descriptor after an entry's data, checked against the central record; returns its length. */
@@ -303,12 +344,15 @@ export function checkDescriptor(archive: string, m: ZipMember, read: ByteReader,
  * Walk the local headers from the first byte: each central record must point exactly where the previous
  * entry (data and descriptor) ended, in central-directory order, and the last must end where the central
  * directory starts. No byte is left that a forward reader could take for another entry; no two entries
- * share bytes. Returns each member's data offset.
+ * share bytes. Returns each member's data offset. `whole`: the archive's bytes, when they are in memory
+ * (`read` reads from them), so that the headers are checked in place.
  */
-export function checkLocalLayout(archive: string, members: ZipMember[], end: EndRecords, read: ByteReader): number[] {
+export function checkLocalLayout(archive: string, members: ZipMember[], end: EndRecords, read: ByteReader, whole?: Buffer): number[] {
   const offsets: number[] = [];
   let cursor = 0;
-  for (const m of members) {
+  // Indexed: until the JIT has optimised this code, a for-of allocates an iterator result per member.
+  for (let i = 0; i < members.length; i++) {
+    const m = members[i];
     if (m.localOffset !== cursor) {
       if (cursor === 0) throw structureError(archive, `${m.localOffset} bytes of data before the first entry`);
       throw structureError(
@@ -317,13 +361,19 @@ export function checkLocalLayout(archive: string, members: ZipMember[], end: End
         m.name,
       );
     }
-    // One read covers the usual header (local extra no longer than 64 bytes); a longer one is read again.
-    let header = read(m.localOffset, 30 + m.nameBytes.length + 64);
-    if (header.length >= 30) {
-      const full = 30 + header.readUInt16LE(26) + header.readUInt16LE(28);
-      if (full > header.length) header = read(m.localOffset, full);
+    let dataOffset: number;
+    if (whole) {
+      // The archive in memory: each header read where it is, without a view of its own.
+      dataOffset = m.localOffset + checkLocalHeaderAt(archive, m, whole, m.localOffset);
+    } else {
+      // One read covers the usual header (local extra no longer than 64 bytes); a longer one is read again.
+      let header = read(m.localOffset, 30 + m.nameBytes.length + 64);
+      if (header.length >= 30) {
+        const full = 30 + u16(header, 26) + u16(header, 28);
+        if (full > header.length) header = read(m.localOffset, full);
+      }
+      dataOffset = m.localOffset + checkLocalHeaderAt(archive, m, header, 0);
     }
-    const { dataOffset } = checkLocalHeader(archive, m, header);
     let next = dataOffset + m.compressedSize;
     if (next > end.cdOffset) throw structureError(archive, "entry data runs into the central directory", m.name);
     if (m.flags & FLAG_DESCRIPTOR) next += checkDescriptor(archive, m, read, next);
