@@ -193,7 +193,9 @@ export function scanExtra(archive: string, name: string, b: Buffer, start: numbe
   return zip64;
 }
 
-const UTF8 = new TextDecoder("utf-8", { fatal: true });
+// ignoreBOM: a leading U+FEFF is part of the name, as Python's zipfile (pip's reader) decodes it; stripping
+// it would install the member under another name than pip does.
+const UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const NON_ASCII = /[^\x00-\x7f]/;
 
 /**

@@ -1,6 +1,7 @@
 // The fast paths of the zip structure reader and the name checks (src/wheel/zip-layout.ts, src/wheel/safety.ts)
 // against the general rules they stand in for: the same names, the same refusals with the same messages.
 
+import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { ACCEPTED_WHEELS, HOSTILE_WHEELS } from "../../fixtures/hostile-wheels.js";
 import { prng } from "../../fixtures/prng.js";
@@ -36,6 +37,23 @@ function randomBytes(random: () => number, length: number, alphabet: readonly nu
 
 const ASCII_BYTES = Array.from({ length: 0x80 }, (_, i) => i);
 const ANY_BYTES = Array.from({ length: 0x100 }, (_, i) => i);
+
+describe("decodeName and a byte-order mark", () => {
+  it("keeps a leading U+FEFF, as Python's zipfile does, in both paths", () => {
+    const raw = Buffer.from([0xef, 0xbb, 0xbf, 0x61, 0x2f, 0x62]);
+    const python = spawnSync(
+      "python3",
+      ["-c", "import sys; print(bytes.fromhex(sys.argv[1]).decode('utf-8').encode('unicode_escape').decode())", raw.toString("hex")],
+      {
+        encoding: "utf8",
+      },
+    );
+    expect(python.stdout.trim()).toBe("\\ufeffa/b");
+    expect(decodeName("w.whl", raw, FLAG_UTF8)).toBe("\ufeffa/b");
+    const framed = Buffer.concat([Buffer.from("xx"), raw]);
+    expect(decodeNameAt("w.whl", framed, 2, framed.length, FLAG_UTF8)).toBe("\ufeffa/b");
+  });
+});
 
 describe("decodeNameAt, the ASCII fast path, against decodeName", () => {
   const named: [string, Buffer][] = [
