@@ -53,7 +53,24 @@ function makeAction(program: Command, load: HandlerLoader, state: RunState) {
   };
 }
 
-export function buildProgram(state: RunState): Command {
+/**
+ * The command a run names: its first operand, past the global options; "" when the version is asked
+ * first (commander answers before any command). Undefined when there is none, or when help for the whole
+ * program is asked first (which lists every command).
+ */
+export function commandNamed(args: string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === "--" || arg === "--help" || /^-[a-zA-Z]*h/.test(arg)) return undefined;
+    if (arg === "--version" || /^-[a-zA-Z]*V/.test(arg)) return "";
+    if (arg === "--store") i++;
+    else if (!arg.startsWith("-")) return arg;
+  }
+  return undefined;
+}
+
+/** The program with every command, or with only the area of the command `argv` (node, script, …) names. */
+export function buildProgram(state: RunState, argv?: string[]): Command {
   const program = new Command();
   program
     .name("pystore")
@@ -68,7 +85,7 @@ export function buildProgram(state: RunState): Command {
       writeOut: (s) => process.stdout.write(s),
       writeErr: (s) => process.stderr.write(s),
     });
-  registerCommands(program, (load) => makeAction(program, load, state));
+  registerCommands(program, (load) => makeAction(program, load, state), argv && commandNamed(argv.slice(2)));
   return program;
 }
 
@@ -100,7 +117,7 @@ function hasFlag(argv: string[], flag: string): boolean {
 /** Run the CLI with a full argv (node, script, ...args). Resolves to the process exit code. */
 export async function run(argv: string[]): Promise<number> {
   const state: RunState = { exitCode: EXIT.ok, json: false, held: "" };
-  const program = buildProgram(state);
+  const program = buildProgram(state, argv);
   try {
     await program.parseAsync(argv);
     return state.exitCode;

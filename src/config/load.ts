@@ -6,7 +6,9 @@ import { homedir } from "node:os";
 import { isAbsolute, join } from "node:path";
 import { parse as parseToml } from "smol-toml";
 import { PystoreError } from "../errors.js";
+import { offerParsed } from "../util/parsed-once.js";
 import { type FileKind, type Layer, readLayer } from "./layer.js";
+import type { SettingValue } from "./keys.js";
 import type { Sources } from "./resolve.js";
 
 /** The home directory as the environment names it ($HOME), else the account's. */
@@ -27,16 +29,18 @@ export function userConfigDisabled(env: NodeJS.ProcessEnv): boolean {
   return raw !== undefined && raw !== "" && raw !== "0" && raw !== "false" && raw !== "no" && raw !== "off";
 }
 
-/** A TOML file's table, or undefined when the file does not exist. */
-function readTomlFile(file: string, kind: FileKind): Record<string, unknown> | undefined {
-  let text: string;
+/** A file's text, or undefined when the file does not exist. */
+function readText(file: string): string | undefined {
   try {
-    text = readFileSync(file, "utf8");
+    return readFileSync(file, "utf8");
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT" || code === "ENOTDIR") return undefined;
     throw new PystoreError("INVALID_CONFIG", `cannot read ${file}: ${(error as Error).message}`, { cause: error, details: { file } });
   }
+}
+
+function parseTomlText(text: string, file: string, kind: FileKind): Record<string, unknown> {
   try {
     return parseToml(text) as Record<string, unknown>;
   } catch (error) {
@@ -50,12 +54,48 @@ function readTomlFile(file: string, kind: FileKind): Record<string, unknown> | u
   }
 }
 
+/**
+ * Layers already read, by file and exact text: a command resolves settings several times (index, transport,
+ * build), and each would otherwise parse the same files again. The text is read every time, so an edit
+ * in between is seen.
+ */
+const layerCache = new Map<string, { text: string; layer: Layer | undefined }>();
+
+/** A value no caller can change in the cache (settings hand out arrays and tables). */
+function copied(value: SettingValue): SettingValue {
+  return Array.isArray(value) ? [...value] : typeof value === "object" && value !== null ? { ...value } : value;
+}
+
+function copiedLayer(layer: Layer | undefined): Layer | undefined {
+  return layer && { ...layer, values: new Map([...layer.values].map(([key, value]) => [key, copied(value)])) };
+}
+
+/**
+ * The layer a file gives (undefined when it does not exist, or gives none); `table` picks the settings'
+ * table out of the parsed file.
+ */
+function fileLayer(
+  file: string,
+  kind: FileKind,
+  home: string,
+  table: (doc: Record<string, unknown>, text: string) => Record<string, unknown> | undefined,
+): Layer | undefined {
+  const text = readText(file);
+  if (text === undefined) return undefined;
+  const key = `${kind}\0${home}\0${file}`;
+  const cached = layerCache.get(key);
+  if (cached?.text === text) return copiedLayer(cached.layer);
+  const found = table(parseTomlText(text, file, kind), text);
+  // Copied: the parse may be handed on (offerParsed), and the cache must not share its arrays either.
+  const layer = copiedLayer(found === undefined ? undefined : readLayer(found, { kind, file, home }));
+  layerCache.set(key, { text, layer });
+  return copiedLayer(layer);
+}
+
 /** The user file's layer, or undefined when there is none (or PYSTORE_NO_CONFIG is set). */
 export function loadUserLayer(env: NodeJS.ProcessEnv): Layer | undefined {
   if (userConfigDisabled(env)) return undefined;
-  const file = userConfigPath(env);
-  const table = readTomlFile(file, "user");
-  return table === undefined ? undefined : readLayer(table, { kind: "user", file, home: homeDir(env) });
+  return fileLayer(userConfigPath(env), "user", homeDir(env), (doc) => doc);
 }
 
 function toolTable(doc: Record<string, unknown>): Record<string, unknown> | undefined {
@@ -71,12 +111,16 @@ export function loadProjectLayers(projectDir: string, env: NodeJS.ProcessEnv): L
   const home = homeDir(env);
   const layers: Layer[] = [];
   const own = join(projectDir, "pystore.toml");
-  const ownTable = readTomlFile(own, "pystore-toml");
-  if (ownTable) layers.push(readLayer(ownTable, { kind: "pystore-toml", file: own, home }));
+  const ownLayer = fileLayer(own, "pystore-toml", home, (doc) => doc);
+  if (ownLayer) layers.push(ownLayer);
   const pyproject = join(projectDir, "pyproject.toml");
-  const doc = readTomlFile(pyproject, "pyproject");
-  const tool = doc && toolTable(doc);
-  if (tool) layers.push(readLayer(tool, { kind: "pyproject", file: pyproject, home }));
+  const tool = fileLayer(pyproject, "pyproject", home, (doc, text) => {
+    // The project reader (src/project/pyproject.ts) parses this file too: it takes this parse instead.
+    const table = toolTable(doc);
+    offerParsed(pyproject, text, doc);
+    return table;
+  });
+  if (tool) layers.push(tool);
   if (layers.length === 2) {
     const twice = [...layers[0].values.keys()].filter((key) => layers[1].values.has(key));
     if (twice.length > 0) {

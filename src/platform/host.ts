@@ -1,6 +1,5 @@
 // Host detection: the only place pystore asks the running machine what it is, by running python3 once.
 
-import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { PystoreError } from "../errors.js";
@@ -129,7 +128,9 @@ async function detect(python: string, env: NodeJS.ProcessEnv): Promise<HostInfo>
   return host;
 }
 
-function probe(python: string, executable: string): Promise<ProbeOutput> {
+async function probe(python: string, executable: string): Promise<ProbeOutput> {
+  // Loaded here: a cached answer (every run but the first) needs no child process, and the module costs ~2 ms to load.
+  const { execFile } = await import("node:child_process");
   return new Promise((resolve, reject) => {
     execFile(executable, ["-c", probeScript()], { encoding: "utf8", timeout: 60_000, maxBuffer: 1 << 20 }, (error, stdout, stderr) => {
       if (error) {

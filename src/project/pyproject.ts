@@ -9,6 +9,7 @@ import { canonicalizeName, isValidProjectName } from "../standards/normalize.js"
 import { parseSpecifierSet } from "../standards/pep440.js";
 import { formatRequirement, markerAnd, parseMarker, parseRequirement, type Requirement } from "../standards/pep508.js";
 import { byKey } from "../util/order.js";
+import { takeParsed } from "../util/parsed-once.js";
 import { type PyprojectService, parseServices } from "./services.js";
 
 export interface PyprojectTarget {
@@ -103,9 +104,10 @@ export async function readPyproject(dir: string): Promise<Pyproject | undefined>
 }
 
 export function parsePyproject(text: string, path = "pyproject.toml"): Pyproject {
-  let doc: Record<string, unknown>;
+  // The settings (src/config/load.ts) usually parsed this very text first.
+  let doc = takeParsed(path, text) as Record<string, unknown> | undefined;
   try {
-    doc = parseToml(text) as Record<string, unknown>;
+    doc ??= parseToml(text) as Record<string, unknown>;
   } catch (error) {
     throw invalid(path, `not valid TOML: ${(error as Error).message.split("\n")[0]}`);
   }

@@ -5,11 +5,15 @@ import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
 import Database from "better-sqlite3";
 import { PystoreError } from "../errors.js";
 import { STORE_FORMAT_VERSION } from "../format-versions.js";
+import { nodeGypAddon } from "../util/native-addon.js";
 
 export type Db = Database.Database;
 
 /** Long enough for eight writers queueing behind a gc on a loaded machine. */
 const BUSY_TIMEOUT_MS = 60_000;
+
+/** The addon's path for better-sqlite3, so it skips its own search (src/util/native-addon.ts). */
+const addonOption = () => ({ nativeBinding: nodeGypAddon("better-sqlite3", "better_sqlite3.node", import.meta.url) });
 
 /**
  * Entry directories whose rows gc deleted (its step 1) and has not yet moved away (step 2): the only
@@ -242,9 +246,10 @@ export function dbFileExists(path: string): boolean {
 /** Open (creating if needed) the database; refuses an unknown format version without touching it. */
 export function openDb(path: string, opts: { readonly?: boolean } = {}): Db {
   checkDbHeader(path);
+  const binding = addonOption();
   let db: Db;
   try {
-    db = new Database(path, { readonly: opts.readonly === true, timeout: BUSY_TIMEOUT_MS });
+    db = new Database(path, { readonly: opts.readonly === true, timeout: BUSY_TIMEOUT_MS, ...binding });
   } catch (error) {
     throw (
       asDamage(path, error) ??
@@ -341,7 +346,7 @@ let expectedTables: Map<string, Column[]> | undefined;
 
 function schemaTables(): Map<string, Column[]> {
   if (expectedTables) return expectedTables;
-  const reference = new Database(":memory:");
+  const reference = new Database(":memory:", addonOption());
   try {
     reference.exec(SCHEMA);
     expectedTables = tableColumns(reference);
