@@ -17,10 +17,11 @@ export type GatherOptions = Pick<BundleRequest, "lock" | "lockDir" | "target" | 
 export async function gatherWheels(req: GatherOptions, selected: SelectedPackage[]): Promise<Map<string, StoreEntry>> {
   const found = new Map<string, StoreEntry>();
   const missing: SelectedPackage[] = [];
-  for (const pkg of selected) {
-    // Claimed for this build: a concurrent gc's grace period now covers the entry (and its tree) until the
-    // bundle's root is recorded, however old and unrooted it was.
-    const entry = req.store.claim(pkg.sha256);
+  // Claimed for this build, all in one transaction: a concurrent gc's grace period now covers each entry
+  // (and its tree) until the bundle's root is recorded, however old and unrooted it was.
+  const claimed = req.store.claimAll(selected.map((pkg) => pkg.sha256));
+  for (const [i, pkg] of selected.entries()) {
+    const entry = claimed[i];
     if (!entry) {
       missing.push(pkg);
       continue;

@@ -1,7 +1,8 @@
 // Simple repository API project pages: PEP 503 HTML and PEP 691 JSON, with PEP 592 (yanked),
 // PEP 629 (repository version), PEP 658/714 (core metadata), PEP 700 (size, upload-time, versions).
 
-import { Parser } from "htmlparser2";
+import { createRequire } from "node:module";
+import type { Parser as HtmlParser } from "htmlparser2";
 import { PystoreError } from "../errors.js";
 import { redactUrl } from "../util/redact.js";
 
@@ -185,12 +186,24 @@ export function parseProjectJson(body: string, pageUrl: string, index: string): 
   return versions ? { name: page.name, files, versions, apiVersion } : { name: page.name, files, apiVersion };
 }
 
+let htmlParser: typeof HtmlParser | undefined;
+
+/**
+ * htmlparser2 decodes its whole entity table when it loads: only HTML pages need it, never JSON (PEP 691)
+ * or cached ones. Its CommonJS build is required at first use so parsing stays synchronous.
+ */
+function loadHtmlParser(): typeof HtmlParser {
+  htmlParser ??= (createRequire(import.meta.url)("htmlparser2") as typeof import("htmlparser2")).Parser;
+  return htmlParser;
+}
+
 /** PEP 503 HTML project page (also find-links pages: any HTML with links to distributions). */
 export function parseProjectHtml(body: string, pageUrl: string, index: string, opts: HtmlParseOptions = {}): ProjectPage {
   let base = pageUrl;
   let apiVersion: string | undefined;
   let anchors = 0;
   const files: ProjectFile[] = [];
+  const Parser = loadHtmlParser();
   const parser = new Parser(
     {
       onopentag(tag, attrs) {

@@ -20,7 +20,7 @@ import { sqliteHttpCache, type HttpCache } from "./http-cache.js";
 import { dbPath, entryFilePath, entryName, tmpDir, wheelsDir } from "./layout.js";
 import { RootIndex, type RootKind } from "./roots.js";
 import { BuildIndex } from "./builds.js";
-import { holdsStoredPythons, PythonIndex, pythonsDir } from "./pythons.js";
+import { holdsStoredPythons, PythonIndex, pythonsDir } from "./python-index.js";
 import { readWheelInfo, type WheelInfo } from "./wheel-info.js";
 
 export type { StoreEntry } from "./entries.js";
@@ -383,11 +383,21 @@ export class Store {
    * takes, so a gc either deleted the row before (undefined) or sees it young and keeps it.
    */
   claim(sha256: string): StoreEntry | undefined {
+    return this.claimAll([sha256])[0];
+  }
+
+  /**
+   * claim for several entries in one IMMEDIATE transaction (a bundle's wheels): one write lock and one
+   * commit instead of one per wheel, with the same guarantee for each. Undefined in place of a missing entry.
+   */
+  claimAll(sha256s: readonly string[]): (StoreEntry | undefined)[] {
     return this.db
-      .transaction(() => {
-        this.touch(sha256);
-        return this.entries.get(sha256);
-      })
+      .transaction(() =>
+        sha256s.map((sha256) => {
+          this.touch(sha256);
+          return this.entries.get(sha256);
+        }),
+      )
       .immediate();
   }
 
