@@ -1,6 +1,6 @@
-// Many entries' trees for one bundle: the missing ones unpacked in parallel on worker threads (largest
-// wheel first), each handed out in the caller's order as soon as it is in place. A tree that was already
-// there goes through ensureIntactTree's check as before; one this pool made was checked as it was written.
+// Many entries' trees for one bundle: the missing ones unpacked in parallel on worker threads, each handed
+// out in the caller's order as soon as it is in place. A tree that was already there goes through
+// ensureIntactTree's check as before; one this pool made was checked as it was written.
 
 import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
@@ -8,13 +8,16 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { PystoreError } from "../errors.js";
+import { tempName } from "../util/atomic-write.js";
 import { workerScript } from "../util/shipped.js";
+import { removeReadOnly } from "./content.js";
 import type { StoreEntry } from "./entries.js";
-import { ensureIntactTree, ensureTree, readTree, TREE_INDEX, type Tree, treeDir } from "./tree.js";
+import { tmpDir } from "./layout.js";
+import { ensureIntactTree, ensureTree, readTree, TREE_INDEX, type Tree, type TreeEntry, treeDir, treeEntry } from "./tree.js";
 
 /**
- * Each thread costs 30–45 MB at its peak (a held wheel, a member in flight, its own heap): two keep a first
- * bundle's peak RSS under 200 MB, and beyond two the unpack is mostly waiting on the disk anyway.
+ * Each thread costs 12–15 MB at its peak (its heap, a held wheel, the member reader's buffers): two keep a
+ * first bundle's peak RSS under 200 MB, and beyond two the unpack is mostly waiting on the disk anyway.
  */
 const MAX_WORKERS = 2;
 
@@ -38,8 +41,6 @@ export interface WireError {
   errno?: { code?: string; errno?: number; syscall?: string; path?: string };
 }
 
-export type TreeJobResult = { id: number; created: boolean } | { id: number; error: WireError };
-
 export function toWire(error: unknown): WireError {
   if (error instanceof PystoreError) {
     return { message: error.message, pystore: { code: error.code, hint: error.hint, details: error.details } };
@@ -60,6 +61,60 @@ export function fromWire(wire: WireError): Error {
 
 /** How a missing tree gets made: on a worker thread, or (tests, one tree) in this thread. */
 export type TreeMaker = (storeDir: string, entry: StoreEntry) => Promise<{ created: boolean }>;
+
+/**
+ * What a thread is started with (its workerData): every job, and the order it claims them in. Threads claim
+ * jobs themselves, so one never waits for this thread, busy installing a tree, to hand it the next.
+ */
+export interface TreeThreadData {
+  storeDir: string;
+  /** Each with the staging directory the pool named, so the pool can remove it if the thread dies. */
+  jobs: { entry: TreeEntry; staging: string }[];
+  order: number[];
+  /** JobClaims' flags. */
+  claims: SharedArrayBuffer;
+  /** One Int32 per thread: 1 + the job it is unpacking, 0 between jobs. */
+  current: SharedArrayBuffer;
+  thread: number;
+}
+
+export type TreeJobResult = { index: number; created: boolean } | { index: number; error: WireError };
+
+/**
+ * Which job a lane takes next: the first in its order that no lane has claimed. The flags are shared by
+ * every thread (one Int32 per job, then one that closes the pool), so a claim is one compare-and-swap.
+ */
+export class JobClaims {
+  private cursor = 0;
+  private readonly flags: Int32Array;
+
+  constructor(
+    buffer: SharedArrayBuffer,
+    private readonly order: readonly number[],
+  ) {
+    this.flags = new Int32Array(buffer);
+  }
+
+  static buffer(jobs: number): SharedArrayBuffer {
+    return new SharedArrayBuffer(4 * (jobs + 1));
+  }
+
+  next(): number | undefined {
+    while (this.cursor < this.order.length && Atomics.load(this.flags, this.flags.length - 1) === 0) {
+      const job = this.order[this.cursor++];
+      if (Atomics.compareExchange(this.flags, job, 0, 1) === 0) return job;
+    }
+    return undefined;
+  }
+
+  close(): void {
+    Atomics.store(this.flags, this.flags.length - 1, 1);
+  }
+
+  claimed(job: number): boolean {
+    return Atomics.load(this.flags, job) !== 0;
+  }
+}
 
 const WORKER = workerScript("tree-worker");
 const YOUNG_GENERATION_MB = 2;
@@ -86,41 +141,73 @@ export function treePool(
   if (!opts.maker && (threads < 2 || !existsSync(fileURLToPath(script)))) {
     return { intact: (entry) => ensureIntactTree(storeDir, entry), close: async () => {} };
   }
-  const workers = opts.maker ? undefined : new WorkerSet(script, threads, opts.oldGenerationMb ?? OLD_GENERATION_MB);
-  const make: TreeMaker =
-    opts.maker ??
-    ((dir, entry) =>
-      workers!.run(dir, entry).catch((error: unknown) => {
-        if ((error as NodeJS.ErrnoException).code !== "ERR_WORKER_OUT_OF_MEMORY") throw error;
-        // What the dead thread had staged in tmp/ is debris the store removes like a killed run's.
-        return ensureTree(dir, entry);
-      }));
-  // Largest first: the longest unpack starts at once instead of last (the makespan is what the user waits for).
-  const order = [...new Map(missing.map((e) => [e.sha256, e])).values()].sort((a, b) => b.size - a.size);
-  const made = new Map<string, Promise<{ created: boolean }>>();
-  let next = 0;
-  let closed = false;
-  const lanes: Promise<void>[] = [];
-  const settle = new Map<string, { resolve: (v: { created: boolean }) => void; reject: (e: unknown) => void }>();
-  for (const entry of order) {
-    const promise = new Promise<{ created: boolean }>((resolve, reject) => settle.set(entry.sha256, { resolve, reject }));
-    // Awaited by intact() when the caller gets there; a failure before that is not "unhandled".
-    promise.catch(() => {});
-    made.set(entry.sha256, promise);
-  }
-  const lane = async () => {
-    while (!closed && next < order.length) {
-      const entry = order[next++];
-      const { resolve, reject } = settle.get(entry.sha256)!;
-      await make(storeDir, entry).then(resolve, reject);
+  const jobs = [...new Map(missing.map((e) => [e.sha256, e])).values()];
+  const index = new Map(jobs.map((e, i) => [e.sha256, i]));
+  const claims = JobClaims.buffer(jobs.length);
+  // One lane follows the caller's order, so the caller installs trees while the rest are unpacked; the others
+  // take the largest wheel left, so the longest unpack starts at once instead of last (the makespan is what
+  // the user waits for). One thread: the caller's order alone.
+  const inOrder = jobs.map((_, i) => i);
+  const bySize = [...inOrder].sort((a, b) => jobs[b].size - jobs[a].size);
+  const laneCount = Math.max(1, threads);
+  const orders = Array.from({ length: laneCount }, (_, lane) => (lane === laneCount - 1 ? inOrder : bySize));
+  const settled: boolean[] = jobs.map(() => false);
+  const settle: { resolve: (v: { created: boolean }) => void; reject: (e: unknown) => void }[] = [];
+  const made = jobs.map(
+    (_, i) =>
+      new Promise<{ created: boolean }>((resolve, reject) => {
+        settle[i] = {
+          resolve: (value) => {
+            settled[i] = true;
+            resolve(value);
+          },
+          reject: (error) => {
+            settled[i] = true;
+            reject(error);
+          },
+        };
+      }),
+  );
+  // Awaited by intact() when the caller gets there; a failure before that is not "unhandled".
+  for (const promise of made) promise.catch(() => {});
+  const makeHere = opts.maker ?? ensureTree;
+  /** This thread as a lane: with a maker (tests), or when every thread is gone with jobs unclaimed. */
+  const lane = async (order: readonly number[]) => {
+    const mine = new JobClaims(claims, order);
+    for (let job = mine.next(); job !== undefined; job = mine.next()) {
+      await makeHere(storeDir, jobs[job]).then(settle[job].resolve, settle[job].reject);
     }
   };
-  for (let i = 0; i < Math.max(1, threads); i++) lanes.push(lane());
+  const lanes: Promise<void>[] = [];
+  const threadSet = opts.maker
+    ? undefined
+    : new TreeThreads(script, opts.oldGenerationMb ?? OLD_GENERATION_MB, {
+        storeDir,
+        jobs: jobs.map((entry) => ({ entry: treeEntry(entry), staging: join(tmpDir(storeDir), tempName("tree")) })),
+        claims,
+        orders,
+        result(message) {
+          if (settled[message.index]) return;
+          if ("error" in message) settle[message.index].reject(fromWire(message.error));
+          else settle[message.index].resolve({ created: message.created });
+        },
+        died(job, error) {
+          if (settled[job]) return;
+          // Out of memory on this wheel: unpacked here, where the heap is not capped.
+          if ((error as NodeJS.ErrnoException).code === "ERR_WORKER_OUT_OF_MEMORY")
+            lanes.push(makeHere(storeDir, jobs[job]).then(settle[job].resolve, settle[job].reject));
+          else settle[job].reject(error);
+        },
+        allGone() {
+          lanes.push(lane(inOrder));
+        },
+      });
+  if (!threadSet) for (const order of orders) lanes.push(lane(order));
   return {
     async intact(entry) {
-      const pending = made.get(entry.sha256);
-      if (!pending) return ensureIntactTree(storeDir, entry);
-      const { created } = await pending;
+      const job = index.get(entry.sha256);
+      if (job === undefined) return ensureIntactTree(storeDir, entry);
+      const { created } = await made[job];
       // Made by another process meanwhile: checked like any tree that was already there.
       if (!created) return ensureIntactTree(storeDir, entry);
       const tree = readTree(storeDir, entry);
@@ -128,81 +215,101 @@ export function treePool(
       return { tree, created: true };
     },
     async close() {
-      closed = true;
-      for (const { reject } of settle.values()) reject(new PystoreError("INTERNAL", "tree pool closed"));
+      const control = new JobClaims(claims, []);
+      control.close();
+      const closed = new PystoreError("INTERNAL", "tree pool closed");
+      for (const [job, { reject }] of settle.entries()) if (!control.claimed(job)) reject(closed);
+      await threadSet?.finished();
       await Promise.allSettled(lanes);
-      await workers?.close();
+      // Every claimed job has been settled by its thread or by died(); this only keeps a caller from hanging.
+      for (const { reject } of settle) reject(closed);
     },
   };
 }
 
-/** A worker thread and the one job it is running, if any. */
-interface Slot {
-  worker: Worker;
-  job?: { id: number; resolve: (value: { created: boolean }) => void; reject: (error: unknown) => void };
-  /** Exited (out of memory, a crash): never given another job. */
-  dead: boolean;
+interface ThreadEvents {
+  storeDir: string;
+  jobs: TreeThreadData["jobs"];
+  claims: SharedArrayBuffer;
+  orders: number[][];
+  result(message: TreeJobResult): void;
+  /** The thread unpacking `job` died (out of memory, a crash); what it had staged is already removed. */
+  died(job: number, error: unknown): void;
+  /** Every thread has exited, and no new one will be started. */
+  allGone(): void;
 }
 
-/** `count` worker threads, each given one job at a time; a thread that died is replaced for the next job. */
-class WorkerSet {
-  private readonly idle: Slot[] = [];
-  private readonly waiting: ((slot: Slot) => void)[] = [];
-  private readonly all: Slot[] = [];
-  private nextId = 0;
+/**
+ * One worker thread per order, each claiming jobs until none is left. A thread that dies in the middle of
+ * a job is replaced (the job was that wheel's failure, not the thread's); one that dies between jobs (out
+ * of memory as it loads) is not, and when none is left the jobs nobody claimed are made in this thread.
+ */
+class TreeThreads {
+  private readonly current: Int32Array;
+  private readonly exits: Promise<void>[] = [];
+  private alive = 0;
 
   constructor(
     private readonly script: URL,
-    count: number,
     private readonly oldGenerationMb: number,
+    private readonly events: ThreadEvents,
   ) {
-    for (let i = 0; i < count; i++) this.idle.push(this.spawn());
+    this.current = new Int32Array(new SharedArrayBuffer(4 * events.orders.length));
+    for (let thread = 0; thread < events.orders.length; thread++) this.spawn(thread);
   }
 
-  private spawn(): Slot {
+  private spawn(thread: number): void {
+    const { storeDir, jobs, claims, orders } = this.events;
+    const data: TreeThreadData = {
+      storeDir,
+      jobs,
+      order: orders[thread],
+      claims,
+      current: this.current.buffer as SharedArrayBuffer,
+      thread,
+    };
     // A small young generation: each member's buffers die young, and are then freed at once rather than
     // piling up until a larger collection (at V8's default size two threads cost ~30 MB more peak RSS).
     const worker = new Worker(this.script, {
+      workerData: data,
       resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB, maxOldGenerationSizeMb: this.oldGenerationMb },
     });
-    const slot: Slot = { worker, dead: false };
-    const fail = (error: unknown) => {
-      slot.dead = true;
-      const job = slot.job;
-      slot.job = undefined;
-      job?.reject(error);
-    };
-    worker.on("message", (result: TreeJobResult) => {
-      const job = slot.job;
-      if (!job || result.id !== job.id) return;
-      slot.job = undefined;
-      if ("error" in result) job.reject(fromWire(result.error));
-      else job.resolve({ created: result.created });
+    this.alive++;
+    let failure: unknown;
+    worker.on("message", (message: TreeJobResult) => this.events.result(message));
+    worker.on("error", (error) => {
+      failure = error;
     });
-    // Listened to from the start: a thread can also die while idle (out of memory as it loads).
-    worker.on("error", fail);
-    worker.on("exit", (code) => fail(new PystoreError("INTERNAL", `a thread unpacking trees exited (${code})`)));
-    this.all.push(slot);
-    return slot;
+    this.exits.push(
+      new Promise((resolve) =>
+        worker.on("exit", (code) => {
+          this.alive--;
+          const job = Atomics.exchange(this.current, thread, 0) - 1;
+          if (job >= 0) {
+            // The thread is gone, so nothing writes there any more: what it had staged is removed now rather
+            // than left in tmp/ until the next store open.
+            removeStaging(jobs[job].staging);
+            this.events.died(job, failure ?? new PystoreError("INTERNAL", `a thread unpacking trees exited (${code})`));
+            this.spawn(thread);
+          } else if (this.alive === 0) {
+            this.events.allGone();
+          }
+          resolve();
+        }),
+      ),
+    );
   }
 
-  async run(storeDir: string, entry: StoreEntry): Promise<{ created: boolean }> {
-    let slot = this.idle.pop() ?? (await new Promise<Slot>((resolve) => this.waiting.push(resolve)));
-    if (slot.dead) slot = this.spawn();
-    const id = this.nextId++;
-    try {
-      return await new Promise<{ created: boolean }>((resolve, reject) => {
-        slot.job = { id, resolve, reject };
-        slot.worker.postMessage({ id, storeDir, entry });
-      });
-    } finally {
-      const waiter = this.waiting.shift();
-      if (waiter) waiter(slot);
-      else this.idle.push(slot);
-    }
+  /** Every thread has exited (each stops after its job once the claims are closed). */
+  async finished(): Promise<void> {
+    for (let done = 0; done < this.exits.length; done++) await this.exits[done];
   }
+}
 
-  async close(): Promise<void> {
-    await Promise.all(this.all.map((slot) => slot.worker.terminate()));
+function removeStaging(path: string): void {
+  try {
+    removeReadOnly(path);
+  } catch {
+    // Left for the store's next open, which removes a dead process's debris in tmp/.
   }
 }

@@ -1,7 +1,7 @@
 // Unpacked, read-only trees of stored wheels (wheels/<entry-name>/tree/, store-format/store-layout.md,
 // "Unpacked trees"): created lazily from the verified .whl by the write protocol, linked into bundles.
 
-import { createHash } from "node:crypto";
+import { createHash, hash } from "node:crypto";
 import { chmodSync, closeSync, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, type Stats, writeSync } from "node:fs";
 import { join } from "node:path";
 import { PystoreError } from "../errors.js";
@@ -13,9 +13,18 @@ import { findDistInfo } from "../wheel/dist-info.js";
 import { checkRecordedFile, checkRecordListing, matchesRecordHash, type RecordListing } from "../wheel/record.js";
 import { DEFAULT_LIMITS, isExecutableEntry } from "../wheel/safety.js";
 import type { WheelSource } from "../wheel/source.js";
-import { readCheckedEntries, readEntrySync, streamEntry, type ZipBytes, type ZipItem } from "../wheel/zip.js";
+import {
+  readCheckedEntries,
+  readEntryPieces,
+  readEntrySync,
+  readsInPieces,
+  streamEntry,
+  WHOLE_PIECE_BYTES,
+  type ZipBytes,
+  type ZipItem,
+} from "../wheel/zip.js";
 import { crashIfRequested, removeReadOnly } from "./content.js";
-import { corrupted, HOLD_WHEELS_UP_TO, openStoredWheel, releaseHeld, verifyOpenWheel } from "./stored-wheel.js";
+import { corrupted, HOLD_WHEELS_UP_TO, openStoredWheel, releaseHeld, type StoredWheel, verifyOpenWheel } from "./stored-wheel.js";
 import type { StoreEntry } from "./entries.js";
 import { entryDir, tmpDir } from "./layout.js";
 
@@ -60,12 +69,20 @@ export interface Tree {
   index: TreeIndex;
 }
 
+/** What making or reading an entry's tree needs of the entry. */
+export type TreeEntry = StoredWheel & Pick<StoreEntry, "entryName">;
+
+/** The fields of `entry` a tree needs: what is sent to the thread that unpacks it. */
+export function treeEntry(entry: TreeEntry): TreeEntry {
+  return { sha256: entry.sha256, size: entry.size, filename: entry.filename, path: entry.path, entryName: entry.entryName };
+}
+
 export function treeDir(storeDir: string, entryName: string): string {
   return join(entryDir(storeDir, entryName), TREE_DIR);
 }
 
 /** The entry's tree when one is in place and its index names this wheel; undefined when there is none. */
-export function readTree(storeDir: string, entry: StoreEntry): Tree | undefined {
+export function readTree(storeDir: string, entry: TreeEntry): Tree | undefined {
   const dir = treeDir(storeDir, entry.entryName);
   let text: string;
   try {
@@ -105,9 +122,14 @@ function parseIndex(text: string): TreeIndex | undefined {
  * The entry's tree, extracting it first if needed. Extraction follows the write protocol: every member
  * is unpacked from the verified .whl (safety checks, RECORD completeness and every file's hash) into a
  * staging directory in tmp/, made read-only, and renamed into place. Concurrent creators are normal:
- * the first rename wins, and a loser that finds a complete tree in place uses it.
+ * the first rename wins, and a loser that finds a complete tree in place uses it. `staging` is named by the
+ * caller when someone else must be able to remove it (a thread that dies while unpacking).
  */
-export async function ensureTree(storeDir: string, entry: StoreEntry): Promise<{ tree: Tree; created: boolean }> {
+export async function ensureTree(
+  storeDir: string,
+  entry: TreeEntry,
+  staging = join(tmpDir(storeDir), tempName("tree")),
+): Promise<{ tree: Tree; created: boolean }> {
   let existing: Tree | undefined;
   try {
     existing = readTree(storeDir, entry);
@@ -117,7 +139,6 @@ export async function ensureTree(storeDir: string, entry: StoreEntry): Promise<{
     removeTree(storeDir, entry.entryName);
   }
   if (existing) return { tree: existing, created: false };
-  const staging = join(tmpDir(storeDir), tempName("tree"));
   try {
     await extractInto(entry, staging);
     const target = treeDir(storeDir, entry.entryName);
@@ -141,8 +162,6 @@ export async function ensureTree(storeDir: string, entry: StoreEntry): Promise<{
   }
 }
 
-/** Members larger than this are streamed to disk in bounded pieces instead of being inflated whole. */
-const STREAM_MEMBERS_ABOVE = 4 << 20;
 function writeAll(fd: number, data: Uint8Array): void {
   for (let offset = 0; offset < data.length; ) offset += writeSync(fd, data, offset, data.length - offset);
 }
@@ -150,9 +169,9 @@ function writeAll(fd: number, data: Uint8Array): void {
 /**
  * Unpack the verified wheel into `staging` (files/ + index.json), read-only except the staging root. Memory
  * stays bounded whatever the wheel's size: a wheel above HOLD_WHEELS_UP_TO is hashed in chunks and read at
- * offsets, members above STREAM_MEMBERS_ABOVE are inflated, hashed and written piece by piece.
+ * offsets, and members are inflated into this thread's reused buffers, a large one piece by piece.
  */
-async function extractInto(entry: StoreEntry, staging: string): Promise<void> {
+async function extractInto(entry: TreeEntry, staging: string): Promise<void> {
   const archive = entry.filename;
   const fd = openStoredWheel(entry);
   let held: Buffer | undefined;
@@ -170,7 +189,7 @@ async function extractInto(entry: StoreEntry, staging: string): Promise<void> {
       members.has(path) ? readEntrySync(bytes, archive, item(path)) : undefined,
     );
     mkdirSync(staging);
-    const filesDir = join(staging, TREE_FILES);
+    const filesDir = `${staging}/${TREE_FILES}`;
     mkdirSync(filesDir);
     const dirs = new Set<string>([""]);
     const out: TreeFile[] = [];
@@ -183,6 +202,7 @@ async function extractInto(entry: StoreEntry, staging: string): Promise<void> {
       let sha256: Buffer;
       try {
         sha256 = await writeMember(bytes, archive, member, path, listing, target);
+        // The index's ino and mtime, and a size that is what reached the disk.
         written = fstatSync(target);
       } finally {
         closeSync(target);
@@ -201,7 +221,7 @@ async function extractInto(entry: StoreEntry, staging: string): Promise<void> {
     }
     // Deepest first, so each chmod still has a writable parent to look up from; the staging root stays
     // writable until after the rename (renaming a directory updates its "..").
-    for (const dir of [...dirs].sort((a, b) => b.length - a.length || compareStrings(a, b))) chmodSync(join(filesDir, dir), TREE_DIR_MODE);
+    for (const dir of [...dirs].sort((a, b) => b.length - a.length || compareStrings(a, b))) chmodSync(`${filesDir}/${dir}`, TREE_DIR_MODE);
   } finally {
     closeSync(fd);
     // Nothing made from it outlives this call (members were written out; the index holds only strings).
@@ -215,7 +235,8 @@ function makeParents(root: string, path: string, dirs: Set<string>): void {
   const parent = slash < 0 ? "" : path.slice(0, slash);
   if (dirs.has(parent)) return;
   makeParents(root, parent, dirs);
-  mkdirSync(join(root, parent));
+  // Archive paths were checked (no "." or "..", no leading "/"): joined without normalising.
+  mkdirSync(`${root}/${parent}`);
   dirs.add(parent);
 }
 
@@ -223,7 +244,7 @@ function makeParents(root: string, path: string, dirs: Set<string>): void {
  * The wheel is still the bytes that were verified. A concurrent gc that unlinks it, or a link added to it
  * (fetch, `cp -al`), changes only its ctime: the content is then hashed again rather than called damaged.
  */
-export function checkUnchanged(fd: number, before: Stats, entry: StoreEntry): void {
+export function checkUnchanged(fd: number, before: Stats, entry: StoredWheel): void {
   const after = fstatSync(fd);
   if (after.nlink === 0) {
     throw new PystoreError("STORE_IO", `${entry.filename}: removed from the store while it was being unpacked (${entry.path})`, {
@@ -235,7 +256,11 @@ export function checkUnchanged(fd: number, before: Stats, entry: StoreEntry): vo
   if (after.ctimeMs !== before.ctimeMs) verifyOpenWheel(fd, after.size, entry);
 }
 
-/** Write one member to `target`, checked against its CRC and RECORD; its sha256. Large members are streamed. */
+/**
+ * Write one member to `target`, checked against its CRC and RECORD; its sha256. A member of up to
+ * WHOLE_PIECE_BYTES is checked before a byte of it is written; a larger one is hashed and written piece by
+ * piece, and what reached the file is discarded with the staging directory if a check fails.
+ */
 async function writeMember(
   bytes: ZipBytes,
   archive: string,
@@ -245,22 +270,39 @@ async function writeMember(
   target: number,
 ): Promise<Buffer> {
   const row = listing.unsigned.has(path) ? undefined : listing.recorded.get(path);
-  if (member.info.uncompressedSize <= STREAM_MEMBERS_ABOVE || (row && row.hash?.algorithm !== "sha256")) {
+  const declared = member.info.uncompressedSize;
+  if (row && row.hash?.algorithm !== "sha256" && declared > WHOLE_PIECE_BYTES) {
+    // Another algorithm is computed from the whole member (RECORD allows any hashlib name; none seen in practice).
     const data = readEntrySync(bytes, archive, member);
-    const sha256 = createHash("sha256").update(data).digest();
-    if (row) checkRecordedFile(archive, path, data, sha256, row);
+    const sha256 = hash("sha256", data, "buffer");
+    checkRecordedFile(archive, path, data, sha256, row);
     writeAll(target, data);
     return sha256;
   }
-  // Streamed: what reached the file is discarded with the staging directory if any check below fails.
-  const hash = createHash("sha256");
+  if (declared <= WHOLE_PIECE_BYTES) {
+    let whole = EMPTY;
+    let pieces = 0;
+    readEntryPieces(bytes, archive, member, (piece) => {
+      whole = piece;
+      pieces++;
+    });
+    if (pieces > 1) throw new PystoreError("INTERNAL", `${archive}: ${path} arrived in ${pieces} pieces`);
+    const sha256 = hash("sha256", whole, "buffer");
+    if (row) checkRecordedFile(archive, path, whole, sha256, row);
+    writeAll(target, whole);
+    return sha256;
+  }
+  const digest = createHash("sha256");
   let size = 0;
-  await streamEntry(bytes, archive, member, (piece) => {
-    hash.update(piece);
+  const take = (piece: Buffer) => {
+    digest.update(piece);
     size += piece.length;
     writeAll(target, piece);
-  });
-  const sha256 = hash.digest();
+  };
+  // Bounded pieces need Node's inflate binding (src/wheel/zip.ts); without it, zlib's stream does the same.
+  if (readsInPieces()) readEntryPieces(bytes, archive, member, take);
+  else await streamEntry(bytes, archive, member, take);
+  const sha256 = digest.digest();
   if (row) {
     if (!matchesRecordHash(row, EMPTY, sha256)) throw recordMismatch(archive, path, "sha256 does not match RECORD");
     if (row.size !== undefined && row.size !== size)
@@ -269,7 +311,7 @@ async function writeMember(
   return sha256;
 }
 
-const EMPTY = Buffer.alloc(0);
+const EMPTY: Buffer = Buffer.alloc(0);
 
 /** RECORD_MISMATCH as src/wheel/record.ts words it, for a member checked piece by piece. */
 function recordMismatch(archive: string, file: string, why: string): PystoreError {

@@ -222,6 +222,193 @@ export async function streamEntry(bytes: ZipBytes, archive: string, item: ZipIte
   if (crc >>> 0 !== member.crc32) throw structureError(archive, "CRC-32 does not match its data", name);
 }
 
+/** A member declaring up to this many bytes reaches readEntryPieces' sink as one piece. */
+export const WHOLE_PIECE_BYTES = 4 << 20;
+/** Compressed bytes are read from a file this many at a time by readEntryPieces. */
+const INPUT_PIECE_BYTES = 1 << 20;
+const Z_NO_FLUSH = 0;
+const Z_FINISH = 4;
+
+/**
+ * Node's inflate binding driven directly: zlib.inflateRawSync builds a stream, a native z_stream and an
+ * output buffer for every call, and each member's garbage then costs page faults, scavenges and malloc
+ * arenas that keep growing (tens of MB of peak RSS per unpacking thread). This is the binding that
+ * inflateRawSync itself drives (node's lib/zlib.js processChunkSync: writeSync, the two-word write state,
+ * onerror), one per thread, reset between members. Where a Node version lacks that shape, readEntryPieces
+ * falls back to readEntrySync.
+ */
+interface ZlibBinding {
+  writeSync(
+    flush: number,
+    input: Uint8Array,
+    inOffset: number,
+    inLength: number,
+    out: Uint8Array,
+    outOffset: number,
+    outLength: number,
+  ): void;
+  reset(): void;
+  close(): void;
+  onerror: (message: string) => void;
+}
+interface RawInflater {
+  /** Kept referenced: the binding belongs to it. */
+  stream: object;
+  binding: ZlibBinding;
+  /** [output bytes left, input bytes left] after each writeSync. */
+  state: Uint32Array;
+  failure?: string;
+}
+
+let inflater: RawInflater | undefined;
+let bindingMissing = false;
+
+function rawInflater(): RawInflater | undefined {
+  if (inflater || bindingMissing) return inflater;
+  const stream = createInflateRaw() as unknown as { _handle?: Partial<ZlibBinding>; _writeState?: unknown };
+  const binding = stream._handle;
+  const state = stream._writeState;
+  if (
+    typeof binding?.writeSync !== "function" ||
+    typeof binding.reset !== "function" ||
+    !(state instanceof Uint32Array) ||
+    state.length !== 2
+  ) {
+    bindingMissing = true;
+    return undefined;
+  }
+  const made: RawInflater = { stream, binding: binding as ZlibBinding, state };
+  // Called synchronously from writeSync on a zlib error; the stream never hears of it.
+  made.binding.onerror = (message) => {
+    made.failure = message;
+  };
+  inflater = made;
+  return made;
+}
+
+/** Whether readEntryPieces inflates in bounded pieces here (else a large member is read whole). */
+export function readsInPieces(): boolean {
+  return rawInflater() !== undefined;
+}
+
+/**
+ * This thread's scratch buffers, allocated once at their full size and reused member after member: pages
+ * never written cost nothing, and a buffer that is never freed never raises glibc's mmap threshold, which
+ * would leave later large buffers in malloc arenas that keep their memory.
+ */
+let outScratch: Buffer | undefined;
+let inScratch: Buffer | undefined;
+
+/** The member's compressed bytes in order, each piece with whether it is the last. */
+function* compressedPieces(bytes: ZipBytes, archive: string, item: ZipItem, into: () => Buffer): Generator<[Buffer, boolean]> {
+  const { member, dataOffset } = item;
+  if ("buffer" in bytes) {
+    const raw = bytes.buffer.subarray(Math.max(0, dataOffset), Math.max(0, dataOffset + member.compressedSize));
+    if (raw.length !== member.compressedSize) throw structureError(archive, "file data overflows the archive", item.info.name);
+    yield [raw, true];
+    return;
+  }
+  if (member.compressedSize === 0) yield [Buffer.alloc(0), true];
+  for (let offset = 0; offset < member.compressedSize; ) {
+    const buffer = into();
+    const want = Math.min(buffer.length, member.compressedSize - offset);
+    let done = 0;
+    while (done < want) {
+      const n = readSync(bytes.fd, buffer, done, want - done, dataOffset + offset + done);
+      if (n === 0) throw structureError(archive, "file data overflows the archive", item.info.name);
+      done += n;
+    }
+    offset += done;
+    yield [buffer.subarray(0, done), offset === member.compressedSize];
+  }
+}
+
+/**
+ * One entry's bytes through `sink`, synchronously, from buffers this thread reuses: a piece is valid until
+ * the next read on this thread, and the checks (those of readEntrySync: never more than the declared size,
+ * exactly the declared compressed bytes consumed, the CRC) are complete only when this returns, so what
+ * the sink did with the pieces of a failed member must be discarded. A sound member declaring up to
+ * WHOLE_PIECE_BYTES arrives as exactly one piece (none when empty).
+ */
+export function readEntryPieces(bytes: ZipBytes, archive: string, item: ZipItem, sink: (piece: Buffer) => void): void {
+  const { member } = item;
+  const name = item.info.name;
+  const declared = member.uncompressedSize;
+  const engine = member.method === 0 ? undefined : rawInflater();
+  engine?.binding.reset();
+  if (member.method !== 0 && (!engine || engine.failure !== undefined)) {
+    // No binding here (or one that would not reset): the member whole, as readEntrySync reads it.
+    if (engine) inflater = undefined;
+    const data = readEntrySync(bytes, archive, item);
+    if (data.length > 0) sink(data);
+    return;
+  }
+  // Never offered more output than one byte past the declared size, as readEntrySync's maxOutputLength.
+  const cap = Math.max(1, declared) + 1;
+  outScratch ??= Buffer.allocUnsafe(WHOLE_PIECE_BYTES + 1);
+  // Room for the whole member and the byte that would show it runs past its declared size.
+  const out = outScratch.subarray(0, Math.min(cap, outScratch.length));
+  let produced = 0;
+  let consumed = 0;
+  let crc = 0;
+  if (!engine) {
+    // Stored: read straight into the output buffer when the bytes come from the file.
+    for (const [piece] of compressedPieces(bytes, archive, item, () => out)) {
+      consumed += piece.length;
+      produced += piece.length;
+      crc = crc32(piece, crc);
+      if (piece.length > 0) sink(piece);
+    }
+  } else {
+    const input = () => {
+      inScratch ??= Buffer.allocUnsafe(INPUT_PIECE_BYTES);
+      return inScratch;
+    };
+    // Output collects in `out` across input pieces, and goes to the sink when it is full or the stream ends.
+    let filled = 0;
+    pieces: for (const [piece, last] of compressedPieces(bytes, archive, item, input)) {
+      let offset = 0;
+      for (;;) {
+        const room = Math.min(out.length - filled, cap - produced);
+        engine.binding.writeSync(last ? Z_FINISH : Z_NO_FLUSH, piece, offset, piece.length - offset, out, filled, room);
+        if (engine.failure !== undefined) {
+          // A stream left in an error state is not reused.
+          inflater = undefined;
+          engine.binding.close();
+          throw structureError(archive, `cannot inflate: ${engine.failure}`, name);
+        }
+        const [outLeft, inLeft] = engine.state;
+        const used = piece.length - offset - inLeft;
+        offset += used;
+        consumed += used;
+        const have = room - outLeft;
+        if (have > 0) {
+          produced += have;
+          if (produced > Math.max(1, declared)) throw structureError(archive, `expands past the ${declared} bytes its header says`, name);
+          crc = crc32(out.subarray(filled, filled + have), crc);
+          filled += have;
+          if (filled === out.length) {
+            sink(out);
+            filled = 0;
+          }
+        }
+        // Room used up: more may follow from the same input.
+        if (outLeft === 0) continue;
+        // Room left under Z_FINISH without an error: the stream ended. Room left with input unread (or no
+        // progress at all): it ended before its compressed bytes did.
+        if (last || inLeft > 0 || (used === 0 && have === 0)) break pieces;
+        break;
+      }
+    }
+    if (filled > 0) sink(out.subarray(0, filled));
+  }
+  // Bytes after the end of the deflate stream are where a streaming reader and this one would part.
+  if (consumed !== member.compressedSize)
+    throw structureError(archive, `${member.compressedSize - consumed} bytes follow its compressed data`, name);
+  if (produced !== declared) throw structureError(archive, `expands to ${produced} bytes, not the ${declared} its header says`, name);
+  if (crc >>> 0 !== member.crc32) throw structureError(archive, "CRC-32 does not match its data", name);
+}
+
 export interface OpenedWheel extends CheckedEntries {
   bytes: ZipBytes;
   close(): void;

@@ -1,16 +1,18 @@
-// Trees for a whole bundle (src/store/tree-pool.ts): missing trees unpacked in parallel (largest first),
-// handed out in the caller's order; existing trees checked as before; a failure belongs to its entry; the
-// same on real worker threads (the compiled worker, after `npm run build`), errors crossing intact.
+// Trees for a whole bundle (src/store/tree-pool.ts): missing trees unpacked in parallel (one lane in the
+// caller's order, the others largest first), handed out in the caller's order; existing trees checked as
+// before; a failure belongs to its entry; the same on real worker threads (the compiled worker, after
+// `npm run build`), errors crossing intact; a thread that dies leaves nothing staged in tmp/.
 
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { appendFile, chmod, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { buildWheel } from "../../fixtures/wheels.js";
 import { PystoreError } from "../../src/errors.js";
 import type { StoreEntry } from "../../src/store/entries.js";
 import { openStore, type Store } from "../../src/store/store.js";
+import { tmpDir } from "../../src/store/layout.js";
 import { ensureTree, treeDir } from "../../src/store/tree.js";
 import { treePool } from "../../src/store/tree-pool.js";
 import { tempDir, type TempDir } from "../helpers/temp.js";
@@ -53,11 +55,12 @@ async function damageWheel(entry: StoreEntry): Promise<void> {
 }
 
 describe("treePool", () => {
-  it("unpacks the missing trees largest first and hands each out, in the caller's order, as made", async () => {
+  /** The order `threads` lanes start unpacking [small, large, medium] in, each tree handed out as made. */
+  async function startOrder(threads: number): Promise<string[]> {
     const [small, large, medium] = await entries();
     const started: string[] = [];
     const pool = treePool(store.dir, [small, large, medium], {
-      threads: 1,
+      threads,
       maker: async (storeDir, entry) => {
         started.push(entry.name);
         return ensureTree(storeDir, entry);
@@ -73,7 +76,15 @@ describe("treePool", () => {
     } finally {
       await pool.close();
     }
-    expect(started).toEqual(["large", "medium", "small"]);
+    return started;
+  }
+
+  it("with one thread, unpacks the missing trees in the caller's order", async () => {
+    expect(await startOrder(1)).toEqual(["small", "large", "medium"]);
+  });
+
+  it("with two, starts the largest wheel at once and the caller's first beside it", async () => {
+    expect(await startOrder(2)).toEqual(["large", "small", "medium"]);
   });
 
   it("checks a tree that was already there, and unpacks again one that was edited", async () => {
@@ -128,8 +139,40 @@ describe("treePool", () => {
       await pool.close();
     }
     // Nothing half-made is left in the store's tmp/.
-    const { readdirSync } = await import("node:fs");
     expect(readdirSync(join(store.dir, "tmp")).filter((n) => n.includes("tree"))).toEqual([]);
+  });
+
+  it("removes what a thread had staged when the thread exits in the middle of a job", async () => {
+    const [small, large] = await entries();
+    // A thread that claims a job as the real one does (TreeThreadData), stages part of its tree, read-only
+    // as a real one is, and then exits.
+    const script = join(dir.path, "dying-worker.mjs");
+    await writeFile(
+      script,
+      `import { workerData } from "node:worker_threads";
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+const flags = new Int32Array(workerData.claims);
+const job = workerData.order.find((j) => Atomics.compareExchange(flags, j, 0, 1) === 0);
+if (job === undefined) process.exit(0);
+Atomics.store(new Int32Array(workerData.current), workerData.thread, job + 1);
+const { staging } = workerData.jobs[job];
+mkdirSync(staging + "/files/pkg", { recursive: true });
+writeFileSync(staging + "/files/pkg/mod.py", "X = 1\\n", { mode: 0o444 });
+chmodSync(staging + "/files/pkg", 0o555);
+process.exit(7);
+`,
+    );
+    const pool = treePool(store.dir, [small, large], { threads: 2, worker: pathToFileURL(script) });
+    try {
+      for (const entry of [small, large]) {
+        const failure = await pool.intact(entry).catch((error: unknown) => error);
+        expect(failure).toBeInstanceOf(PystoreError);
+        expect((failure as PystoreError).message).toMatch(/exited \(7\)/);
+      }
+    } finally {
+      await pool.close();
+    }
+    expect(readdirSync(tmpDir(store.dir))).toEqual([]);
   });
 });
 
@@ -151,5 +194,7 @@ describe("treePool on threads with little memory", () => {
     } finally {
       await pool.close();
     }
+    // What the dead thread had staged is gone with it, not left for the next store open.
+    expect(readdirSync(tmpDir(store.dir))).toEqual([]);
   });
 });
