@@ -8,9 +8,8 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import yauzl from "yauzl";
-import { FILENAME, type HostileClass, type HostileRow, hostileWheel, NAME, VERSION } from "../../fixtures/hostile-wheels.js";
-import type { RawEntry } from "../../fixtures/hostile-zip.js";
-import { type ErrorCode, PystoreError } from "../../src/errors.js";
+import { editMember, type HostileRow, hostileRow, hostileWheel, NAME, VERSION } from "../../fixtures/hostile-wheels.js";
+import { PystoreError } from "../../src/errors.js";
 
 /** The PystoreError `run` throws or rejects with (anything else fails the test). */
 export async function refusal(run: () => unknown): Promise<PystoreError> {
@@ -86,37 +85,21 @@ export const MEMBER_CONTENT_IDS: ReadonlySet<string> = new Set([
 /** The first member of every catalogue wheel: where the member-content rows put their defect. */
 export const FIRST_MEMBER = "evil/__init__.py";
 
-/** A catalogue wheel whose first member's raw entry is edited (sizes, CRC and RECORD otherwise honest). */
-function withFirst(edit: Partial<RawEntry>, member?: string): () => Buffer {
-  return () =>
-    hostileWheel({
-      entries: (entries) => entries.map((e, i) => ((member === undefined ? i === 0 : e.name === member) ? { ...e, ...edit } : e)),
-    });
-}
-
-const row = (id: string, code: ErrorCode, reason: RegExp, bytes: () => Buffer, cls: HostileClass = "bombs"): HostileRow => ({
-  id,
-  cls,
-  filename: FILENAME,
-  bytes,
-  code,
-  reason,
-});
-
 /** Member-content defects the catalogue has no row for: a member that inflates short, a corrupt stream. */
 export const MORE_MEMBER_CONTENT_ROWS: readonly HostileRow[] = [
-  row(
+  hostileRow(
     "expands-short",
+    "bombs",
     "UNSAFE_WHEEL",
     /expands to 6 bytes, not the 7 its header says/,
-    withFirst({ central: { size: 7 }, local: { size: 7 } }),
+    editMember({ central: { size: 7 }, local: { size: 7 } }, FIRST_MEMBER),
   ),
-  row(
+  hostileRow(
     "corrupt-deflate",
+    "structure",
     "UNSAFE_WHEEL",
     /cannot inflate/,
-    withFirst({ compressed: Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]) }),
-    "structure",
+    editMember({ compressed: Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]) }, FIRST_MEMBER),
   ),
 ];
 
@@ -127,25 +110,28 @@ const DIST_INFO = `${NAME}-${VERSION}.dist-info`;
  * RECORD): admission refuses these itself.
  */
 export const READ_MEMBER_ROWS: readonly HostileRow[] = [
-  row(
+  hostileRow(
     "metadata-crc",
+    "bombs",
     "UNSAFE_WHEEL",
     /METADATA": CRC-32 does not match/,
-    withFirst({ central: { crc: 1 }, local: { crc: 1 } }, `${DIST_INFO}/METADATA`),
+    editMember({ central: { crc: 1 }, local: { crc: 1 } }, `${DIST_INFO}/METADATA`),
   ),
-  row(
+  hostileRow(
     "wheel-corrupt-deflate",
+    "bombs",
     "UNSAFE_WHEEL",
     /WHEEL": cannot inflate/,
-    withFirst({ compressed: Buffer.from([0xff, 0xff]) }, `${DIST_INFO}/WHEEL`),
+    editMember({ compressed: Buffer.from([0xff, 0xff]) }, `${DIST_INFO}/WHEEL`),
   ),
-  row(
+  hostileRow(
     "record-crc",
+    "bombs",
     "UNSAFE_WHEEL",
     /RECORD": CRC-32 does not match/,
-    withFirst({ central: { crc: 1 }, local: { crc: 1 } }, `${DIST_INFO}/RECORD`),
+    editMember({ central: { crc: 1 }, local: { crc: 1 } }, `${DIST_INFO}/RECORD`),
   ),
-  row("entry-points-hash", "RECORD_MISMATCH", /entry_points\.txt: sha256 does not match RECORD/, () =>
+  hostileRow("entry-points-hash", "bombs", "RECORD_MISMATCH", /entry_points\.txt: sha256 does not match RECORD/, () =>
     hostileWheel({
       distInfoFiles: [["entry_points.txt", "[console_scripts]\nevil = evil:main\n"]],
       record: (rows) => rows.map((r) => (r[0].endsWith("/entry_points.txt") ? [r[0], `sha256=${"A".repeat(43)}`, r[2]] : r)),
