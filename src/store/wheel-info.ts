@@ -4,7 +4,6 @@ import { PystoreError } from "../errors.js";
 import { canonicalizeName } from "../standards/normalize.js";
 import { formatRequirement } from "../standards/pep508.js";
 import { parseWheelFilename } from "../standards/wheel-filename.js";
-import { checkedMetadata } from "../wheel/metadata.js";
 import { type VettedWheel, vetWheel } from "../wheel/vet.js";
 import { filenameTag } from "./layout.js";
 
@@ -30,9 +29,8 @@ export async function readWheelInfo(path: string, filename: string, data?: Buffe
 }
 
 /** What the row records about a wheel that passed the admission checks. */
-export function wheelInfoOf(filename: string, { metadata }: VettedWheel): WheelInfo {
+export function wheelInfoOf(filename: string, { metadata, meta }: VettedWheel): WheelInfo {
   const parsed = parseWheelFilename(filename);
-  const meta = checkedMetadata(metadata, `${filename}: METADATA`);
   if (canonicalizeName(meta.name) !== parsed.normalizedName) {
     throw new PystoreError(
       "INVALID_METADATA",

@@ -21,29 +21,6 @@ export function metadataTooLarge(archive: string, path: string, size: number): P
 
 const UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
-/**
- * The last few METADATA texts checkWheelMetadata parsed, with their parse, until checkedMetadata takes
- * them: the store's row is made from the same text right after the check, and parsing METADATA (its
- * Requires-Dist above all) costs more than comparing it. A few, because concurrent fetches admit wheels
- * in between; only texts of ordinary size, so that what is never taken holds little memory.
- */
-const recentlyChecked: ({ text: string; meta: CoreMetadata } | undefined)[] = new Array(8);
-const REMEMBERED_BYTES = 256 * 1024;
-let next = 0;
-
-/**
- * METADATA text that checkWheelMetadata returned, parsed: taken from what the check parsed when it is
- * still there, else parsed again (`source` names it in errors).
- */
-export function checkedMetadata(text: string, source: string): CoreMetadata {
-  for (const [i, recent] of recentlyChecked.entries()) {
-    if (recent?.text !== text) continue;
-    recentlyChecked[i] = undefined;
-    return recent.meta;
-  }
-  return parseCoreMetadata(text, source);
-}
-
 function disagree(archive: string, message: string): PystoreError {
   return new PystoreError("INVALID_METADATA", `${archive}: ${message}`, {
     hint: "a wheel's file name, its .dist-info directory and its METADATA must name the same project and version",
@@ -52,10 +29,16 @@ function disagree(archive: string, message: string): PystoreError {
 }
 
 /**
- * METADATA's bytes as text, refusing what installers would read differently: empty, not UTF-8, no valid
- * Name or Version, or a Name or Version other than the file name's and the `.dist-info` directory's.
+ * METADATA's bytes as text, with their parse (the store's row is made from it), refusing what installers
+ * would read differently: empty, not UTF-8, no valid Name or Version, or a Name or Version other than the
+ * file name's and the `.dist-info` directory's.
  */
-export function checkWheelMetadata(archive: string, filename: WheelFilename, distInfo: string, bytes: Buffer): string {
+export function checkWheelMetadata(
+  archive: string,
+  filename: WheelFilename,
+  distInfo: string,
+  bytes: Buffer,
+): { text: string; meta: CoreMetadata } {
   const member = `${distInfo}/METADATA`;
   if (bytes.length === 0) throw disagree(archive, `${member} is empty`);
   let text: string;
@@ -65,11 +48,10 @@ export function checkWheelMetadata(archive: string, filename: WheelFilename, dis
     throw disagree(archive, `${member} is not valid UTF-8`);
   }
   const meta = parseCoreMetadata(text, `${archive}: ${member}`);
-  if (bytes.length <= REMEMBERED_BYTES) recentlyChecked[next++ % recentlyChecked.length] = { text, meta };
   const [dirName] = distInfoNameVersion(distInfo);
   if (canonicalizeName(meta.name) !== filename.normalizedName || canonicalizeName(dirName) !== filename.normalizedName)
     throw disagree(archive, `${member} names ${JSON.stringify(meta.name)}, the file name ${JSON.stringify(filename.name)}`);
   if (compareVersions(meta.version, filename.version) !== 0)
     throw disagree(archive, `${member} says version ${meta.version}, the file name ${filename.version}`);
-  return text;
+  return { text, meta };
 }

@@ -9,6 +9,7 @@
 
 import { PystoreError } from "../errors.js";
 import { parseWheelFilename } from "../standards/wheel-filename.js";
+import type { CoreMetadata } from "../standards/metadata.js";
 import { dataDirOf } from "./dist-info.js";
 import { parseEntryPoints } from "./entry-points.js";
 import { checkWheelMetadata, MAX_METADATA_BYTES, metadataTooLarge } from "./metadata.js";
@@ -22,6 +23,8 @@ export const DATA_SCHEMES: ReadonlySet<string> = new Set(["purelib", "platlib", 
 export interface VettedWheel {
   /** METADATA, as text. */
   metadata: string;
+  /** METADATA, parsed (by the check that compared it with the file name). */
+  meta: CoreMetadata;
   /** `.pth` files the wheel installs into site-packages: Python runs their `import` lines at every start. */
   pthFiles: string[];
 }
@@ -81,13 +84,13 @@ function admit(source: ZipSource, filename: string): VettedWheel {
   const metadataSize = source.sizeOf(metadataPath);
   if (metadataSize > MAX_METADATA_BYTES) throw metadataTooLarge(filename, metadataPath, metadataSize);
   // Read through the source: sizes, CRC and RECORD hash checked, as for any member a reader uses.
-  const metadata = checkWheelMetadata(filename, parsed, distInfo, source.read(metadataPath).data);
+  const { text: metadata, meta } = checkWheelMetadata(filename, parsed, distInfo, source.read(metadataPath).data);
   if (!paths.includes(wheelPath))
     throw new PystoreError("INVALID_METADATA", `${filename} has no ${wheelPath}`, { details: { archive: filename } });
   readWheelFields(filename, source.read(wheelPath).data.toString("utf8"));
   if (paths.includes(entryPointsPath))
     parseEntryPoints(source.read(entryPointsPath).data.toString("utf8"), `${filename}:${entryPointsPath}`);
-  return { metadata, pthFiles: pthFilesOf(distInfo, paths) };
+  return { metadata, meta, pthFiles: pthFilesOf(distInfo, paths) };
 }
 
 /**
