@@ -49,7 +49,10 @@ export interface GcResult {
    * its steps, and directories holding no wheel (a writer killed before its link) older than the grace period.
    */
   orphans: string[];
-  /** Entry directories without a row that hold a wheel gc never doomed: kept; `store reindex` indexes them. */
+  /**
+   * Entry directories without a row, older than the grace period, that hold a wheel gc never doomed: kept;
+   * `store reindex` indexes them. Younger ones are kept too, unreported: a writer before its commit.
+   */
   unindexed: string[];
   roots: RootStatus[];
   /** Interpreters (pythons/), collected by the same rules and steps; their bytes are in freedBytes. */
@@ -191,8 +194,9 @@ export function collectGarbage(store: Store, opts: GcOptions = {}): GcResult {
 
 /**
  * Sort the directories without a row: `orphans` gc may delete (doomed by an earlier gc and untouched
- * since, or holding no wheel and older than `cutoff`), `unindexed` it must keep (a wheel nobody doomed),
- * and `vanished` gc_pending names whose directory is gone.
+ * since, or holding no wheel and older than `cutoff`), `unindexed` it must keep and reports (a wheel
+ * nobody doomed, older than `cutoff`; a younger one is kept silently), and `vanished` gc_pending names
+ * whose directory is gone.
  */
 function classifyRowless(store: Store, known: Set<string>, cutoff: number): { orphans: string[]; unindexed: string[]; vanished: string[] } {
   const pending = new Map(
@@ -212,8 +216,11 @@ function classifyRowless(store: Store, known: Set<string>, cutoff: number): { or
     const doomedAt = pending.get(name);
     // A directory changed after gc doomed it was made again since (a restored database's old list, say).
     if (doomedAt !== undefined && mtime <= doomedAt) orphans.push(name);
-    else if (wheelFilesIn(store.dir, name).length > 0) unindexed.push(name);
-    else if (mtime <= cutoff) orphans.push(name);
+    else if (wheelFilesIn(store.dir, name).length > 0) {
+      // Younger than the grace period, it is most likely a writer's file between its link and its commit:
+      // kept like any rowless wheel, but not reported, or every gc racing a `fetch` would warn.
+      if (mtime <= cutoff) unindexed.push(name);
+    } else if (mtime <= cutoff) orphans.push(name);
   }
   const vanished = [...pending.keys()].filter((name) => !present.has(name));
   return { orphans, unindexed, vanished };

@@ -10,7 +10,7 @@ export interface PythonGcPlan {
   removed: PythonEntry[];
   /** Row-less directories gc takes: doomed by a killed gc and untouched since, or never finished and old. */
   orphans: string[];
-  /** Row-less directories holding a finished entry gc never doomed: kept (an `add` before its commit). */
+  /** Row-less directories older than the grace period holding a finished entry gc never doomed: kept. */
   unindexed: string[];
   keptYoung: number;
   kept: number;
@@ -38,8 +38,10 @@ export function planPythonGc(
     if (mtime === undefined) continue;
     const doomedAt = pending.get(name);
     if (doomedAt !== undefined && mtime <= doomedAt) orphans.push(name);
-    else if (readEntryFile(store.dir, name)) unindexed.push(name);
-    else if (mtime <= opts.cutoff) orphans.push(name);
+    else if (readEntryFile(store.dir, name)) {
+      // A young one is most likely an `add` between its rename and its commit: kept, not reported.
+      if (mtime <= opts.cutoff) unindexed.push(name);
+    } else if (mtime <= opts.cutoff) orphans.push(name);
   }
   if (!opts.dryRun) {
     const doom = store.db.prepare(

@@ -50,6 +50,22 @@ describe("directories without a row", () => {
     });
   });
 
+  it("a writer's wheel linked but not yet committed (younger than the grace period) is kept and not reported", async () => {
+    await withStore("in-flight", async (store) => {
+      const entry = await store.addWheelFile(wheels[1].path);
+      // The state a concurrent `store add` is in between its link and its commit: a fresh file, no row.
+      store.entries.delete(entry.sha256);
+      const result = collectGarbage(store);
+      expect(result.orphans).toEqual([]);
+      expect(result.unindexed).toEqual([]);
+      expect(existsSync(entry.path)).toBe(true);
+      // Once older than the grace period, no writer is still committing it: reported, and still kept.
+      const later = collectGarbage(store, { now: Date.now() + 2 * HOUR });
+      expect(later.unindexed).toEqual([entryDir(store.dir, entry.entryName)]);
+      expect(existsSync(entry.path)).toBe(true);
+    });
+  });
+
   it("what gc doomed and was killed before moving is removed by the next gc, whatever the grace", async () => {
     await withStore("doomed", async (store) => {
       const [a, b] = [await store.addWheelFile(wheels[0].path), await store.addWheelFile(wheels[1].path)];
