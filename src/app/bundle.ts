@@ -273,6 +273,9 @@ export async function bundleProject(opts: BundleProjectOptions, ctx: AppContext)
             index: opts.index,
             ...(opts.buildPython ? { build: { ...DEFAULT_BUILD_SETTINGS, python: opts.buildPython } } : {}),
           },
+          // The interpreter this bundle embeds is pinned, as `lock --embed-python` would: the next bundle
+          // from this lock embeds the same one by default.
+          ...(python ? { pythons: { kind: "pin" as const, ref: python.sha256 } } : {}),
           transport: opts.transport,
           output: lockPath,
           store,

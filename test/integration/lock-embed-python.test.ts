@@ -4,7 +4,7 @@
 // (import into an empty store, bundle offline, the same bundle hash).
 
 import { spawnSync } from "node:child_process";
-import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeTree } from "../../fixtures/projects.js";
@@ -164,6 +164,26 @@ describe.skipIf(unavailable !== undefined)("lock --embed-python", () => {
     expect(lockText()).not.toContain("pythons");
     expect((await cli(["lock", "--embed-python", first.slice(0, 10)])).code).toBe(0);
     expect(lockText()).toBe(text);
+  });
+
+  it("a bundle that locks first with --embed-python pins what it embeds, so the next bundle embeds it by default", async () => {
+    const dir = join(work.path, "lock-first");
+    cpSync(project, dir, { recursive: true });
+    rmSync(join(dir, "pylock.toml"), { force: true });
+    const inDir = (args: string[]) =>
+      runCli(args, { cwd: dir, env: { PYSTORE_STORE: join(work.path, "store"), SOURCE_DATE_EPOCH: "1700000000", PYSTORE_INDEX_URL: "" } });
+    const built = await inDir(["bundle", ...TARGET, "--embed-python", second.slice(0, 10), "-o", join(dir, "out-1"), "--json"]);
+    expect(built.code, built.stderr).toBe(0);
+    expect(built.stderr).toContain("locking first");
+    expect(JSON.parse(built.stdout).python.sha256).toBe(second);
+    // The lock it wrote records the interpreter, as `pystore lock --embed-python` would have.
+    const written = readFileSync(join(dir, "pylock.toml"), "utf8");
+    expect(written).toContain(`target = "${TARGET_ID}", sha256 = "${second}"`);
+    const again = await inDir(["bundle", ...TARGET, "-o", join(dir, "out-2"), "--json"]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout).python.sha256).toBe(second);
+    const check = await inDir(["lock", "--check"]);
+    expect(check.code, check.stderr).toBe(0);
   });
 
   it("the compile and embed-python settings: variables and project files below the flags, listed by config show", async () => {
