@@ -9,7 +9,8 @@ import { silentLogger } from "../util/log.js";
 import { redactUrl } from "../util/redact.js";
 import type { CredentialStore } from "./auth.js";
 import { proxyForUrl } from "./proxy.js";
-import { loadCaBundle, tlsError } from "./tls.js";
+import { loadCaBundle, sharedTlsConnector, tlsError } from "./tls.js";
+import { loadUndiciCore, type UndiciCore } from "./undici-core.js";
 
 export interface HttpOptions {
   proxy?: string;
@@ -250,14 +251,15 @@ export class Connections {
   private readonly dispatchers = new Map<string, Dispatcher>();
   private ca?: Promise<string[] | undefined>;
   /** undici loads only when a command really talks to the network (keeps `pystore --help` fast). */
-  private undiciModule?: Promise<typeof import("undici")>;
+  private undiciModule?: Promise<UndiciCore>;
 
   constructor(
     private readonly opts: { proxy?: string; cert?: string; env: NodeJS.ProcessEnv; connectTimeoutMs: number; readTimeoutMs: number },
   ) {}
 
-  undici(): Promise<typeof import("undici")> {
-    this.undiciModule ??= import("undici");
+  undici(): Promise<UndiciCore> {
+    // Only the parts used (./undici-core.ts), loaded on the first request.
+    this.undiciModule ??= Promise.resolve().then(loadUndiciCore);
     return this.undiciModule;
   }
 
@@ -271,11 +273,12 @@ export class Connections {
     const existing = this.dispatchers.get(key);
     if (existing) return existing;
     this.ca ??= loadCaBundle(this.opts.cert, this.opts.env);
-    const [{ Agent, ProxyAgent, Pool }, ca] = await Promise.all([this.undici(), this.ca]);
+    const [{ Agent, ProxyAgent, Pool, buildConnector }, ca] = await Promise.all([this.undici(), this.ca]);
     const timeouts = { headersTimeout: this.opts.readTimeoutMs, bodyTimeout: this.opts.readTimeoutMs };
     // rejectUnauthorized is explicit: Node's default follows NODE_TLS_REJECT_UNAUTHORIZED, and an environment
     // variable must never switch verification off (a private CA goes in with --cert / SSL_CERT_FILE instead).
-    const tls = { timeout: this.opts.connectTimeoutMs, rejectUnauthorized: true, ...(ca ? { ca } : {}) };
+    const connect = { timeout: this.opts.connectTimeoutMs, rejectUnauthorized: true };
+    const tls = { ...connect, ...(ca ? { ca } : {}) };
     const dispatcher = proxy
       ? new ProxyAgent({
           uri: proxy,
@@ -285,7 +288,7 @@ export class Connections {
           ...timeouts,
           factory: (origin: string | URL, options: object) => new Pool(origin, { ...options, ...timeouts }),
         })
-      : new Agent({ connect: tls, ...timeouts });
+      : new Agent({ connect: sharedTlsConnector(buildConnector, connect, ca), ...timeouts });
     this.dispatchers.set(key, dispatcher);
     return dispatcher;
   }

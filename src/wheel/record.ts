@@ -55,13 +55,15 @@ export interface RecordListing {
 /**
  * RECORD must list every file of the wheel, each with an accepted hash, and nothing else. `files`: the
  * members' names as the archive's safety checks returned them (./safety.ts); `read` returns a member's
- * bytes (undefined when absent).
+ * bytes (undefined when absent); `present`: `files` as a set, when the caller already holds one (the
+ * archive's members by path), so that none is built again.
  */
 export function checkRecordListing(
   archive: string,
   distInfo: string,
   files: string[],
   read: (path: string) => Buffer | undefined,
+  present: { has(path: string): boolean; readonly size: number } = new Set(files),
 ): RecordListing {
   const recordPath = `${distInfo}/RECORD`;
   const recordBytes = read(recordPath);
@@ -74,7 +76,6 @@ export function checkRecordListing(
   }
   const rows = parseRecord(text, `${archive}:${recordPath}`);
   const recorded = new Map<string, RecordRow>();
-  const present = new Set(files);
   // Indexed loops: until the JIT has optimised this code, a for-of allocates an iterator result per row.
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i];

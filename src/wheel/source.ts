@@ -44,6 +44,8 @@ export interface ZipSourceOptions {
 }
 
 export interface ZipSource extends WheelSource {
+  /** Every member's path (directories excluded), in archive order: `files` without an object per member. */
+  readonly paths: readonly string[];
   readonly listing: RecordListing;
   /** A member's size as the archive declares it (checked when it is read). */
   sizeOf(path: string): number;
@@ -65,17 +67,23 @@ export async function openZipSource(wheelPath: string, filename: string, opts: Z
       const item = byPath.get(path);
       return item ? readEntrySync(opened.bytes, archive, item) : undefined;
     };
-    const listing = checkRecordListing(archive, distInfo, files, raw);
+    const listing = checkRecordListing(archive, distInfo, files, raw, byPath);
     const item = (path: string): ZipItem => {
       const found = byPath.get(path);
       if (!found) throw new PystoreError("INTERNAL", `${archive}: no member ${JSON.stringify(path)}`);
       return found;
     };
+    // Made when first asked for: admission needs only the paths.
+    let members: SourceMember[] | undefined;
     return {
       filename,
       distInfo,
       listing,
-      files: files.map((path) => ({ path, executable: isExecutableEntry(item(path).info) })),
+      paths: files,
+      get files() {
+        members ??= files.map((path) => ({ path, executable: isExecutableEntry(item(path).info) }));
+        return members;
+      },
       sizeOf: (path) => item(path).info.uncompressedSize,
       read(path) {
         const data = readEntrySync(opened.bytes, archive, item(path));

@@ -75,7 +75,7 @@ export function pthFilesOf(distInfo: string, files: readonly string[]): string[]
 function admit(source: ZipSource, filename: string): VettedWheel {
   const parsed = parseWheelFilename(filename);
   const { distInfo } = source;
-  const paths = source.files.map((f) => f.path);
+  const { paths } = source;
   checkDataDirectories(filename, distInfo, paths);
   const metadataPath = `${distInfo}/METADATA`;
   const wheelPath = `${distInfo}/WHEEL`;
@@ -117,7 +117,7 @@ export async function checkWheelContents(path: string, filename: string, opts: V
   try {
     const vetted = admit(source, filename);
     // RECORD was read (size and CRC checked) to list the members; it has no hash of its own.
-    for (const { path: member } of source.files) if (member !== source.listing.recordPath) source.read(member);
+    for (const member of source.paths) if (member !== source.listing.recordPath) source.read(member);
     return vetted;
   } finally {
     source.close();

@@ -1,97 +1,22 @@
-// Reading a wheel's zip: the structure read one way (./zip-layout.ts), every entry through the safety
-// checks (./safety.ts) before any byte is used, then members read, inflated within their declared sizes
-// and checked against their CRC. Shared by every wheel reader.
+// Reading a wheel's members: inflated within their declared sizes and checked against their CRC, whole,
+// streamed or in reused pieces. The directory they come from is read and checked by ./zip-directory.ts
+// (re-exported here: every wheel reader imports both from this module).
 
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { readSync } from "node:fs";
 import { crc32, createInflateRaw, inflateRawSync } from "node:zlib";
-import { PystoreError, type ErrorCode } from "../errors.js";
-import { DEFAULT_LIMITS, checkArchiveEntries, isDirectoryEntry, type ArchiveEntryInfo, type SafetyLimits } from "./safety.js";
-import {
-  NotAZipError,
-  checkLocalLayout,
-  parseCentralDirectory,
-  readEndRecords,
-  structureError,
-  type ByteReader,
-  type ZipMember,
-} from "./zip-layout.js";
+import { byteReader, type ZipBytes, type ZipItem } from "./zip-directory.js";
+import { structureError } from "./zip-layout.js";
 
-export interface ZipItem {
-  info: ArchiveEntryInfo;
-  /** The checked path ("" for directories). */
-  path: string;
-  member: ZipMember;
-  dataOffset: number;
-}
-
-export interface CheckedEntries {
-  /** File paths in archive order (directories dropped). */
-  files: string[];
-  byPath: Map<string, ZipItem>;
-}
-
-export interface ZipReadOptions {
-  limits?: SafetyLimits;
-  /** The code for an archive that is not a zip at all (the installer and the store differ). */
-  corruptCode?: ErrorCode;
-}
-
-/** Where an opened wheel's bytes come from: all of them in memory, or an open file read at offsets. */
-export type ZipBytes = { buffer: Buffer } | { fd: number; size: number };
-
-export function byteReader(bytes: ZipBytes): ByteReader {
-  if ("buffer" in bytes) return (start, length) => bytes.buffer.subarray(Math.max(0, start), Math.max(0, start + length));
-  return (start, length) => {
-    const end = Math.min(bytes.size, start + length);
-    if (start < 0 || end <= start) return Buffer.alloc(0);
-    const out = Buffer.allocUnsafe(end - start);
-    let done = 0;
-    while (done < out.length) {
-      const n = readSync(bytes.fd, out, done, out.length - done, start + done);
-      if (n === 0) break;
-      done += n;
-    }
-    return out.subarray(0, done);
-  };
-}
-
-/** Read the structure and run every safety check; throws UNSAFE_WHEEL naming the archive and entry. */
-export function readCheckedEntries(bytes: ZipBytes, archive: string, opts: ZipReadOptions = {}): CheckedEntries {
-  const read = byteReader(bytes);
-  const size = "buffer" in bytes ? bytes.buffer.length : bytes.size;
-  const limits = opts.limits ?? DEFAULT_LIMITS;
-  let end: ReturnType<typeof readEndRecords>;
-  try {
-    end = readEndRecords(read, size, archive);
-  } catch (error) {
-    if (!(error instanceof NotAZipError)) throw error;
-    throw new PystoreError(opts.corruptCode ?? "UNSAFE_WHEEL", `${archive}: not a readable zip archive: ${error.message}`, {
-      hint: "the file is not a wheel (a truncated download, or an error page saved under a wheel's name)",
-      details: { archive },
-    });
-  }
-  // Counted before the directory is read: a claimed million entries costs nothing.
-  if (end.entries > limits.maxEntries) throw structureError(archive, `${end.entries} entries, more than the limit of ${limits.maxEntries}`);
-  const members = parseCentralDirectory(read(end.cdOffset, end.cdSize), end, archive);
-  const infos: ArchiveEntryInfo[] = members.map((m) => ({
-    name: m.name,
-    compressedSize: m.compressedSize,
-    uncompressedSize: m.uncompressedSize,
-    externalAttributes: m.externalAttributes,
-    versionMadeBy: m.versionMadeBy,
-  }));
-  // Names and sizes first (cheap, and the usual reason to refuse), then every local header.
-  const files = checkArchiveEntries(archive, infos, limits);
-  const offsets = checkLocalLayout(archive, members, end, read);
-  const items = members.map((member, i) => ({ info: infos[i], path: "", member, dataOffset: offsets[i] }));
-  const fileItems = items.filter((item) => {
-    if (!isDirectoryEntry(item.info)) return true;
-    if (item.member.uncompressedSize !== 0) throw structureError(archive, "directory entry with data", item.info.name);
-    return false;
-  });
-  for (const [i, item] of fileItems.entries()) item.path = files[i];
-  return { files, byPath: new Map(fileItems.map((item) => [item.path, item])) };
-}
+export {
+  byteReader,
+  type CheckedEntries,
+  openWheel,
+  type OpenedWheel,
+  readCheckedEntries,
+  type ZipBytes,
+  type ZipItem,
+  type ZipReadOptions,
+} from "./zip-directory.js";
 
 /** Members declared up to this size are inflated into one buffer of that size. */
 const INFLATE_WHOLE_BYTES = 64 * 1024 * 1024;
@@ -407,28 +332,4 @@ export function readEntryPieces(bytes: ZipBytes, archive: string, item: ZipItem,
     throw structureError(archive, `${member.compressedSize - consumed} bytes follow its compressed data`, name);
   if (produced !== declared) throw structureError(archive, `expands to ${produced} bytes, not the ${declared} its header says`, name);
   if (crc >>> 0 !== member.crc32) throw structureError(archive, "CRC-32 does not match its data", name);
-}
-
-export interface OpenedWheel extends CheckedEntries {
-  bytes: ZipBytes;
-  close(): void;
-}
-
-/**
- * Open and check a wheel: from bytes the caller already read (and hashed), or from the file through a
- * descriptor kept open until close().
- */
-export function openWheel(wheelPath: string, archive: string, opts: ZipReadOptions & { data?: Buffer } = {}): OpenedWheel {
-  if (opts.data) {
-    const bytes = { buffer: opts.data };
-    return { ...readCheckedEntries(bytes, archive, opts), bytes, close: () => {} };
-  }
-  const fd = openSync(wheelPath, "r");
-  try {
-    const bytes = { fd, size: fstatSync(fd).size };
-    return { ...readCheckedEntries(bytes, archive, opts), bytes, close: () => closeSync(fd) };
-  } catch (error) {
-    closeSync(fd);
-    throw error;
-  }
 }
