@@ -13,12 +13,14 @@ const handler: Handler<{ json?: boolean }> = async (_args, options, ctx) => {
       const perProject = new Map<string, { entries: number; bytes: number; treeBytes: number }>();
       let trees = 0;
       let treeBytes = 0;
+      /** Trees share pool files (store-layout.md, "The file pool"): each inode counts once, for the first entry listing it. */
+      const seen = new Set<number>();
       for (const e of entries) {
         const p = perProject.get(e.name) ?? { entries: 0, bytes: 0, treeBytes: 0 };
         p.entries++;
         p.bytes += e.size;
-        // Unpacked trees count at their apparent size: bundles hardlinking them share those blocks.
-        const tree = treeUsage(store.dir, e);
+        // Unpacked trees count at their apparent size, each shared file once: bundles hardlinking them share those blocks.
+        const tree = treeUsage(store.dir, e, seen);
         if (tree) {
           trees++;
           treeBytes += tree.bytes;

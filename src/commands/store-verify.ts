@@ -40,6 +40,7 @@ const handler: Handler<Options> = async (_args, options, ctx) => {
             checked: report.checked,
             mismatched: report.mismatched,
             orphans: report.orphans,
+            pool: report.pool,
             pythons: report.pythons,
             problems: report.problems.map((p) => ({
               entryName: p.entry.entryName,
@@ -54,6 +55,7 @@ const handler: Handler<Options> = async (_args, options, ctx) => {
             // Named steps, each with what it found (cacache's verify shape).
             steps: {
               "check-database": { result: "ok" },
+              "check-pool": { checked: report.pool.checked, damaged: report.pool.problems.length },
               "check-pythons": { checked: report.pythons.checked, damaged: report.pythons.problems.length },
               "check-trees": { checked: report.treesChecked, damaged: report.problems.filter((p) => p.what === "tree").length },
               "check-wheels": { checked: report.checked, damaged: report.problems.filter((p) => p.what === "wheel").length },
@@ -66,6 +68,7 @@ const handler: Handler<Options> = async (_args, options, ctx) => {
           }),
         );
       } else {
+        for (const p of report.pool.problems) ctx.out(`${p.repaired ? "repaired" : "corrupted"} ${p.path} (${p.reason})`);
         for (const p of report.problems) {
           const label = p.what === "tree" ? `${p.entry.entryName}/tree` : p.entry.entryName;
           const why = p.repairError ?? (p.repaired ? undefined : p.reason);
@@ -119,6 +122,17 @@ const handler: Handler<Options> = async (_args, options, ctx) => {
           hint: "add the interpreter again with `pystore python add` from its archive (a damaged entry is replaced)",
           details: { entries: report.pythons.problems.map((p) => p.sha256) },
         });
+      }
+      const badPool = report.pool.problems.filter((p) => !p.repaired);
+      if (bad.length === 0 && badPool.length > 0) {
+        throw new PystoreError(
+          "STORE_CORRUPTED",
+          `${plural(badPool.length, "pool file")} damaged: ${badPool.map((p) => p.path).join(", ")}`,
+          {
+            hint: "run `pystore store verify --repair`: a damaged pool file's name is removed and trees are made again from their wheels",
+            details: { files: badPool.map((p) => p.path) },
+          },
+        );
       }
       if (bad.length > 0) {
         const names = bad.map((p) => (p.what === "tree" ? `${p.entry.entryName}/tree` : p.entry.entryName));

@@ -11,10 +11,15 @@ import { entryDirMtime, listEntryDirs, wheelFilesIn } from "./entry-dirs.js";
 import { entryDir, tmpDir, wheelsDir } from "./layout.js";
 import type { RootStatus } from "./roots.js";
 import type { Store } from "./store.js";
+import { sweepPool } from "./file-pool.js";
+import { treesFreed } from "./gc-trees.js";
 import { treeUsage } from "./tree.js";
 import { planPythonGc } from "./python-gc.js";
 import { pythonEntryDir, type PythonEntry } from "./pythons.js";
 import { collectSources, type SourcesGcResult } from "./sources-gc.js";
+
+/** An entry directory's unpacked tree, counted by treesFreed (its files may be shared). */
+const TREE_DIR = "tree";
 
 /** Default grace: an entry committed in the last hour may belong to a lock or bundle still being written. */
 export const DEFAULT_GC_GRACE_MS = 60 * 60 * 1000;
@@ -35,7 +40,10 @@ export interface GcResult {
   removed: StoreEntry[];
   /** Of `removed`, entries that had an unpacked tree (removed with them; its bytes are in freedBytes). */
   treesRemoved: number;
-  /** Wheels, their trees and orphan directories: everything this run frees (or, dry, would free). */
+  /**
+   * Wheels, their trees and orphan directories: everything this run frees (or, dry, would free). A tree's
+   * file shared with another tree or a bundle (one inode, store-layout.md "The file pool") is not freed.
+   */
   freedBytes: number;
   kept: number;
   /** Of `kept`, entries no live root reaches that stay only because they are younger than the grace period. */
@@ -80,6 +88,8 @@ export interface GcResult {
  *    reader ever sees half a directory.
  * 3. The moved directories are deleted, outside any lock; a crash leaves temp debris that the next
  *    store open removes (its writer's pid is dead).
+ * 4. Pool files no tree links any more (link count 1) are deleted; a crash before or during this step
+ *    leaves them for the next gc.
  *
  * A directory without a row that holds a wheel and is not in gc_pending is never deleted: it is a
  * writer's file before its commit, a killed writer's complete file, or a wheel whose row was lost with
@@ -126,10 +136,12 @@ export function collectGarbage(store: Store, opts: GcOptions = {}): GcResult {
   crashIfRequested("gc-after-commit");
   const { entries, unrooted, removed, orphans, unindexed } = planned;
   const trees = removed.map((e) => treeUsage(store.dir, e)).filter((t) => t !== undefined);
+  // Counted before anything is deleted, so that a dry run and the real run agree.
+  const freedTrees = treesFreed(store.dir, [...removed.map((e) => e.entryName), ...orphans]);
   const freedBytes =
     removed.reduce((sum, e) => sum + e.size, 0) +
-    trees.reduce((sum, t) => sum + t.bytes, 0) +
-    orphans.reduce((sum, name) => sum + diskUsage(entryDir(store.dir, name)), 0) +
+    freedTrees.bytes +
+    orphans.reduce((sum, name) => sum + diskUsage(entryDir(store.dir, name), TREE_DIR), 0) +
     [...planned.pythons.removed.map((e) => e.entryName), ...planned.pythons.orphans].reduce(
       (sum, name) => sum + diskUsage(pythonEntryDir(store.dir, name)),
       0,
@@ -166,13 +178,16 @@ export function collectGarbage(store: Store, opts: GcOptions = {}): GcResult {
       crashIfRequested("gc-during-delete");
     }
   }
+  // Step 4, after the trees are gone: pool files no tree links any more. Not under the write lock: tree
+  // writers never take it, and every race with them is safe without it (file-pool.ts, sweepPool).
+  const pool = sweepPool(store.dir, { dryRun, counted: freedTrees.pooled });
   // After the wheels: a wheel removed above took its builds rows, so its sdist is no longer kept by them.
   const sources = collectSources(store.dir, db, { live, cutoff: now - grace, dryRun });
   const result: GcResult = {
     dryRun,
     removed,
     treesRemoved: trees.length,
-    freedBytes: freedBytes + sources.freedBytes,
+    freedBytes: freedBytes + pool.bytes + sources.freedBytes,
     kept: entries.length - removed.length,
     keptYoung: unrooted.length - planned.keptRootsLost - removed.length,
     keptRootsLost: planned.keptRootsLost,
@@ -238,8 +253,8 @@ function moveAside(storeDir: string, dir: string): string | undefined {
   }
 }
 
-/** Bytes of the regular files under `path` (0 when it vanished meanwhile). */
-function diskUsage(path: string): number {
+/** Bytes of the regular files under `path` (0 when it vanished meanwhile), leaving out its child `skip`. */
+function diskUsage(path: string, skip?: string): number {
   let info: ReturnType<typeof lstatSync>;
   try {
     info = lstatSync(path);
@@ -248,6 +263,6 @@ function diskUsage(path: string): number {
   }
   if (!info.isDirectory()) return info.isFile() ? info.size : 0;
   let total = 0;
-  for (const name of readdirSync(path)) total += diskUsage(join(path, name));
+  for (const name of readdirSync(path)) if (name !== skip) total += diskUsage(join(path, name));
   return total;
 }

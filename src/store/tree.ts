@@ -1,43 +1,24 @@
 // Unpacked, read-only trees of stored wheels (wheels/<entry-name>/tree/, store-format/store-layout.md,
 // "Unpacked trees"): created lazily from the verified .whl by the write protocol, linked into bundles.
 
-import { createHash, hash } from "node:crypto";
-import { chmodSync, closeSync, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, type Stats, writeSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { chmodSync, lstatSync, readFileSync, renameSync, type Stats } from "node:fs";
 import { join } from "node:path";
 import { PystoreError } from "../errors.js";
 import { TREE_INDEX_VERSION } from "../format-versions.js";
 import { tempName } from "../util/atomic-write.js";
 import { writeFailure } from "../util/fs-errors.js";
-import { byPath, compareStrings } from "../util/order.js";
-import { findDistInfo } from "../wheel/dist-info.js";
-import { checkRecordedFile, checkRecordListing, matchesRecordHash, type RecordListing } from "../wheel/record.js";
-import { DEFAULT_LIMITS, isExecutableEntry } from "../wheel/safety.js";
 import type { WheelSource } from "../wheel/source.js";
-import {
-  readCheckedEntries,
-  readEntryPieces,
-  readEntrySync,
-  readsInPieces,
-  streamEntry,
-  WHOLE_PIECE_BYTES,
-  type ZipBytes,
-  type ZipItem,
-} from "../wheel/zip.js";
-import { crashIfRequested, removeReadOnly } from "./content.js";
-import { corrupted, HOLD_WHEELS_UP_TO, openStoredWheel, releaseHeld, type StoredWheel, verifyOpenWheel } from "./stored-wheel.js";
+import { removeReadOnly } from "./content.js";
 import type { StoreEntry } from "./entries.js";
 import { entryDir, tmpDir } from "./layout.js";
+import type { StoredWheel } from "./stored-wheel.js";
+import { extractInto, TREE_DIR_MODE, TREE_FILES, TREE_INDEX, type UnpackOptions } from "./tree-unpack.js";
+
+export { checkUnchanged, TREE_FILES, TREE_INDEX } from "./tree-unpack.js";
 
 /** `wheels/<entry-name>/tree/`: beside the wheel, so gc and repair of an entry see both. */
 const TREE_DIR = "tree";
-/** The wheel's members, byte for byte, under their archive paths. */
-export const TREE_FILES = "files";
-/** Written last inside the staging directory: a tree that has it was renamed into place complete. */
-export const TREE_INDEX = "index.json";
-/** Tree files are never written after extraction; directories stay read-only too, so nothing is added. */
-const TREE_FILE_MODE = 0o444;
-const TREE_EXEC_MODE = 0o555;
-const TREE_DIR_MODE = 0o555;
 
 export interface TreeFile {
   /** Archive path, "/"-separated. */
@@ -129,6 +110,7 @@ export async function ensureTree(
   storeDir: string,
   entry: TreeEntry,
   staging = join(tmpDir(storeDir), tempName("tree")),
+  opts: UnpackOptions = {},
 ): Promise<{ tree: Tree; created: boolean }> {
   let existing: Tree | undefined;
   try {
@@ -140,7 +122,7 @@ export async function ensureTree(
   }
   if (existing) return { tree: existing, created: false };
   try {
-    await extractInto(entry, staging);
+    await extractInto(storeDir, entry, staging, opts);
     const target = treeDir(storeDir, entry.entryName);
     try {
       renameSync(staging, target);
@@ -160,165 +142,6 @@ export async function ensureTree(
   } finally {
     removeReadOnly(staging);
   }
-}
-
-function writeAll(fd: number, data: Uint8Array): void {
-  for (let offset = 0; offset < data.length; ) offset += writeSync(fd, data, offset, data.length - offset);
-}
-
-/**
- * Unpack the verified wheel into `staging` (files/ + index.json), read-only except the staging root. Memory
- * stays bounded whatever the wheel's size: a wheel above HOLD_WHEELS_UP_TO is hashed in chunks and read at
- * offsets, and members are inflated into this thread's reused buffers, a large one piece by piece.
- */
-async function extractInto(entry: TreeEntry, staging: string): Promise<void> {
-  const archive = entry.filename;
-  const fd = openStoredWheel(entry);
-  let held: Buffer | undefined;
-  try {
-    // A tree is only ever made from verified bytes: hashed first, and unchanged (size, mtime, ctime) at the end.
-    const before = fstatSync(fd);
-    // A small wheel is held whole: one read instead of a pread per member header and per member.
-    held = verifyOpenWheel(fd, before.size, entry, before.size <= HOLD_WHEELS_UP_TO);
-    const bytes: ZipBytes = held ? { buffer: held } : { fd, size: before.size };
-    // The same checks as every wheel reader (src/wheel/source.ts): entry safety, the .dist-info rule, RECORD.
-    const { files, byPath: members } = readCheckedEntries(bytes, archive, { limits: DEFAULT_LIMITS });
-    const distInfo = findDistInfo(archive, entry.filename, files);
-    const item = (path: string): ZipItem => members.get(path)!;
-    const listing = checkRecordListing(archive, distInfo, files, (path) =>
-      members.has(path) ? readEntrySync(bytes, archive, item(path)) : undefined,
-    );
-    mkdirSync(staging);
-    const filesDir = `${staging}/${TREE_FILES}`;
-    mkdirSync(filesDir);
-    const dirs = new Set<string>([""]);
-    const out: TreeFile[] = [];
-    for (const path of files) {
-      const member = item(path);
-      const executable = isExecutableEntry(member.info);
-      makeParents(filesDir, path, dirs);
-      const target = openSync(`${filesDir}/${path}`, "wx", executable ? TREE_EXEC_MODE : TREE_FILE_MODE);
-      let written: Stats;
-      let sha256: Buffer;
-      try {
-        sha256 = await writeMember(bytes, archive, member, path, listing, target);
-        // The index's ino and mtime, and a size that is what reached the disk.
-        written = fstatSync(target);
-      } finally {
-        closeSync(target);
-      }
-      out.push({ path, sha256: sha256.toString("hex"), size: written.size, executable, ino: written.ino, mtimeMs: written.mtimeMs });
-      if (out.length === 1) crashIfRequested("during-tree");
-    }
-    checkUnchanged(fd, before, entry);
-    out.sort(byPath);
-    const index: TreeIndex = { formatVersion: TREE_INDEX_VERSION, wheelSha256: entry.sha256, distInfo, files: out };
-    const indexFd = openSync(join(staging, TREE_INDEX), "wx", TREE_FILE_MODE);
-    try {
-      writeAll(indexFd, Buffer.from(`${JSON.stringify(index)}\n`));
-    } finally {
-      closeSync(indexFd);
-    }
-    // Deepest first, so each chmod still has a writable parent to look up from; the staging root stays
-    // writable until after the rename (renaming a directory updates its "..").
-    for (const dir of [...dirs].sort((a, b) => b.length - a.length || compareStrings(a, b))) chmodSync(`${filesDir}/${dir}`, TREE_DIR_MODE);
-  } finally {
-    closeSync(fd);
-    // Nothing made from it outlives this call (members were written out; the index holds only strings).
-    releaseHeld(held);
-  }
-}
-
-/** The missing parent directories of `path` under `root`, outermost first; `dirs` holds those already made. */
-function makeParents(root: string, path: string, dirs: Set<string>): void {
-  const slash = path.lastIndexOf("/");
-  const parent = slash < 0 ? "" : path.slice(0, slash);
-  if (dirs.has(parent)) return;
-  makeParents(root, parent, dirs);
-  // Archive paths were checked (no "." or "..", no leading "/"): joined without normalising.
-  mkdirSync(`${root}/${parent}`);
-  dirs.add(parent);
-}
-
-/**
- * The wheel is still the bytes that were verified. A concurrent gc that unlinks it, or a link added to it
- * (fetch, `cp -al`), changes only its ctime: the content is then hashed again rather than called damaged.
- */
-export function checkUnchanged(fd: number, before: Stats, entry: StoredWheel): void {
-  const after = fstatSync(fd);
-  if (after.nlink === 0) {
-    throw new PystoreError("STORE_IO", `${entry.filename}: removed from the store while it was being unpacked (${entry.path})`, {
-      hint: "a concurrent `pystore gc` collected it; run the command again",
-      details: { path: entry.path },
-    });
-  }
-  if (after.size !== before.size || after.mtimeMs !== before.mtimeMs) throw corrupted(entry, "a file that changed while it was unpacked");
-  if (after.ctimeMs !== before.ctimeMs) verifyOpenWheel(fd, after.size, entry);
-}
-
-/**
- * Write one member to `target`, checked against its CRC and RECORD; its sha256. A member of up to
- * WHOLE_PIECE_BYTES is checked before a byte of it is written; a larger one is hashed and written piece by
- * piece, and what reached the file is discarded with the staging directory if a check fails.
- */
-async function writeMember(
-  bytes: ZipBytes,
-  archive: string,
-  member: ZipItem,
-  path: string,
-  listing: RecordListing,
-  target: number,
-): Promise<Buffer> {
-  const row = listing.unsigned.has(path) ? undefined : listing.recorded.get(path);
-  const declared = member.info.uncompressedSize;
-  if (row && row.hash?.algorithm !== "sha256" && declared > WHOLE_PIECE_BYTES) {
-    // Another algorithm is computed from the whole member (RECORD allows any hashlib name; none seen in practice).
-    const data = readEntrySync(bytes, archive, member);
-    const sha256 = hash("sha256", data, "buffer");
-    checkRecordedFile(archive, path, data, sha256, row);
-    writeAll(target, data);
-    return sha256;
-  }
-  if (declared <= WHOLE_PIECE_BYTES) {
-    let whole = EMPTY;
-    let pieces = 0;
-    readEntryPieces(bytes, archive, member, (piece) => {
-      whole = piece;
-      pieces++;
-    });
-    if (pieces > 1) throw new PystoreError("INTERNAL", `${archive}: ${path} arrived in ${pieces} pieces`);
-    const sha256 = hash("sha256", whole, "buffer");
-    if (row) checkRecordedFile(archive, path, whole, sha256, row);
-    writeAll(target, whole);
-    return sha256;
-  }
-  const digest = createHash("sha256");
-  let size = 0;
-  const take = (piece: Buffer) => {
-    digest.update(piece);
-    size += piece.length;
-    writeAll(target, piece);
-  };
-  // Bounded pieces need Node's inflate binding (src/wheel/zip.ts); without it, zlib's stream does the same.
-  if (readsInPieces()) readEntryPieces(bytes, archive, member, take);
-  else await streamEntry(bytes, archive, member, take);
-  const sha256 = digest.digest();
-  if (row) {
-    if (!matchesRecordHash(row, EMPTY, sha256)) throw recordMismatch(archive, path, "sha256 does not match RECORD");
-    if (row.size !== undefined && row.size !== size)
-      throw recordMismatch(archive, path, `size ${size} does not match RECORD's ${row.size}`);
-  }
-  return sha256;
-}
-
-const EMPTY: Buffer = Buffer.alloc(0);
-
-/** RECORD_MISMATCH as src/wheel/record.ts words it, for a member checked piece by piece. */
-function recordMismatch(archive: string, file: string, why: string): PystoreError {
-  return new PystoreError("RECORD_MISMATCH", `${archive}: ${file}: ${why}`, {
-    hint: "the wheel's contents do not match its RECORD; it was altered or built wrongly, so nothing was installed",
-    details: { archive, file, reason: why },
-  });
 }
 
 /**
@@ -354,7 +177,8 @@ export async function ensureIntactTree(storeDir: string, entry: StoreEntry): Pro
   const damaged = damagedTreeFile(first.tree);
   if (damaged === undefined) return first;
   removeTree(storeDir, entry.entryName);
-  const again = await ensureTree(storeDir, entry);
+  // The damaged file may be a pool file other trees share: every pool file is hashed before it is linked.
+  const again = await ensureTree(storeDir, entry, undefined, { rehashPool: true });
   return { ...again, damaged };
 }
 
@@ -393,12 +217,22 @@ export function removeTree(storeDir: string, entryName: string): void {
   removeReadOnly(aside);
 }
 
-/** Files and bytes of an entry's tree (from its index), or undefined when it has none or it is unreadable. */
-export function treeUsage(storeDir: string, entry: StoreEntry): { files: number; bytes: number } | undefined {
+/**
+ * Files and bytes of an entry's tree (from its index), or undefined when it has none or it is unreadable.
+ * With `seen`, a file whose inode (as extraction recorded it) is already there is not counted again: trees
+ * share pool files, and `store du` counts each inode once.
+ */
+export function treeUsage(storeDir: string, entry: StoreEntry, seen?: Set<number>): { files: number; bytes: number } | undefined {
   try {
     const tree = readTree(storeDir, entry);
     if (!tree) return undefined;
-    return { files: tree.index.files.length, bytes: tree.index.files.reduce((sum, f) => sum + f.size, 0) };
+    let bytes = 0;
+    for (const file of tree.index.files) {
+      if (seen?.has(file.ino)) continue;
+      seen?.add(file.ino);
+      bytes += file.size;
+    }
+    return { files: tree.index.files.length, bytes };
   } catch {
     return undefined;
   }

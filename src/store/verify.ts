@@ -1,5 +1,5 @@
 // `store verify`: named steps, each reporting what it found: clean-tmp, check-database (SQLite's
-// quick_check), check-wheels (re-hash, then every member inflated and checked against its size, CRC and
+// quick_check), check-pool (pool files against their names; --repair removes damaged ones), check-wheels (re-hash, then every member inflated and checked against its size, CRC and
 // RECORD, which admission leaves to the readers), check-trees (re-hash; with --repair, wheels from the
 // recorded origin and trees from the verified wheel), and reindex (with --repair: the rows made to match
 // wheels/, reindex.ts).
@@ -14,6 +14,7 @@ import type { StoreEntry } from "./entries.js";
 import { listEntryDirs, wheelFilesIn } from "./entry-dirs.js";
 import { dbPath, tmpDir } from "./layout.js";
 import { examineEntryDir, reindexEntries, type ReindexCounts } from "./reindex.js";
+import { checkPool, type PoolCheck } from "./file-pool-verify.js";
 import { ensureTree, removeTree } from "./tree.js";
 import { checkTree } from "./tree-verify.js";
 import type { Store } from "./store.js";
@@ -41,6 +42,8 @@ export interface VerifyReport {
   checked: number;
   /** Unpacked trees re-hashed. */
   treesChecked: number;
+  /** check-pool: the shared tree files (files/) re-hashed against their names. */
+  pool: PoolCheck;
   problems: Problem[];
   /** Entry directories without a row (found before any repair). */
   orphans: string[];
@@ -71,6 +74,9 @@ export async function verifyStore(store: Store, opts: VerifyOptions = {}): Promi
   const tempRemoved = await cleanTempDebris(store.dir, store.log);
   // A damaged index fails here with STORE_INDEX_DAMAGED and its recovery command.
   checkIntegrity(store.db, dbPath(store.dir));
+  // Before the trees: a damaged pool file's name is gone (--repair) before trees linking it are made again.
+  const pool = checkPool(store.dir, { repair: opts.repair });
+  for (const p of pool.problems) store.log.warn(`${p.path}: pool file damaged (${p.reason})`);
   const entries = store.list();
   const problems: Problem[] = [];
   /** Each row's file after this run's repairs: the reindex step does not hash them again. */
@@ -126,6 +132,7 @@ export async function verifyStore(store: Store, opts: VerifyOptions = {}): Promi
   const report: VerifyReport = {
     checked: entries.length,
     treesChecked,
+    pool,
     problems,
     orphans,
     unindexed: [],
@@ -197,7 +204,8 @@ async function repair(store: Store, problem: Problem, refetch: Refetch | undefin
 async function repairTree(store: Store, problem: Problem): Promise<void> {
   try {
     removeTree(store.dir, problem.entry.entryName);
-    await ensureTree(store.dir, problem.entry);
+    // Every pool file is hashed before it is linked: the damage may be in one other trees share.
+    await ensureTree(store.dir, problem.entry, undefined, { rehashPool: true });
     const after = await checkTree(store.dir, problem.entry);
     problem.repaired = after.status === "ok";
     if (!problem.repaired) problem.repairError = `still damaged after re-extracting: ${after.reason}`;

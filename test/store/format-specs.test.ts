@@ -17,6 +17,7 @@ import * as versions from "../../src/format-versions.js";
 import { parsePylock } from "../../src/standards/pylock.js";
 import { resolveTarget } from "../../src/standards/targets.js";
 import { ROOTS_LOST_AT } from "../../src/store/db.js";
+import { POOL_MTIME_S, parsePoolName, poolDir, poolPath } from "../../src/store/file-pool.js";
 import { dbPath } from "../../src/store/layout.js";
 import { QUARANTINE_DIR, reindexStore, stamp } from "../../src/store/reindex.js";
 import { openStore } from "../../src/store/store.js";
@@ -143,6 +144,21 @@ describe("store-format/sqlite-schema.md", () => {
     expect(layout).toContain(`${QUARANTINE_DIR}/`);
     expect(layout).toContain("store.db.corrupt-<yyyymmddThhmmssZ>");
     expect(stamp(Date.UTC(2026, 10, 24, 10, 15, 0))).toMatch(/^\d{8}T\d{6}Z$/);
+  });
+
+  it("names the file pool's directory, file names and fixed mtime as the code makes them", () => {
+    const layout = spec("store-layout.md");
+    const sha = "ab".repeat(32);
+    expect(poolDir("/s")).toBe("/s/files");
+    expect(layout).toMatch(/^ {2}files\/ +the file pool/m);
+    expect(layout).toMatch(/^ {4}<2 hex>\/ +the first two hex digits of the file's sha256/m);
+    expect(poolPath("/s", sha, false)).toBe(`/s/files/ab/${sha}`);
+    expect(layout).toMatch(/^ {6}<sha256> +a file whose bytes hash to <sha256> \(lower-case hex\), mode 0444, mtime 1 s after the epoch/m);
+    expect(poolPath("/s", sha, true)).toBe(`/s/files/ab/${sha}-exec`);
+    expect(layout).toMatch(/^ {6}<sha256>-exec +the same for a file executable in its wheel, mode 0555/m);
+    expect(POOL_MTIME_S).toBe(1);
+    expect(parsePoolName(`${sha}-exec`)).toEqual({ sha256: sha, executable: true });
+    expect(parsePoolName(`${sha}.x`)).toBeUndefined();
   });
 });
 
