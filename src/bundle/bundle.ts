@@ -10,20 +10,17 @@ import type { IndexClient } from "../index-client/client.js";
 import type { Pylock } from "../standards/pylock.js";
 import type { Target } from "../standards/targets.js";
 import type { Store } from "../store/store.js";
-import { treeSource } from "../store/tree.js";
-import { treePool } from "../store/tree-pool.js";
 import { ensureDirectory } from "../util/dirs.js";
 import type { Logger } from "../util/log.js";
 import { VERSION } from "../version.js";
 import { FileImporter, type LinkMode } from "../install/importer.js";
-import { install } from "../install/core.js";
 import type { InstalledWheel } from "../install/core.js";
-import { startProgress } from "../util/progress.js";
 import { BUNDLE_SCHEME } from "../install/scheme.js";
 import { appCodeFiles, readProject, type ProjectInfo } from "./app-code.js";
 import { listedFiles, stagedTree } from "./contents.js";
 import { bundleFormat, type BundleFormat } from "./formats/registry.js";
 import { gatherWheels } from "./gather.js";
+import { installTrees } from "./install-trees.js";
 import { type BundleManifest, bundleHash, type EmbeddedPythonInfo, formatManifest } from "./manifest.js";
 import { EMBEDDED_EXECUTABLE, embeddedFiles } from "./embed.js";
 import type { PythonEntry } from "../store/pythons.js";
@@ -145,32 +142,18 @@ export async function buildBundle(req: BundleRequest): Promise<BundleResult> {
       // from the store's trees, the project and memory, so only the archive itself is written beside OUT.
       const importer = new FileImporter(req.log, req.linkMode);
       const contents = format.stagesTree ? stagedTree(staging, importer) : listedFiles();
-      const claimed = new Map<string, string>();
-      const installed: InstalledWheel[] = [];
-      // Missing trees are unpacked in parallel while the ones ready are installed, in the plan's order.
-      const trees = treePool(
-        req.store.dir,
-        selected.map((pkg) => wheels.get(pkg.sha256)!),
-      );
-      const progress = startProgress(req.log, "installing", { items: selected.length, unit: "wheel" }, { lines: false });
-      try {
-        for (const pkg of selected) {
+      const installed = await installTrees({
+        storeDir: req.store.dir,
+        entries: selected.map((pkg) => {
           const entry = wheels.get(pkg.sha256)!;
           if (entry.sha256 !== pkg.sha256)
             throw new PystoreError("INTERNAL", `${entry.filename}: store entry ${entry.sha256} is not the locked ${pkg.sha256}`);
-          const { tree, created, damaged } = await trees.intact(entry);
-          if (damaged !== undefined)
-            req.log.warn(`${entry.filename}: the store's unpacked copy of ${damaged} had changed; re-extracted it from the verified wheel`);
-          req.log.debug(`${created ? "unpacked and installing" : "installing"} ${entry.filename}`);
-          // Members are linked (or listed) with the hashes the tree's index recorded when it was checked against RECORD.
-          installed.push(install(treeSource(entry.filename, tree), contents.destination, { scheme: BUNDLE_SCHEME, claimed }));
-          progress.advance(entry.filename, entry.size);
-        }
-      } finally {
-        await trees.close();
-        // Also on failure: the error must not be printed onto a half-drawn progress line.
-        progress.done();
-      }
+          return entry;
+        }),
+        destination: contents.destination,
+        ...(contents.writer ? { staged: { writer: contents.writer, importer } } : {}),
+        log: req.log,
+      });
       const mtimes = new Map<string, number>();
       if (req.python) {
         for (const file of embeddedFiles(req.store.dir, req.python)) {

@@ -33,6 +33,8 @@ export interface BundleContents {
   open(path: string): Readable;
   /** Where a file's bytes are, for archive writers, which read and check them themselves. */
   source(path: string): ArchiveSource;
+  /** A staged tree's writer: wheels' store files are linked under it in bulk (install-trees.ts). */
+  readonly writer?: TreeWriter;
 }
 
 /** The dir format's contents: a tree written under `root` (a staging directory next to OUT). */
@@ -43,6 +45,7 @@ export function stagedTree(root: string, importer: FileImporter): BundleContents
   // Project files are copied by copyInto, not the writer: once there are any, the tree is walked for them.
   let copied = false;
   return {
+    writer,
     destination: bundleDestination(writer, importer),
     write: (path, data, mode, sha256) => void writer.write(path, data, mode, sha256),
     addFile: (path, source) => {

@@ -53,7 +53,7 @@ export class FileImporter {
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code ?? "";
         const next = this.order[this.order.indexOf(mode0) + 1];
-        if (!UNSUPPORTED.has(code) || next === undefined) throw error;
+        if (!isUnsupported(error) || next === undefined) throw error;
         // Probing (no mode yet) is silent; losing a mode that worked (EXDEV mid-bundle) is worth one warning.
         if (this.imported) this.log.warn(`cannot ${mode0} ${source} into the bundle (${code}); using ${next} from now on`);
         else this.log.debug(`${mode0} is not possible here (${code}); trying ${next}`);
@@ -64,7 +64,13 @@ export class FileImporter {
   }
 }
 
-function importWith(how: LinkMode, source: string, destination: string, mode: 0o644 | 0o755): void {
+/** True when `error` says a link mode cannot work here (the importer then falls back), not an I/O failure. */
+export function isUnsupported(error: unknown): boolean {
+  return UNSUPPORTED.has((error as NodeJS.ErrnoException)?.code ?? "");
+}
+
+/** One file in by one mode, no fallback (FileImporter probes and falls back; threads that link call this). */
+export function importWith(how: LinkMode, source: string, destination: string, mode: 0o644 | 0o755): void {
   if (how === "hardlink") return linkSync(source, destination);
   copyFileSync(source, destination, constants.COPYFILE_EXCL | (how === "clone" ? constants.COPYFILE_FICLONE_FORCE : 0));
   chmodSync(destination, mode);

@@ -75,6 +75,11 @@ export class TreeWriter {
     const slash = relPath.lastIndexOf("/");
     this.mkdirs(slash < 0 ? "" : relPath.slice(0, slash));
     importer.importFile(source, `${this.root}/${relPath}`, mode);
+    this.imported(relPath, sha256, size, mode);
+  }
+
+  /** Record a store file that a LinkPool imports (on another thread): the manifest's row, no I/O here. */
+  imported(relPath: string, sha256: string, size: number, mode: 0o755 | 0o644): void {
     this.written.set(relPath, { path: relPath, sha256, size, mode: mode === 0o755 ? "0755" : "0644" });
   }
 }

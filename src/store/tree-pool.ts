@@ -30,8 +30,15 @@ export interface IntactTree {
 export interface TreePool {
   /** The entry's tree, intact: made by the pool, or an existing one checked. */
   intact(entry: StoreEntry): Promise<IntactTree>;
+  /**
+   * The entry's tree, leaving the check to the caller: one this pool made (`created`) was checked as it was
+   * written; an existing one (`created` false) must be checked before its files are used (tree-intact.ts).
+   */
+  ready(entry: StoreEntry): Promise<{ tree: Tree; created: boolean }>;
   /** Stop: unstarted unpacks are dropped, running ones finish (none is left half-made in tmp/). */
   close(): Promise<void>;
+  /** How many of the entries had no tree when the pool was made. */
+  readonly missing: number;
 }
 
 /** A failure as plain data, for postMessage. */
@@ -139,7 +146,12 @@ export function treePool(
   const missing = entries.filter((e) => !existsSync(join(treeDir(storeDir, e.entryName), TREE_INDEX)));
   const threads = Math.min(opts.threads ?? Math.min(availableParallelism(), MAX_WORKERS), missing.length);
   if (!opts.maker && (threads < 2 || !existsSync(fileURLToPath(script)))) {
-    return { intact: (entry) => ensureIntactTree(storeDir, entry), close: async () => {} };
+    return {
+      intact: (entry) => ensureIntactTree(storeDir, entry),
+      ready: (entry) => readyTree(storeDir, entry),
+      close: async () => {},
+      missing: missing.length,
+    };
   }
   const jobs = [...new Map(missing.map((e) => [e.sha256, e])).values()];
   const index = new Map(jobs.map((e, i) => [e.sha256, i]));
@@ -204,6 +216,7 @@ export function treePool(
       });
   if (!threadSet) for (const order of orders) lanes.push(lane(order));
   return {
+    missing: missing.length,
     async intact(entry) {
       const job = index.get(entry.sha256);
       if (job === undefined) return ensureIntactTree(storeDir, entry);
@@ -213,6 +226,13 @@ export function treePool(
       const tree = readTree(storeDir, entry);
       if (!tree) return ensureTree(storeDir, entry);
       return { tree, created: true };
+    },
+    async ready(entry) {
+      const job = index.get(entry.sha256);
+      if (job === undefined) return readyTree(storeDir, entry);
+      const { created } = await made[job];
+      const tree = created ? readTree(storeDir, entry) : undefined;
+      return tree ? { tree, created: true } : readyTree(storeDir, entry);
     },
     async close() {
       const control = new JobClaims(claims, []);
@@ -304,6 +324,20 @@ class TreeThreads {
   async finished(): Promise<void> {
     for (let done = 0; done < this.exits.length; done++) await this.exits[done];
   }
+}
+
+/**
+ * An existing tree as it is (unchecked), else ensureTree's: read first, since ensureTree names a staging
+ * directory (random bytes) on every call, which a warm bundle of a hundred trees would pay for nothing.
+ */
+async function readyTree(storeDir: string, entry: StoreEntry): Promise<{ tree: Tree; created: boolean }> {
+  let tree: Tree | undefined;
+  try {
+    tree = readTree(storeDir, entry);
+  } catch {
+    // A damaged index: ensureTree moves the tree aside and extracts it again.
+  }
+  return tree ? { tree, created: false } : ensureTree(storeDir, entry);
 }
 
 function removeStaging(path: string): void {

@@ -2,7 +2,7 @@
 // "Unpacked trees"): created lazily from the verified .whl by the write protocol, linked into bundles.
 
 import { createHash } from "node:crypto";
-import { chmodSync, lstatSync, readFileSync, renameSync, type Stats } from "node:fs";
+import { chmodSync, readFileSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import { PystoreError } from "../errors.js";
 import { TREE_INDEX_VERSION } from "../format-versions.js";
@@ -14,6 +14,7 @@ import type { StoreEntry } from "./entries.js";
 import { entryDir, tmpDir } from "./layout.js";
 import type { StoredWheel } from "./stored-wheel.js";
 import { extractInto, TREE_DIR_MODE, TREE_FILES, TREE_INDEX, type UnpackOptions } from "./tree-unpack.js";
+import { fileChanged } from "./tree-intact.js";
 
 export { checkUnchanged, TREE_FILES, TREE_INDEX } from "./tree-unpack.js";
 
@@ -152,16 +153,7 @@ export async function ensureTree(
 export function damagedTreeFile(tree: Tree): string | undefined {
   for (const file of tree.index.files) {
     // Index paths are archive paths checked at extraction: joined without normalising (no join per file).
-    const path = `${tree.filesDir}/${file.path}`;
-    let info: Stats;
-    try {
-      info = lstatSync(path);
-    } catch {
-      return file.path;
-    }
-    if (!info.isFile() || info.size !== file.size) return file.path;
-    if (info.ino === file.ino && info.mtimeMs === file.mtimeMs) continue;
-    if (createHash("sha256").update(readFileSync(path)).digest("hex") !== file.sha256) return file.path;
+    if (fileChanged(`${tree.filesDir}/${file.path}`, file.size, file.ino, file.mtimeMs, file.sha256)) return file.path;
   }
   return undefined;
 }
@@ -176,10 +168,16 @@ export async function ensureIntactTree(storeDir: string, entry: StoreEntry): Pro
   if (first.created) return first;
   const damaged = damagedTreeFile(first.tree);
   if (damaged === undefined) return first;
+  return { ...(await extractAgain(storeDir, entry)), damaged };
+}
+
+/**
+ * Move a tree found damaged aside and extract it again. The damaged file may be a pool file other trees
+ * share, so every pool file is hashed before it is linked into the new tree.
+ */
+export async function extractAgain(storeDir: string, entry: TreeEntry): Promise<{ tree: Tree; created: boolean }> {
   removeTree(storeDir, entry.entryName);
-  // The damaged file may be a pool file other trees share: every pool file is hashed before it is linked.
-  const again = await ensureTree(storeDir, entry, undefined, { rehashPool: true });
-  return { ...again, damaged };
+  return ensureTree(storeDir, entry, undefined, { rehashPool: true });
 }
 
 /**
