@@ -10,7 +10,7 @@ import { BUNDLE_SCHEME } from "../install/scheme.js";
 import type { TreeWriter } from "../install/tree-writer.js";
 import type { StoreEntry } from "../store/entries.js";
 import { extractAgain, type Tree, treeSource } from "../store/tree.js";
-import { packTreeFiles } from "../store/tree-intact.js";
+import { packTreeFiles } from "../install/intact-files.js";
 import { treePool } from "../store/tree-pool.js";
 import type { Logger } from "../util/log.js";
 import { startProgress } from "../util/progress.js";

@@ -3,7 +3,7 @@
 // Run by link-worker.ts on a thread, and by link-pool.ts in this one.
 
 import { mkdirSync } from "node:fs";
-import { firstDamaged, type PackedTreeFiles } from "../store/tree-intact.js";
+import { firstDamaged, type PackedTreeFiles } from "./intact-files.js";
 import type { LinkMode } from "./importer.js";
 
 export interface LinkJob {

@@ -32,7 +32,7 @@ export interface TreePool {
   intact(entry: StoreEntry): Promise<IntactTree>;
   /**
    * The entry's tree, leaving the check to the caller: one this pool made (`created`) was checked as it was
-   * written; an existing one (`created` false) must be checked before its files are used (tree-intact.ts).
+   * written; an existing one (`created` false) must be checked before its files are used (src/install/intact-files.ts).
    */
   ready(entry: StoreEntry): Promise<{ tree: Tree; created: boolean }>;
   /** Stop: unstarted unpacks are dropped, running ones finish (none is left half-made in tmp/). */

@@ -14,7 +14,7 @@ import type { StoreEntry } from "./entries.js";
 import { entryDir, tmpDir } from "./layout.js";
 import type { StoredWheel } from "./stored-wheel.js";
 import { extractInto, TREE_DIR_MODE, TREE_FILES, TREE_INDEX, type UnpackOptions } from "./tree-unpack.js";
-import { fileChanged } from "./tree-intact.js";
+import { fileChanged } from "../install/intact-files.js";
 
 export { checkUnchanged, TREE_FILES, TREE_INDEX } from "./tree-unpack.js";
 

@@ -15,7 +15,7 @@ import { LinkPool, type LinkPoolOptions, type NewLinkJob } from "../../src/insta
 import { TreeWriter } from "../../src/install/tree-writer.js";
 import { openStore, type Store } from "../../src/store/store.js";
 import { ensureTree, extractAgain, type Tree } from "../../src/store/tree.js";
-import { packTreeFiles } from "../../src/store/tree-intact.js";
+import { packTreeFiles } from "../../src/install/intact-files.js";
 import type { StoreEntry } from "../../src/store/entries.js";
 import { tempDir, type TempDir } from "../helpers/temp.js";
 

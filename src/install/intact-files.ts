@@ -3,7 +3,12 @@
 
 import { createHash } from "node:crypto";
 import { lstatSync, readFileSync, type Stats } from "node:fs";
-import type { Tree } from "./tree.js";
+
+/** What the check needs of an unpacked tree (src/store/tree.ts `Tree`): where its files are, and its index. */
+export interface IndexedFiles {
+  filesDir: string;
+  index: { files: readonly { path: string; sha256: string; size: number; ino: number; mtimeMs: number }[] };
+}
 
 /**
  * A tree's index as a few strings and typed arrays: posting thousands of small objects to a thread costs
@@ -20,7 +25,7 @@ export interface PackedTreeFiles {
   sha256s: string;
 }
 
-export function packTreeFiles(tree: Tree): PackedTreeFiles {
+export function packTreeFiles(tree: IndexedFiles): PackedTreeFiles {
   const files = tree.index.files;
   const sizes = new Float64Array(files.length);
   const inos = new Float64Array(files.length);
