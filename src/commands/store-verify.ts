@@ -69,6 +69,7 @@ const handler: Handler<Options> = async (_args, options, ctx) => {
         );
       } else {
         for (const p of report.pool.problems) ctx.out(`${p.repaired ? "repaired" : "corrupted"} ${p.path} (${p.reason})`);
+        for (const path of report.pool.strays) ctx.out(`stray ${path} (not a pool file name; left alone)`);
         for (const p of report.problems) {
           const label = p.what === "tree" ? `${p.entry.entryName}/tree` : p.entry.entryName;
           const why = p.repairError ?? (p.repaired ? undefined : p.reason);

@@ -6,6 +6,8 @@ import { PystoreError } from "../errors.js";
 import type { Logger } from "../util/log.js";
 
 export type LinkMode = "hardlink" | "clone" | "copy";
+/** link(2) as the importer calls it: replaced in tests to inject EMLINK and the like. */
+export type LinkFn = (existing: string, created: string) => void;
 const LINK_MODES: LinkMode[] = ["hardlink", "clone", "copy"];
 
 /** PYSTORE_LINK_MODE, validated; undefined lets the importer probe. */
@@ -34,8 +36,10 @@ export class FileImporter {
   constructor(
     private readonly log: Logger,
     preferred?: LinkMode,
+    private readonly link: LinkFn = linkSync,
   ) {
-    this.order = preferred ? LINK_MODES.slice(LINK_MODES.indexOf(preferred)) : LINK_MODES;
+    // A copy of its own: falling back splices it, and must not change what later importers start from.
+    this.order = LINK_MODES.slice(preferred ? LINK_MODES.indexOf(preferred) : 0);
   }
 
   /**
@@ -46,7 +50,7 @@ export class FileImporter {
     for (;;) {
       const mode0 = this.mode ?? this.order[0];
       try {
-        importWith(mode0, source, destination, mode);
+        importWith(mode0, source, destination, mode, this.link);
         this.mode = mode0;
         this.imported = true;
         return;
@@ -54,11 +58,29 @@ export class FileImporter {
         const code = (error as NodeJS.ErrnoException).code ?? "";
         const next = this.order[this.order.indexOf(mode0) + 1];
         if (!isUnsupported(error) || next === undefined) throw error;
+        if (code === "EMLINK") {
+          // This one inode is at the filesystem's link limit (a file many trees and bundles share): it alone
+          // is cloned or copied; hardlinking still works for every other file.
+          this.log.debug(`${source} has as many links as the filesystem allows; copying it`);
+          this.importAlone(source, destination, mode, this.order.slice(this.order.indexOf(next)));
+          return;
+        }
         // Probing (no mode yet) is silent; losing a mode that worked (EXDEV mid-bundle) is worth one warning.
         if (this.imported) this.log.warn(`cannot ${mode0} ${source} into the bundle (${code}); using ${next} from now on`);
         else this.log.debug(`${mode0} is not possible here (${code}); trying ${next}`);
         this.mode = next;
         this.order.splice(0, this.order.indexOf(next));
+      }
+    }
+  }
+
+  /** One file the mode in use cannot take, put in by the first of `modes` that works for it. */
+  private importAlone(source: string, destination: string, mode: 0o644 | 0o755, modes: LinkMode[]): void {
+    for (const [i, how] of modes.entries()) {
+      try {
+        return importWith(how, source, destination, mode);
+      } catch (error) {
+        if (!isUnsupported(error) || i === modes.length - 1) throw error;
       }
     }
   }
@@ -70,8 +92,8 @@ export function isUnsupported(error: unknown): boolean {
 }
 
 /** One file in by one mode, no fallback (FileImporter probes and falls back; threads that link call this). */
-export function importWith(how: LinkMode, source: string, destination: string, mode: 0o644 | 0o755): void {
-  if (how === "hardlink") return linkSync(source, destination);
+export function importWith(how: LinkMode, source: string, destination: string, mode: 0o644 | 0o755, link: LinkFn = linkSync): void {
+  if (how === "hardlink") return link(source, destination);
   copyFileSync(source, destination, constants.COPYFILE_EXCL | (how === "clone" ? constants.COPYFILE_FICLONE_FORCE : 0));
   chmodSync(destination, mode);
 }

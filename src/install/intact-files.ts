@@ -7,7 +7,7 @@ import { lstatSync, readFileSync, type Stats } from "node:fs";
 /** What the check needs of an unpacked tree (src/store/tree.ts `Tree`): where its files are, and its index. */
 export interface IndexedFiles {
   filesDir: string;
-  index: { files: readonly { path: string; sha256: string; size: number; ino: number; mtimeMs: number }[] };
+  index: { files: readonly { path: string; sha256: string; size: number; executable: boolean; ino: number; mtimeMs: number }[] };
 }
 
 /**
@@ -21,6 +21,8 @@ export interface PackedTreeFiles {
   sizes: Float64Array;
   inos: Float64Array;
   mtimes: Float64Array;
+  /** 1 where the member is executable (mode 0555), else 0. */
+  executable: Uint8Array;
   /** Lower-case hex digests, 64 characters each, one after another in the order of `paths`. */
   sha256s: string;
 }
@@ -30,6 +32,7 @@ export function packTreeFiles(tree: IndexedFiles): PackedTreeFiles {
   const sizes = new Float64Array(files.length);
   const inos = new Float64Array(files.length);
   const mtimes = new Float64Array(files.length);
+  const executable = new Uint8Array(files.length);
   const paths: string[] = new Array(files.length);
   const digests: string[] = new Array(files.length);
   for (let i = 0; i < files.length; i++) {
@@ -39,8 +42,9 @@ export function packTreeFiles(tree: IndexedFiles): PackedTreeFiles {
     sizes[i] = file.size;
     inos[i] = file.ino;
     mtimes[i] = file.mtimeMs;
+    executable[i] = file.executable ? 1 : 0;
   }
-  return { filesDir: tree.filesDir, paths: paths.join("\0"), sizes, inos, mtimes, sha256s: digests.join("") };
+  return { filesDir: tree.filesDir, paths: paths.join("\0"), sizes, inos, mtimes, sha256s: digests.join(""), executable };
 }
 
 /**
@@ -56,23 +60,34 @@ export function firstDamaged(packed: PackedTreeFiles): string | undefined {
     const end = packed.paths.indexOf("\0", start);
     const path = end < 0 ? packed.paths.slice(start) : packed.paths.slice(start, end);
     start = end + 1;
-    if (fileChanged(`${filesDir}/${path}`, sizes[i], inos[i], mtimes[i], sha256s.slice(64 * i, 64 * i + 64))) return path;
+    const expected = {
+      size: sizes[i],
+      ino: inos[i],
+      mtimeMs: mtimes[i],
+      sha256: sha256s.slice(64 * i, 64 * i + 64),
+      executable: packed.executable[i] === 1,
+    };
+    if (fileChanged(`${filesDir}/${path}`, expected)) return path;
   }
   return undefined;
 }
 
 /**
  * Whether the tree file at `location` is no longer what extraction wrote: missing, not a file, another
- * size, or another inode or mtime and bytes that no longer hash to `sha256`.
+ * size or execute bit (a chmod through a bundle's hard link needs no root), or another inode or mtime and
+ * bytes that no longer hash to `sha256`.
  */
-export function fileChanged(location: string, size: number, ino: number, mtimeMs: number, sha256: string): boolean {
+export function fileChanged(
+  location: string,
+  { size, ino, mtimeMs, sha256, executable }: { size: number; ino: number; mtimeMs: number; sha256: string; executable: boolean },
+): boolean {
   let info: Stats | undefined;
   try {
     info = lstatSync(location, { throwIfNoEntry: false });
   } catch {
     return true;
   }
-  if (info === undefined || !info.isFile() || info.size !== size) return true;
+  if (info === undefined || !info.isFile() || info.size !== size || ((info.mode & 0o111) !== 0) !== executable) return true;
   if (info.ino === ino && info.mtimeMs === mtimeMs) return false;
   let bytes: Buffer;
   try {

@@ -14,12 +14,16 @@ export interface PoolProblem {
 export interface PoolCheck {
   checked: number;
   problems: PoolProblem[];
+  /**
+   * Names under files/ that are not pool names. pystore never writes them, so they are not damage to its
+   * data: reported, left alone, and no reason for verify to fail (no repair could make them go away).
+   */
+  strays: string[];
 }
 
 export function checkPool(storeDir: string, opts: { repair?: boolean } = {}): PoolCheck {
   const { files, strays } = listPool(storeDir);
-  // Not pystore's: reported, never deleted (nothing under files/ is named otherwise).
-  const problems: PoolProblem[] = strays.map((path) => ({ path, reason: "not a pool file name", repaired: false }));
+  const problems: PoolProblem[] = [];
   for (const file of files) {
     let reason: string | undefined;
     try {
@@ -40,5 +44,5 @@ export function checkPool(storeDir: string, opts: { repair?: boolean } = {}): Po
     }
     problems.push({ path: file.path, reason, repaired });
   }
-  return { checked: files.length, problems };
+  return { checked: files.length, problems, strays };
 }

@@ -58,12 +58,34 @@ export type PoolState = "ok" | "absent" | "damaged";
  * it anyway: used when a tree sharing it was found damaged, since an edit can restore size and mtime.
  */
 export function checkPoolFile(path: string, sha256: string, size: number, executable: boolean, rehash = false): PoolState {
-  // Not thrown: on a store's first trees every lookup misses, and an ENOENT error costs more than the lstat.
-  const info = lstatSync(path, { throwIfNoEntry: false });
-  if (!info) return "absent";
-  if (!info.isFile() || info.size !== size || ((info.mode & 0o111) !== 0) !== executable) return "damaged";
-  if (!rehash && info.mtimeMs === POOL_MTIME_MS) return "ok";
-  return hashFile(path) === sha256 ? "ok" : "damaged";
+  return inspectPoolFile(path, sha256, size, executable, rehash).state;
+}
+
+/**
+ * checkPoolFile, with the Stats an "ok" was decided on. A tree that links the file records these in its
+ * index, not a later lstat: an edit through a bundle between this check and the link then shows in the
+ * tree's own intact check, instead of being recorded as what extraction wrote.
+ */
+export function inspectPoolFile(
+  path: string,
+  sha256: string,
+  size: number,
+  executable: boolean,
+  rehash = false,
+): { state: PoolState; info?: Stats } {
+  let info: Stats | undefined;
+  try {
+    // Not thrown: on a store's first trees every lookup misses, and an ENOENT error costs more than the lstat.
+    info = lstatSync(path, { throwIfNoEntry: false });
+  } catch (error) {
+    // A file where the fan-out directory should be (ENOTDIR): no pool file by that name.
+    if ((error as NodeJS.ErrnoException).code === "ENOTDIR") return { state: "absent" };
+    throw error;
+  }
+  if (!info) return { state: "absent" };
+  if (!info.isFile() || info.size !== size || ((info.mode & 0o111) !== 0) !== executable) return { state: "damaged" };
+  if (!rehash && info.mtimeMs === POOL_MTIME_MS) return { state: "ok", info };
+  return hashFile(path) === sha256 ? { state: "ok", info } : { state: "damaged" };
 }
 
 /**
@@ -74,12 +96,16 @@ export function discardPoolFile(path: string): void {
   try {
     unlinkSync(path);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    // ENOENT: gone already. EISDIR/ENOTDIR/EPERM: a directory or a file in the way of the name, which only a
+    // hand can have put there: left alone, and the member stays a private copy (addToPool gives up on it).
+    if (!UNREMOVABLE.has((error as NodeJS.ErrnoException).code ?? "")) throw error;
   }
 }
 
+const UNREMOVABLE = new Set(["ENOENT", "EISDIR", "ENOTDIR", "EPERM"]);
+
 /** link(2) failures that mean "this filesystem or inode cannot share here": keep a private copy instead. */
-const CANNOT_SHARE = new Set(["EMLINK", "EXDEV", "EPERM", "ENOTSUP", "EOPNOTSUPP"]);
+const CANNOT_SHARE = new Set(["EMLINK", "EXDEV", "EPERM", "ENOTSUP", "EOPNOTSUPP", "ENOTDIR"]);
 
 /**
  * Hard-link the checked pool file `pool` to `target`: `linked`, `absent` (gc removed it since it was checked:

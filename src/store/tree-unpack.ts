@@ -3,7 +3,7 @@
 // pool holds those bytes, else written and given its pool name.
 
 import { createHash, hash } from "node:crypto";
-import { chmodSync, closeSync, fstatSync, futimesSync, linkSync, lstatSync, mkdirSync, openSync, type Stats, writeSync } from "node:fs";
+import { chmodSync, closeSync, fchmodSync, fstatSync, futimesSync, linkSync, mkdirSync, openSync, type Stats, writeSync } from "node:fs";
 import { join } from "node:path";
 import { PystoreError } from "../errors.js";
 import { TREE_INDEX_VERSION } from "../format-versions.js";
@@ -23,7 +23,7 @@ import {
   type ZipItem,
 } from "../wheel/zip.js";
 import { crashIfRequested } from "./content.js";
-import { addToPool, checkPoolFile, discardPoolFile, type LinkFn, linkFromPool, POOL_MTIME_S, poolPath } from "./file-pool.js";
+import { addToPool, discardPoolFile, inspectPoolFile, type LinkFn, linkFromPool, POOL_MTIME_S, poolPath } from "./file-pool.js";
 import { corrupted, HOLD_WHEELS_UP_TO, openStoredWheel, releaseHeld, type StoredWheel, verifyOpenWheel } from "./stored-wheel.js";
 import type { TreeEntry, TreeFile, TreeIndex } from "./tree.js";
 
@@ -136,10 +136,11 @@ async function placeMember(
     const pool = expected && poolPath(placer.storeDir, expected, executable);
     // Looked up by what RECORD claims, before the member is checked: a mismatch here may be the wheel's lie,
     // so the pool file is not discarded for it (addToPool checks it against the real bytes below).
-    if (expected && pool && checkPoolFile(pool, expected, declared, executable, placer.rehash) === "ok") {
+    const found = expected && pool ? inspectPoolFile(pool, expected, declared, executable, placer.rehash) : undefined;
+    if (expected && pool && found?.info) {
       await inflateLarge(bytes, archive, member, path, row, () => {});
       const linked = linkFromPool(pool, target, placer.link);
-      if (linked === "linked") return { sha256: expected, written: lstatSync(target) };
+      if (linked === "linked") return { sha256: expected, written: found.info };
     }
     // Not in the pool (or it vanished, or cannot be linked): written while it is checked, then pooled.
     let sha256 = "";
@@ -163,9 +164,11 @@ async function placeMember(
   if (data.length === 0) return { sha256, written: await writePrivate(target, executable, false, () => {}) };
   const pool = poolPath(placer.storeDir, sha256, executable);
   let shareable = true;
-  if (usablePoolFile(placer, pool, sha256, data.length, executable)) {
+  const accepted = usablePoolFile(placer, pool, sha256, data.length, executable);
+  if (accepted) {
     const linked = linkFromPool(pool, target, placer.link);
-    if (linked === "linked") return { sha256, written: lstatSync(target) };
+    // The Stats the check accepted, not the file's now: an edit since then must fail the tree's intact check.
+    if (linked === "linked") return { sha256, written: accepted };
     shareable = linked === "absent";
   }
   const written = await writePrivate(target, executable, true, (fd) => writeAll(fd, data));
@@ -173,11 +176,11 @@ async function placeMember(
   return { sha256, written };
 }
 
-/** The pool file is there with the right bytes; a damaged one is discarded (then the member is written fresh). */
-function usablePoolFile(placer: Placer, pool: string, sha256: string, size: number, executable: boolean): boolean {
-  const state = checkPoolFile(pool, sha256, size, executable, placer.rehash);
+/** The pool file's accepted Stats when it is there with the right bytes; a damaged one is discarded (then the member is written fresh). */
+function usablePoolFile(placer: Placer, pool: string, sha256: string, size: number, executable: boolean): Stats | undefined {
+  const { state, info } = inspectPoolFile(pool, sha256, size, executable, placer.rehash);
   if (state === "damaged") discardPoolFile(pool);
-  return state === "ok";
+  return info;
 }
 
 /**
@@ -190,8 +193,11 @@ async function writePrivate(
   poolable: boolean,
   fill: (fd: number) => void | Promise<void>,
 ): Promise<Stats> {
-  const fd = openSync(target, "wx", executable ? TREE_EXEC_MODE : TREE_FILE_MODE);
+  const mode = executable ? TREE_EXEC_MODE : TREE_FILE_MODE;
+  const fd = openSync(target, "wx", mode);
   try {
+    // open's mode is filtered by the umask: a umask without u+x would leave "-exec" pool files without it.
+    fchmodSync(fd, mode);
     await fill(fd);
     if (poolable) futimesSync(fd, POOL_MTIME_S, POOL_MTIME_S);
     // The index's ino and mtime, and a size that is what reached the disk.

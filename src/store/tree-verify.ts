@@ -66,11 +66,16 @@ export async function checkTree(storeDir: string, entry: StoreEntry): Promise<Tr
   for (const path of present) if (!indexed.has(path)) return { status: "corrupted", reason: `${path}: not in the wheel` };
   for (const file of tree.index.files) {
     let data: Buffer;
+    let mode: number;
     try {
+      mode = lstatSync(join(tree.filesDir, file.path)).mode;
       data = readFileSync(join(tree.filesDir, file.path));
     } catch {
       return { status: "corrupted", reason: `${file.path}: missing` };
     }
+    // A chmod through a bundle's hard link changes the tree's file too (and every tree sharing it).
+    if (((mode & 0o111) !== 0) !== file.executable)
+      return { status: "corrupted", reason: `${file.path}: mode ${(mode & 0o777).toString(8)} does not match the wheel's` };
     const sha256 = createHash("sha256").update(data).digest("hex");
     if (sha256 !== file.sha256 || data.length !== file.size)
       return { status: "corrupted", reason: `${file.path}: sha256 ${sha256} does not match ${file.sha256}` };

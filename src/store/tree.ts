@@ -153,7 +153,7 @@ export async function ensureTree(
 export function damagedTreeFile(tree: Tree): string | undefined {
   for (const file of tree.index.files) {
     // Index paths are archive paths checked at extraction: joined without normalising (no join per file).
-    if (fileChanged(`${tree.filesDir}/${file.path}`, file.size, file.ino, file.mtimeMs, file.sha256)) return file.path;
+    if (fileChanged(`${tree.filesDir}/${file.path}`, file)) return file.path;
   }
   return undefined;
 }

@@ -77,6 +77,7 @@ export async function verifyStore(store: Store, opts: VerifyOptions = {}): Promi
   // Before the trees: a damaged pool file's name is gone (--repair) before trees linking it are made again.
   const pool = checkPool(store.dir, { repair: opts.repair });
   for (const p of pool.problems) store.log.warn(`${p.path}: pool file damaged (${p.reason})`);
+  for (const path of pool.strays) store.log.warn(`${path}: not a pool file name; left alone (pystore never writes it)`);
   const entries = store.list();
   const problems: Problem[] = [];
   /** Each row's file after this run's repairs: the reindex step does not hash them again. */

@@ -226,6 +226,40 @@ describe("a pool file damaged through a hard link", () => {
     expect(lstatSync(at(repairedA.tree, "pooled/shared.py")).ino).toBe(fresh.ino);
   });
 
+  it("an edit between the pool file's check and its link into a new tree fails that tree's intact check", async () => {
+    await ensureTree(store.dir, await stored("1.0"));
+    const pool = poolPath(store.dir, sha(SHARED), false);
+    // A bundle's hard link is written through just after the tree writer accepted the pool file.
+    const editedMeanwhile: LinkFn = (existing, created) => {
+      if (existing === pool) editInPlace(pool, SHARED.replace("same", "SAME"));
+      linkSync(existing, created);
+    };
+    const entry = await stored("1.1");
+    const { tree } = await ensureTree(store.dir, entry, undefined, { link: editedMeanwhile });
+    expect(damagedTreeFile(tree)).toBe("pooled/shared.py");
+    const again = await ensureIntactTree(store.dir, entry);
+    expect(again.damaged).toBe("pooled/shared.py");
+    expect(readFileSync(at(again.tree, "pooled/shared.py"), "utf8")).toBe(SHARED);
+  });
+
+  it("a chmod through a hard link (no root needed) is damage in every tree sharing the file, for bundles and verify", async () => {
+    const entryA = await stored("1.0");
+    const entryB = await stored("1.1");
+    const a = (await ensureTree(store.dir, entryA)).tree;
+    const b = (await ensureTree(store.dir, entryB)).tree;
+    chmodSync(at(a, "pooled/shared.py"), 0o755);
+    expect(damagedTreeFile(a)).toBe("pooled/shared.py");
+    expect(damagedTreeFile(b)).toBe("pooled/shared.py");
+    expect(await checkTree(store.dir, entryB)).toMatchObject({
+      status: "corrupted",
+      reason: expect.stringContaining("pooled/shared.py: mode 755"),
+    });
+    const again = await ensureIntactTree(store.dir, entryB);
+    expect(again.damaged).toBe("pooled/shared.py");
+    expect(lstatSync(at(again.tree, "pooled/shared.py")).mode & 0o777).toBe(0o444);
+    expect(await checkTree(store.dir, entryB)).toEqual({ status: "ok" });
+  });
+
   it("an edit that put size and mtime back is not re-linked when a tree sharing it is made again after damage", async () => {
     const entryA = await stored("1.0");
     const entryB = await stored("1.1");
@@ -264,6 +298,19 @@ describe("a pool file damaged through a hard link", () => {
     expect(after.pool.problems).toEqual([]);
     expect(after.problems).toEqual([]);
     expect(readFileSync(pool, "utf8")).toBe(SHARED);
+  });
+
+  it("a name under files/ that is not a pool name is reported and left alone, and is not damage", async () => {
+    await ensureTree(store.dir, await stored("1.0"));
+    const stray = join(store.dir, "files", ".DS_Store");
+    writeFileSync(stray, "finder");
+    for (const repair of [false, true]) {
+      const report = await verifyStore(store, { repair });
+      expect(report.pool.strays).toEqual([stray]);
+      expect(report.pool.problems).toEqual([]);
+      expect(report.problems).toEqual([]);
+    }
+    expect(readFileSync(stray, "utf8")).toBe("finder");
   });
 });
 
