@@ -6,9 +6,9 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { BuiltWheel } from "../../fixtures/wheels.js";
 import { collectGarbage } from "../../src/store/gc.js";
-import { openStore, type Store } from "../../src/store/store.js";
+import type { Store } from "../../src/store/store.js";
 import { tempDir } from "../helpers/temp.js";
-import { buildWheels, SAMPLE_SPECS } from "./helpers.js";
+import { buildWheels, SAMPLE_SPECS, withStoreAt } from "./helpers.js";
 
 let work: { path: string; cleanup: () => Promise<void> };
 let wheels: BuiltWheel[];
@@ -22,14 +22,7 @@ afterAll(() => work.cleanup());
 const HOUR = 3600 * 1000;
 const MISSING = "0".repeat(64);
 
-async function withStore(name: string, fn: (store: Store) => Promise<void>): Promise<void> {
-  const store = await openStore({ dir: join(work.path, name) });
-  try {
-    await fn(store);
-  } finally {
-    store.close();
-  }
-}
+const withStore = (name: string, fn: (store: Store) => Promise<void>) => withStoreAt(join(work.path, name), fn);
 
 /** Make every entry look committed two hours ago: unrooted and past an hour's grace, gc's to take. */
 const ageAll = (store: Store) => store.db.prepare("UPDATE entries SET added_at = ?").run(Date.now() - 2 * HOUR);

@@ -10,9 +10,9 @@ import type { BuiltWheel } from "../../fixtures/wheels.js";
 import { readMeta, ROOTS_LOST_AT, writeMeta } from "../../src/store/db.js";
 import { collectGarbage } from "../../src/store/gc.js";
 import { entryDir } from "../../src/store/layout.js";
-import { openStore, type Store } from "../../src/store/store.js";
+import type { Store } from "../../src/store/store.js";
 import { tempDir } from "../helpers/temp.js";
-import { buildWheels, SAMPLE_SPECS } from "./helpers.js";
+import { buildWheels, SAMPLE_SPECS, withStoreAt } from "./helpers.js";
 
 let work: { path: string; cleanup: () => Promise<void> };
 let wheels: BuiltWheel[];
@@ -25,14 +25,7 @@ afterAll(() => work.cleanup());
 
 const HOUR = 3600 * 1000;
 
-async function withStore(name: string, fn: (store: Store) => Promise<void>): Promise<void> {
-  const store = await openStore({ dir: join(work.path, name) });
-  try {
-    await fn(store);
-  } finally {
-    store.close();
-  }
-}
+const withStore = (name: string, fn: (store: Store) => Promise<void>) => withStoreAt(join(work.path, name), fn);
 
 const pending = (store: Store) => store.db.prepare("SELECT entry_name FROM gc_pending ORDER BY entry_name").pluck().all();
 
