@@ -203,21 +203,21 @@ const SQLITE_MAGIC = Buffer.from("SQLite format 3\0", "latin1");
  * so the size check is skipped when a non-empty `-wal` file sits beside it.
  */
 export function checkDbHeader(path: string): void {
-  let size: number;
+  const header = Buffer.alloc(100);
+  let fd: number;
   try {
-    size = statSync(path).size;
+    fd = openSync(path, "r");
   } catch {
     return;
   }
-  if (size === 0) return;
-  const header = Buffer.alloc(100);
-  const fd = openSync(path, "r");
+  let read: number;
   try {
-    readSync(fd, header, 0, 100, 0);
+    read = readSync(fd, header, 0, 100, 0);
   } finally {
     closeSync(fd);
   }
-  if (size < 100 || !header.subarray(0, 16).equals(SQLITE_MAGIC)) {
+  if (read === 0) return;
+  if (read < 100 || !header.subarray(0, 16).equals(SQLITE_MAGIC)) {
     throw damagedDb(path, "not-a-database", "is not an SQLite database (file is not a database)");
   }
   const rawPageSize = header.readUInt16BE(16);
@@ -225,8 +225,20 @@ export function checkDbHeader(path: string): void {
   // The in-header page count is valid only when its "version valid for" matches the change counter.
   const pages = header.readUInt32BE(92) === header.readUInt32BE(24) ? header.readUInt32BE(28) : 0;
   if (pages === 0 || walHoldsPages(path)) return;
-  if (size < pages * pageSize) {
+  // The size is taken after the header and the -wal check, never before: a concurrent process's checkpoint
+  // may write the header's new page count, finish, and remove its -wal between an earlier stat and the
+  // read, and a size from before it would look like a cut-off file.
+  const size = fileSize(path);
+  if (size !== undefined && size < pages * pageSize) {
     throw damagedDb(path, "truncated", `is truncated: ${size} bytes, but its header records ${pages} pages of ${pageSize} bytes`);
+  }
+}
+
+function fileSize(path: string): number | undefined {
+  try {
+    return statSync(path).size;
+  } catch {
+    return undefined;
   }
 }
 
@@ -241,6 +253,25 @@ function walHoldsPages(path: string): boolean {
 /** Whether `path` is a database file worth opening: absent or empty means there is none. */
 export function dbFileExists(path: string): boolean {
   return existsSync(path) && statSync(path).size > 0;
+}
+
+/**
+ * Switch a database to WAL, once in its life (the mode is kept in the file). The switch needs the database
+ * to itself, and SQLite may answer SQLITE_BUSY at once rather than wait for the busy timeout, as two
+ * processes creating one fresh store at the same moment showed: retried, within the same timeout.
+ */
+function setWal(db: Db): void {
+  if (String(db.pragma("journal_mode", { simple: true })).toLowerCase() === "wal") return;
+  const deadline = Date.now() + BUSY_TIMEOUT_MS;
+  for (;;) {
+    try {
+      db.pragma("journal_mode = WAL");
+      return;
+    } catch (error) {
+      if ((error as { code?: string }).code !== "SQLITE_BUSY" || Date.now() > deadline) throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    }
+  }
 }
 
 /** Open (creating if needed) the database; refuses an unknown format version without touching it. */
@@ -263,7 +294,7 @@ export function openDb(path: string, opts: { readonly?: boolean } = {}): Db {
     if (!opts.readonly) {
       // WAL lets readers (serve, ls) run while a writer adds; NORMAL sync is durable at checkpoints and
       // never corrupts in WAL mode. The wheel files themselves are fsynced before their row commits.
-      db.pragma("journal_mode = WAL");
+      setWal(db);
       db.pragma("synchronous = NORMAL");
     }
     db.pragma("foreign_keys = ON");
