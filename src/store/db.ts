@@ -6,6 +6,7 @@ import Database from "better-sqlite3";
 import { PystoreError } from "../errors.js";
 import { STORE_FORMAT_VERSION } from "../format-versions.js";
 import { nodeGypAddon } from "../util/native-addon.js";
+import { LATER_COLUMNS, LATER_OBJECTS, LATER_TABLES, SCHEMA } from "./db-schema.js";
 
 export type Db = Database.Database;
 
@@ -15,144 +16,15 @@ const BUSY_TIMEOUT_MS = 60_000;
 /** The addon's path for better-sqlite3, so it skips its own search (src/util/native-addon.ts). */
 const addonOption = () => ({ nativeBinding: nodeGypAddon("better-sqlite3", "better_sqlite3.node", import.meta.url) });
 
-/**
- * Entry directories whose rows gc deleted (its step 1) and has not yet moved away (step 2): the only
- * row-less directories gc may delete while they still hold a wheel. Added to version 1 before release;
- * a store opened for writing without it gets it (store-format/sqlite-schema.md, "Changes").
- */
-const GC_PENDING = `CREATE TABLE IF NOT EXISTS gc_pending (
-  entry_name TEXT PRIMARY KEY,
-  doomed_at  INTEGER NOT NULL
-) STRICT;
-`;
-
-/**
- * Interpreters (store-format/sqlite-schema.md, "pythons"): one row per pythons/<entry-name>/ directory,
- * keyed by the sha256 of the tree's canonical tar. Added to version 1 before release, like gc_pending.
- */
-const PYTHONS = `CREATE TABLE IF NOT EXISTS pythons (
-  sha256         TEXT PRIMARY KEY,
-  size           INTEGER NOT NULL,
-  entry_name     TEXT NOT NULL UNIQUE,
-  implementation TEXT NOT NULL,
-  version        TEXT NOT NULL,
-  python         TEXT NOT NULL,
-  os             TEXT NOT NULL,
-  machine        TEXT NOT NULL,
-  libc           TEXT,
-  facts          TEXT NOT NULL,
-  files          INTEGER NOT NULL,
-  added_at       INTEGER NOT NULL
-) STRICT;
-`;
-
-/**
- * Builds of sdists (store-format/sqlite-schema.md, "builds"): each built wheel's provenance, and the core
- * metadata read from sdists (static PKG-INFO or the backend's). Added to version 1 before release, like gc_pending.
- */
-const BUILDS = `CREATE TABLE IF NOT EXISTS builds (
-  build_key    TEXT PRIMARY KEY,
-  sha256       TEXT NOT NULL REFERENCES entries (sha256) ON DELETE CASCADE,
-  sdist_sha256 TEXT NOT NULL,
-  derivation   TEXT NOT NULL,
-  target       TEXT NOT NULL,
-  built_at     INTEGER NOT NULL
-) STRICT;
-CREATE INDEX IF NOT EXISTS builds_sha256 ON builds (sha256);
-CREATE TABLE IF NOT EXISTS sdist_metadata (
-  sdist_sha256 TEXT NOT NULL,
-  environment  TEXT NOT NULL,
-  source       TEXT NOT NULL,
-  metadata     TEXT NOT NULL,
-  PRIMARY KEY (sdist_sha256, environment)
-) STRICT;
-`;
-
-/**
- * What a written lock was resolved from (store-format/sqlite-schema.md, "lock_memos"): a re-lock with the
- * same key and the same, still fresh, index pages is up to date without resolving. Added to version 1
- * before release, like gc_pending.
- */
-const LOCK_MEMOS = `CREATE TABLE IF NOT EXISTS lock_memos (
-  lock_path   TEXT PRIMARY KEY,
-  key         TEXT NOT NULL,
-  lock_sha256 TEXT NOT NULL,
-  pages       TEXT NOT NULL,
-  lock_json   TEXT,
-  written_at  INTEGER NOT NULL
-) STRICT;
-`;
-
-/** Tables version 1 gained before release: created on a writable open when missing, never reported as damage. */
-const LATER_TABLES = new Map([
-  ["gc_pending", GC_PENDING],
-  ["pythons", PYTHONS],
-  ["builds", BUILDS],
-  ["sdist_metadata", BUILDS],
-  ["lock_memos", LOCK_MEMOS],
-]);
-
-/**
- * Nullable columns version 1 gained before release: added on a writable open when missing; a read-only
- * open of a database without one works without it (its readers check `hasColumn`).
- */
-const LATER_COLUMNS = new Map([["http_cache.fresh_until", "ALTER TABLE http_cache ADD COLUMN fresh_until INTEGER"]]);
-
 /** Whether `table` has `column` (a LATER_COLUMNS column is absent from a read-only, older database). */
 export function hasColumn(db: Db, table: string, column: string): boolean {
   return (db.prepare(`PRAGMA table_info("${table}")`).all() as Column[]).some((c) => c.name === column);
 }
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS meta (
-  key   TEXT PRIMARY KEY,
-  value TEXT NOT NULL
-) STRICT;
-CREATE TABLE IF NOT EXISTS entries (
-  sha256          TEXT PRIMARY KEY,
-  integrity       TEXT NOT NULL,
-  size            INTEGER NOT NULL,
-  filename        TEXT NOT NULL,
-  name            TEXT NOT NULL,
-  version         TEXT NOT NULL,
-  tags            TEXT NOT NULL,
-  requires_python TEXT,
-  metadata        TEXT NOT NULL,
-  origin_url      TEXT,
-  index_url       TEXT,
-  entry_name      TEXT NOT NULL UNIQUE,
-  added_at        INTEGER NOT NULL
-) STRICT;
-CREATE INDEX IF NOT EXISTS entries_name ON entries (name, version);
-CREATE TABLE IF NOT EXISTS dependencies (
-  sha256      TEXT NOT NULL REFERENCES entries (sha256) ON DELETE CASCADE,
-  position    INTEGER NOT NULL,
-  requirement TEXT NOT NULL,
-  PRIMARY KEY (sha256, position)
-) STRICT;
-CREATE TABLE IF NOT EXISTS roots (
-  id         INTEGER PRIMARY KEY,
-  kind       TEXT NOT NULL CHECK (kind IN ('lock', 'bundle', 'fetch')),
-  path       TEXT NOT NULL,
-  created_at INTEGER NOT NULL,
-  UNIQUE (kind, path)
-) STRICT;
-CREATE TABLE IF NOT EXISTS root_members (
-  root_id INTEGER NOT NULL REFERENCES roots (id) ON DELETE CASCADE,
-  sha256  TEXT NOT NULL,
-  PRIMARY KEY (root_id, sha256)
-) STRICT;
-CREATE INDEX IF NOT EXISTS root_members_sha256 ON root_members (sha256);
-CREATE TABLE IF NOT EXISTS http_cache (
-  url           TEXT PRIMARY KEY,
-  body          TEXT NOT NULL,
-  content_type  TEXT NOT NULL,
-  etag          TEXT,
-  last_modified TEXT,
-  fetched_at    TEXT NOT NULL,
-  fresh_until   INTEGER
-) STRICT;
-${GC_PENDING}${PYTHONS}${BUILDS}${LOCK_MEMOS}`;
+/** Whether the index `name` exists (a LATER_OBJECTS index is absent from a read-only, older database). */
+export function hasIndex(db: Db, name: string): boolean {
+  return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?").get(name) !== undefined;
+}
 
 function formatError(path: string, found: string): PystoreError {
   return new PystoreError(
@@ -394,16 +266,27 @@ function tableColumns(db: Db): Map<string, Column[]> {
 
 /**
  * A version-1 database with a table or column missing or changed was damaged (or edited by hand): every
- * query would fail later with SQLite's words, so say it here, naming the table. LATER_TABLES are
- * created when missing: version 1 gained them before release.
+ * query would fail later with SQLite's words, so say it here, naming the table. LATER_TABLES,
+ * LATER_COLUMNS and LATER_OBJECTS are created when missing (version 1 gained them before release), in one
+ * IMMEDIATE transaction that looks again: two processes opening an older store at once would otherwise
+ * both add a column, and the second fail. A column and the trigger that guards it appear together.
  */
 function checkTables(db: Db, path: string, readonly: boolean): void {
+  if (laterMissing(db, path).length === 0 || readonly) return;
+  db.transaction(() => {
+    for (const statement of laterMissing(db, path)) db.exec(statement);
+  }).immediate();
+}
+
+/** The statements creating what version 1 gained later and this database lacks; throws on any other difference. */
+function laterMissing(db: Db, path: string): string[] {
+  const missing: string[] = [];
   const actual = tableColumns(db);
   for (const [table, columns] of schemaTables()) {
     const found = actual.get(table);
     const later = LATER_TABLES.get(table);
     if (!found && later !== undefined) {
-      if (!readonly) db.exec(later);
+      missing.push(later);
       continue;
     }
     if (!found) throw damagedDb(path, "schema", `does not match the store schema: table ${table} is missing`);
@@ -411,7 +294,7 @@ function checkTables(db: Db, path: string, readonly: boolean): void {
       const same = found.find((c) => c.name === column.name);
       const addColumn = LATER_COLUMNS.get(`${table}.${column.name}`);
       if (!same && addColumn !== undefined) {
-        if (!readonly) db.exec(addColumn);
+        missing.push(addColumn);
         continue;
       }
       if (!same || same.type !== column.type || same.notnull !== column.notnull || same.pk !== column.pk) {
@@ -423,6 +306,9 @@ function checkTables(db: Db, path: string, readonly: boolean): void {
       }
     }
   }
+  const objects = new Set(db.prepare("SELECT name FROM sqlite_master WHERE type IN ('index', 'trigger')").pluck().all() as string[]);
+  for (const [name, statement] of LATER_OBJECTS) if (!objects.has(name)) missing.push(statement);
+  return missing;
 }
 
 /**

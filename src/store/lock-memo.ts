@@ -2,7 +2,7 @@
 // from, and the check that lets a re-lock with nothing changed answer "up to date" without resolving.
 
 import { createHash } from "node:crypto";
-import { type Db, dbFileExists, hasColumn, openDb } from "./db.js";
+import { type Db, dbFileExists, hasColumn, hasIndex, openDb } from "./db.js";
 import { dbPath } from "./layout.js";
 
 /** A project page as the resolution used it: the http_cache key, its content type, the sha256 of its body. */
@@ -61,15 +61,35 @@ export function readLockMemo(db: Db, lockPath: string): LockMemo | undefined {
 export function stalePage(db: Db, pages: MemoPage[], now: number): string | undefined {
   // Without the column nothing is fresh: every page would be asked for again.
   if (!hasColumn(db, "http_cache", "fresh_until")) return pages[0] && `${pages[0].url} has no freshness recorded`;
-  const select = db.prepare("SELECT body, content_type, fresh_until FROM http_cache WHERE url = ?");
+  const select = db.prepare(pageCheckQuery(db));
+  const body = db.prepare("SELECT body FROM http_cache WHERE url = ?").pluck();
   for (const page of pages) {
-    const row = select.get(page.url) as { body: string; content_type: string; fresh_until: number | null } | undefined;
+    const row = select.get(page.url) as { fresh_until: number | null; content_type: string; body_sha256: string | null } | undefined;
     if (!row) return `${page.url} is no longer cached`;
     if (row.fresh_until === null || now >= row.fresh_until) return `${page.url} is no longer fresh`;
-    if (row.content_type !== page.contentType || createHash("sha256").update(row.body).digest("hex") !== page.sha256)
-      return `${page.url} changed`;
+    if (row.content_type !== page.contentType) return `${page.url} changed`;
+    // NULL: written by a pystore from before the column, or its body replaced by one (a trigger nulls it).
+    const sha256 = row.body_sha256 ?? bodySha256(body.get(page.url) as string | undefined);
+    if (sha256 === undefined) return `${page.url} is no longer cached`;
+    if (sha256 !== page.sha256) return `${page.url} changed`;
   }
   return undefined;
+}
+
+/**
+ * The page check's query: through the covering index http_cache_memo, never touching a body (PyPI's pages
+ * run to megabytes, and even a column after the body costs a walk of its overflow pages). Left to itself
+ * SQLite picks the primary key's index (unique: one row) and reads the wide row, hence INDEXED BY. A
+ * read-only open of an older database may lack the column and the index: its bodies are hashed, as then.
+ */
+export function pageCheckQuery(db: Db): string {
+  const digests = hasColumn(db, "http_cache", "body_sha256");
+  const index = digests && hasIndex(db, "http_cache_memo") ? " INDEXED BY http_cache_memo" : "";
+  return `SELECT fresh_until, content_type, ${digests ? "body_sha256" : "NULL AS body_sha256"} FROM http_cache${index} WHERE url = ?`;
+}
+
+function bodySha256(body: string | undefined): string | undefined {
+  return body === undefined ? undefined : createHash("sha256").update(body).digest("hex");
 }
 
 /** Whether the root of `kind` at `path` is registered with exactly these members (lower-case sha256s). */

@@ -5,7 +5,15 @@ import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDb } from "../../src/store/db.js";
 import { dbPath } from "../../src/store/layout.js";
-import { MAX_LOCK_MEMOS, openForMemo, readLockMemo, rootHolds, stalePage, writeLockMemo } from "../../src/store/lock-memo.js";
+import {
+  MAX_LOCK_MEMOS,
+  openForMemo,
+  pageCheckQuery,
+  readLockMemo,
+  rootHolds,
+  stalePage,
+  writeLockMemo,
+} from "../../src/store/lock-memo.js";
 import { openStore, type Store } from "../../src/store/store.js";
 import { silentLogger } from "../../src/util/log.js";
 import { type TempDir, tempDir } from "../helpers/temp.js";
@@ -65,6 +73,55 @@ describe("lock memos", () => {
     expect(stalePage(store.db, pages, NOW)).toMatch(/changed/);
     cache.put(PAGE, { body: "page body", contentType: "text/html", fetchedAt: "t", freshUntil: NOW + 1000 });
     expect(stalePage(store.db, pages, NOW)).toMatch(/changed/);
+  });
+
+  it("reads the pages' digests through the covering index, never their bodies", () => {
+    const plan = store.db.prepare(`EXPLAIN QUERY PLAN ${pageCheckQuery(store.db)}`).all(PAGE) as { detail: string }[];
+    expect(plan.map((p) => p.detail)).toEqual(["SEARCH http_cache USING COVERING INDEX http_cache_memo (url=?)"]);
+    // The recorded digest answers: a body that no longer matches it is not read.
+    const url = `${PAGE}digest/`;
+    const page = { url, contentType: JSON_PAGE, sha256: sha("page body") };
+    store.httpCache().put(url, { body: "page body", contentType: JSON_PAGE, fetchedAt: "t", freshUntil: NOW + 1000 });
+    expect(stalePage(store.db, [page], NOW)).toBeUndefined();
+    store.db.prepare("UPDATE http_cache SET body_sha256 = ? WHERE url = ?").run(sha("other body"), url);
+    expect(stalePage(store.db, [page], NOW)).toBe(`${url} changed`);
+  });
+
+  it("hashes the body of a row without a digest (an older pystore's), and still finds it changed", () => {
+    const url = `${PAGE}no-digest/`;
+    const page = { url, contentType: JSON_PAGE, sha256: sha("page body") };
+    store.httpCache().put(url, { body: "page body", contentType: JSON_PAGE, fetchedAt: "t", freshUntil: NOW + 1000 });
+    store.db.prepare("UPDATE http_cache SET body_sha256 = NULL WHERE url = ?").run(url);
+    expect(stalePage(store.db, [page], NOW)).toBeUndefined();
+    // The older pystore's upsert replaces the body without naming the digest.
+    store.db
+      .prepare(
+        `INSERT INTO http_cache (url, body, content_type, etag, last_modified, fetched_at, fresh_until) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (url) DO UPDATE SET body = excluded.body, content_type = excluded.content_type, etag = excluded.etag,
+           last_modified = excluded.last_modified, fetched_at = excluded.fetched_at, fresh_until = excluded.fresh_until`,
+      )
+      .run(url, "changed body", JSON_PAGE, null, null, "t", NOW + 1000);
+    expect(stalePage(store.db, [page], NOW)).toBe(`${url} changed`);
+  });
+
+  it("answers on a read-only open of a database from before the digest column, hashing bodies", async () => {
+    const old = await tempDir("lock-memo-no-digest");
+    try {
+      const older = await openStore({ dir: old.path, log: silentLogger });
+      older.httpCache().put(PAGE, { body: "page body", contentType: JSON_PAGE, fetchedAt: "t", freshUntil: NOW + 1000 });
+      older.db.exec("DROP TRIGGER http_cache_body_sha256; DROP INDEX http_cache_memo; ALTER TABLE http_cache DROP COLUMN body_sha256");
+      older.close();
+      const readonly = openForMemo(old.path)!;
+      try {
+        expect(pageCheckQuery(readonly)).toContain("NULL AS body_sha256");
+        expect(stalePage(readonly, memo("/x").pages, NOW)).toBeUndefined();
+        expect(stalePage(readonly, [{ ...memo("/x").pages[0], sha256: sha("other") }], NOW)).toBe(`${PAGE} changed`);
+      } finally {
+        readonly.close();
+      }
+    } finally {
+      await old.cleanup();
+    }
   });
 
   it("checks a lock's gc root holds exactly its wheels", () => {

@@ -70,6 +70,8 @@ describe("http_cache.fresh_until (a column version 1 gained before release)", ()
   it("is added on a writable open of a database without it; a read-only open works without it", async () => {
     const dir = await copy("fresh-until");
     const db = new Database(dbPath(dir));
+    // As before the column: nor the index and trigger that came after it.
+    db.exec("DROP TRIGGER http_cache_body_sha256; DROP INDEX http_cache_memo; ALTER TABLE http_cache DROP COLUMN body_sha256");
     db.exec("ALTER TABLE http_cache DROP COLUMN fresh_until");
     db.prepare("INSERT INTO http_cache (url, body, content_type, fetched_at) VALUES ('https://i/simple/a/', '{}', 'x', 'then')").run();
     db.close();
@@ -112,9 +114,13 @@ describe("checkIntegrity", () => {
     await copyFile(path, good);
     const bytes = await readFile(path);
     const pageSize = bytes.readUInt16BE(16);
-    // Scribble over the last page only: the schema stays readable, so open succeeds and only a check
-    // that reads every page finds it.
-    for (let offset = bytes.length - pageSize; offset < bytes.length; offset += 1) bytes[offset] = (offset * 31) & 0xff;
+    // Scribble over the entries table's root page only: the schema (which may span several pages, the
+    // last among them) stays readable, so open succeeds and only a check that reads every page finds it.
+    const reader = new Database(path, { readonly: true });
+    const root = reader.prepare("SELECT rootpage FROM sqlite_master WHERE name = 'entries'").pluck().get() as number;
+    reader.close();
+    const start = (root - 1) * pageSize;
+    for (let offset = start; offset < start + pageSize; offset += 1) bytes[offset] = (offset * 31) & 0xff;
     await writeFile(path, bytes);
     const db = openDb(path);
     try {

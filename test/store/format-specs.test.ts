@@ -89,7 +89,7 @@ function documentedSchema(): Map<string, Set<string>> {
 }
 
 describe("store-format/sqlite-schema.md", () => {
-  it("documents every table and column (and index) of a fresh store's database, and nothing it lacks", async () => {
+  it("documents every table and column (and index and trigger) of a fresh store's database, and nothing it lacks", async () => {
     const dir = join(work.path, "store");
     const store = await openStore({ dir, log: silentLogger });
     store.close();
@@ -113,6 +113,8 @@ describe("store-format/sqlite-schema.md", () => {
         db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL").all() as { name: string }[]
       ).map((r) => r.name);
       for (const index of indexes) expect(spec("sqlite-schema.md")).toContain(`CREATE INDEX ${index} `);
+      const triggers = db.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'").pluck().all() as string[];
+      for (const trigger of triggers) expect(spec("sqlite-schema.md")).toContain(`CREATE TRIGGER ${trigger} `);
       const version = db.prepare("SELECT value FROM meta WHERE key = 'format_version'").get() as { value: string };
       expect(version.value).toBe(String(versions.STORE_FORMAT_VERSION));
     } finally {
