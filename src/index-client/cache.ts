@@ -14,6 +14,13 @@ export interface CachedResponse {
   fetchedAt: string;
   /** Milliseconds since the epoch until which the index said the page is fresh (Cache-Control max-age). */
   freshUntil?: number;
+  /** Lower-case hex sha256 of `body`'s UTF-8 bytes, when the cache already knows it (bodySha256). */
+  sha256?: string;
+}
+
+/** The digest a lock memo records for a page, and the store keeps beside it (http_cache.body_sha256). */
+export function bodySha256(body: string): string {
+  return createHash("sha256").update(body).digest("hex");
 }
 
 /** Keys are URLs without credentials. */
@@ -64,7 +71,7 @@ export interface UsedPage {
  * immutable per file URL, and the file URLs and hashes are in the pages.
  */
 export class PageRecorder implements HttpCache {
-  private readonly used = new Map<string, { body: string; contentType: string }>();
+  private readonly used = new Map<string, CachedResponse>();
   constructor(private readonly inner: HttpCache) {}
 
   get(url: string): CachedResponse | undefined {
@@ -73,17 +80,20 @@ export class PageRecorder implements HttpCache {
     return entry;
   }
   put(url: string, entry: CachedResponse): void {
-    this.inner.put(url, entry);
-    if (entry.contentType !== METADATA_CONTENT_TYPE) this.used.set(stripCredentials(url), entry);
+    if (entry.contentType === METADATA_CONTENT_TYPE) return this.inner.put(url, entry);
+    // Hashed once, for the memo and for the store's copy alike.
+    const hashed = { ...entry, sha256: entry.sha256 ?? bodySha256(entry.body) };
+    this.inner.put(url, hashed);
+    this.used.set(stripCredentials(url), hashed);
   }
   revalidated(url: string, fetchedAt: string, freshUntil: number | undefined): void {
     this.inner.revalidated(url, fetchedAt, freshUntil);
   }
 
-  /** Every page used, sorted by URL, its body hashed once here rather than on every read. */
+  /** Every page used, sorted by URL; a body is hashed here only when the cache did not know its digest. */
   pages(): UsedPage[] {
     return [...this.used]
       .sort(byKey(([url]) => url))
-      .map(([url, { body, contentType }]) => ({ url, contentType, sha256: createHash("sha256").update(body).digest("hex") }));
+      .map(([url, { body, contentType, sha256 }]) => ({ url, contentType, sha256: sha256 ?? bodySha256(body) }));
   }
 }

@@ -2,6 +2,7 @@
 // protects against dependency confusion), fetches core metadata and downloads files, within a concurrency bound.
 
 import { PystoreError } from "../errors.js";
+import { DEFAULT_INDEX_URL } from "./settings.js";
 import { canonicalizeName } from "../standards/normalize.js";
 import type { ProjectFile } from "../standards/simple-api.js";
 import type { Written } from "../util/atomic-write.js";
@@ -19,7 +20,7 @@ import { closestNames } from "../util/suggest.js";
 export type { CachedResponse, HttpCache } from "./cache.js";
 export type { ProjectFile } from "../standards/simple-api.js";
 
-export const DEFAULT_INDEX_URL = "https://pypi.org/simple/";
+export { DEFAULT_INDEX_URL };
 /** Parallel requests to indexes, and transfers to and from registries, unless configured. */
 export const DEFAULT_CONCURRENCY = 8;
 

@@ -5,6 +5,12 @@ import type { Logger } from "../util/log.js";
 import type { IndexClientOptions, IndexStrategy } from "./client.js";
 
 /**
+ * PyPI, where packages come from when nothing names an index. Here, in a module without imports, so that
+ * gathering a lock's inputs and reading settings do not load the HTTP client and its HTML parser.
+ */
+export const DEFAULT_INDEX_URL = "https://pypi.org/simple/";
+
+/**
  * Index choices given on the command line and in the environment, kept apart because their precedence
  * differs (flag > requirements file > environment > [tool.pystore]) and `lock --check` ignores the environment.
  */

@@ -4,18 +4,11 @@
 import { resolve as resolvePath } from "node:path";
 import { existsSync } from "node:fs";
 import { PystoreError } from "../errors.js";
-import type { IndexRequest, IndexSettings } from "../index-client/settings.js";
+import { DEFAULT_INDEX_URL, type IndexRequest, type IndexSettings } from "../index-client/settings.js";
 import { type PyprojectIndexConfig, assertStaticDependencies, readPyproject, type Pyproject } from "../project/pyproject.js";
 import type { RecordedInputs } from "./recorded.js";
 
 export type { IndexSettings } from "../index-client/settings.js";
-
-/**
- * PyPI, where a lock's packages come from when nothing names an index: the index client's own default
- * (DEFAULT_INDEX_URL in index-client/client.ts, held equal by test/lock/default-index.test.ts), spelled here so
- * that gathering a lock's inputs does not load the HTTP client and its HTML parser.
- */
-export const DEFAULT_LOCK_INDEX_URL = "https://pypi.org/simple/";
 
 /** Index lines gathered from requirements files (-i, --extra-index-url, -f, --no-index). */
 export interface FileIndexLines {
@@ -44,7 +37,7 @@ export function indexSettings(request: IndexRequest, sources: IndexSettingSource
   const useEnv = sources.environment ?? !checked;
   const env = useEnv ? request.env : { extraIndexUrls: [], noIndex: false, indexUrl: undefined };
   const indexStrategy = request.strategy ?? config?.indexStrategy ?? checked?.indexStrategy ?? "first-index";
-  const indexUrl = request.indexUrl ?? files?.indexUrl ?? env.indexUrl ?? config?.indexUrl ?? checked?.indexUrl ?? DEFAULT_LOCK_INDEX_URL;
+  const indexUrl = request.indexUrl ?? files?.indexUrl ?? env.indexUrl ?? config?.indexUrl ?? checked?.indexUrl ?? DEFAULT_INDEX_URL;
   const flagExtra = request.extraIndexUrls.length ? request.extraIndexUrls : env.extraIndexUrls;
   let extraIndexUrls = [...new Set([...flagExtra, ...(files?.extraIndexUrls ?? []), ...(config?.extraIndexUrls ?? [])])];
   if (checked && extraIndexUrls.length === 0) extraIndexUrls = checked.extraIndexUrls ?? [];

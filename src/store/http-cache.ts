@@ -1,8 +1,7 @@
 // The index client's HTTP cache (ETag / Last-Modified revalidation), kept in the store's SQLite database.
 
-import { createHash } from "node:crypto";
 import { stripCredentials } from "../util/redact.js";
-import type { CachedResponse, HttpCache } from "../index-client/cache.js";
+import { bodySha256, type CachedResponse, type HttpCache } from "../index-client/cache.js";
 import { type Db, hasColumn } from "./db.js";
 
 export type { CachedResponse, HttpCache };
@@ -14,6 +13,7 @@ interface CacheRow {
   last_modified: string | null;
   fetched_at: string;
   fresh_until: number | null;
+  body_sha256: string | null;
 }
 
 /** Connections with pystore_sha256 registered (SQLite refuses to redefine a function while a statement runs). */
@@ -23,12 +23,13 @@ const withSha256 = new WeakSet<Db>();
 export function sqliteHttpCache(db: Db): HttpCache {
   // A read-only open of a store from before `fresh_until` existed: every page is revalidated, as then.
   const freshness = hasColumn(db, "http_cache", "fresh_until");
-  const select = db.prepare(
-    `SELECT body, content_type, etag, last_modified, fetched_at, ${freshness ? "fresh_until" : "NULL AS fresh_until"} FROM http_cache WHERE url = ?`,
-  );
   // A writable open has every column (db.ts adds them); one without is a read-only open of an older
   // store, where no write could succeed.
   const digests = hasColumn(db, "http_cache", "body_sha256");
+  const select = db.prepare(
+    `SELECT body, content_type, etag, last_modified, fetched_at, ${freshness ? "fresh_until" : "NULL AS fresh_until"},
+       ${digests ? "body_sha256" : "NULL AS body_sha256"} FROM http_cache WHERE url = ?`,
+  );
   const upsert = digests
     ? db.prepare(
         `INSERT INTO http_cache (url, body, content_type, etag, last_modified, fetched_at, fresh_until, body_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -42,7 +43,7 @@ export function sqliteHttpCache(db: Db): HttpCache {
   // it is the digest of the body the row holds, whoever wrote it: else it would stay NULL, and the lock
   // memo's check would hash its body on every run, until the page changed.
   if (digests && !withSha256.has(db)) {
-    db.function("pystore_sha256", { deterministic: true }, (body) => createHash("sha256").update(String(body)).digest("hex"));
+    db.function("pystore_sha256", { deterministic: true }, (body) => bodySha256(String(body)));
     withSha256.add(db);
   }
   const touch = freshness
@@ -60,6 +61,7 @@ export function sqliteHttpCache(db: Db): HttpCache {
       if (row.etag !== null) entry.etag = row.etag;
       if (row.last_modified !== null) entry.lastModified = row.last_modified;
       if (row.fresh_until !== null) entry.freshUntil = row.fresh_until;
+      if (row.body_sha256 !== null) entry.sha256 = row.body_sha256;
       return entry;
     },
     put(url, entry) {
@@ -71,8 +73,8 @@ export function sqliteHttpCache(db: Db): HttpCache {
         entry.lastModified ?? null,
         entry.fetchedAt,
         entry.freshUntil ?? null,
-        // Hashed here, where the body is in memory, so the lock memo's check never reads it back.
-        createHash("sha256").update(entry.body).digest("hex"),
+        // Hashed where the body is in memory (by the caller, or here), so the lock memo's check never reads it back.
+        entry.sha256 ?? bodySha256(entry.body),
       );
     },
     revalidated(url, fetchedAt, freshUntil) {

@@ -1,7 +1,7 @@
 // Lock memos in store.db (store-format/sqlite-schema.md, "lock_memos"): what a written lock was resolved
 // from, and the check that lets a re-lock with nothing changed answer "up to date" without resolving.
 
-import { createHash } from "node:crypto";
+import { bodySha256 } from "../index-client/cache.js";
 import { type Db, dbFileExists, hasColumn, hasIndex, openDb } from "./db.js";
 import { dbPath } from "./layout.js";
 
@@ -69,7 +69,8 @@ export function stalePage(db: Db, pages: MemoPage[], now: number): string | unde
     if (row.fresh_until === null || now >= row.fresh_until) return `${page.url} is no longer fresh`;
     if (row.content_type !== page.contentType) return `${page.url} changed`;
     // NULL: written by a pystore from before the column, or its body replaced by one (a trigger nulls it).
-    const sha256 = row.body_sha256 ?? bodySha256(body.get(page.url) as string | undefined);
+    const stored = row.body_sha256 === null ? (body.get(page.url) as string | undefined) : undefined;
+    const sha256 = row.body_sha256 ?? (stored === undefined ? undefined : bodySha256(stored));
     if (sha256 === undefined) return `${page.url} is no longer cached`;
     if (sha256 !== page.sha256) return `${page.url} changed`;
   }
@@ -86,10 +87,6 @@ export function pageCheckQuery(db: Db): string {
   const digests = hasColumn(db, "http_cache", "body_sha256");
   const index = digests && hasIndex(db, "http_cache_memo") ? " INDEXED BY http_cache_memo" : "";
   return `SELECT fresh_until, content_type, ${digests ? "body_sha256" : "NULL AS body_sha256"} FROM http_cache${index} WHERE url = ?`;
-}
-
-function bodySha256(body: string | undefined): string | undefined {
-  return body === undefined ? undefined : createHash("sha256").update(body).digest("hex");
 }
 
 /** Whether the root of `kind` at `path` is registered with exactly these members (lower-case sha256s). */

@@ -41,3 +41,18 @@ it("leaves core metadata out, and keys pages without credentials", () => {
   recorder.put("https://user:secret@idx.test/simple/a/", { body: "a", contentType: JSON_PAGE, fetchedAt: "t" });
   expect(recorder.pages()).toEqual([{ url: "https://idx.test/simple/a/", contentType: JSON_PAGE, sha256: sha("a") }]);
 });
+
+it("hashes each body once: a digest the cache knows is used as is, and a stored page's goes down with it", () => {
+  const inner = new MemoryHttpCache();
+  // A digest the cache keeps beside the body (http_cache.body_sha256) is trusted, not recomputed.
+  inner.put("https://idx.test/simple/a/", { body: "a", contentType: JSON_PAGE, fetchedAt: "t0", sha256: "digest-the-cache-kept" });
+  const recorder = new PageRecorder(inner);
+  recorder.get("https://idx.test/simple/a/");
+  recorder.put("https://idx.test/simple/b/", { body: "b", contentType: JSON_PAGE, fetchedAt: "t1" });
+  expect(recorder.pages().map((p) => p.sha256)).toEqual(["digest-the-cache-kept", sha("b")]);
+  // The store is handed the digest the recorder computed, so it need not hash the body again.
+  expect(inner.get("https://idx.test/simple/b/")?.sha256).toBe(sha("b"));
+  // Core metadata is not a page: stored as given.
+  recorder.put("https://idx.test/files/b-1.whl.metadata", { body: "Name: b", contentType: METADATA_CONTENT_TYPE, fetchedAt: "t1" });
+  expect(inner.get("https://idx.test/files/b-1.whl.metadata")?.sha256).toBeUndefined();
+});

@@ -5,6 +5,7 @@ import { chmod, mkdir, readdir, readFile, rm, stat, utimes, writeFile } from "no
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bodySha256 } from "../../src/index-client/cache.js";
 import type { BuiltWheel } from "../../fixtures/wheels.js";
 import { PystoreError } from "../../src/errors.js";
 import { STORE_FORMAT_VERSION } from "../../src/format-versions.js";
@@ -165,6 +166,7 @@ describe("store entries", () => {
         contentType: "text/html",
         etag: '"x"',
         fetchedAt: "2024-01-01T00:00:00Z",
+        sha256: bodySha256("<html>"),
       });
       expect(reopened.httpCache().get("https://example.org/simple/b/")).toBeUndefined();
     } finally {
