@@ -99,6 +99,27 @@ export async function mirrorWorkload(runs: number, work: string): Promise<Row[]>
       pipCommand: "xargs -P 8 curl --remote-name-all < urls",
       ...fetched,
     });
+    // The floor of a fetch that, like pystore's, checks every byte against its hash and makes the files
+    // durable before it reports: the same curl, then sha256sum on both cores, then fsync of every file.
+    const verified = await compare(
+      runs,
+      undefined,
+      async () => {
+        const dir = await fresh(work, "curl-verified");
+        const script =
+          `xargs -P 8 -n 8 curl -sf --remote-name-all < ${join(setup, "urls.txt")}` +
+          " && ls | xargs -P 2 -n 16 sha256sum > /dev/null && sync -- *.whl";
+        return measure(ok("curl + sha256sum + sync", await sh(script, dir, env)));
+      },
+      "see the row above",
+    );
+    rows.push({
+      workload: "5. mirror fetch",
+      label: "floor with hashes checked, files synced",
+      pystoreCommand: "(row above)",
+      pipCommand: "xargs -P 8 curl …; xargs -P 2 sha256sum; sync FILES",
+      ...verified,
+    });
     const pipDownload = await compare(
       1,
       undefined,
