@@ -69,7 +69,7 @@ export function registerStoreCommands(program: Command, action: ActionFactory): 
     .action(action(() => import("../commands/store-path.js")));
   store
     .command("du")
-    .description("show how much space the stored wheels take")
+    .description("show how much space the store takes: wheels, trees, interpreters, pool files no tree uses, and the rest")
     .option("--json", "machine-readable output", false)
     .action(action(() => import("../commands/store-du.js")));
   addIndexOptions(

@@ -77,7 +77,7 @@ describe("pystore store add / ls / info / du / path", () => {
     const du = await cli(store, "store", "du", "--json");
     const usage = JSON.parse(du.stdout);
     expect(usage.entries).toBe(listed.length);
-    expect(usage.bytes).toBe(listed.reduce((s, e) => s + e.size, 0));
+    expect(usage.wheelBytes).toBe(listed.reduce((s, e) => s + e.size, 0));
     expect(usage.projects.beta.entries).toBe(2);
 
     // Human output: aligned columns, sorted like --json.

@@ -162,7 +162,7 @@ describe("store verify, gc and du with trees", () => {
     const du = JSON.parse((await cli(store, ["store", "du", "--json"])).stdout);
     expect(du).toMatchObject({ trees: 1, entries: 1 });
     expect(du.treeBytes).toBeGreaterThan(0);
-    expect(du.bytes).toBe(du.wheelBytes + du.treeBytes);
+    expect(du.bytes).toBe(du.wheelBytes + du.treeBytes + du.databaseBytes);
 
     // The documented trade-off: an in-place edit inside a hardlinked bundle changes the store's copy.
     const inBundle = join(built.out, GREET_INIT);
