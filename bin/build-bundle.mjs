@@ -92,7 +92,7 @@ const bundle = await rollup({
     throw new Error(`build-bundle: rollup: ${warning.message}`);
   },
 });
-await bundle.write({
+const { output } = await bundle.write({
   dir: OUT,
   format: "es",
   entryFileNames: "[name].js",
@@ -101,6 +101,10 @@ await bundle.write({
   manualChunks: (id) => groupOf.get(id),
 });
 await bundle.close();
+// rollup follows imports from main.js: a file esbuild wrote that nothing imports would be left out.
+const written = new Set(output.flatMap((file) => file.moduleIds ?? []));
+const missing = [...staticImports.keys()].filter((file) => file.endsWith(".js") && !written.has(file));
+if (missing.length > 0) throw new Error(`build-bundle: rollup left out ${missing.join(", ")}`);
 rmSync(SPLIT, { recursive: true, force: true });
 
 await build({
