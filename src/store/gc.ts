@@ -253,7 +253,11 @@ function moveAside(storeDir: string, dir: string): string | undefined {
   }
 }
 
-/** Bytes of the regular files under `path` (0 when it vanished meanwhile), leaving out its child `skip`. */
+/**
+ * Bytes of the regular files under `path`, leaving out its child `skip`; 0 for what vanished meanwhile. Runs
+ * outside the write lock: another gc's step 2 may move a directory this one also planned to take (what the
+ * other gc doomed is an orphan to this one) between the lstat and the readdir.
+ */
 function diskUsage(path: string, skip?: string): number {
   let info: ReturnType<typeof lstatSync>;
   try {
@@ -262,7 +266,14 @@ function diskUsage(path: string, skip?: string): number {
     return 0;
   }
   if (!info.isDirectory()) return info.isFile() ? info.size : 0;
+  let names: string[];
+  try {
+    names = readdirSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return 0;
+    throw error;
+  }
   let total = 0;
-  for (const name of readdirSync(path)) if (name !== skip) total += diskUsage(join(path, name));
+  for (const name of names) if (name !== skip) total += diskUsage(join(path, name));
   return total;
 }

@@ -1,7 +1,9 @@
 // Writers racing `store gc --grace 0` through the real CLI: `store add` and `fetch` from a fixture index
 // while gc runs back to back. gc may take an entry directory at any moment between a writer's link and
 // its commit; the writer must write its file again (store-format/store-layout.md, steps 6 and 8), so every
-// writer exits 0 and the store stays consistent. Bounded: a fixed number of rounds, each with a timeout.
+// writer exits 0 and the store stays consistent. The gc loops also race each other: what one gc doomed is an
+// orphan to the next, which may be counting its bytes when the first moves it away (made deterministic in
+// test/store/gc-race-window.test.ts). Bounded: a fixed number of rounds, each with a timeout.
 
 import { randomBytes } from "node:crypto";
 import { copyFile, readFile, rm } from "node:fs/promises";
@@ -16,7 +18,16 @@ import { buildWheels } from "../store/helpers.js";
 let work: { path: string; cleanup: () => Promise<void> };
 let wheels: BuiltWheel[];
 
-const cli = (store: string, args: string[]) => runCli(args, { cwd: work.path, env: { PYSTORE_STORE: store }, timeoutMs: 120_000 });
+/** A CLI result with the command that produced it, so a failure names the call and shows its stderr. */
+interface Ran extends CliResult {
+  args: string[];
+}
+
+// Writers and gc run with --verbose: a failing call's stderr then carries the debug lines leading up to its error.
+const cli = async (store: string, args: string[], verbose = true): Promise<Ran> => ({
+  args,
+  ...(await runCli(verbose ? ["--verbose", ...args] : args, { cwd: work.path, env: { PYSTORE_STORE: store }, timeoutMs: 120_000 })),
+});
 
 beforeAll(async () => {
   work = await tempDir("gc-race");
@@ -34,8 +45,8 @@ afterAll(() => work.cleanup());
 const GC_LOOPS = 4;
 
 /** Run `gc --grace 0` in GC_LOOPS loops until `writers` settle; returns every writer's and gc's result. */
-async function race(store: string, writers: () => Promise<CliResult[]>): Promise<{ written: CliResult[]; gcs: CliResult[] }> {
-  const gcs: CliResult[] = [];
+async function race(store: string, writers: () => Promise<Ran[]>): Promise<{ written: Ran[]; gcs: Ran[] }> {
+  const gcs: Ran[] = [];
   let done = false;
   const collectors = Array.from({ length: GC_LOOPS }, async () => {
     while (!done) gcs.push(await cli(store, ["store", "gc", "--grace", "0"]));
@@ -48,18 +59,21 @@ async function race(store: string, writers: () => Promise<CliResult[]>): Promise
   }
 }
 
-function expectAllSucceeded(results: CliResult[]): void {
+/** Every call exited 0 without an internal error or ENOENT; a failure names the call and its whole stderr. */
+function expectAllSucceeded(results: Ran[]): void {
   for (const r of results) {
-    expect(r.stderr).not.toMatch(/internal error|ENOENT/);
-    expect(r.code, r.stderr).toBe(0);
+    const call = `pystore ${r.args.join(" ")} exited ${r.code}; its stderr:\n${r.stderr}`;
+    expect(/internal error|ENOENT/.test(r.stderr), call).toBe(false);
+    expect(r.code, call).toBe(0);
   }
 }
 
 async function expectVerifyClean(store: string): Promise<void> {
-  const verify = await cli(store, ["store", "verify", "--json"]);
-  expect(verify.stderr).not.toMatch(/error/i);
-  expect(verify.code).toBe(0);
-  expect(JSON.parse(verify.stdout).problems).toEqual([]);
+  const verify = await cli(store, ["store", "verify", "--json"], false);
+  const call = `pystore store verify exited ${verify.code}; its stdout:\n${verify.stdout}\nits stderr:\n${verify.stderr}`;
+  expect(/error/i.test(verify.stderr), call).toBe(false);
+  expect(verify.code, call).toBe(0);
+  expect(JSON.parse(verify.stdout).problems, call).toEqual([]);
 }
 
 describe("store gc --grace 0 racing writers", () => {
@@ -68,7 +82,7 @@ describe("store gc --grace 0 racing writers", () => {
     const { written, gcs } = await race(store, () =>
       Promise.all(
         Array.from({ length: 5 }, async (_, w) => {
-          const out: CliResult[] = [];
+          const out: Ran[] = [];
           for (let round = 0; round < 12; round++) {
             // Each writer adds the wheels in its own order, so writers also race each other.
             const order = wheels.map((_, i) => wheels[(i + w + round) % wheels.length].path);
@@ -120,7 +134,7 @@ describe("store gc --grace 0 racing writers", () => {
       const { written, gcs } = await race(store, () =>
         Promise.all(
           Array.from({ length: 2 }, async (_, w) => {
-            const out: CliResult[] = [];
+            const out: Ran[] = [];
             for (let round = 0; round < 6; round++) {
               // A lock that disappears after the fetch leaves a stale root: gc may take everything again.
               const copy = join(work.path, `pylock.${w}.${round}.toml`);
