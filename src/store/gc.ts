@@ -9,7 +9,7 @@ import { readMeta, ROOTS_LOST_AT, writeMeta } from "./db.js";
 import type { StoreEntry } from "./entries.js";
 import { entryDirMtime, listEntryDirs, wheelFilesIn } from "./entry-dirs.js";
 import { entryDir, tmpDir, wheelsDir } from "./layout.js";
-import type { RootStatus } from "./roots.js";
+import type { Root, RootStatus } from "./roots.js";
 import type { Store } from "./store.js";
 import { sweepPool } from "./file-pool.js";
 import { treesFreed } from "./gc-trees.js";
@@ -75,8 +75,29 @@ export interface GcResult {
   sources: SourcesGcResult;
 }
 
+/** The roots in `now` that are not exactly as `read` had them (new, or registered again), by id. */
+function changedRoots(read: Root[], now: Root[]): Map<number, Root> {
+  const before = new Map(read.map((r) => [r.id, r]));
+  const same = (a: Root, b: Root) =>
+    a.kind === b.kind &&
+    a.path === b.path &&
+    a.createdAt === b.createdAt &&
+    a.sha256s.length === b.sha256s.length &&
+    a.sha256s.every((s, i) => s === b.sha256s[i]);
+  return new Map(
+    now
+      .filter((r) => {
+        const was = before.get(r.id);
+        return was === undefined || !same(was, r);
+      })
+      .map((r) => [r.id, r]),
+  );
+}
+
 /**
- * Live = members of roots that are not stale. Three steps, each safe to be killed after:
+ * Live = members of roots that are not stale, and of roots registered (again) by another process after
+ * they were read: the roots are read and checked before the write lock, since the checks read files, and
+ * read again in step 1, under it. Three steps, each safe to be killed after:
  *
  * 1. One IMMEDIATE transaction deletes the rows of dead entries and records their names in gc_pending,
  *    and commits. A crash after it leaves intact directories without rows, named in gc_pending: orphans,
@@ -104,6 +125,10 @@ export function collectGarbage(store: Store, opts: GcOptions = {}): GcResult {
   const db = store.db;
   const planned = db
     .transaction(() => {
+      // Roots registered or registered again since they were read (another process's lock, fetch or bundle)
+      // were not checked: what they keep is live for this run, and they are not this run's to drop.
+      const changed = changedRoots(roots, store.roots.list());
+      for (const root of changed.values()) for (const sha of root.sha256s) live.add(sha);
       const lostAt = readMeta(db, ROOTS_LOST_AT);
       const rootsLostAt = lostAt === undefined || opts.acceptLostRoots ? undefined : Number(lostAt);
       const entries = store.list();
@@ -127,7 +152,7 @@ export function collectGarbage(store: Store, opts: GcOptions = {}): GcResult {
         const forget = db.prepare("DELETE FROM gc_pending WHERE entry_name = ?");
         for (const name of rowless.vanished) forget.run(name);
         // Roots whose every member is gone keep nothing alive; drop stale ones so `store roots` stays short.
-        for (const root of roots) if (root.stale) store.roots.remove(root.id);
+        for (const root of roots) if (root.stale && !changed.has(root.id)) store.roots.remove(root.id);
         if (opts.acceptLostRoots) writeMeta(db, ROOTS_LOST_AT, undefined);
       }
       return { entries, unrooted, removed, rootsLostAt, keptRootsLost: old.length - removed.length, ...rowless, pythons };
