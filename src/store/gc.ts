@@ -181,8 +181,10 @@ export function collectGarbage(store: Store, opts: GcOptions = {}): GcResult {
           .prepare("SELECT 1 FROM entries WHERE entry_name = ? UNION ALL SELECT 1 FROM pythons WHERE entry_name = ?")
           .pluck();
         const forget = db.prepare("DELETE FROM gc_pending WHERE entry_name = ?");
+        const pending = new Set(db.prepare("SELECT entry_name FROM gc_pending").pluck().all() as string[]);
+        const doomedEntries = new Set([...removed.map((e) => e.entryName), ...orphans]);
         const doomed = [
-          ...[...removed.map((e) => e.entryName), ...orphans].map((name) => ({ name, dir: entryDir(store.dir, name) })),
+          ...[...doomedEntries].map((name) => ({ name, dir: entryDir(store.dir, name) })),
           ...[...planned.pythons.removed.map((e) => e.entryName), ...planned.pythons.orphans].map((name) => ({
             name,
             dir: pythonEntryDir(store.dir, name),
@@ -191,6 +193,10 @@ export function collectGarbage(store: Store, opts: GcOptions = {}): GcResult {
         for (const { name, dir } of doomed) {
           forget.run(name);
           if (claimed.get(name, name) !== undefined) continue;
+          // An entry directory is this gc's to take while its gc_pending name is (another gc that took it
+          // first forgot the name; a writer may have made it again since, its row not yet committed), or,
+          // for a directory that never held a wheel, while it still holds none.
+          if (doomedEntries.has(name) && !pending.has(name) && wheelFilesIn(store.dir, name).length > 0) continue;
           const path = moveAside(store.dir, dir);
           if (path) moved.push(path);
           if (moved.length === 1) crashIfRequested("gc-after-move");

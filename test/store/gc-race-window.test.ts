@@ -4,7 +4,7 @@
 // lstat of such a directory and its readdir (where it counts the bytes it frees) is made deterministic here:
 // readdirSync is wrapped so the other gc's rename lands exactly there.
 
-import { existsSync, renameSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it, vi } from "vitest";
 import type { BuiltWheel } from "../../fixtures/wheels.js";
@@ -65,5 +65,36 @@ it("a doomed directory another gc moves away while this gc counts its bytes is s
     expect(existsSync(dirA)).toBe(false);
     expect(existsSync(entryDir(store.dir, b.entryName))).toBe(false);
     expect(store.db.prepare("SELECT entry_name FROM gc_pending").all()).toEqual([]);
+  });
+});
+
+it("an orphan another gc already took, and a writer made again since, is the writer's: this gc leaves it", async () => {
+  await withStoreAt(join(work.path, "store-retaken"), async (store) => {
+    const a = await store.addWheelFile(wheels[0].path);
+    // Another gc's step 1 doomed `a`: no row, its name in gc_pending, its directory still here.
+    store.entries.delete(a.sha256);
+    store.db.prepare("INSERT INTO gc_pending (entry_name, doomed_at) VALUES (?, ?)").run(a.entryName, Date.now() + 1000);
+    const dirA = entryDir(store.dir, a.entryName);
+    const wheel = join(dirA, wheels[0].filename);
+    let retaken = false;
+    // While this gc counts what it frees (after its step 1, before its step 2), the other gc's step 2 moves
+    // the directory aside and forgets its name, and a writer fetching the same wheel makes it again and
+    // links its file (its row not committed yet).
+    hook.beforeReaddir = (path) => {
+      if (path !== dirA || retaken) return;
+      retaken = true;
+      renameSync(dirA, join(tmpDir(store.dir), ".tmp-gc.other"));
+      store.db.prepare("DELETE FROM gc_pending WHERE entry_name = ?").run(a.entryName);
+      mkdirSync(dirA);
+      copyFileSync(wheels[0].path, wheel);
+    };
+    try {
+      collectGarbage(store, { graceMs: 0 });
+      expect(retaken).toBe(true);
+    } finally {
+      hook.beforeReaddir = undefined;
+    }
+    // The writer's file is where it linked it, for its commit to find.
+    expect(existsSync(wheel)).toBe(true);
   });
 });
