@@ -101,9 +101,11 @@ const { output } = await bundle.write({
   manualChunks: (id) => groupOf.get(id),
 });
 await bundle.close();
-// rollup follows imports from main.js: a file esbuild wrote that nothing imports would be left out.
+// rollup follows imports from main.js and carries JavaScript only: a file esbuild wrote that nothing
+// imports, or that is not JavaScript (an asset, an addon), would be left out, and the staging directory
+// goes next.
 const written = new Set(output.flatMap((file) => file.moduleIds ?? []));
-const missing = [...staticImports.keys()].filter((file) => file.endsWith(".js") && !written.has(file));
+const missing = [...staticImports.keys()].filter((file) => !written.has(file));
 if (missing.length > 0) throw new Error(`build-bundle: rollup left out ${missing.join(", ")}`);
 rmSync(SPLIT, { recursive: true, force: true });
 
