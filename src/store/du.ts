@@ -97,8 +97,10 @@ export function storeUsage(store: Source, database: Usage = databaseUsage(store.
     usage.projects.set(e.name, p);
     counted.set(e.entryName, { entry: e, tree: tree !== undefined });
   }
-  poolNoTree(store.dir, seen, usage);
+  // Row-less entries and unreadable trees first: the pool files only their trees link are theirs (the next
+  // gc frees them with the directory), not "linked from outside the store".
   wheelsLeftOver(store.dir, counted, seen, usage);
+  poolNoTree(store.dir, seen, usage);
   pythonsUsage(store, seen, usage);
   rest(store.dir, seen, usage);
   const other = [...usage.other.values()].reduce((sum, u) => sum + u.bytes, 0);
