@@ -3,12 +3,12 @@
 
 import { describe, expect, it } from "vitest";
 import { choosePins, type PinContext, pinOf } from "../../src/app/lock-pythons.js";
-import { PystoreError } from "../../src/errors.js";
 import { pinProblems, pinsProblem, recordedPins, withPins, type PythonPin } from "../../src/lock/python-pins.js";
 import type { Pylock } from "../../src/standards/pylock.js";
 import { resolveTarget } from "../../src/standards/targets.js";
 import type { PythonEntry } from "../../src/store/pythons.js";
 import { pythonEntry } from "../helpers/python-entry.js";
+import { refusal } from "../helpers/refusal.js";
 import type { Store } from "../../src/store/store.js";
 import { memoryLogger } from "../../src/util/log.js";
 
@@ -33,15 +33,6 @@ const armPython = entry("c", { machine: "aarch64" });
 
 function context(entries: PythonEntry[] | undefined, upgrade = false): PinContext & { log: ReturnType<typeof memoryLogger> } {
   return { store: entries && fakeStore(entries), storeDir: "/store", cwd: "/", log: memoryLogger(), upgrade };
-}
-
-async function refusal(promise: Promise<unknown>): Promise<PystoreError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(PystoreError);
-  return error as PystoreError;
 }
 
 describe("choosePins", () => {
@@ -84,17 +75,17 @@ describe("choosePins", () => {
     const old = [pinOf(armPython, arm)];
     const pins = await choosePins({ kind: "pin", ref: "aaaa" }, old, [x86, arm], context([a, b, armPython]));
     expect(pins.map((p) => p.sha256)).toEqual([armPython.sha256, a.sha256]);
-    const refused = await refusal(choosePins({ kind: "pin", ref: "cccc" }, [], [x86], context([a, armPython])));
+    const refused = await refusal(() => choosePins({ kind: "pin", ref: "cccc" }, [], [x86], context([a, armPython])));
     expect(refused.code).toBe("PYTHON_MISMATCH");
     expect(refused.message).toContain(`fits none of the lock's targets (${x86.id}: cpython 3.11 linux x86_64 glibc)`);
   });
 
   it("a target nothing fits is ENTRY_NOT_FOUND with the way to add one; pinning needs the store", async () => {
-    const missing = await refusal(choosePins({ kind: "pin", ref: true }, [], [x86, arm], context([a])));
+    const missing = await refusal(() => choosePins({ kind: "pin", ref: true }, [], [x86, arm], context([a])));
     expect(missing.code).toBe("ENTRY_NOT_FOUND");
     expect(missing.message).toContain(`no stored interpreter fits ${arm.id}`);
     expect(missing.hint).toContain("pystore python add");
-    expect((await refusal(choosePins({ kind: "pin", ref: true }, [], [x86], context(undefined)))).code).toBe("STORE_IO");
+    expect((await refusal(() => choosePins({ kind: "pin", ref: true }, [], [x86], context(undefined)))).code).toBe("STORE_IO");
   });
 });
 

@@ -9,18 +9,8 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import yauzl from "yauzl";
 import { editMember, type HostileRow, hostileRow, hostileWheel, NAME, VERSION } from "../../fixtures/hostile-wheels.js";
-import { PystoreError } from "../../src/errors.js";
 
-/** The PystoreError `run` throws or rejects with (anything else fails the test). */
-export async function refusal(run: () => unknown): Promise<PystoreError> {
-  try {
-    await run();
-  } catch (error) {
-    if (error instanceof PystoreError) return error;
-    throw new Error(`expected a PystoreError, got ${String((error as Error)?.stack ?? error)}`);
-  }
-  throw new Error("expected a refusal, the input was accepted");
-}
+export { refusal } from "../helpers/refusal.js";
 
 export interface ZipView {
   ok: boolean;

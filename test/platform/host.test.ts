@@ -4,10 +4,10 @@ import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { PystoreError } from "../../src/errors.js";
 import { detectHost, interpret } from "../../src/platform/host.js";
 import { loadTarget } from "../../src/platform/target-loader.js";
 import { resolveTarget } from "../../src/standards/targets.js";
+import { refusal } from "../helpers/refusal.js";
 import { packagingTags, type HostAnswer } from "./packaging-oracle.js";
 
 // One python3 run for the whole file: pypa/packaging's view of this machine.
@@ -16,16 +16,6 @@ const dir = mkdtempSync(join(tmpdir(), "pystore-host-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 // detectHost() reads process.env: keep its on-disk probe cache in the temp dir (each test file runs in its own process).
 process.env.XDG_CACHE_HOME = join(dir, "cache");
-
-async function rejection(p: Promise<unknown>): Promise<PystoreError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof PystoreError) return e;
-    throw e;
-  }
-  throw new Error("expected a rejection");
-}
 
 // Host detection needs a python3; machines without one cannot run these.
 describe.skipIf(!oracle)("the host target", () => {
@@ -80,13 +70,13 @@ describe("loadTarget", () => {
   });
 
   it("rejects an unknown platform before looking at the host", async () => {
-    const error = await rejection(loadTarget("nonsense", undefined, { env: { PYSTORE_PYTHON: "/nonexistent/python" } }));
+    const error = await refusal(() => loadTarget("nonsense", undefined, { env: { PYSTORE_PYTHON: "/nonexistent/python" } }));
     expect(error.code).toBe("INVALID_TARGET");
     expect(error.message).toContain("`nonsense`");
   });
 
   it("names the interpreter when host detection fails", async () => {
-    const error = await rejection(loadTarget("host", undefined, { env: { PYSTORE_PYTHON: join(dir, "no-python") } }));
+    const error = await refusal(() => loadTarget("host", undefined, { env: { PYSTORE_PYTHON: join(dir, "no-python") } }));
     expect(error.code).toBe("INVALID_TARGET");
     expect(error.message).toContain("no-python");
     expect(error.hint).toContain("--platform");
@@ -97,7 +87,7 @@ describe("loadTarget", () => {
     writeFileSync(liar, "#!/bin/sh\necho not json\n");
     chmodSync(liar, 0o755);
     const cache = join(dir, "liar-cache");
-    const error = await rejection(loadTarget("host", undefined, { env: { PYSTORE_PYTHON: liar, XDG_CACHE_HOME: cache } }));
+    const error = await refusal(() => loadTarget("host", undefined, { env: { PYSTORE_PYTHON: liar, XDG_CACHE_HOME: cache } }));
     expect(error.code).toBe("INVALID_TARGET");
     expect(error.message).toContain("liar-python");
     expect(error.message).toContain("not json");
@@ -122,22 +112,22 @@ describe("loadTarget", () => {
     expect(target.id).toBe("musllinux_1_2_aarch64-cp312");
     expect(target.tags).toEqual(file.compatible_tags);
     expect((await loadTarget("plat.json", "3.12", { cwd: dir })).id).toBe(target.id);
-    const conflict = await rejection(loadTarget("plat.json", "3.11", { cwd: dir }));
+    const conflict = await refusal(() => loadTarget("plat.json", "3.11", { cwd: dir }));
     expect(conflict.code).toBe("INVALID_TARGET");
     expect(conflict.message).toContain("Python 3.12");
   });
 
   it("rejects unreadable and malformed complete platform files", async () => {
-    const missing = await rejection(loadTarget("missing.json", undefined, { cwd: dir }));
+    const missing = await refusal(() => loadTarget("missing.json", undefined, { cwd: dir }));
     expect(missing.code).toBe("INVALID_PLATFORM_FILE");
     expect(missing.message).toContain("`missing.json`");
     expect(missing.message).toContain("ENOENT");
     writeFileSync(join(dir, "bad.json"), "{not json");
-    const bad = await rejection(loadTarget("bad.json", undefined, { cwd: dir }));
+    const bad = await refusal(() => loadTarget("bad.json", undefined, { cwd: dir }));
     expect(bad.code).toBe("INVALID_PLATFORM_FILE");
     expect(bad.message).toContain("not JSON");
     writeFileSync(join(dir, "empty.json"), JSON.stringify({ marker_environment: {}, compatible_tags: [] }));
-    expect((await rejection(loadTarget("empty.json", undefined, { cwd: dir }))).message).toContain("is missing");
+    expect((await refusal(() => loadTarget("empty.json", undefined, { cwd: dir }))).message).toContain("is missing");
   });
 });
 

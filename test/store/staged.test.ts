@@ -6,8 +6,8 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { PystoreError } from "../../src/errors.js";
 import { KEEP_IN_MEMORY_BYTES, stageBody } from "../../src/store/staged.js";
+import { refusal } from "../helpers/refusal.js";
 import { tempDir, type TempDir } from "../helpers/temp.js";
 
 let dir: TempDir;
@@ -29,15 +29,6 @@ function payload(length: number): Buffer {
   const bytes = Buffer.alloc(length);
   for (let i = 0; i < length; i++) bytes[i] = (i * 31 + (i >> 8)) & 0xff;
   return bytes;
-}
-
-async function refusal(promise: Promise<unknown>): Promise<PystoreError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(PystoreError);
-  return error as PystoreError;
 }
 
 describe("stageBody", () => {
@@ -72,7 +63,7 @@ describe("stageBody", () => {
   ])("refuses %s, and leaves no file", async (_label, sent, promised) => {
     const bytes = payload(sent);
     const path = join(dir.path, "short.whl");
-    const error = await refusal(stageBody(chunked(bytes), path, { size: promised, label: "short.whl" }));
+    const error = await refusal(() => stageBody(chunked(bytes), path, { size: promised, label: "short.whl" }));
     expect(error.code).toBe("SIZE_MISMATCH");
     expect(error.message).toBe(`short.whl: expected ${promised} bytes, got ${sent}`);
     expect(existsSync(path)).toBe(false);
@@ -82,7 +73,7 @@ describe("stageBody", () => {
     const bytes = payload(50_000);
     const other = sha(payload(10));
     const path = join(dir.path, "lying.whl");
-    const error = await refusal(stageBody(chunked(bytes), path, { sha256: other, ...(sizeKnown ? { size: bytes.length } : {}) }));
+    const error = await refusal(() => stageBody(chunked(bytes), path, { sha256: other, ...(sizeKnown ? { size: bytes.length } : {}) }));
     expect(error.code).toBe("HASH_MISMATCH");
     expect(error.message).toContain(`got ${sha(bytes)}`);
     expect(existsSync(path)).toBe(false);
