@@ -1,8 +1,9 @@
 // What `pystore store du` reports: every file under the store, each inode once, at its apparent size, in
 // parts a user can act on (store-format/store-layout.md, "Directory tree" and "The file pool").
 
-import { type Dirent, lstatSync, readdirSync, type Stats } from "node:fs";
+import { type Dirent, readdirSync, type Stats } from "node:fs";
 import { join } from "node:path";
+import { lstatOrUndefined } from "../util/fs-errors.js";
 import type { StoreEntry } from "./entries.js";
 import { parsePoolName, poolDir } from "./file-pool.js";
 import { dbPath, wheelsDir } from "./layout.js";
@@ -244,14 +245,6 @@ function countOnce(info: Stats, seen: Set<number>): boolean {
   if (seen.has(info.ino)) return false;
   seen.add(info.ino);
   return true;
-}
-
-function lstatOrUndefined(path: string): Stats | undefined {
-  try {
-    return lstatSync(path, { throwIfNoEntry: false });
-  } catch {
-    return undefined;
-  }
 }
 
 function readdirNames(dir: string): string[] {

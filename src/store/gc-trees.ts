@@ -1,8 +1,9 @@
 // What gc frees by deleting unpacked trees: trees share pool files (store-format/store-layout.md, "The file
 // pool"), so a tree's bytes are freed only for the inodes nothing else links.
 
-import { lstatSync, readdirSync, readFileSync, type Stats } from "node:fs";
+import { readdirSync, readFileSync, type Stats } from "node:fs";
 import { join } from "node:path";
+import { lstatOrUndefined } from "../util/fs-errors.js";
 import { poolPath } from "./file-pool.js";
 import { TREE_FILES, TREE_INDEX, type TreeIndex, treeDir } from "./tree.js";
 
@@ -61,14 +62,6 @@ function readIndex(dir: string): TreeIndex | undefined {
   try {
     const index = JSON.parse(readFileSync(join(dir, TREE_INDEX), "utf8")) as TreeIndex;
     return Array.isArray(index.files) ? index : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function lstatOrUndefined(path: string): Stats | undefined {
-  try {
-    return lstatSync(path);
   } catch {
     return undefined;
   }

@@ -2,6 +2,7 @@
 // that names the path, what was being written and the cause in words, so a full or read-only disk is
 // reported as the machine's state (IO for paths the user chose, STORE_IO for the store), never as a bug.
 
+import { lstatSync, type Stats } from "node:fs";
 import { PystoreError } from "../errors.js";
 
 /**
@@ -93,4 +94,16 @@ export function writeFailure(error: unknown, path: string, what: string, code: "
     cause: error,
     details: { path: where, ...(errnoOf(error) ? { errno: errnoOf(error) } : {}) },
   });
+}
+
+/**
+ * `path`'s own metadata, or undefined when it cannot be had: gone (a concurrent gc moved it), or unreadable.
+ * For walks that count or compare what is there, where a vanished path is simply not there.
+ */
+export function lstatOrUndefined(path: string): Stats | undefined {
+  try {
+    return lstatSync(path, { throwIfNoEntry: false });
+  } catch {
+    return undefined;
+  }
 }
