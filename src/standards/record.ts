@@ -17,7 +17,7 @@ function parseCsv(text: string, source: string): { fields: string[]; line: numbe
   const rows: { fields: string[]; line: number }[] = [];
   // Without a quote every line splits at its commas: the same rows, without building fields a character at a time.
   if (!text.includes('"')) {
-    const lines = text.split(/\r\n|\r|\n/);
+    const lines = text.includes("\r") ? text.split(/\r\n|\r|\n/) : text.split("\n");
     for (let i = 0; i < lines.length; i++) if (lines[i] !== "") rows.push({ fields: lines[i].split(","), line: i + 1 });
     return rows;
   }
@@ -93,7 +93,7 @@ export function parseRecord(text: string, source = "RECORD"): RecordRow[] {
       const algorithm = hash.slice(0, eq);
       const digest = hash.slice(eq + 1);
       if (eq <= 0 || !DIGEST.test(digest)) fail(source, line, `hash ${JSON.stringify(hash)} is not <algorithm>=<urlsafe-base64 digest>`);
-      row.hash = { algorithm, digest: digest.replace(/=+$/, "") };
+      row.hash = { algorithm, digest: digest.endsWith("=") ? digest.replace(/=+$/, "") : digest };
     }
     if (size !== "") {
       // Past 2^53 the number would be rounded and then compared with a real size: refuse it instead.

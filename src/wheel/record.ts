@@ -1,6 +1,7 @@
 // A wheel's RECORD checked against its members (binary distribution format, "The .dist-info directory"):
 // every file listed with an accepted hash, nothing listed that is absent, each member's bytes matching.
 
+import { isAscii } from "node:buffer";
 import { createHash, hash } from "node:crypto";
 import { PystoreError } from "../errors.js";
 import { parseRecord, type RecordRow } from "../standards/record.js";
@@ -70,7 +71,8 @@ export function checkRecordListing(
   if (!recordBytes) throw mismatch(archive, recordPath, "the wheel has no RECORD file");
   let text: string;
   try {
-    text = UTF8.decode(recordBytes);
+    // Most RECORDs are ASCII, which latin1 reads as it is, without the UTF-8 validation pass.
+    text = isAscii(recordBytes) ? recordBytes.toString("latin1") : UTF8.decode(recordBytes);
   } catch {
     throw mismatch(archive, recordPath, "RECORD is not valid UTF-8");
   }
