@@ -110,7 +110,7 @@ async function checkOutline(
 
 /** A member's whole local header: one read for the usual length, a second for a long extra field. */
 function localHeaderBytes(r: ByteReader, m: ZipMember): Buffer {
-  let header = r(m.localOffset, 30 + m.nameBytes.length + 64);
+  let header = r(m.localOffset, 30 + (m.nameEnd - m.nameStart) + 64);
   if (header.length >= 30) {
     const full = 30 + header.readUInt16LE(26) + header.readUInt16LE(28);
     if (full > header.length) header = r(m.localOffset, full);

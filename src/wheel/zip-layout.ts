@@ -24,8 +24,13 @@ export interface ZipMember {
   externalAttributes: number;
   /** Whether the central record carried a ZIP64 extra field (its data descriptor then has 8-byte sizes). */
   zip64: boolean;
-  /** Local header length in the central directory's view (30 + name); the extra length is the local one. */
-  nameBytes: Buffer;
+  /**
+   * The raw name: `directory`[nameStart, nameEnd), the central directory's bytes (no view of its own per
+   * member: a wheel has thousands). The local header must repeat these bytes exactly.
+   */
+  directory: Buffer;
+  nameStart: number;
+  nameEnd: number;
 }
 
 export interface EndRecords {
@@ -268,7 +273,9 @@ export function parseCentralDirectory(cd: Buffer, end: EndRecords, archive: stri
     if (u16(cd, p + 34) !== 0) throw structureError(archive, "entry on another disk", name);
     members.push({
       name,
-      nameBytes: cd.subarray(nameStart, extraStart),
+      directory: cd,
+      nameStart,
+      nameEnd: extraStart,
       flags,
       method,
       crc32: u32(cd, p + 16),
@@ -303,7 +310,7 @@ function checkLocalHeaderAt(archive: string, m: ZipMember, b: Buffer, at: number
   const extraStart = nameStart + u16(b, at + 26);
   const headerEnd = extraStart + u16(b, at + 28);
   if (b.length < headerEnd) throw structureError(archive, "local header overruns the archive", m.name);
-  if (m.nameBytes.compare(b, nameStart, extraStart) !== 0)
+  if (m.directory.compare(b, nameStart, extraStart, m.nameStart, m.nameEnd) !== 0)
     throw structureError(archive, `the local header names it ${JSON.stringify(b.toString("latin1", nameStart, extraStart))}`, m.name);
   if (u16(b, at + 6) !== m.flags) throw structureError(archive, "local header and central directory disagree on flags", m.name);
   if (u16(b, at + 8) !== m.method) throw structureError(archive, "local header and central directory disagree on the method", m.name);
@@ -369,7 +376,7 @@ export function checkLocalLayout(archive: string, members: ZipMember[], end: End
       dataOffset = m.localOffset + checkLocalHeaderAt(archive, m, whole, m.localOffset);
     } else {
       // One read covers the usual header (local extra no longer than 64 bytes); a longer one is read again.
-      let header = read(m.localOffset, 30 + m.nameBytes.length + 64);
+      let header = read(m.localOffset, 30 + (m.nameEnd - m.nameStart) + 64);
       if (header.length >= 30) {
         const full = 30 + u16(header, 26) + u16(header, 28);
         if (full > header.length) header = read(m.localOffset, full);

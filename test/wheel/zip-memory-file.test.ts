@@ -62,6 +62,18 @@ describe("a wheel's directory read from memory and from its file", () => {
     expect(memory).toContain("twoway/__init__.py");
   });
 
+  it("refuses a local header whose name differs from the central record's by one byte, both ways", () => {
+    for (const header of headers) {
+      const data = Buffer.from(original);
+      // The name starts after the fixed 30 bytes; its last byte is changed, so the length stays the same.
+      const nameEnd = header + 30 + data.readUInt16LE(header + 26);
+      data[nameEnd - 1] ^= 0x20;
+      const [memory, file] = bothWays(data, header);
+      expect(memory).toBe(file);
+      expect(memory).toMatch(/^UNSAFE_WHEEL: .*the local header names it/);
+    }
+  });
+
   it("agrees on every damaged local header, member by member and byte by byte", () => {
     const random = prng(20261125);
     let refused = 0;
