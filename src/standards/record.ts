@@ -15,12 +15,6 @@ function fail(source: string, line: number, message: string): never {
 /** Splits CSV text into records of fields (RFC 4180 quoting, as Python's csv module writes it). */
 function parseCsv(text: string, source: string): { fields: string[]; line: number }[] {
   const rows: { fields: string[]; line: number }[] = [];
-  // Without a quote every line splits at its commas: the same rows, without building fields a character at a time.
-  if (!text.includes('"')) {
-    const lines = text.includes("\r") ? text.split(/\r\n|\r|\n/) : text.split("\n");
-    for (let i = 0; i < lines.length; i++) if (lines[i] !== "") rows.push({ fields: lines[i].split(","), line: i + 1 });
-    return rows;
-  }
   let fields: string[] = [];
   let field = "";
   let quoted = false;
@@ -81,27 +75,48 @@ function parseCsv(text: string, source: string): { fields: string[]; line: numbe
 
 const DIGEST = /^[A-Za-z0-9_-]+=*$/;
 
+/** One row from its three fields, checked. */
+function recordRow(path: string, hash: string, size: string, source: string, line: number): RecordRow {
+  if (path === "") fail(source, line, "empty path");
+  const row: RecordRow = { path };
+  if (hash !== "") {
+    const eq = hash.indexOf("=");
+    const algorithm = hash.slice(0, eq);
+    const digest = hash.slice(eq + 1);
+    if (eq <= 0 || !DIGEST.test(digest)) fail(source, line, `hash ${JSON.stringify(hash)} is not <algorithm>=<urlsafe-base64 digest>`);
+    row.hash = { algorithm, digest: digest.endsWith("=") ? digest.replace(/=+$/, "") : digest };
+  }
+  if (size !== "") {
+    // Past 2^53 the number would be rounded and then compared with a real size: refuse it instead.
+    if (!/^\d+$/.test(size) || !Number.isSafeInteger(Number(size)))
+      fail(source, line, `size ${JSON.stringify(size)} is not a non-negative integer`);
+    row.size = Number(size);
+  }
+  return row;
+}
+
+const fieldCount = (source: string, line: number, found: number) =>
+  fail(source, line, `expected 3 fields (path,hash,size), found ${found}`);
+
 export function parseRecord(text: string, source = "RECORD"): RecordRow[] {
   const rows: RecordRow[] = [];
-  for (const { fields, line } of parseCsv(text, source)) {
-    if (fields.length !== 3) fail(source, line, `expected 3 fields (path,hash,size), found ${fields.length}`);
-    const [path, hash, size] = fields;
-    if (path === "") fail(source, line, "empty path");
-    const row: RecordRow = { path };
-    if (hash !== "") {
-      const eq = hash.indexOf("=");
-      const algorithm = hash.slice(0, eq);
-      const digest = hash.slice(eq + 1);
-      if (eq <= 0 || !DIGEST.test(digest)) fail(source, line, `hash ${JSON.stringify(hash)} is not <algorithm>=<urlsafe-base64 digest>`);
-      row.hash = { algorithm, digest: digest.endsWith("=") ? digest.replace(/=+$/, "") : digest };
+  if (text.includes('"')) {
+    for (const { fields, line } of parseCsv(text, source)) {
+      if (fields.length !== 3) fieldCount(source, line, fields.length);
+      rows.push(recordRow(fields[0], fields[1], fields[2], source, line));
     }
-    if (size !== "") {
-      // Past 2^53 the number would be rounded and then compared with a real size: refuse it instead.
-      if (!/^\d+$/.test(size) || !Number.isSafeInteger(Number(size)))
-        fail(source, line, `size ${JSON.stringify(size)} is not a non-negative integer`);
-      row.size = Number(size);
-    }
-    rows.push(row);
+    return rows;
+  }
+  // Without a quote every line splits at its commas: each row's fields are cut straight from its line (a
+  // wheel's RECORD has a row per file, tens of thousands in large ones).
+  const lines = text.includes("\r") ? text.split(/\r\n|\r|\n/) : text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    if (line === "") continue;
+    const first = line.indexOf(",");
+    const second = first < 0 ? -1 : line.indexOf(",", first + 1);
+    if (second < 0 || line.indexOf(",", second + 1) >= 0) fieldCount(source, i + 1, line.split(",").length);
+    rows.push(recordRow(line.slice(0, first), line.slice(first + 1, second), line.slice(second + 1), source, i + 1));
   }
   return rows;
 }
