@@ -25,10 +25,10 @@ export interface ZipMember {
   /** Whether the central record carried a ZIP64 extra field (its data descriptor then has 8-byte sizes). */
   zip64: boolean;
   /**
-   * The raw name: `directory`[nameStart, nameEnd), the central directory's bytes (no view of its own per
+   * The raw name: `centralDirectory`[nameStart, nameEnd), the central directory's bytes (no view of its own per
    * member: a wheel has thousands). The local header must repeat these bytes exactly.
    */
-  directory: Buffer;
+  centralDirectory: Buffer;
   nameStart: number;
   nameEnd: number;
 }
@@ -273,7 +273,7 @@ export function parseCentralDirectory(cd: Buffer, end: EndRecords, archive: stri
     if (u16(cd, p + 34) !== 0) throw structureError(archive, "entry on another disk", name);
     members.push({
       name,
-      directory: cd,
+      centralDirectory: cd,
       nameStart,
       nameEnd: extraStart,
       flags,
@@ -310,7 +310,7 @@ function checkLocalHeaderAt(archive: string, m: ZipMember, b: Buffer, at: number
   const extraStart = nameStart + u16(b, at + 26);
   const headerEnd = extraStart + u16(b, at + 28);
   if (b.length < headerEnd) throw structureError(archive, "local header overruns the archive", m.name);
-  if (m.directory.compare(b, nameStart, extraStart, m.nameStart, m.nameEnd) !== 0)
+  if (m.centralDirectory.compare(b, nameStart, extraStart, m.nameStart, m.nameEnd) !== 0)
     throw structureError(archive, `the local header names it ${JSON.stringify(b.toString("latin1", nameStart, extraStart))}`, m.name);
   if (u16(b, at + 6) !== m.flags) throw structureError(archive, "local header and central directory disagree on flags", m.name);
   if (u16(b, at + 8) !== m.method) throw structureError(archive, "local header and central directory disagree on the method", m.name);

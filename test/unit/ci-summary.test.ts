@@ -29,6 +29,11 @@ function summary(...args: string[]) {
 const passing = { numPassedTests: 5, numFailedTests: 0, numPendingTests: 0, numTodoTests: 0, testResults: [] };
 
 describe("test-summary", () => {
+  it("takes a path with an = after a / as a path, not a label", async () => {
+    const path = await report("a=b.json", passing);
+    expect(summary(path).lines).toEqual(["5 passed, 0 failed"]);
+  });
+
   it("prints one plain line for one report, and exits 0 when everything passed", async () => {
     const { lines, status } = summary(await report("one.json", passing));
     expect(lines).toEqual(["5 passed, 0 failed"]);
@@ -55,19 +60,22 @@ describe("test-summary", () => {
     const a = await report("a.json", passing);
     const b = await report("b.json", { ...passing, numPassedTests: 4 });
     const { lines, status } = summary(`node20=${a}`, `node22=${b}`);
-    expect(lines).toEqual(["node20: 5 passed, 0 failed", "node22: 4 passed, 0 failed", "9 passed, 0 failed"]);
+    expect(lines).toEqual(["run node20 (of 2): passed 5, failed 0", "run node22 (of 2): passed 4, failed 0", "9 passed, 0 failed"]);
+    // Only the closing line has the shape CI reads ("N passed, N failed", perhaps after one word and a colon).
+    expect(lines.filter((l) => /^(\w+: )?\d+ passed, \d+ failed/.test(l))).toEqual(["9 passed, 0 failed"]);
     expect(status).toBe(0);
   });
 
   it("fails when one run left no report, or ran no test, though the other passed", async () => {
     const a = await report("ok.json", passing);
     const missing = summary(`node20=${a}`, `node22=${join(dir.path, "absent.json")}`);
-    expect(missing.lines).toEqual(["node20: 5 passed, 0 failed", "node22: 0 passed, 1 failed", "5 passed, 1 failed"]);
+    expect(missing.lines).toEqual(["run node20 (of 2): passed 5, failed 0", "run node22 (of 2): passed 0, failed 1", "5 passed, 1 failed"]);
     expect(missing.stderr).toContain("absent.json");
     expect(missing.status).toBe(1);
     const empty = await report("empty.json", { ...passing, numPassedTests: 0 });
     const none = summary(`node20=${a}`, `node22=${empty}`);
-    expect(none.lines.at(-1)).toBe("5 passed, 0 failed");
+    expect(none.lines.at(-1)).toBe("5 passed, 1 failed");
+    expect(none.stderr).toContain("records no passed test");
     expect(none.status).toBe(1);
   });
 });
