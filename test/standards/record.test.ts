@@ -33,6 +33,21 @@ describe("RECORD", () => {
     expect(parseRecord(text.replace(/\n/g, "\r\n"))).toEqual(rows);
   });
 
+  it.each([
+    ["a.py", 1],
+    ["a.py,sha256=x", 2],
+    ["a.py,sha256=x,1,extra", 4],
+  ])("counts the fields of %j, on the line it is on whatever the line ends and blank lines", (row, found) => {
+    for (const end of ["\n", "\r\n", "\r"]) {
+      for (const quoted of [false, true]) {
+        // A quote anywhere in the text takes the quoting parser; both must say the same.
+        const first = quoted ? '"ok.py",,' : "ok.py,,";
+        const text = [first, "", row, ""].join(end);
+        expect(() => parseRecord(text, "R")).toThrow(`Invalid RECORD R, line 3: expected 3 fields (path,hash,size), found ${found}`);
+      }
+    }
+  });
+
   it("tolerates base64 padding and a missing final newline", () => {
     expect(parseRecord("a.py,sha256=AAAA==,3")).toEqual([{ path: "a.py", hash: { algorithm: "sha256", digest: "AAAA" }, size: 3 }]);
   });
