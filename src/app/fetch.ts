@@ -188,6 +188,9 @@ export async function fetchLocked(opts: FetchLockedOptions, ctx: AppContext): Pr
     const http = client;
     // Each wheel is stored as it arrives; the rows of many commit in one transaction.
     const batch = store.fetchBatch(http);
+    // Largest first: the fetch ends when its last download does, and the biggest wheel, started last
+    // (the lock's order is by name), would run alone on one connection at the end. Unknown sizes go last.
+    const order = wanted.map((_, i) => i).sort((a, b) => (wanted[b].wheel.size ?? -1) - (wanted[a].wheel.size ?? -1) || a - b);
     let next = 0;
     let stop = false;
     const sizes = wanted.map((w) => w.wheel.size);
@@ -197,8 +200,8 @@ export async function fetchLocked(opts: FetchLockedOptions, ctx: AppContext): Pr
       ...(sizes.every((n) => n !== undefined) ? { bytes: sizes.reduce((a, b) => a + (b ?? 0), 0) } : {}),
     });
     const worker = async () => {
-      while (next < wanted.length && !stop) {
-        const index = next++;
+      while (next < order.length && !stop) {
+        const index = order[next++];
         const item = wanted[index];
         const file = files[index];
         const stored = store.has(item.sha256);
