@@ -22,6 +22,13 @@ function mirrorBudget(): number {
   return Number.isFinite(mb) && mb > 0 ? mb * 1024 * 1024 : DEFAULT_MIRROR_BYTES;
 }
 
+/**
+ * Per connection, for the fetch over a network where each connection is held to a rate (a distant index,
+ * a proxy that shapes each stream): on loopback the CPU sets the pace; over such a link, the wire. curl
+ * runs as many connections as pystore's default downloads (4), so both have the same bandwidth.
+ */
+const LIMITED_RATE = "12500k";
+
 let counter = 0;
 async function fresh(work: string, label: string): Promise<string> {
   const dir = join(work, `${label}-${++counter}`);
@@ -39,7 +46,7 @@ const sh = (script: string, cwd: string, env: NodeJS.ProcessEnv) => timeCommand(
 export async function mirrorWorkload(runs: number, work: string): Promise<Row[]> {
   const cache = process.env.BENCH_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "pystore-bench");
   const mirror = await buildMirror(cache, { maxBytes: mirrorBudget() });
-  const nginx = await startNginxIndex(mirror.wheels);
+  const nginx = await startNginxIndex(mirror.wheels, { limitRate: LIMITED_RATE });
   const home = join(work, "mirror-home");
   const env = pystoreEnv(join(work, "unused-store"), home);
   const penv = pipEnv(home);
@@ -80,7 +87,8 @@ export async function mirrorWorkload(runs: number, work: string): Promise<Row[]>
         ),
       );
 
-    // Fetch: empty store vs curl (8 at a time, as many as pystore's default connections) and pip download.
+    // Fetch: empty store vs curl (8 at a time, twice pystore's default of 4 downloads: on loopback the
+    // stricter floor) and pip download.
     const fetched = await compare(
       runs,
       async () => {
@@ -121,6 +129,33 @@ export async function mirrorWorkload(runs: number, work: string): Promise<Row[]>
       pystoreCommand: "(row above)",
       pipCommand: "xargs -P 8 curl …; xargs -P 2 openssl dgst -sha256; sync FILES",
       ...verified,
+    });
+    // The same fetch over a network (nginx holds each connection to LIMITED_RATE), against the same curl.
+    const limitedFiles = `${nginx.limitedBase}files/`;
+    const limitedLock = join(setup, "limited", "pylock.toml");
+    await mkdir(join(setup, "limited"), { recursive: true });
+    await writeFile(limitedLock, lockFor(mirror.wheels.map((w) => ({ wheel: w, url: limitedFiles + w.filename }))));
+    await writeFile(join(setup, "limited", "urls.txt"), `${mirror.wheels.map((w) => limitedFiles + w.filename).join("\n")}\n`);
+    const limited = await compare(
+      runs,
+      async () => {
+        const store = join(await fresh(work, "fetch-limited"), "store");
+        const args = [PYSTORE_BIN, "fetch", "--frozen", "-q", "-l", limitedLock, "--store", store];
+        return measure(ok("pystore fetch (limited)", await timeCommand(process.execPath, args, { cwd: setup, env })));
+      },
+      async () => {
+        const dir = await fresh(work, "curl-limited");
+        return measure(
+          ok("curl (limited)", await sh(`xargs -P 4 -n 8 curl -sf --remote-name-all < ${join(setup, "limited", "urls.txt")}`, dir, env)),
+        );
+      },
+    );
+    rows.push({
+      workload: "5. mirror fetch",
+      label: "each connection at 12.5 MB/s, 4 of them",
+      pystoreCommand: "pystore fetch --frozen -l pylock.toml (nginx limit_rate 12500k)",
+      pipCommand: "xargs -P 4 curl --remote-name-all < urls (the same limit)",
+      ...limited,
     });
     const pipDownload = await compare(
       1,
