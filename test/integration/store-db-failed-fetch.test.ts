@@ -2,6 +2,7 @@
 // completely downloaded and verified, each with its row; nothing partial (no row without its file, no
 // file without its row, no temp debris); and no root, since the fetch did not finish.
 
+import { randomBytes } from "node:crypto";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -20,8 +21,13 @@ const cli = (store: string, ...args: string[]) => runCli(args, { cwd: work.path,
 
 beforeAll(async () => {
   work = await tempDir("failed-fetch");
+  // The missing wheel (the last) is the smallest, so a fetch that goes largest first reaches it last.
   wheels = await buildWheels(
-    Array.from({ length: 5 }, (_, i) => ({ name: `ffpkg${i}`, version: "1.0" })),
+    Array.from({ length: 5 }, (_, i) => ({
+      name: `ffpkg${i}`,
+      version: "1.0",
+      ...(i < 4 ? { files: { [`ffpkg${i}/data.txt`]: randomBytes(2_000 * (i + 1)).toString("hex") } } : {}),
+    })),
     join(work.path, "wheels"),
   );
   // The last wheel's file is gone from the index; its metadata (PEP 658) still lets the lock resolve.
@@ -49,7 +55,7 @@ describe("a fetch that fails on one wheel", () => {
       const listed = JSON.parse((await cli(store, "store", "ls", "--json")).stdout) as { sha256: string }[];
       const stored = new Set(listed.map((e) => e.sha256));
       expect(stored.has(wheels[4].sha256)).toBe(false);
-      // One worker downloads in lock order, so it had finished every wheel before the missing one.
+      // One worker downloads largest first, so it had finished every other wheel before the missing one.
       if (jobs === "1")
         expect([...stored].sort()).toEqual(
           wheels
